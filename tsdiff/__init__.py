@@ -1,0 +1,1 @@
+"""tsdiff: probabilistic forecasting and imputation with conditional diffusion models."""
