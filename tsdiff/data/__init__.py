@@ -1,0 +1,42 @@
+"""Data layer: scaling, sliding windows and stitching (numpy), mask policies (torch).
+
+Series arrays are time-major, values (T, K) float with NaN allowed where unobserved and
+``observed_mask`` (T, K) bool; windows are (N, L, K). Masks are torch bool tensors of
+shape (B, K, L), drawn per training batch on the training device. No pandas here.
+"""
+
+from tsdiff.data.masks import (
+    MASK_STRATEGIES,
+    block_mask,
+    draw_cond_mask,
+    forecast_mask,
+    historical_mask,
+    mix_mask,
+    random_mask,
+)
+from tsdiff.data.scaling import SCALING_METHODS, Scaler, fit_scaler
+from tsdiff.data.windows import (
+    pad_left,
+    sliding_windows,
+    stitch_owner,
+    stitch_windows,
+    window_starts,
+)
+
+__all__ = [
+    "MASK_STRATEGIES",
+    "SCALING_METHODS",
+    "Scaler",
+    "block_mask",
+    "draw_cond_mask",
+    "fit_scaler",
+    "forecast_mask",
+    "historical_mask",
+    "mix_mask",
+    "pad_left",
+    "random_mask",
+    "sliding_windows",
+    "stitch_owner",
+    "stitch_windows",
+    "window_starts",
+]

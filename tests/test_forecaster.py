@@ -1,0 +1,104 @@
+"""DiffusionForecaster: horizons, future index arithmetic, new histories, gaps, output
+containers and bad input after fit."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsdiff import DiffusionForecaster
+
+H = 4
+
+
+@pytest.fixture
+def forecaster(tiny, frame):
+    return DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(
+        frame
+    )
+
+
+def test_fh_forms_agree(forecaster, frame):
+    full = forecaster.predict()
+    assert len(full) == H
+    future = pd.date_range(frame.index[-1], periods=H + 1, freq="h")[1:]
+    pd.testing.assert_index_equal(
+        full.index, future, check_names=False, check_freq=False
+    )
+    pd.testing.assert_frame_equal(forecaster.predict(fh=H), full)
+    pd.testing.assert_frame_equal(forecaster.predict(fh=[2, 4]), full.iloc[[1, 3]])
+    pd.testing.assert_frame_equal(forecaster.predict(fh=np.array([3])), full.iloc[[2]])
+    pd.testing.assert_frame_equal(
+        forecaster.predict(fh=future[[0, 3]]), full.iloc[[0, 3]]
+    )
+
+
+def test_fh_given_at_fit_is_the_default(tiny, frame):
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny)
+    fc.fit(frame, fh=[1, 2])
+    assert len(fc.predict()) == 2
+    assert len(fc.predict(fh=4)) == 4
+
+
+@pytest.mark.parametrize(
+    ("index", "expected_next"),
+    [
+        (
+            pd.date_range("2020-01-05", periods=64, freq="W-SUN"),
+            pd.Timestamp("2021-03-28"),
+        ),
+        (pd.period_range("2000-01", periods=64, freq="M"), pd.Period("2005-05", "M")),
+        (pd.RangeIndex(0, 128, 2), 128),
+    ],
+    ids=["weekly", "monthly-period", "range-step-2"],
+)
+def test_future_index_continues_the_frequency(tiny, frame, index, expected_next):
+    data = frame.set_axis(index)
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(data)
+    pred = fc.predict(fh=2)
+    assert pred.index[0] == expected_next
+    assert type(pred.index) is type(pd.Index([expected_next]))
+
+
+def test_series_and_array_inputs(tiny, frame):
+    s = frame["v0"].rename("load")
+    pred = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(s)
+    out = pred.predict()
+    assert isinstance(out, pd.Series) and out.name == "load"
+    arr = frame.to_numpy()
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(arr)
+    out = fc.predict()
+    assert list(out.index) == [64, 65, 66, 67]
+    assert out.shape == (H, 3)
+
+
+def test_new_history_at_predict_time(forecaster, frame, make_frame):
+    other = make_frame(n_steps=40, seed=5).set_axis(
+        pd.date_range("2025-06-01", periods=40, freq="h")
+    )
+    pred = forecaster.predict(y=other)
+    assert pred.index[0] == pd.Timestamp("2025-06-02 16:00")
+    assert not np.allclose(pred.to_numpy(), forecaster.predict().to_numpy())
+    # A short history (fewer rows than context_length) is padded as missing.
+    assert forecaster.predict(y=other.iloc[:5]).shape == (H, 3)
+
+
+def test_gaps_in_history_are_allowed(tiny, make_frame):
+    gappy = make_frame(missing=0.3, seed=2)
+    gappy.iloc[-3:, 0] = np.nan
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(gappy)
+    assert np.isfinite(fc.predict_quantiles().to_numpy()).all()
+
+
+def test_bad_input_after_fit(forecaster, frame):
+    with pytest.raises(ValueError, match="prediction_length"):
+        forecaster.predict(fh=H + 1)
+    with pytest.raises(ValueError, match="not among"):
+        forecaster.predict(fh=pd.DatetimeIndex([frame.index[-1] + pd.Timedelta("9h")]))
+    with pytest.raises(ValueError, match=r"missing \['v1'\]"):
+        forecaster.predict(y=frame.drop(columns="v1").assign(z=0.0))
+    with pytest.raises(ValueError, match="exogenous"):
+        forecaster.predict(X=frame)
+    with pytest.raises(TypeError, match="num_samples"):
+        forecaster.sample(num_samples=2.5)
+    with pytest.raises(TypeError, match="random_state"):
+        forecaster.sample(random_state="x")

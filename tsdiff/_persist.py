@@ -1,0 +1,184 @@
+"""Encoding of fitted estimator state as a JSON document plus a dict of tensors.
+
+``save`` writes ``config.json`` and ``tensors.pt`` into a folder; ``load`` reads the
+tensors back with ``torch.load(..., weights_only=True)``, so loading a model never runs
+pickled code.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+__all__ = ["decode", "encode", "read", "write"]
+
+FORMAT_VERSION = 1
+
+
+def encode(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
+    """Return a JSON-able description of ``value``; arrays go into ``tensors``.
+
+    Parameters
+    ----------
+    value : object
+        An ndarray, pandas Index, DateOffset, dataclass of arrays, or JSON value.
+    key : str
+        Unique name under which arrays of this value are stored.
+    tensors : dict of str to Tensor
+        Receives the arrays (as CPU tensors).
+
+    Returns
+    -------
+    object
+        A JSON-serialisable description; :func:`decode` inverts it.
+    """
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return {"__kind__": "objects", "values": [_scalar(v, key) for v in value]}
+        tensors[key] = torch.from_numpy(np.array(value, copy=True, order="C"))
+        return {"__kind__": "array", "key": key}
+    if isinstance(value, pd.Index):
+        return _encode_index(value, key)
+    if isinstance(value, pd.offsets.BaseOffset):
+        return {"__kind__": "offset", "freq": value.freqstr}
+    if isinstance(value, torch.device):
+        return {"__kind__": "device", "device": str(value)}
+    if hasattr(value, "__dataclass_fields__"):
+        fields = {
+            name: encode(getattr(value, name), f"{key}.{name}", tensors)
+            for name in value.__dataclass_fields__
+        }
+        cls = type(value)
+        return {
+            "__kind__": "dataclass",
+            "cls": f"{cls.__module__}:{cls.__name__}",
+            "fields": fields,
+        }
+    if isinstance(value, (list, tuple)):
+        return [encode(v, f"{key}.{i}", tensors) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {str(k): encode(v, f"{key}.{k}", tensors) for k, v in value.items()}
+    return _scalar(value, key)
+
+
+def _scalar(value: Any, key: str) -> Any:
+    if isinstance(value, (pd.Timestamp, pd.Period)):
+        return {
+            "__kind__": type(value).__name__,
+            "value": str(value),
+            "freq": getattr(value, "freqstr", None),
+        }
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise ValueError(
+        f"Cannot save {key}: {value!r} of type {type(value).__name__} has no JSON "
+        "form; use string or numeric column names and index labels to save, or "
+        "pickle instead."
+    )
+
+
+def _encode_index(index: pd.Index, key: str) -> dict:
+    out: dict[str, Any] = {"__kind__": "index", "name": _scalar(index.name, key)}
+    if isinstance(index, pd.RangeIndex):
+        out.update(type="range", start=index.start, stop=index.stop, step=index.step)
+    elif isinstance(index, pd.DatetimeIndex):
+        out.update(
+            type="datetime",
+            values=[str(v) for v in index],
+            tz=None if index.tz is None else str(index.tz),
+        )
+    elif isinstance(index, pd.PeriodIndex):
+        out.update(type="period", values=[str(v) for v in index], freq=index.freqstr)
+    else:
+        out.update(type="values", values=[_scalar(v, key) for v in index])
+    return out
+
+
+def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+    """Invert :func:`encode`.
+
+    Parameters
+    ----------
+    value : object
+        A description produced by :func:`encode`.
+    tensors : dict of str to Tensor
+        The arrays stored beside it.
+
+    Returns
+    -------
+    object
+    """
+    if isinstance(value, list):
+        return [decode(v, tensors) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get("__kind__")
+    if kind is None:
+        return {k: decode(v, tensors) for k, v in value.items()}
+    if kind == "array":
+        return tensors[value["key"]].numpy()
+    if kind == "objects":
+        return np.array([decode(v, tensors) for v in value["values"]], dtype=object)
+    if kind == "index":
+        return _decode_index(value)
+    if kind == "offset":
+        return pd.tseries.frequencies.to_offset(value["freq"])
+    if kind == "device":
+        return torch.device(value["device"])
+    if kind == "Timestamp":
+        return pd.Timestamp(value["value"])
+    if kind == "Period":
+        return pd.Period(value["value"], freq=value["freq"])
+    if kind == "dataclass":
+        module, name = value["cls"].split(":")
+        if module.split(".")[0] != "tsdiff":
+            raise ValueError(f"Refusing to load a class from {module!r}.")
+        cls = getattr(__import__(module, fromlist=[name]), name)
+        return cls(**{k: decode(v, tensors) for k, v in value["fields"].items()})
+    raise ValueError(f"Unknown saved value kind {kind!r}.")
+
+
+def _decode_index(spec: dict) -> pd.Index:
+    name = spec["name"]
+    if spec["type"] == "range":
+        return pd.RangeIndex(spec["start"], spec["stop"], spec["step"], name=name)
+    if spec["type"] == "datetime":
+        index = pd.DatetimeIndex(spec["values"], name=name)
+        return index if spec["tz"] is None else index.tz_convert(spec["tz"])
+    if spec["type"] == "period":
+        return pd.PeriodIndex(spec["values"], freq=spec["freq"], name=name)
+    return pd.Index(spec["values"], name=name)
+
+
+def write(path: str | Path, document: dict, tensors: dict[str, torch.Tensor]) -> None:
+    """Write ``config.json`` and ``tensors.pt`` into the folder ``path``."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {"format_version": FORMAT_VERSION, **document}
+    (folder / "config.json").write_text(json.dumps(document, indent=2))
+    torch.save(tensors, folder / "tensors.pt")
+
+
+def read(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Read what :func:`write` wrote; tensors are loaded with ``weights_only=True``."""
+    folder = Path(path)
+    if not (folder / "config.json").is_file():
+        raise FileNotFoundError(f"No saved tsdiff model in {folder} (no config.json).")
+    document = json.loads((folder / "config.json").read_text())
+    if document.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{folder} holds format version {document.get('format_version')}; this "
+            f"tsdiff reads version {FORMAT_VERSION}."
+        )
+    tensors = torch.load(folder / "tensors.pt", map_location="cpu", weights_only=True)
+    return document, tensors

@@ -1,0 +1,176 @@
+"""Declarative validation of estimator parameters, with messages that name the
+parameter."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Interval",
+    "Options",
+    "check_alpha",
+    "check_coverage",
+    "validate_params",
+]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real or integer range; ``closed`` says which ends are included."""
+
+    kind: type
+    left: float | None
+    right: float | None
+    closed: str = "both"
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is of the right kind and lies in the range."""
+        if isinstance(value, (bool, np.bool_)):
+            return False
+        if self.kind is int and not isinstance(value, numbers.Integral):
+            return False
+        if self.kind is float and not isinstance(value, numbers.Real):
+            return False
+        if not np.isfinite(value):
+            return False
+        left_ok = self.left is None or (
+            value >= self.left if self.closed in ("both", "left") else value > self.left
+        )
+        right_ok = self.right is None or (
+            value <= self.right
+            if self.closed in ("both", "right")
+            else value < self.right
+        )
+        return left_ok and right_ok
+
+    def __str__(self) -> str:
+        lo = "-inf" if self.left is None else self.left
+        hi = "inf" if self.right is None else self.right
+        lb = "[" if self.closed in ("both", "left") and self.left is not None else "("
+        rb = "]" if self.closed in ("both", "right") and self.right is not None else ")"
+        return f"{'an int' if self.kind is int else 'a float'} in {lb}{lo}, {hi}{rb}"
+
+
+@dataclass(frozen=True)
+class Options:
+    """One of a fixed set of string values."""
+
+    values: tuple
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is one of the options."""
+        return isinstance(value, str) and value in self.values
+
+    def __str__(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class InstanceOf:
+    """Any instance of the given types."""
+
+    types: tuple
+    description: str
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is an instance of the types (bools excluded from ints)."""
+        if isinstance(value, (bool, np.bool_)) and bool not in self.types:
+            return False
+        return isinstance(value, self.types)
+
+    def __str__(self) -> str:
+        return self.description
+
+
+def validate_params(estimator: Any, constraints: dict[str, list]) -> None:
+    """Check every parameter of ``estimator`` against its list of accepted constraints.
+
+    Parameters
+    ----------
+    estimator : object
+        The estimator whose attributes are checked.
+    constraints : dict of str to list
+        For each parameter name, the constraints of which at least one must accept the
+        value; ``None`` in the list accepts ``None``.
+
+    Raises
+    ------
+    ValueError
+        Naming the first parameter whose value no constraint accepts.
+    """
+    for name, accepted in constraints.items():
+        value = getattr(estimator, name)
+        if any(c is None and value is None for c in accepted):
+            continue
+        if any(c is not None and c.accepts(value) for c in accepted):
+            continue
+        described = " or ".join("None" if c is None else str(c) for c in accepted)
+        raise ValueError(
+            f"The {name!r} parameter of {type(estimator).__name__} must be "
+            f"{described}. Got {value!r} instead."
+        )
+
+
+def _levels(values: Any, name: str) -> tuple[float, ...]:
+    if isinstance(values, (str, bytes)) or values is None:
+        raise TypeError(
+            f"{name} must be a float or a sequence of floats; got {values!r}."
+        )
+    items = list(values) if isinstance(values, Iterable) else [values]
+    if not items:
+        raise ValueError(f"{name} must not be empty.")
+    out = []
+    for v in items:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name} must hold floats; got {v!r}.")
+        v = float(v)
+        if not 0.0 < v < 1.0:
+            raise ValueError(f"Every value of {name} must lie in (0, 1); got {v!r}.")
+        out.append(v)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} has repeated values: {out}.")
+    return tuple(out)
+
+
+def check_alpha(alpha: Any) -> tuple[float, ...]:
+    """Return quantile levels as a tuple of floats in (0, 1).
+
+    Parameters
+    ----------
+    alpha : float or sequence of float
+        Quantile levels.
+
+    Returns
+    -------
+    tuple of float
+    """
+    return _levels(alpha, "alpha")
+
+
+def check_coverage(coverage: Any) -> tuple[float, ...]:
+    """Return interval coverages as a tuple of floats in (0, 1).
+
+    Parameters
+    ----------
+    coverage : float or sequence of float
+        Nominal coverages of central prediction intervals.
+
+    Returns
+    -------
+    tuple of float
+    """
+    return _levels(coverage, "coverage")
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """Return ``value`` as an int, raising ValueError/TypeError unless it is >= 1."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a positive int; got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    return int(value)

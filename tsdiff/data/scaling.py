@@ -1,0 +1,200 @@
+"""Per-variable scaling fitted on observed entries only.
+
+Diffusion models assume data of roughly unit scale (the forward process ends at
+``N(0, I)``), so every variable is centred and scaled before windowing. The
+statistics come from observed entries alone: whatever an unobserved cell holds
+(NaN, a sentinel, garbage) never leaks into them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["SCALING_METHODS", "Scaler", "fit_scaler"]
+
+SCALING_METHODS = ("standard", "robust", "none")
+
+# Interquartile range of the standard normal distribution, 2 * Phi^{-1}(0.75); dividing
+# an IQR by it gives a spread that equals the standard deviation for Gaussian data.
+_NORMAL_IQR = 1.349
+
+# A spread this small relative to the variable's magnitude is rounding noise of a
+# constant column (e.g. np.std([0.1] * 3) is ~1e-17, not 0): treat it as zero spread.
+_RELATIVE_SPREAD_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """Affine per-variable scaling ``(x - center) / scale``.
+
+    Parameters
+    ----------
+    center : ndarray of shape (K,)
+        Value subtracted from each variable, float64.
+    scale : ndarray of shape (K,)
+        Positive value each centred variable is divided by, float64.
+
+    See Also
+    --------
+    fit_scaler : Fit a ``Scaler`` on observed entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scaler = Scaler(center=np.array([1.0, 0.0]), scale=np.array([2.0, 1.0]))
+    >>> scaler.transform(np.array([[3.0, 5.0]]))
+    array([[1., 5.]])
+    """
+
+    center: np.ndarray
+    scale: np.ndarray
+
+    def __post_init__(self) -> None:
+        center = np.array(self.center, dtype=np.float64)
+        scale = np.array(self.scale, dtype=np.float64)
+        if center.ndim != 1 or scale.shape != center.shape:
+            raise ValueError(
+                "Scaler center and scale must be 1-D arrays of the same length; got "
+                f"shapes {center.shape} and {scale.shape}."
+            )
+        if not (np.all(np.isfinite(center)) and np.all(np.isfinite(scale))):
+            raise ValueError("Scaler center and scale must be finite.")
+        if np.any(scale <= 0):
+            raise ValueError("Scaler scale must be > 0 for every variable.")
+        # Own read-only copies so the frozen dataclass is frozen in content too.
+        center.flags.writeable = False
+        scale.flags.writeable = False
+        object.__setattr__(self, "center", center)
+        object.__setattr__(self, "scale", scale)
+
+    @property
+    def n_features(self) -> int:
+        """Number of variables K the scaler was fitted on."""
+        return int(self.center.shape[0])
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """Scale values: ``(values - center) / scale`` along the last axis.
+
+        Parameters
+        ----------
+        values : ndarray of shape (..., T, K)
+            Values in data units; NaN passes through unchanged.
+
+        Returns
+        -------
+        ndarray of shape (..., T, K)
+            Scaled values, a new array. Floating inputs keep their dtype (float32
+            stays float32); other inputs become float64.
+        """
+        values, center, scale = self._prepare(values)
+        return (values - center) / scale
+
+    def inverse_transform(self, values: np.ndarray) -> np.ndarray:
+        """Undo :meth:`transform`: ``values * scale + center`` along the last axis.
+
+        Parameters
+        ----------
+        values : ndarray of shape (..., T, K)
+            Scaled values, e.g. samples of shape (S, N, T, K).
+
+        Returns
+        -------
+        ndarray of shape (..., T, K)
+            Values in data units, a new array with the dtype rule of
+            :meth:`transform`.
+        """
+        values, center, scale = self._prepare(values)
+        return values * scale + center
+
+    def _prepare(self, values: np.ndarray) -> tuple[np.ndarray, ...]:
+        values = np.asarray(values)
+        if not np.issubdtype(values.dtype, np.floating):
+            values = values.astype(np.float64)
+        if values.ndim < 1 or values.shape[-1] != self.n_features:
+            raise ValueError(
+                f"values must have {self.n_features} variables on the last axis; "
+                f"got shape {values.shape}."
+            )
+        # Cast the statistics to the data's dtype so float32 data stays float32.
+        dtype = values.dtype
+        return values, self.center.astype(dtype), self.scale.astype(dtype)
+
+
+def fit_scaler(
+    values: np.ndarray, observed_mask: np.ndarray, method: str = "standard"
+) -> Scaler:
+    """Fit per-variable centre and scale on observed entries only.
+
+    Parameters
+    ----------
+    values : ndarray of shape (T, K) or (N, T, K)
+        Series values; unobserved entries may hold anything (NaN, garbage).
+        Statistics pool all leading axes (time, and series of a panel).
+    observed_mask : ndarray of bool, same shape as ``values``
+        True where a value is observed; those values must be finite.
+    method : {"standard", "robust", "none"}, default="standard"
+        ``"standard"``: mean and standard deviation (ddof=0). ``"robust"``: median
+        and interquartile range divided by 1.349, which equals the standard
+        deviation for Gaussian data. ``"none"``: centre 0 and scale 1.
+
+    Returns
+    -------
+    Scaler
+        With ``center`` and ``scale`` of shape (K,). A variable with zero spread
+        gets scale 1, so its scaled values are its centred values.
+
+    Raises
+    ------
+    ValueError
+        On an unknown method, mismatched shapes, a non-finite observed value, or a
+        variable (column index named) with no observed entry.
+    TypeError
+        If ``observed_mask`` is not boolean.
+    """
+    if method not in SCALING_METHODS:
+        raise ValueError(
+            f"Unknown scaling method {method!r}; known methods: "
+            f"{list(SCALING_METHODS)}."
+        )
+    flat = _observed_matrix(values, observed_mask)  # (N*T, K), NaN where unobserved
+    n_features = flat.shape[1]
+    if method == "none":
+        return Scaler(center=np.zeros(n_features), scale=np.ones(n_features))
+    if method == "standard":
+        center = np.nanmean(flat, axis=0)
+        spread = np.nanstd(flat, axis=0)
+    else:
+        q25, center, q75 = np.nanpercentile(flat, [25.0, 50.0, 75.0], axis=0)
+        spread = (q75 - q25) / _NORMAL_IQR
+    magnitude = np.nanmax(np.abs(flat), axis=0)
+    constant = spread <= _RELATIVE_SPREAD_TOL * magnitude
+    return Scaler(center=center, scale=np.where(constant, 1.0, spread))
+
+
+def _observed_matrix(values: np.ndarray, observed_mask: np.ndarray) -> np.ndarray:
+    """Validate inputs; return float64 (rows, K) with NaN at unobserved entries."""
+    values = np.asarray(values)
+    observed_mask = np.asarray(observed_mask)
+    if observed_mask.dtype != np.bool_:
+        raise TypeError(
+            f"observed_mask must be boolean; got dtype {observed_mask.dtype}."
+        )
+    if values.ndim not in (2, 3) or values.shape != observed_mask.shape:
+        raise ValueError(
+            "values and observed_mask must have the same shape (T, K) or (N, T, K); "
+            f"got {values.shape} and {observed_mask.shape}."
+        )
+    n_features = values.shape[-1]
+    values = values.astype(np.float64).reshape(-1, n_features)  # (N*T, K)
+    observed_mask = observed_mask.reshape(-1, n_features)  # (N*T, K)
+    empty = np.flatnonzero(~observed_mask.any(axis=0))
+    if empty.size:
+        raise ValueError(
+            f"Variable(s) at column index {empty.tolist()} have no observed entry; "
+            "cannot fit a scaler."
+        )
+    if not np.all(np.isfinite(values[observed_mask])):
+        raise ValueError("values must be finite wherever observed_mask is True.")
+    return np.where(observed_mask, values, np.nan)

@@ -1,0 +1,388 @@
+"""Noise schedules of the discrete variance-preserving (DDPM) forward process.
+
+A schedule is data: a float64 array of betas from which every other per-step
+quantity (``alphas_cumprod`` and friends) is derived. Named schedules live in an
+add-only registry because a saved model refers to its schedule by name; changing
+what a name means would silently change every model trained with it.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["SCHEDULES", "NoiseSchedule", "make_betas", "register_schedule"]
+
+BetaFunction = Callable[[int, float, float], np.ndarray]
+
+SCHEDULES: dict[str, BetaFunction] = {}
+"""Registry of named beta schedules, ``name -> f(n_steps, beta_start, beta_end)``.
+
+Add-only: use :func:`register_schedule`; never rebind or delete a name.
+"""
+
+# Largest beta allowed by the cosine schedule: Nichol & Dhariwal (2021) clip there
+# so that the last step does not destroy the signal with beta == 1 (abar_T == 0).
+_COSINE_MAX_BETA = 0.999
+_COSINE_OFFSET = 0.008
+
+
+def register_schedule(name: str) -> Callable[[BetaFunction], BetaFunction]:
+    """Register a beta schedule under ``name`` (decorator).
+
+    Parameters
+    ----------
+    name : str
+        Registry key. It must not be registered yet.
+
+    Returns
+    -------
+    decorator : callable
+        Registers ``f(n_steps, beta_start, beta_end) -> ndarray`` and returns it
+        unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is already registered (the registry is add-only).
+    TypeError
+        If ``name`` is not a string.
+
+    Examples
+    --------
+    >>> @register_schedule("my_constant")  # doctest: +SKIP
+    ... def constant(n_steps, beta_start, beta_end):
+    ...     return np.full(n_steps, beta_end)
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"schedule name must be a str, got {type(name).__name__}")
+    if name in SCHEDULES:
+        raise ValueError(
+            f"schedule {name!r} is already registered; the registry is add-only"
+        )
+
+    def decorator(function: BetaFunction) -> BetaFunction:
+        SCHEDULES[name] = function
+        return function
+
+    return decorator
+
+
+def _check_beta_range(beta_start: float, beta_end: float) -> None:
+    if not 0.0 < beta_start <= beta_end < 1.0:
+        raise ValueError(
+            "need 0 < beta_start <= beta_end < 1, got "
+            f"beta_start={beta_start!r}, beta_end={beta_end!r}"
+        )
+
+
+@register_schedule("quad")
+def _quad_betas(n_steps: int, beta_start: float, beta_end: float) -> np.ndarray:
+    """Quadratic schedule of CSDI (Tashiro et al., 2021): sqrt(beta) linear."""
+    _check_beta_range(beta_start, beta_end)
+    return np.linspace(beta_start**0.5, beta_end**0.5, n_steps, dtype=np.float64) ** 2
+
+
+@register_schedule("linear")
+def _linear_betas(n_steps: int, beta_start: float, beta_end: float) -> np.ndarray:
+    """Linear schedule of Ho et al. (2020)."""
+    _check_beta_range(beta_start, beta_end)
+    return np.linspace(beta_start, beta_end, n_steps, dtype=np.float64)
+
+
+@register_schedule("cosine")
+def _cosine_betas(n_steps: int, beta_start: float, beta_end: float) -> np.ndarray:
+    """Cosine schedule of Nichol & Dhariwal (2021), s=0.008, betas clipped at 0.999.
+
+    ``beta_start`` and ``beta_end`` are ignored: the schedule is fixed by
+    ``abar(t) = f(t) / f(0)`` with ``f(t) = cos((t / T + s) / (1 + s) * pi / 2)^2``.
+    """
+    grid = np.arange(n_steps + 1, dtype=np.float64) / n_steps
+    f = np.cos((grid + _COSINE_OFFSET) / (1.0 + _COSINE_OFFSET) * math.pi / 2) ** 2
+    betas = 1.0 - f[1:] / f[:-1]
+    return np.clip(betas, 0.0, _COSINE_MAX_BETA)
+
+
+def _check_n_steps(n_steps: int) -> int:
+    if isinstance(n_steps, bool):
+        raise TypeError("n_steps must be an int, got bool")
+    try:
+        n_steps = operator.index(n_steps)
+    except TypeError:
+        raise TypeError(
+            f"n_steps must be an int, got {type(n_steps).__name__}"
+        ) from None
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    return n_steps
+
+
+def make_betas(
+    name: str, n_steps: int, beta_start: float, beta_end: float
+) -> np.ndarray:
+    """Betas of the named schedule.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SCHEDULES`: ``"quad"`` (CSDI), ``"linear"`` (Ho et al.,
+        2020) or ``"cosine"`` (Nichol & Dhariwal, 2021; ignores the beta range).
+    n_steps : int
+        Number of diffusion steps, >= 1.
+    beta_start, beta_end : float
+        First and last beta, ``0 < beta_start <= beta_end < 1``.
+
+    Returns
+    -------
+    betas : ndarray of shape (n_steps,), float64
+
+    Raises
+    ------
+    ValueError
+        If the schedule is unknown (the message lists the known ones) or the
+        arguments are out of range.
+
+    Examples
+    --------
+    >>> betas = make_betas("quad", 50, 1e-4, 0.5)
+    >>> betas.shape, betas.dtype
+    ((50,), dtype('float64'))
+    """
+    if name not in SCHEDULES:
+        raise ValueError(
+            f"unknown schedule {name!r}; known schedules: {sorted(SCHEDULES)}"
+        )
+    n_steps = _check_n_steps(n_steps)
+    betas = np.asarray(
+        SCHEDULES[name](n_steps, float(beta_start), float(beta_end)), dtype=np.float64
+    )
+    if betas.shape != (n_steps,):
+        raise ValueError(
+            f"schedule {name!r} returned shape {betas.shape}, expected ({n_steps},)"
+        )
+    return betas
+
+
+# Per-step arrays that `NoiseSchedule.gather` can look up.
+_GATHERABLE = (
+    "betas",
+    "alphas",
+    "alphas_cumprod",
+    "alphas_cumprod_prev",
+    "sqrt_alphas_cumprod",
+    "sqrt_one_minus_alphas_cumprod",
+    "posterior_variance",
+)
+
+
+@dataclass(frozen=True)
+class NoiseSchedule:
+    """Discrete variance-preserving noise schedule (Ho et al., 2020), float64.
+
+    The forward process is ``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps`` for
+    ``t = 0, ..., n_steps - 1`` with ``abar_t = prod_{s <= t} (1 - beta_s)``.
+
+    Parameters
+    ----------
+    betas : array-like of shape (n_steps,)
+        Per-step noise variances, each in the open interval (0, 1). Stored as a
+        read-only float64 copy.
+
+    Attributes
+    ----------
+    n_steps : int
+        Number of diffusion steps.
+    alphas : ndarray of shape (n_steps,), float64
+        ``1 - beta_t``.
+    alphas_cumprod : ndarray of shape (n_steps,), float64
+        ``abar_t``, strictly decreasing.
+    alphas_cumprod_prev : ndarray of shape (n_steps,), float64
+        ``abar_{t-1}``, with 1 at ``t = 0``.
+    sqrt_alphas_cumprod, sqrt_one_minus_alphas_cumprod : ndarray, float64
+        Signal and noise scales of ``x_t``.
+    posterior_variance : ndarray of shape (n_steps,), float64
+        Variance of q(x_{t-1} | x_t, x0); 0 at ``t = 0``.
+
+    See Also
+    --------
+    make_betas : named schedules.
+
+    Examples
+    --------
+    >>> schedule = NoiseSchedule.from_name("quad", 50)
+    >>> schedule.n_steps
+    50
+    >>> round(float(schedule.betas[-1]), 12)
+    0.5
+    """
+
+    betas: np.ndarray
+
+    def __post_init__(self) -> None:
+        try:
+            betas = np.array(self.betas, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"betas must be an array of floats: {error}") from None
+        if betas.ndim != 1 or betas.size == 0:
+            raise ValueError(f"betas must be 1-D and non-empty, got {betas.shape}")
+        if not (np.all(np.isfinite(betas)) and np.all((betas > 0) & (betas < 1))):
+            raise ValueError("every beta must lie in the open interval (0, 1)")
+        betas.setflags(write=False)
+        # Frozen dataclass: bypass the frozen __setattr__ to store the clean copy.
+        object.__setattr__(self, "betas", betas)
+        object.__setattr__(self, "_tables", {})
+
+    # Pickle only the betas: the float32 tables are a per-device cache.
+    def __getstate__(self) -> dict[str, np.ndarray]:
+        return {"betas": self.betas}
+
+    def __setstate__(self, state: dict[str, np.ndarray]) -> None:
+        object.__setattr__(self, "betas", state["betas"])
+        object.__setattr__(self, "_tables", {})
+
+    # numpy arrays make the generated __eq__/__hash__ ambiguous; compare values.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, NoiseSchedule):
+            return NotImplemented
+        return bool(np.array_equal(self.betas, other.betas))
+
+    def __hash__(self) -> int:
+        return hash(self.betas.tobytes())
+
+    @classmethod
+    def from_name(
+        cls,
+        name: str,
+        n_steps: int,
+        beta_start: float = 1e-4,
+        beta_end: float = 0.5,
+    ) -> NoiseSchedule:
+        """Build a schedule from the registry (see :func:`make_betas`).
+
+        Parameters
+        ----------
+        name : str
+            Registered schedule name.
+        n_steps : int
+            Number of diffusion steps.
+        beta_start : float, default=1e-4
+            First beta (CSDI's value).
+        beta_end : float, default=0.5
+            Last beta (CSDI's value).
+
+        Returns
+        -------
+        schedule : NoiseSchedule
+        """
+        return cls(make_betas(name, n_steps, beta_start, beta_end))
+
+    @property
+    def n_steps(self) -> int:
+        """Number of diffusion steps."""
+        return int(self.betas.shape[0])
+
+    @property
+    def alphas(self) -> np.ndarray:
+        """``1 - beta_t``, float64 (n_steps,)."""
+        return 1.0 - self.betas
+
+    @property
+    def alphas_cumprod(self) -> np.ndarray:
+        """``abar_t = prod_{s <= t} (1 - beta_s)``, float64 (n_steps,)."""
+        return np.cumprod(self.alphas)
+
+    @property
+    def alphas_cumprod_prev(self) -> np.ndarray:
+        """``abar_{t-1}`` with ``abar_{-1} = 1``, float64 (n_steps,)."""
+        return np.concatenate([[1.0], self.alphas_cumprod[:-1]])  # (n_steps,)
+
+    @property
+    def sqrt_alphas_cumprod(self) -> np.ndarray:
+        """``sqrt(abar_t)``, float64 (n_steps,)."""
+        return np.sqrt(self.alphas_cumprod)
+
+    @property
+    def sqrt_one_minus_alphas_cumprod(self) -> np.ndarray:
+        """``sqrt(1 - abar_t)``, float64 (n_steps,)."""
+        return np.sqrt(1.0 - self.alphas_cumprod)
+
+    @property
+    def posterior_variance(self) -> np.ndarray:
+        """Variance of q(x_{t-1} | x_t, x0), Ho et al. (2020) eq. 7, float64."""
+        abar = self.alphas_cumprod
+        return (1.0 - self.alphas_cumprod_prev) / (1.0 - abar) * self.betas
+
+    def gather(self, name: str, t: Tensor, like: Tensor) -> Tensor:
+        """Per-row values of a per-step array, ready to broadcast against ``like``.
+
+        Parameters
+        ----------
+        name : str
+            One of ``"betas"``, ``"alphas"``, ``"alphas_cumprod"``,
+            ``"alphas_cumprod_prev"``, ``"sqrt_alphas_cumprod"``,
+            ``"sqrt_one_minus_alphas_cumprod"``, ``"posterior_variance"``.
+        t : Tensor of shape (B,), integer dtype
+            Step index of each batch row, in ``[0, n_steps)``. The range is
+            checked for CPU tensors only (checking it on an accelerator would force
+            a host-device sync).
+        like : Tensor of shape (B, ...)
+            Gives the device and the number of dimensions of the result.
+
+        Returns
+        -------
+        values : Tensor of shape (B, 1, ..., 1), float32
+            ``like.ndim`` dimensions, on ``like.device``.
+
+        Raises
+        ------
+        ValueError
+            On an unknown name, mismatched batch sizes or an out-of-range step.
+        TypeError
+            If ``t`` is not an integer tensor.
+        """
+        if name not in _GATHERABLE:
+            raise ValueError(f"unknown schedule array {name!r}; known: {_GATHERABLE}")
+        _check_steps_tensor(t, self.n_steps)
+        if not isinstance(like, Tensor) or like.ndim == 0:
+            raise TypeError("like must be a tensor with a leading batch axis")
+        if like.shape[0] != t.shape[0]:
+            raise ValueError(
+                f"t has {t.shape[0]} rows but like has batch size {like.shape[0]}"
+            )
+        values = self._table(name, like.device)[t.to(like.device, torch.long)]  # (B,)
+        return values.reshape(-1, *([1] * (like.ndim - 1)))  # (B, 1, ..., 1)
+
+    def _table(self, name: str, device: torch.device) -> Tensor:
+        """float32 copy of a per-step array on ``device``, cached.
+
+        Cached because a fresh host-to-device copy per training step would block
+        the host on the accelerator's queue every batch.
+        """
+        key = (name, str(device))
+        if key not in self._tables:
+            self._tables[key] = torch.tensor(
+                getattr(self, name), dtype=torch.float32, device=device
+            )  # (n_steps,)
+        return self._tables[key]
+
+
+def _check_steps_tensor(t: Tensor, n_steps: int) -> None:
+    """Validate a (B,) tensor of step indices without syncing an accelerator."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"t must be a tensor, got {type(t).__name__}")
+    if t.dtype == torch.bool or t.is_floating_point() or t.is_complex():
+        raise TypeError(f"t must hold integer step indices, got {t.dtype}")
+    if t.ndim != 1:
+        raise ValueError(f"t must have shape (B,), got {tuple(t.shape)}")
+    if t.device.type == "cpu" and t.numel() > 0:
+        low, high = int(t.min()), int(t.max())
+        if low < 0 or high >= n_steps:
+            raise ValueError(
+                f"step indices must lie in [0, {n_steps}), got [{low}, {high}]"
+            )

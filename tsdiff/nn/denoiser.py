@@ -1,0 +1,373 @@
+"""The CSDI-style conditional denoiser (Tashiro et al., 2021) and its configuration.
+
+The network maps a noisy window ``x_t``, the conditioning values ``x_cond`` and the
+conditioning mask (all (B, K, L)) plus a noise level (B,) to a prediction (B, K, L). It
+knows nothing of schedules or samplers: ``noise_level`` is just a float it embeds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tsdiff.nn.layers import (
+    DiffusionEmbedding,
+    ResidualBlock,
+    init_linear,
+    sinusoidal_time_embedding,
+)
+
+__all__ = ["Denoiser", "DenoiserConfig"]
+
+_POSITIVE_INT_FIELDS = (
+    "n_features",
+    "n_layers",
+    "n_channels",
+    "n_heads",
+    "time_embedding_dim",
+    "feature_embedding_dim",
+    "diffusion_embedding_dim",
+)
+
+
+@dataclass(frozen=True)
+class DenoiserConfig:
+    """Hyperparameters of :class:`Denoiser` (CSDI's defaults).
+
+    Parameters
+    ----------
+    n_features : int
+        Rows of the learned variable-embedding table: variable ids lie in
+        ``[0, n_features)``.
+    n_layers : int, default=4
+        Number of residual blocks.
+    n_channels : int, default=64
+        Residual width C (also the attention and feed-forward width).
+    n_heads : int, default=8
+        Attention heads; must divide ``n_channels``.
+    time_embedding_dim : int, default=128
+        Size of the sinusoidal embedding of time positions (even).
+    feature_embedding_dim : int, default=16
+        Size of the learned variable embedding.
+    diffusion_embedding_dim : int, default=128
+        Size of the noise-level embedding (even).
+
+    Raises
+    ------
+    TypeError
+        If a field is not an integer.
+    ValueError
+        If a field is not positive, ``n_heads`` does not divide ``n_channels``, or an
+        embedding size that must be even is odd.
+    """
+
+    n_features: int
+    n_layers: int = 4
+    n_channels: int = 64
+    n_heads: int = 8
+    time_embedding_dim: int = 128
+    feature_embedding_dim: int = 16
+    diffusion_embedding_dim: int = 128
+
+    def __post_init__(self) -> None:
+        for name in _POSITIVE_INT_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+        if self.n_channels % self.n_heads:
+            raise ValueError(
+                f"n_heads ({self.n_heads}) must divide n_channels ({self.n_channels})"
+            )
+        for name in ("time_embedding_dim", "diffusion_embedding_dim"):
+            if getattr(self, name) % 2:
+                raise ValueError(f"{name} must be even, got {getattr(self, name)}")
+
+    @property
+    def side_dim(self) -> int:
+        """Channels of the side information: time + variable embedding + cond mask."""
+        return self.time_embedding_dim + self.feature_embedding_dim + 1
+
+
+class Denoiser(nn.Module):
+    """CSDI's conditional denoising network (Tashiro et al., 2021).
+
+    Input channels ``[cond values, noisy targets]`` go through a 1x1 projection and a
+    residual stack whose blocks attend along time and along the variables (see
+    :class:`~tsdiff.nn.layers.ResidualBlock`); the summed skips are mapped to one output
+    channel by a zero-initialised projection, so an untrained network outputs exactly 0.
+
+    Parameters
+    ----------
+    config : DenoiserConfig
+        Hyperparameters.
+
+    Attributes
+    ----------
+    config : DenoiserConfig
+        The configuration the network was built with.
+
+    Notes
+    -----
+    The module holds no device: inputs decide it. Weights are drawn from torch's global
+    generator at construction; call :meth:`reset_parameters` with a
+    ``torch.Generator`` for a reproducible initialisation.
+
+    References
+    ----------
+    Tashiro, Y., Song, J., Song, Y., Ermon, S. (2021). CSDI: Conditional Score-based
+    Diffusion Models for Probabilistic Time Series Imputation. NeurIPS.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn import Denoiser, DenoiserConfig
+    >>> config = DenoiserConfig(n_features=3, n_layers=1, n_channels=8, n_heads=2)
+    >>> net = Denoiser(config)
+    >>> x = torch.zeros(2, 3, 16)
+    >>> cond_mask = torch.zeros(2, 3, 16, dtype=torch.bool)
+    >>> net(x, torch.tensor([3.0, 7.0]), x, cond_mask).shape
+    torch.Size([2, 3, 16])
+    """
+
+    def __init__(self, config: DenoiserConfig) -> None:
+        if not isinstance(config, DenoiserConfig):
+            raise TypeError(
+                f"config must be a DenoiserConfig, got {type(config).__name__}"
+            )
+        super().__init__()
+        self.config = config
+        C = config.n_channels
+        self.feature_embedding = nn.Embedding(
+            config.n_features, config.feature_embedding_dim
+        )
+        self.diffusion_embedding = DiffusionEmbedding(config.diffusion_embedding_dim)
+        self.input_projection = nn.Linear(2, C)
+        self.blocks = nn.ModuleList(
+            ResidualBlock(
+                C, config.side_dim, config.diffusion_embedding_dim, config.n_heads
+            )
+            for _ in range(config.n_layers)
+        )
+        self.output_hidden = nn.Linear(C, C)
+        self.output_projection = nn.Linear(C, 1)
+        self.reset_parameters()
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Re-initialise every weight, drawing only from ``generator``.
+
+        Parameters
+        ----------
+        generator : torch.Generator or None, default=None
+            Source of randomness, on the parameters' device; None uses torch's global
+            generator. The output projection is always set to exactly zero.
+        """
+        nn.init.normal_(self.feature_embedding.weight, generator=generator)
+        self.diffusion_embedding.reset_parameters(generator)
+        init_linear(self.input_projection, "kaiming", generator)
+        for block in self.blocks:
+            block.reset_parameters(generator)
+        init_linear(self.output_hidden, "kaiming", generator)
+        init_linear(self.output_projection, "zero")
+
+    def side_info(
+        self,
+        cond_mask: Tensor,
+        time_points: Tensor | None = None,
+        feature_ids: Tensor | None = None,
+    ) -> Tensor:
+        """Side information: time-position embedding, variable embedding, cond mask.
+
+        Parameters
+        ----------
+        cond_mask : Tensor of shape (B, K, L), bool or float
+            True (non-zero) where the value is given to the model.
+        time_points : Tensor of shape (B, L) or None, default=None
+            Float time positions; None means ``0, 1, ..., L - 1``.
+        feature_ids : Tensor of shape (B, K), integer, or None, default=None
+            Row of the variable-embedding table for each variable, in
+            ``[0, n_features)``; None means ``0, 1, ..., K - 1``.
+
+        Returns
+        -------
+        Tensor of shape (B, side_dim, K, L)
+            ``side_dim = time_embedding_dim + feature_embedding_dim + 1``; channels are
+            the time embedding, the variable embedding and the cond mask, in that order.
+        """
+        _check_tensor("cond_mask", cond_mask, 3)
+        B, K, L = cond_mask.shape
+        time_points = self._resolve_time_points(time_points, B, L, cond_mask.device)
+        feature_ids = self._resolve_feature_ids(feature_ids, B, K, cond_mask.device)
+        dtype = self.feature_embedding.weight.dtype
+        time_emb = sinusoidal_time_embedding(
+            time_points, self.config.time_embedding_dim
+        )
+        time_emb = time_emb.to(dtype)[:, None].expand(B, K, L, -1)  # (B, K, L, Dt)
+        feat_emb = self.feature_embedding(feature_ids)  # (B, K, Df)
+        feat_emb = feat_emb[:, :, None].expand(B, K, L, -1)  # (B, K, L, Df)
+        mask = _as_bool(cond_mask).to(dtype)[..., None]  # (B, K, L, 1)
+        side = torch.cat([time_emb, feat_emb, mask], dim=-1)  # (B, K, L, side_dim)
+        return side.permute(0, 3, 1, 2)  # (B, side_dim, K, L)
+
+    def forward(
+        self,
+        x_t: Tensor,
+        noise_level: Tensor,
+        x_cond: Tensor,
+        cond_mask: Tensor,
+        *,
+        time_points: Tensor | None = None,
+        feature_ids: Tensor | None = None,
+        side: Tensor | None = None,
+    ) -> Tensor:
+        """Predict from a noisy window and its conditioning.
+
+        Parameters
+        ----------
+        x_t : Tensor of shape (B, K, L), float
+            Noisy values; only entries where ``cond_mask`` is False are read.
+        noise_level : Tensor of shape (B,), float
+            The noise process's conditioning value (e.g. the DDPM step index as float).
+        x_cond : Tensor of shape (B, K, L), float
+            Given values; only entries where ``cond_mask`` is True are read (others may
+            hold anything, NaN included).
+        cond_mask : Tensor of shape (B, K, L), bool or float
+            True (non-zero) where the value is given.
+        time_points : Tensor of shape (B, L) or None, default=None
+            See :meth:`side_info`. Must be None when ``side`` is given.
+        feature_ids : Tensor of shape (B, K) or None, default=None
+            See :meth:`side_info`. Must be None when ``side`` is given.
+        side : Tensor of shape (B, side_dim, K, L) or None, default=None
+            Precomputed ``side_info(cond_mask, time_points, feature_ids)``, so a sampler
+            builds it once per window rather than once per step. It must have been made
+            from the same ``cond_mask``.
+
+        Returns
+        -------
+        Tensor of shape (B, K, L)
+            The prediction, in the dtype of ``x_t``.
+        """
+        B, K, L = self._check_inputs(x_t, noise_level, x_cond, cond_mask)
+        if side is None:
+            side = self.side_info(cond_mask, time_points, feature_ids)
+        else:
+            self._check_side(side, time_points, feature_ids, (B, K, L))
+        given = _as_bool(cond_mask)
+        zero = x_t.new_zeros(())
+        # where(), not a product with the mask, so NaN in unread entries cannot leak.
+        h = torch.stack(
+            [torch.where(given, x_cond, zero), torch.where(given, zero, x_t)], dim=-1
+        )  # (B, K, L, 2)
+        h = F.relu(self.input_projection(h))  # (B, K, L, C)
+        side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
+        emb = self.diffusion_embedding(noise_level)  # (B, Dd)
+        skips = 0.0
+        for block in self.blocks:
+            h, skip = block(h, side_last, emb)
+            skips = skips + skip
+        h = skips / math.sqrt(len(self.blocks))  # (B, K, L, C)
+        h = F.relu(self.output_hidden(h))
+        out = self.output_projection(h).squeeze(-1)  # (B, K, L)
+        return out.to(x_t.dtype)
+
+    def _resolve_time_points(
+        self, time_points: Tensor | None, B: int, L: int, device: torch.device
+    ) -> Tensor:
+        if time_points is None:
+            return torch.arange(L, device=device, dtype=torch.float32).expand(B, L)
+        _check_tensor("time_points", time_points, 2)
+        if tuple(time_points.shape) != (B, L):
+            raise ValueError(
+                f"time_points must have shape (B, L) = {(B, L)}, "
+                f"got {tuple(time_points.shape)}"
+            )
+        return time_points
+
+    def _resolve_feature_ids(
+        self, feature_ids: Tensor | None, B: int, K: int, device: torch.device
+    ) -> Tensor:
+        n_features = self.config.n_features
+        if feature_ids is None:
+            if K > n_features:
+                raise ValueError(
+                    f"window has K={K} variables but the network embeds only "
+                    f"n_features={n_features}; pass feature_ids"
+                )
+            return torch.arange(K, device=device).expand(B, K)
+        _check_tensor("feature_ids", feature_ids, 2)
+        if tuple(feature_ids.shape) != (B, K):
+            raise ValueError(
+                f"feature_ids must have shape (B, K) = {(B, K)}, "
+                f"got {tuple(feature_ids.shape)}"
+            )
+        if feature_ids.is_floating_point() or feature_ids.dtype == torch.bool:
+            raise TypeError(f"feature_ids must be integer, got {feature_ids.dtype}")
+        # One host sync, once per window: an out-of-range id would otherwise be an
+        # opaque IndexError (CPU) or a device-side assert (CUDA).
+        if feature_ids.numel() and not bool(
+            ((feature_ids >= 0) & (feature_ids < n_features)).all()
+        ):
+            raise ValueError(f"feature_ids must lie in [0, n_features={n_features})")
+        return feature_ids
+
+    def _check_inputs(
+        self, x_t: Tensor, noise_level: Tensor, x_cond: Tensor, cond_mask: Tensor
+    ) -> tuple[int, int, int]:
+        _check_tensor("x_t", x_t, 3)
+        if not x_t.is_floating_point():
+            raise TypeError(f"x_t must be floating point, got {x_t.dtype}")
+        for name, value in (("x_cond", x_cond), ("cond_mask", cond_mask)):
+            _check_tensor(name, value, 3)
+            if value.shape != x_t.shape:
+                raise ValueError(
+                    f"{name} must have the shape of x_t {tuple(x_t.shape)}, "
+                    f"got {tuple(value.shape)}"
+                )
+        _check_tensor("noise_level", noise_level, 1)
+        B, K, L = x_t.shape
+        if noise_level.shape[0] != B:
+            raise ValueError(
+                f"noise_level must have shape (B,) = ({B},), "
+                f"got {tuple(noise_level.shape)}"
+            )
+        return B, K, L
+
+    def _check_side(
+        self,
+        side: Tensor,
+        time_points: Tensor | None,
+        feature_ids: Tensor | None,
+        shape: tuple[int, int, int],
+    ) -> None:
+        if time_points is not None or feature_ids is not None:
+            raise ValueError(
+                "pass either side or time_points/feature_ids, not both "
+                "(side already contains them)"
+            )
+        _check_tensor("side", side, 4)
+        B, K, L = shape
+        expected = (B, self.config.side_dim, K, L)
+        if tuple(side.shape) != expected:
+            raise ValueError(
+                f"side must have shape (B, side_dim, K, L) = {expected}, "
+                f"got {tuple(side.shape)}"
+            )
+
+
+def _check_tensor(name: str, value: object, ndim: int) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.ndim != ndim:
+        raise ValueError(
+            f"{name} must have {ndim} dimensions, got shape {tuple(value.shape)}"
+        )
+
+
+def _as_bool(cond_mask: Tensor) -> Tensor:
+    return cond_mask if cond_mask.dtype == torch.bool else cond_mask != 0
