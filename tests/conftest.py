@@ -1,4 +1,10 @@
-"""Shared fixtures: small seeded series and tiny model configurations (CPU, seconds)."""
+"""Shared fixtures: small seeded series and tiny model configurations (seconds).
+
+The estimator tests run on the CPU; set ``TSDIFF_TEST_DEVICE=cuda`` to run the same
+suite on a GPU.
+"""
+
+import os
 
 import numpy as np
 import pandas as pd
@@ -16,7 +22,7 @@ TINY = dict(
     n_epochs=2,
     batch_size=16,
     num_samples=8,
-    device="cpu",
+    device=os.environ.get("TSDIFF_TEST_DEVICE", "cpu"),
     random_state=0,
 )
 

@@ -164,7 +164,7 @@ def test_fit_returns_self_and_sets_fitted_attributes(make, frame):
     assert est.fit(frame) is est
     assert est.n_features_in_ == 3
     assert list(est.feature_names_in_) == ["v0", "v1", "v2"]
-    assert str(est.device_) == "cpu"
+    assert est.device_.type == est.device.split(":")[0]
     assert len(est.history_) == est.n_epochs
     assert all(np.isfinite(h["train_loss"]) for h in est.history_)
 
@@ -176,9 +176,8 @@ def test_quantile_schema(case, fitted, frame):
     assert list(q.columns.names) == ["variable", "quantile"]
     assert list(q.columns) == [(v, a) for v in ["v0", "v1", "v2"] for a in alpha]
     assert all(isinstance(a, float) for a in q.columns.get_level_values("quantile"))
-    pd.testing.assert_index_equal(
-        q.index, case.expected_index(frame), check_names=False, check_freq=False
-    )
+    expected = case.expected_index(frame)
+    assert type(q.index) is type(expected) and q.index.equals(expected)
     assert np.isfinite(q.to_numpy()).all()
 
 
@@ -250,7 +249,7 @@ def test_save_load_round_trip_gives_identical_predictions(
     before = case.quantiles(fitted, frame, (0.1, 0.5, 0.9))
     fitted.save(tmp_path / "model")
     assert (tmp_path / "model" / "config.json").is_file()
-    loaded = case.cls.load(tmp_path / "model", device="cpu")
+    loaded = case.cls.load(tmp_path / "model", device=fitted.device)
     assert loaded.get_params() == fitted.get_params()
     pd.testing.assert_frame_equal(
         before, case.quantiles(loaded, frame, (0.1, 0.5, 0.9))

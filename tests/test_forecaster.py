@@ -21,9 +21,7 @@ def test_fh_forms_agree(forecaster, frame):
     full = forecaster.predict()
     assert len(full) == H
     future = pd.date_range(frame.index[-1], periods=H + 1, freq="h")[1:]
-    pd.testing.assert_index_equal(
-        full.index, future, check_names=False, check_freq=False
-    )
+    assert isinstance(full.index, pd.DatetimeIndex) and full.index.equals(future)
     pd.testing.assert_frame_equal(forecaster.predict(fh=H), full)
     pd.testing.assert_frame_equal(forecaster.predict(fh=[2, 4]), full.iloc[[1, 3]])
     pd.testing.assert_frame_equal(forecaster.predict(fh=np.array([3])), full.iloc[[2]])

@@ -22,7 +22,7 @@ from tsdiff._validation import InstanceOf, Interval, Options, validate_params
 from tsdiff.data import MASK_STRATEGIES, Scaler, draw_cond_mask, fit_scaler
 from tsdiff.diffusion import PARAMETERIZATIONS, SAMPLERS, SCHEDULES, NoiseSchedule
 from tsdiff.engine import SamplingConfig, TrainingConfig, fit_network, sample_network
-from tsdiff.frames import SeriesArrays
+from tsdiff.frames import SeriesArrays, interval_frame, quantile_frame
 from tsdiff.nn import Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)
@@ -365,6 +365,18 @@ class _DiffusionEstimator(BaseEstimator):
         q = np.quantile(samples, levels[order], axis=0, method=self.quantile_method)
         q = np.maximum.accumulate(q, axis=0)
         return q[np.argsort(order)]
+
+    def _quantile_frame(self, samples: np.ndarray, alpha: tuple, index, columns):
+        """Quantile frame from samples of shape (S, T, K)."""
+        return quantile_frame(self._quantiles(samples, alpha), index, columns, alpha)
+
+    def _interval_frame(self, samples: np.ndarray, coverage: tuple, index, columns):
+        """Interval frame from samples of shape (S, T, K)."""
+        lower = [(1 - c) / 2 for c in coverage]
+        upper = [(1 + c) / 2 for c in coverage]
+        q = self._quantiles(samples, (*lower, *upper))  # (2C, T, K)
+        n_c = len(coverage)
+        return interval_frame(q[:n_c], q[n_c:], index, columns, coverage)
 
     # -- persistence -----------------------------------------------------------------
 

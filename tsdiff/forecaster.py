@@ -16,8 +16,6 @@ from tsdiff.data import pad_left, sliding_windows
 from tsdiff.frames import (
     check_same_columns,
     future_index,
-    interval_frame,
-    quantile_frame,
     to_arrays,
 )
 
@@ -320,9 +318,7 @@ class DiffusionForecaster(_DiffusionEstimator):
         _check_no_exogenous(X)
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
         samples, index, _, _ = self._forecast(fh, y)
-        return quantile_frame(
-            self._quantiles(samples, alpha), index, self.columns_, alpha
-        )
+        return self._quantile_frame(samples, alpha, index, self.columns_)
 
     def predict_interval(
         self, fh: Any = None, X: Any = None, *, y: Any = None, coverage: Any = 0.9
@@ -348,11 +344,7 @@ class DiffusionForecaster(_DiffusionEstimator):
         _check_no_exogenous(X)
         coverage = check_coverage(coverage)
         samples, index, _, _ = self._forecast(fh, y)
-        lower = [(1 - c) / 2 for c in coverage]
-        upper = [(1 + c) / 2 for c in coverage]
-        q = self._quantiles(samples, (*lower, *upper))  # (2C, H, K)
-        n_c = len(coverage)
-        return interval_frame(q[:n_c], q[n_c:], index, self.columns_, coverage)
+        return self._interval_frame(samples, coverage, index, self.columns_)
 
     def sample(
         self,

@@ -22,8 +22,6 @@ from tsdiff.data import (
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
-    interval_frame,
-    quantile_frame,
     to_arrays,
     to_output,
 )
@@ -268,9 +266,8 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         """
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
         arrays = self._check_input(X)
-        samples = self._samples(arrays)
-        q = self._quantiles(samples, alpha)[:, arrays.rows]  # (Q, n_rows, K)
-        return quantile_frame(q, arrays.index, arrays.columns, alpha)
+        samples = self._samples(arrays)[:, arrays.rows]  # (S, n_rows, K)
+        return self._quantile_frame(samples, alpha, arrays.index, arrays.columns)
 
     def predict_interval(self, X: Any, coverage: Any = 0.9) -> pd.DataFrame:
         """Central prediction intervals of every cell of ``X``.
@@ -289,12 +286,8 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         """
         coverage = check_coverage(coverage)
         arrays = self._check_input(X)
-        samples = self._samples(arrays)
-        lower = [(1 - c) / 2 for c in coverage]
-        upper = [(1 + c) / 2 for c in coverage]
-        q = self._quantiles(samples, (*lower, *upper))[:, arrays.rows]  # (2C, n, K)
-        n_c = len(coverage)
-        return interval_frame(q[:n_c], q[n_c:], arrays.index, arrays.columns, coverage)
+        samples = self._samples(arrays)[:, arrays.rows]  # (S, n_rows, K)
+        return self._interval_frame(samples, coverage, arrays.index, arrays.columns)
 
     def sample(
         self, X: Any, num_samples: int | None = None, random_state: Any = None
