@@ -2,7 +2,7 @@
 
 Runs the quickstart as a subprocess, as a user would, measures its wall time and
 writes ``benchmarks/results/quickstart_<device>.json`` plus a one-row markdown table
-the command, git commit, device name, core count and library versions.
+with the command, git commit, device name, core count and library versions.
 
 Usage::
 
@@ -46,7 +46,17 @@ def _commit() -> str:
 def _device() -> tuple[str, str]:
     if torch.cuda.is_available():
         return "cuda", torch.cuda.get_device_name(0)
-    return "cpu", platform.processor() or platform.machine()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    model = platform.processor() or platform.machine()
+    for line in (
+        Path("/proc/cpuinfo").read_text().splitlines()
+        if Path("/proc/cpuinfo").exists()
+        else []
+    ):
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return "cpu", f"{model} ({cores} usable cores)"
 
 
 def main() -> None:
@@ -68,7 +78,9 @@ def main() -> None:
         "commit": _commit(),
         "device": kind,
         "device_name": name,
-        "cpu_cores": os.cpu_count(),
+        "cpu_cores_usable": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "wall_seconds": round(seconds, 1),
         "target_seconds_on_2_cpu_cores": 180,
@@ -86,7 +98,8 @@ def main() -> None:
     (out / f"quickstart_{kind}.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / f"quickstart_{kind}.md").write_text(
         "| device | cores | wall time (s) | commit |\n|---|---|---|---|\n"
-        f"| {name} | {os.cpu_count()} | {seconds:.1f} | {result['commit'][:10]} |\n"
+        f"| {name} | {result['cpu_cores_usable']} | {seconds:.1f} | "
+        f"{result['commit'][:10]} |\n"
     )
     logger.info("quickstart on %s (%s): %.1f s", kind, name, seconds)
 
