@@ -43,20 +43,25 @@ def _commit() -> str:
         return "unknown"
 
 
+def _cpu_model() -> str:
+    info = Path("/proc/cpuinfo")
+    if info.exists():
+        for line in info.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _device() -> tuple[str, str]:
     if torch.cuda.is_available():
         return "cuda", torch.cuda.get_device_name(0)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    model = platform.processor() or platform.machine()
-    for line in (
-        Path("/proc/cpuinfo").read_text().splitlines()
-        if Path("/proc/cpuinfo").exists()
-        else []
-    ):
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return "cpu", f"{model} ({cores} usable cores)"
+    return "cpu", f"{_cpu_model()} ({_usable_cores()} usable cores)"
 
 
 def main() -> None:
@@ -78,9 +83,7 @@ def main() -> None:
         "commit": _commit(),
         "device": kind,
         "device_name": name,
-        "cpu_cores_usable": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
+        "cpu_cores_usable": _usable_cores(),
         "torch_threads": torch.get_num_threads(),
         "wall_seconds": round(seconds, 1),
         "target_seconds_on_2_cpu_cores": 180,
