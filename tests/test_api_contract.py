@@ -130,6 +130,7 @@ def test_not_fitted_error(case, make, frame, method):
         ("sampling_steps", 0),
         ("validation_fraction", 1.0),
         ("random_state", "seed"),
+        ("random_state", -1),
     ],
 )
 def test_bad_parameter_raises_naming_it(make, frame, monkeypatch, param, value):

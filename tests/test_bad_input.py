@@ -123,8 +123,10 @@ def test_fh_beyond_prediction_length_at_fit(tiny, frame):
         fc.fit(frame, fh=5)
     with pytest.raises(ValueError, match="prediction_length"):
         fc.fit(frame, fh=[0, 1])
-    with pytest.raises(TypeError, match="fh must be"):
+    with pytest.raises(ValueError, match="soon"):
         fc.fit(frame, fh=["soon"])
+    with pytest.raises(TypeError, match="fh must be"):
+        fc.fit(frame, fh=np.array([1.5]))
 
 
 def test_cuda_requested_without_cuda(tiny, frame, monkeypatch):

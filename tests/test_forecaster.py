@@ -100,3 +100,38 @@ def test_bad_input_after_fit(forecaster, frame):
         forecaster.sample(num_samples=2.5)
     with pytest.raises(TypeError, match="random_state"):
         forecaster.sample(random_state="x")
+
+
+def test_time_zone_survives_save_and_load(tiny, frame, tmp_path):
+    berlin = frame.tz_localize("Europe/Berlin")
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny)
+    before = fc.fit(berlin).predict_quantiles()
+    fc.save(tmp_path / "m")
+    after = DiffusionForecaster.load(
+        tmp_path / "m", device=fc.device
+    ).predict_quantiles()
+    assert str(after.index.tz) == "Europe/Berlin"
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_business_days_with_a_holiday_keep_their_calendar(tiny):
+    days = pd.bdate_range("2024-01-01", periods=60).delete(10)
+    y = pd.DataFrame({"x": np.sin(np.arange(59.0))}, index=days)
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(y)
+    assert (fc.predict().index.day_of_week < 5).all()
+
+
+def test_integer_index_fh_is_absolute(tiny, frame):
+    data = frame.set_axis(pd.RangeIndex(100, 164))
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(data)
+    pred = fc.predict(fh=pd.Index([165, 167]))
+    assert list(pred.index) == [165, 167]
+    pd.testing.assert_frame_equal(pred, fc.predict().iloc[[1, 3]])
+
+
+def test_new_history_must_match_the_index_kind_and_step(forecaster, frame):
+    with pytest.raises(ValueError, match="index type and step"):
+        forecaster.predict(y=frame.to_numpy())
+    daily = frame.set_axis(pd.date_range("2024-01-01", periods=64, freq="D"))
+    with pytest.raises(ValueError, match="index type and step"):
+        forecaster.predict(y=daily)

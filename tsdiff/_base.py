@@ -173,7 +173,8 @@ class _DiffusionEstimator(BaseEstimator):
         "predict_batch_size": [Options(("auto",)), _positive_int()],
         "random_state": [
             None,
-            InstanceOf((numbers.Integral, np.random.RandomState), "an int"),
+            Interval(int, 0, 2**32 - 1),
+            InstanceOf((np.random.RandomState,), "a RandomState"),
         ],
         "verbose": [InstanceOf((bool, numbers.Integral), "a bool")],
     }
@@ -269,7 +270,8 @@ class _DiffusionEstimator(BaseEstimator):
         """Build and train ``network_`` on windows of shape (N, L, K)."""
         self.device_ = self._resolve_device()
         fit_seed, self.predict_seed_ = self._draw_seeds()
-        self.network_ = Denoiser(self._network_config(n_features))
+        with torch.random.fork_rng(devices=[]):  # leave torch's global RNG untouched
+            self.network_ = Denoiser(self._network_config(n_features))
         # Initial weights follow random_state too, not torch's global generator.
         self.network_.reset_parameters(torch.Generator().manual_seed(fit_seed))
         self.schedule_ = self._schedule()
@@ -350,10 +352,11 @@ class _DiffusionEstimator(BaseEstimator):
         """The fitted prediction seed, or one drawn from ``random_state``."""
         if random_state is None:
             return self.predict_seed_
-        accepted = self._parameter_constraints["random_state"][1]
-        if not accepted.accepts(random_state):
+        accepted = self._parameter_constraints["random_state"][1:]
+        if not any(c.accepts(random_state) for c in accepted):
             raise TypeError(
-                "random_state must be None, an int or a RandomState; got "
+                "random_state must be None, an int in [0, 2**32 - 1] or a "
+                "RandomState; got "
                 f"{random_state!r}."
             )
         return int(check_random_state(random_state).randint(0, 2**31 - 1))
@@ -381,7 +384,7 @@ class _DiffusionEstimator(BaseEstimator):
     # -- persistence -----------------------------------------------------------------
 
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # may be the live __dict__ itself
         if "network_" in state:
             network = state.pop("network_")
             state["_network_spec"] = (

@@ -68,12 +68,11 @@ def encode(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
 
 
 def _scalar(value: Any, key: str) -> Any:
-    if isinstance(value, (pd.Timestamp, pd.Period)):
-        return {
-            "__kind__": type(value).__name__,
-            "value": str(value),
-            "freq": getattr(value, "freqstr", None),
-        }
+    if isinstance(value, pd.Timestamp):
+        tz = None if value.tz is None else str(value.tz)
+        return {"__kind__": "Timestamp", "value": value.isoformat(), "tz": tz}
+    if isinstance(value, pd.Period):
+        return {"__kind__": "Period", "value": str(value), "freq": value.freqstr}
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, numbers.Integral):
@@ -136,7 +135,8 @@ def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if kind == "device":
         return torch.device(value["device"])
     if kind == "Timestamp":
-        return pd.Timestamp(value["value"])
+        stamp = pd.Timestamp(value["value"])
+        return stamp if value["tz"] is None else stamp.tz_convert(value["tz"])
     if kind == "Period":
         return pd.Period(value["value"], freq=value["freq"])
     if kind == "dataclass":
@@ -153,8 +153,10 @@ def _decode_index(spec: dict) -> pd.Index:
     if spec["type"] == "range":
         return pd.RangeIndex(spec["start"], spec["stop"], spec["step"], name=name)
     if spec["type"] == "datetime":
-        index = pd.DatetimeIndex(spec["values"], name=name)
-        return index if spec["tz"] is None else index.tz_convert(spec["tz"])
+        if spec["tz"] is None:
+            return pd.DatetimeIndex(spec["values"], name=name)
+        stamps = [pd.Timestamp(v).tz_convert(spec["tz"]) for v in spec["values"]]
+        return pd.DatetimeIndex(stamps, name=name)
     if spec["type"] == "period":
         return pd.PeriodIndex(spec["values"], freq=spec["freq"], name=name)
     return pd.Index(spec["values"], name=name)

@@ -168,7 +168,7 @@ def fit_network(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
     # CSDI's schedule: learning rate x0.1 at 75 % and 90 % of the epochs.
-    milestones = [int(0.75 * config.n_epochs), int(0.9 * config.n_epochs)]
+    milestones = sorted({int(0.75 * config.n_epochs), int(0.9 * config.n_epochs)})
     lr_schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, 0.1)
     history: list[dict] = []
     best = (math.inf, None)
@@ -269,8 +269,9 @@ def _auto_batch_size(network: Denoiser, shape: tuple, device: torch.device) -> i
     # About 16 live activations of n_channels x K x L floats per window-sample.
     per_row = 16 * 4 * network.config.n_channels * n_k * n_l
     if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        budget = 0.5 * free
+        # From total (not free) memory, so repeated calls chunk alike and draw the same
+        # noise stream: equal seeds give equal samples on one device.
+        budget = 0.25 * torch.cuda.get_device_properties(device).total_memory
     else:
         budget = 2**30
     return max(1, int(budget // per_row))

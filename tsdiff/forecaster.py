@@ -200,7 +200,13 @@ class DiffusionForecaster(_DiffusionEstimator):
             if self.fh_ is not None:
                 return self.fh_
             return np.arange(1, self.prediction_length + 1)
-        if isinstance(fh, pd.Index) and not pd.api.types.is_integer_dtype(fh.dtype):
+        if (
+            isinstance(fh, (list, tuple))
+            and fh
+            and not all(isinstance(v, numbers.Integral) for v in fh)
+        ):
+            fh = pd.Index(fh)  # time points given as a list
+        if isinstance(fh, pd.Index):  # absolute time points, as in sktime
             grid = future_index(
                 cutoff, self.freq_, np.arange(1, self.prediction_length + 1)
             )
@@ -236,10 +242,17 @@ class DiffusionForecaster(_DiffusionEstimator):
             return self.context_, self.cutoff_, self.y_type_, self.y_name_
         arrays = to_arrays(y, freq=self.freq, name="y")
         check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
-        if arrays.freq is None:
-            raise ValueError("y needs a time index with a regular step.")
+        cutoff = arrays.grid_index[-1]
+        if arrays.freq != self.freq_ or _index_kind(cutoff) != _index_kind(
+            self.cutoff_
+        ):
+            raise ValueError(
+                f"y must have the index type and step of the training series "
+                f"({_index_kind(self.cutoff_)}, step {self.freq_}); got "
+                f"{_index_kind(cutoff)} with step {arrays.freq}."
+            )
         values = arrays.values[-self.context_length :]
-        return values, arrays.grid_index[-1], arrays.kind, arrays.name
+        return values, cutoff, arrays.kind, arrays.name
 
     def _forecast(
         self, fh: Any, y: Any, num_samples: int | None = None, random_state: Any = None
@@ -377,6 +390,15 @@ class DiffusionForecaster(_DiffusionEstimator):
         """
         _check_no_exogenous(X)
         return self._forecast(fh, y, num_samples, random_state)[0]
+
+
+def _index_kind(time_point: Any) -> str:
+    """Kind of a time point: datetime (with its time zone), period, or integer."""
+    if isinstance(time_point, pd.Timestamp):
+        return f"datetime (tz={time_point.tz})"
+    if isinstance(time_point, pd.Period):
+        return "period"
+    return "integer"
 
 
 def _check_no_exogenous(X: Any) -> None:

@@ -10,6 +10,8 @@ Outputs (filled data, quantiles, intervals) are built back in the user's layout.
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -260,15 +262,34 @@ def _datetime_step(index: pd.DatetimeIndex, freq: Any, name: str) -> Any:
         return index.freq
     if len(index) < 2:
         return None
-    if len(index) >= 3:
-        inferred = pd.infer_freq(index)
-        if inferred is not None:
-            return pd.tseries.frequencies.to_offset(inferred)
-    # Gaps in the timestamps: take the most common spacing as the step; _regular_grid
-    # then checks that every timestamp lies on that grid (a stray timestamp is an
-    # error, not a reason to use a finer grid).
+    inferred = _infer_freq(index)
+    if inferred is not None:
+        return inferred
+    # Gaps in the timestamps: infer the frequency on short stretches (most of which
+    # hold no gap), so calendar frequencies such as business days or month starts are
+    # recognised; fall back to the most common spacing. _regular_grid then checks that
+    # every timestamp lies on the grid (a stray timestamp is an error, not a reason to
+    # use a finer grid).
+    votes = Counter(
+        _infer_freq(index[start : start + 8])
+        for start in range(0, min(len(index) - 2, 800), 4)
+    )
+    votes.pop(None, None)
+    if votes:
+        return votes.most_common(1)[0][0]
     spacings = pd.Series(index[1:] - index[:-1]).value_counts()
     return pd.tseries.frequencies.to_offset(spacings.idxmax())
+
+
+def _infer_freq(index: pd.DatetimeIndex) -> Any:
+    """pandas' inferred frequency as an offset, or None (pandas 2 and 3 alike)."""
+    if len(index) < 3:
+        return None
+    with warnings.catch_warnings():
+        # pandas 3.1 announces that infer_freq will return offsets; both work here.
+        warnings.simplefilter("ignore")
+        inferred = pd.infer_freq(index)
+    return None if inferred is None else pd.tseries.frequencies.to_offset(inferred)
 
 
 def _integer_step(index: pd.Index) -> int:
