@@ -38,6 +38,8 @@ class TrainingConfig:
     validation_fraction: float = 0.0
     early_stopping_patience: int | None = None
     parameterization: str = "epsilon"
+    ema_decay: float | None = None
+    mixed_precision: bool = True
     verbose: bool = False
 
 
@@ -55,7 +57,14 @@ class SamplingConfig:
     eta: float = 0.0
     batch_size: int | None = None
     parameterization: str = "epsilon"
+    mixed_precision: bool = True
     verbose: bool = False
+
+
+def _autocast(device: torch.device, enabled: bool) -> torch.autocast:
+    """bf16 autocast of the network on CUDA (a no-op elsewhere or when disabled)."""
+    on = enabled and device.type == "cuda"
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
 
 
 def _make_denoise(
@@ -65,12 +74,21 @@ def _make_denoise(
     cond_mask: torch.Tensor,
     parameterization: str,
     cache_side: bool,
+    mixed_precision: bool = False,
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """Bind one batch's conditioning to the network: ``denoise(x_t, t) -> eps_hat``."""
-    side = network.side_info(cond_mask) if cache_side else None
+    """Bind one batch's conditioning to the network: ``denoise(x_t, t) -> eps_hat``.
+
+    With ``mixed_precision`` the network runs under bf16 autocast on CUDA; its output
+    is returned in float32 so that the sampler's arithmetic stays in full precision.
+    """
+    amp = _autocast(x_cond.device, mixed_precision)
+    with amp:
+        side = network.side_info(cond_mask) if cache_side else None
 
     def model(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return network(x_t, t.float(), x_cond, cond_mask, side=side)
+        with amp:
+            out = network(x_t, t.float(), x_cond, cond_mask, side=side)
+        return out.float()
 
     return as_eps_predictor(model, schedule, parameterization)
 
@@ -95,14 +113,20 @@ def _batch_loss(
     observed: torch.Tensor,
     draw_mask: MaskFn,
     generator: torch.Generator,
-    parameterization: str,
+    config: TrainingConfig,
 ) -> torch.Tensor:
     cond_mask = draw_mask(observed, generator)  # (B, K, L) bool
     target_mask = observed & ~cond_mask
     x0 = x0 - _window_offset(x0, cond_mask)
     x_cond = torch.where(cond_mask, x0, torch.zeros_like(x0))
     denoise = _make_denoise(
-        network, schedule, x_cond, cond_mask, parameterization, cache_side=False
+        network,
+        schedule,
+        x_cond,
+        cond_mask,
+        config.parameterization,
+        cache_side=False,
+        mixed_precision=config.mixed_precision,
     )
     return eps_loss(denoise, schedule, x0, target_mask, generator=generator)
 
@@ -161,8 +185,8 @@ def fit_network(
     network.to(device)
     shuffle_gen = torch.Generator().manual_seed(seed)
     noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
-    x0_t = torch.from_numpy(np.nan_to_num(x0, nan=0.0)).float()
-    obs_t = torch.from_numpy(observed_mask)
+    x0_t = _to_device(torch.from_numpy(np.nan_to_num(x0, nan=0.0)).float(), device)
+    obs_t = _to_device(torch.from_numpy(observed_mask), device)
     train_idx, val_idx = _split(len(x0_t), config.validation_fraction, shuffle_gen)
     optimizer = torch.optim.Adam(
         network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
@@ -170,6 +194,8 @@ def fit_network(
     # CSDI's schedule: learning rate x0.1 at 75 % and 90 % of the epochs.
     milestones = sorted({int(0.75 * config.n_epochs), int(0.9 * config.n_epochs)})
     lr_schedule = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, 0.1)
+    # The evaluated network: an exponential moving average of the weights, if asked.
+    averaged = copy.deepcopy(network) if config.ema_decay else network
     history: list[dict] = []
     best = (math.inf, None)
     stale = 0
@@ -177,9 +203,9 @@ def fit_network(
     for epoch in epochs:
         network.train()
         order = train_idx[torch.randperm(len(train_idx), generator=shuffle_gen)]
-        total, count = 0.0, 0
+        total = torch.zeros((), device=device)
         for start in range(0, len(order), config.batch_size):
-            rows = order[start : start + config.batch_size]
+            rows = order[start : start + config.batch_size].to(x0_t.device)
             loss = _batch_loss(
                 network,
                 schedule,
@@ -187,23 +213,24 @@ def fit_network(
                 obs_t[rows].to(device),
                 draw_mask,
                 noise_gen,
-                config.parameterization,
+                config,
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += loss.item() * len(rows)
-            count += len(rows)
+            if averaged is not network:
+                _ema_update(averaged, network, config.ema_decay)
+            total += loss.detach() * len(rows)
         record = {
             "epoch": epoch + 1,
-            "train_loss": total / max(count, 1),
+            "train_loss": total.item() / max(len(order), 1),
             "learning_rate": optimizer.param_groups[0]["lr"],
         }
         lr_schedule.step()
         monitored = record["train_loss"]
         if len(val_idx):
             record["val_loss"] = monitored = _validation_loss(
-                network,
+                averaged,
                 schedule,
                 x0_t[val_idx],
                 obs_t[val_idx],
@@ -216,17 +243,31 @@ def fit_network(
         epochs.set_postfix({k: v for k, v in record.items() if k.endswith("loss")})
         logger.debug("epoch %d: %s", epoch + 1, record)
         if monitored < best[0]:
-            best, stale = (monitored, _snapshot(network, len(val_idx) > 0)), 0
+            best, stale = (monitored, _snapshot(averaged, len(val_idx) > 0)), 0
         else:
             stale += 1
         patience = config.early_stopping_patience
         if patience is not None and stale >= patience:
             logger.info("early stopping after epoch %d", epoch + 1)
             break
-    if best[1] is not None:
-        network.load_state_dict(best[1])
+    final = best[1] if best[1] is not None else averaged.state_dict()
+    network.load_state_dict(final)
     network.eval()
     return history
+
+
+def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Keep training data on the GPU when it is small, so batches need no copy."""
+    if device.type == "cuda" and tensor.nbytes < 2**30:
+        return tensor.to(device)
+    return tensor
+
+
+@torch.no_grad()
+def _ema_update(averaged: Denoiser, network: Denoiser, decay: float) -> None:
+    """``averaged <- decay * averaged + (1 - decay) * network``, parameters only."""
+    for target, source in zip(averaged.parameters(), network.parameters(), strict=True):
+        target.lerp_(source.detach(), 1.0 - decay)
 
 
 def _snapshot(network: Denoiser, keep: bool) -> dict | None:
@@ -257,7 +298,7 @@ def _validation_loss(
             observed[rows].to(device),
             draw_mask,
             generator,
-            config.parameterization,
+            config,
         )
         total += loss.item() * len(x0[rows])
     return total / len(x0)
@@ -338,7 +379,13 @@ def sample_network(
             offset = _window_offset(x_c, m_c)  # (b, K, 1)
             centred = x_c - offset
             denoise = _make_denoise(
-                network, schedule, centred, m_c, config.parameterization, True
+                network,
+                schedule,
+                centred,
+                m_c,
+                config.parameterization,
+                cache_side=True,
+                mixed_precision=config.mixed_precision,
             )
             draw = sampler(denoise, schedule, centred, m_c, **kwargs) + offset
             draw = torch.where(m_c, x_c, draw)  # given values exactly, not x - o + o

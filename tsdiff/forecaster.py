@@ -125,6 +125,8 @@ class DiffusionForecaster(_DiffusionEstimator):
         weight_decay: float = 1e-6,
         validation_fraction: float = 0.0,
         early_stopping_patience: int | None = None,
+        ema_decay: float | None = None,
+        mixed_precision: bool = True,
         num_samples: int = 100,
         sampler: str = "ddpm",
         sampling_steps: int | None = None,

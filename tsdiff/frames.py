@@ -10,6 +10,7 @@ Outputs (filled data, quantiles, intervals) are built back in the user's layout.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -57,6 +58,9 @@ class SeriesArrays:
         The input's own row index (a RangeIndex for arrays).
     name : object
         The name of an input Series (None otherwise).
+    bounds : ndarray of shape (n_series + 1,), int64, or None
+        For a panel (several series stacked along the time axis), series ``i`` holds
+        grid rows ``bounds[i]:bounds[i + 1]``; None for a single series.
     """
 
     values: np.ndarray
@@ -69,24 +73,39 @@ class SeriesArrays:
     dtype: np.dtype
     index: pd.Index
     name: Any = None
+    bounds: np.ndarray | None = None
 
     @property
     def n_steps(self) -> int:
         """Length T of the regular grid."""
         return self.values.shape[0]
 
+    @property
+    def segments(self) -> list[slice]:
+        """Grid rows of each series: one slice per series (one for a single series)."""
+        if self.bounds is None:
+            return [slice(0, self.n_steps)]
+        return [slice(a, b) for a, b in itertools.pairwise(self.bounds)]
 
-def to_arrays(data: Any, *, freq: Any = None, name: str = "X") -> SeriesArrays:
+
+def to_arrays(
+    data: Any, *, freq: Any = None, name: str = "X", panel: bool = False
+) -> SeriesArrays:
     """Validate user data and convert it to arrays on a regular time grid.
 
     Parameters
     ----------
     data : DataFrame, Series or ndarray of shape (T,) or (T, K)
         Rows are time steps, columns are variables; NaN marks a missing value.
+        With ``panel=True`` a DataFrame may also carry a two-level
+        ``MultiIndex`` ``(series id, time)``: a panel of several series with the
+        same variables, each put on its own regular grid and stacked along time.
     freq : str, DateOffset or None, default=None
         Frequency of a datetime/period index; inferred when None.
     name : str, default="X"
         Name of the argument, used in error messages.
+    panel : bool, default=False
+        Whether a ``(series id, time)`` MultiIndex is accepted.
 
     Returns
     -------
@@ -102,6 +121,13 @@ def to_arrays(data: Any, *, freq: Any = None, name: str = "X") -> SeriesArrays:
     """
     kind, frame = _as_frame(data, name)
     _check_values(frame, name)
+    if isinstance(frame.index, pd.MultiIndex):
+        if not panel:
+            raise ValueError(
+                f"{name} has a MultiIndex; this estimator takes a single series "
+                "indexed by time (select one series first)."
+            )
+        return _panel_arrays(frame, freq, name)
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)  # (n_rows, K)
     dtype = _output_dtype(frame)
     grid_index, rows, step = _regular_grid(frame.index, freq, name)
@@ -118,6 +144,61 @@ def to_arrays(data: Any, *, freq: Any = None, name: str = "X") -> SeriesArrays:
         dtype=dtype,
         index=frame.index,
         name=data.name if isinstance(data, pd.Series) else None,
+    )
+
+
+def _panel_arrays(frame: pd.DataFrame, freq: Any, name: str) -> SeriesArrays:
+    """Stack the series of a ``(series id, time)`` panel on one grid axis."""
+    index = frame.index
+    if index.nlevels != 2:
+        raise ValueError(
+            f"The index of {name} has {index.nlevels} levels; a panel needs exactly "
+            "two: (series id, time)."
+        )
+    ids = index.get_level_values(0)
+    if ids.hasnans:
+        raise ValueError(f"The series ids (first index level) of {name} contain NaN.")
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)  # (n_rows, K)
+    times = index.get_level_values(1)
+    groups = pd.Series(np.arange(len(frame))).groupby(ids.to_numpy(), sort=False)
+    grids, blocks, bounds = [], [], [0]
+    rows = np.empty(len(frame), dtype=np.int64)
+    steps = set()
+    for key, positions in groups.indices.items():
+        label = f"{name} (series {key!r})"
+        grid, grid_rows, step = _regular_grid(times[positions], freq, label)
+        if len(positions) > 1 and step is not None:
+            steps.add(step)
+        block = np.full((len(grid), values.shape[1]), np.nan)  # (T_i, K)
+        block[grid_rows] = values[positions]
+        rows[positions] = bounds[-1] + grid_rows
+        grids.append((key, grid))
+        blocks.append(block)
+        bounds.append(bounds[-1] + len(grid))
+    if len(steps) > 1:
+        raise ValueError(
+            f"The series of {name} have different frequencies "
+            f"({sorted(map(_freq_str, steps))}); pass `freq` or resample them alike."
+        )
+    grid_index = pd.MultiIndex.from_arrays(
+        [
+            pd.Index([key for key, _ in grids]).repeat([len(g) for _, g in grids]),
+            grids[0][1].append([g for _, g in grids[1:]]),
+        ],
+        names=index.names,
+    )
+    grid_values = np.concatenate(blocks)  # (sum T_i, K)
+    return SeriesArrays(
+        values=grid_values,
+        observed_mask=~np.isnan(grid_values),
+        grid_index=grid_index,
+        rows=rows,
+        columns=frame.columns,
+        freq=steps.pop() if steps else None,
+        kind="frame",
+        dtype=_output_dtype(frame),
+        index=index,
+        bounds=np.asarray(bounds, dtype=np.int64),
     )
 
 

@@ -121,6 +121,8 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         weight_decay: float = 1e-6,
         validation_fraction: float = 0.0,
         early_stopping_patience: int | None = None,
+        ema_decay: float | None = None,
+        mixed_precision: bool = True,
         num_samples: int = 100,
         sampler: str = "ddpm",
         sampling_steps: int | None = None,
@@ -151,16 +153,26 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
                 f"window_length={self.window_length}. Got {self.window_stride} instead."
             )
 
-    def fit(self, X: Any, y: Any = None) -> DiffusionImputer:
+    def fit(
+        self, X: Any, y: Any = None, *, mask_patterns: Any = None
+    ) -> DiffusionImputer:
         """Train the denoiser on sliding windows of ``X``.
 
         Parameters
         ----------
         X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
             Training series; NaN marks a missing value. A datetime index with gaps is
-            completed with missing rows.
+            completed with missing rows. A DataFrame indexed by a two-level
+            ``MultiIndex`` ``(series id, time)`` is a panel of series with the same
+            variables (for example one per patient): windows never cross from one
+            series into another.
         y : None
             Ignored; present for scikit-learn compatibility.
+        mask_patterns : array-like of bool, shape (n_rows, n_variables), default=None
+            Missingness patterns (True = observed) that the ``"historical"`` and
+            ``"mix"`` target strategies copy onto training windows: pass the observed
+            mask of data whose gaps look like the ones to be filled. None borrows the
+            patterns of ``X`` itself.
 
         Returns
         -------
@@ -168,33 +180,62 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
             The fitted imputer.
         """
         self._validate_params()
-        arrays = to_arrays(X, freq=self.freq, name="X")
+        arrays = to_arrays(X, freq=self.freq, name="X", panel=True)
         if len(arrays.rows) < 2:
             raise ValueError(
                 f"X has {len(arrays.rows)} sample (time step); at least 2 are needed "
                 "to fit DiffusionImputer."
             )
+        patterns = self._pattern_windows(mask_patterns, len(arrays.columns))
         self.scaler_ = self._fit_scaler(
             arrays.values, arrays.observed_mask, list(arrays.columns)
         )
         self._set_feature_info(arrays)
         self.freq_ = arrays.freq
-        length = self.window_length
-        values, observed, _ = pad_left(
-            self._scaled(arrays), arrays.observed_mask, length
-        )
-        starts = np.arange(len(values) - length + 1)  # every start position
+        scaled = self._scaled(arrays)
+        windows, observed = [], []
+        for rows in arrays.segments:  # windows never straddle two series
+            values, obs, _ = pad_left(
+                scaled[rows], arrays.observed_mask[rows], self.window_length
+            )
+            starts = np.arange(len(values) - self.window_length + 1)  # every start
+            windows.append(sliding_windows(values, starts, self.window_length))
+            observed.append(sliding_windows(obs, starts, self.window_length))
         self._train(
-            sliding_windows(values, starts, length),
-            sliding_windows(observed, starts, length),
+            np.concatenate(windows),  # (N, L, K)
+            np.concatenate(observed),
             n_features=self.n_features_in_,
             prediction_length=0,
+            patterns=patterns,
         )
         return self
 
+    def _pattern_windows(self, mask_patterns: Any, n_features: int):
+        """Windows of shape (N, L, K) of the user's observed-mask patterns, or None."""
+        if mask_patterns is None:
+            return None
+        patterns = np.asarray(mask_patterns)
+        if patterns.dtype != bool:
+            raise TypeError(
+                "mask_patterns must hold booleans (True = observed); got dtype "
+                f"{patterns.dtype}."
+            )
+        if patterns.ndim != 2 or patterns.shape[1] != n_features:
+            raise ValueError(
+                "mask_patterns must have shape (n_rows, n_variables) with "
+                f"n_variables={n_features} like X; got shape {patterns.shape}."
+            )
+        if len(patterns) < self.window_length:
+            raise ValueError(
+                f"mask_patterns has {len(patterns)} rows; at least window_length="
+                f"{self.window_length} are needed to cut one window."
+            )
+        starts = np.arange(len(patterns) - self.window_length + 1)
+        return sliding_windows(patterns, starts, self.window_length)
+
     def _check_input(self, X: Any) -> SeriesArrays:
         check_is_fitted(self)
-        arrays = to_arrays(X, freq=self.freq, name="X")
+        arrays = to_arrays(X, freq=self.freq, name="X", panel=True)
         check_same_columns(arrays, self.columns_, self.n_features_in_, "X")
         return arrays
 
@@ -204,31 +245,54 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         num_samples: int | None = None,
         random_state: Any = None,
     ) -> np.ndarray:
-        """Imputation samples of shape (S, T, K) on the grid; observed cells exact."""
+        """Imputation samples of shape (S, T, K) on the grid; observed cells exact.
+
+        The windows of every series of a panel are sampled in one batched call.
+        """
         num_samples = check_positive_int(
             self.num_samples if num_samples is None else num_samples, "num_samples"
         )
         seed = self._sample_seed(random_state)
-        length = self.window_length
+        scaled = self._scaled(arrays)
         observed = arrays.observed_mask
-        values, cond, n_pad = pad_left(self._scaled(arrays), observed, length)
+        plans = [self._plan(scaled[r], observed[r]) for r in arrays.segments]
+        needed = [p["windows"][p["needed"]] for p in plans]
+        cond = [p["cond_windows"][p["needed"]] for p in plans]
+        drawn = np.empty((num_samples, 0, self.window_length, len(arrays.columns)))
+        if sum(len(w) for w in needed):
+            drawn = self._sample_windows(
+                np.concatenate(needed), np.concatenate(cond), num_samples, seed
+            )  # (S, n_needed, L, K)
+        splits = np.cumsum([len(w) for w in needed])[:-1]
+        series = []
+        for plan, part in zip(plans, np.split(drawn, splits, axis=1), strict=True):
+            windows = plan["windows"]  # (N, L, K)
+            samples = np.broadcast_to(windows, (num_samples, *windows.shape)).copy()
+            samples[:, plan["needed"]] = part
+            n_steps = plan["n_steps"]
+            stitched = stitch_windows(samples, plan["starts"], n_steps)  # (S, T', K)
+            series.append(stitched[:, plan["n_pad"] :])
+        unscaled = self.scaler_.inverse_transform(np.concatenate(series, axis=1))
+        return np.where(arrays.observed_mask, arrays.values, unscaled)
+
+    def _plan(self, scaled: np.ndarray, observed: np.ndarray) -> dict:
+        """Windows of one series and which of them own a missing cell."""
+        length = self.window_length
+        values, cond, n_pad = pad_left(scaled, observed, length)
         stride = self.window_stride or max(1, length // 2)
         starts = window_starts(len(values), length, stride)
-        windows = sliding_windows(values, starts, length)  # (N, L, K)
-        cond_windows = sliding_windows(cond, starts, length)
-        # Only windows that own a missing cell need sampling.
         owner = stitch_owner(starts, length, len(values))  # (T',)
         needed = np.zeros(len(starts), dtype=bool)
         gaps = np.flatnonzero(~cond[n_pad:].all(axis=1)) + n_pad  # padding needs none
         needed[np.unique(owner[gaps])] = True
-        samples = np.broadcast_to(windows, (num_samples, *windows.shape)).copy()
-        if needed.any():
-            samples[:, needed] = self._sample_windows(
-                windows[needed], cond_windows[needed], num_samples, seed
-            )  # (S, n_needed, L, K)
-        stitched = stitch_windows(samples, starts, len(values))[:, n_pad:]  # (S, T, K)
-        unscaled = self.scaler_.inverse_transform(stitched)
-        return np.where(observed, arrays.values, unscaled)
+        return {
+            "windows": sliding_windows(values, starts, length),  # (N, L, K)
+            "cond_windows": sliding_windows(cond, starts, length),
+            "starts": starts,
+            "needed": needed,
+            "n_pad": n_pad,
+            "n_steps": len(values),
+        }
 
     def transform(self, X: Any) -> Any:
         """Fill the missing values of ``X`` with the median of the imputation samples.

@@ -1,0 +1,50 @@
+"""Every benchmark script runs end to end in its --smoke mode, so none can rot.
+
+The smoke modes read the real data from ``../shared/data`` (a few stays or months) and
+train a tiny model for one epoch; the numbers are meaningless, the plumbing is not.
+"""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+DATA = (BENCHMARKS.parent / ".." / "shared" / "data").resolve()
+
+
+def _load(name: str):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return module
+
+
+@pytest.mark.parametrize(
+    "script, folder",
+    [("pm25", "beijing_pm25_stmvl"), ("physionet", "physionet2012")],
+)
+def test_smoke_mode_writes_results(script, folder, tmp_path):
+    if not (DATA / folder).exists():
+        pytest.skip(f"benchmark data {DATA / folder} is not available")
+    result = _load(script).main(["--smoke", "--results", str(tmp_path)])
+    written = json.loads((tmp_path / f"{script}_smoke.json").read_text())
+    assert written["protocol"] == f"{script}_smoke"
+    for key in ("command", "commit", "device", "versions"):
+        assert written["provenance"][key]
+    methods = [run["method"] for run in result["runs"]]
+    assert any(m.startswith("tsdiff") for m in methods)
+    assert any("interpolation" in m for m in methods)
+    for run in written["runs"]:
+        assert run["n_targets"] > 0
+        assert 0 <= run["crps"] < 10 and run["mae"] >= 0 and run["rmse"] >= run["mae"]
+        assert 0 <= run["coverage_90"] <= 1
+        assert run["fit_s"] >= 0 and run["predict_s"] > 0
+    table = (tmp_path / f"{script}_smoke.md").read_text()
+    assert table.count("\n| ") == len(written["runs"]) + 1  # header + one row per run

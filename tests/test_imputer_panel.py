@@ -1,0 +1,129 @@
+"""DiffusionImputer on panels: a (series id, time) MultiIndex, windows that never cross
+series, one batched sampling call, and user-given missingness patterns."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsdiff import DiffusionForecaster, DiffusionImputer
+
+
+def make_panel(lengths=(20, 13, 5), n_vars=3, seed=0):
+    """Panel of series with ids 7, 3, 9, ... (not sorted), hourly integer time."""
+    rng = np.random.default_rng(seed)
+    parts = {}
+    for sid, n in zip((7, 3, 9, 4), lengths, strict=False):
+        values = rng.normal(size=(n, n_vars))
+        values[rng.random(values.shape) < 0.15] = np.nan
+        parts[sid] = pd.DataFrame(values, columns=[f"v{k}" for k in range(n_vars)])
+    return pd.concat(parts, names=["stay", "hour"])
+
+
+def test_panel_round_trip_keeps_index_and_observed_cells(tiny):
+    X = make_panel()
+    before = X.copy()
+    imp = DiffusionImputer(window_length=8, **tiny).fit(X)
+    out = imp.transform(X)
+    pd.testing.assert_index_equal(out.index, X.index)
+    pd.testing.assert_index_equal(out.columns, X.columns)
+    observed = X.notna().to_numpy()
+    np.testing.assert_array_equal(out.to_numpy()[observed], X.to_numpy()[observed])
+    assert not out.isna().any().any()
+    pd.testing.assert_frame_equal(X, before)
+    q = imp.predict_quantiles(X, alpha=(0.1, 0.9))
+    pd.testing.assert_index_equal(q.index, X.index)
+    assert imp.sample(X, num_samples=3).shape == (3, *X.shape)
+
+
+def test_training_windows_never_cross_series(tiny, monkeypatch):
+    # Each series is a constant level far from the others: a window that crossed
+    # two series would hold two levels.
+    levels = {1: 0.0, 2: 100.0, 3: -50.0}
+    lengths = {1: 12, 2: 9, 3: 4}
+    X = pd.concat(
+        {s: pd.DataFrame({"a": np.full(n, levels[s])}) for s, n in lengths.items()},
+        names=["id", "t"],
+    )
+    seen = {}
+
+    def capture(self, windows, observed, **kwargs):
+        seen["windows"], seen["observed"] = windows, observed
+
+    monkeypatch.setattr(DiffusionImputer, "_train", capture)
+    DiffusionImputer(window_length=6, **tiny).fit(X)
+    windows, observed = seen["windows"], seen["observed"]  # (N, L, K)
+    # Every start position of each series (short series are left-padded to one).
+    assert len(windows) == (12 - 6 + 1) + (9 - 6 + 1) + 1
+    for window, obs in zip(windows, observed, strict=True):
+        values = window[obs]
+        assert np.ptp(values) < 1e-9, "a training window mixes two series"
+
+
+def test_panel_sampling_runs_once_for_all_series(tiny, monkeypatch):
+    X = make_panel()
+    imp = DiffusionImputer(window_length=8, **tiny).fit(X)
+    calls = []
+    original = DiffusionImputer._sample_windows
+
+    def counting(self, windows, *args, **kwargs):
+        calls.append(len(windows))
+        return original(self, windows, *args, **kwargs)
+
+    monkeypatch.setattr(DiffusionImputer, "_sample_windows", counting)
+    imp.transform(X)
+    assert len(calls) == 1 and calls[0] >= 3
+
+
+def test_panel_series_are_imputed_independently_of_their_order(tiny):
+    X = make_panel()
+    imp = DiffusionImputer(window_length=8, **tiny).fit(X)
+    reordered = pd.concat([X.loc[[9]], X.loc[[7]], X.loc[[3]]])
+    a = imp.transform(X)
+    b = imp.transform(reordered).loc[X.index]
+    # Different batch composition draws different noise, but every filled value is a
+    # finite imputation and every observed value is returned as given.
+    observed = X.notna().to_numpy()
+    np.testing.assert_array_equal(b.to_numpy()[observed], a.to_numpy()[observed])
+    assert np.isfinite(b.to_numpy()).all()
+
+
+def test_mask_patterns_are_validated(tiny):
+    X = make_panel()
+    imp = DiffusionImputer(window_length=8, target_strategy="historical", **tiny)
+    with pytest.raises(TypeError, match="booleans"):
+        imp.fit(X, mask_patterns=np.ones((20, 3)))
+    with pytest.raises(ValueError, match="n_variables=3"):
+        imp.fit(X, mask_patterns=np.ones((20, 2), dtype=bool))
+    with pytest.raises(ValueError, match="window_length=8"):
+        imp.fit(X, mask_patterns=np.ones((5, 3), dtype=bool))
+    patterns = np.random.default_rng(0).random((30, 3)) > 0.3
+    imp.fit(X, mask_patterns=patterns)
+    assert np.isfinite(imp.transform(X).to_numpy()).all()
+
+
+def test_panel_with_mixed_frequencies_is_rejected(tiny):
+    a = pd.DataFrame(
+        {"v": np.arange(5.0)}, index=pd.date_range("2024-01-01", periods=5, freq="h")
+    )
+    b = pd.DataFrame(
+        {"v": np.arange(5.0)}, index=pd.date_range("2024-01-01", periods=5, freq="D")
+    )
+    X = pd.concat({"a": a, "b": b}, names=["id", "time"])
+    with pytest.raises(ValueError, match="different frequencies"):
+        DiffusionImputer(window_length=4, **tiny).fit(X)
+
+
+def test_three_level_index_is_rejected(tiny):
+    X = make_panel()
+    X.index = pd.MultiIndex.from_arrays(
+        [X.index.get_level_values(0), X.index.get_level_values(1), np.zeros(len(X))]
+    )
+    with pytest.raises(ValueError, match="exactly two"):
+        DiffusionImputer(window_length=8, **tiny).fit(X)
+
+
+def test_forecaster_rejects_a_panel(tiny):
+    with pytest.raises(ValueError, match="MultiIndex"):
+        DiffusionForecaster(context_length=8, prediction_length=2, **tiny).fit(
+            make_panel()
+        )

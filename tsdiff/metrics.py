@@ -1,0 +1,485 @@
+"""Scores for probabilistic forecasts and imputations (numpy; pandas only to unpack).
+
+Shared conventions:
+
+* ``y_true`` (ndarray, Series or DataFrame, any shape D) holds the targets; NaN means
+  "not evaluated". An optional boolean ``mask`` of shape D (True = evaluate) is
+  combined with that rule. Entries never evaluated do not influence any result.
+* A probabilistic ``prediction`` is samples, an ndarray of shape ``(S, *D)`` with the
+  sample axis first, or a frame as tsdiff returns it: ``predict_quantiles`` (columns
+  ``(variable, quantile)``) or ``predict_interval`` (``(variable, coverage, bound)``),
+  rows aligned positionally with a ``y_true`` of shape ``(T, K)`` (a DataFrame
+  ``y_true`` must have the frame's variables and index). Levels a metric needs are
+  read from the frame; an interval of coverage c gives levels (1 - c)/2, (1 + c)/2.
+* Inputs are never modified; results are floats; bad input raises ValueError or
+  TypeError naming the argument.
+
+References: Gneiting & Raftery (2007), JASA 102; Ferro (2014), QJRMS 140; Zamo &
+Naveau (2018), Math. Geosci. 50; Hyndman & Koehler (2006), IJF 22; Tashiro et al.
+(2021), CSDI, NeurIPS; Alexandrov et al. (2020), GluonTS, JMLR 21.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_complex_dtype
+
+__all__ = [
+    "QUANTILE_LEVELS",
+    "coverage",
+    "crps",
+    "crps_sum",
+    "interval_score",
+    "mae",
+    "mase",
+    "rmse",
+    "wql",
+]
+
+#: The 19 levels 0.05, 0.10, ..., 0.95 of CSDI's and GluonTS's "CRPS".
+QUANTILE_LEVELS: tuple[float, ...] = tuple(round(k * 0.05, 2) for k in range(1, 20))
+
+_FRAMES = {
+    ("variable", "quantile"): "quantile frame",
+    ("variable", "coverage", "bound"): "interval frame",
+}
+_POINT = ("samples", "point forecast", "quantile frame")
+_REAL = (int, float, np.integer, np.floating)
+
+
+def crps(y_true: Any, samples: Any, *, fair: bool = False, mask: Any = None) -> float:
+    """Sample CRPS in the energy form (Gneiting & Raftery 2007, eq. 21).
+
+    Mean over evaluated entries of ``E|X - y| - 1/2 E|X - X'|``, X and X' drawn from
+    the entry's S samples. With sorted samples ``x_(1) <= ... <= x_(S)``,
+    ``1/2 E|X - X'| = sum_i (2i - S - 1) x_(i) / S**2`` (O(S log S)), the CRPS of the
+    empirical distribution. ``fair=True`` divides by ``S(S - 1)`` instead of ``S**2``:
+    the unbiased estimator of Ferro (2014) and Zamo & Naveau (2018).
+
+    Parameters
+    ----------
+    y_true : array-like of shape D
+    samples : ndarray of shape (S, *D)
+        Samples only (no frames); ``fair=True`` needs S >= 2.
+    fair : bool, default=False
+    mask : bool array of shape D, optional
+
+    Returns
+    -------
+    float
+    """
+    y, m, _, pred = _normalise(y_true, samples, mask, ("samples",), "crps")
+    x = np.sort(_finite(pred[:, m]), axis=0)  # (S, n)
+    n_s = x.shape[0]
+    if fair and n_s < 2:
+        raise ValueError("crps with fair=True needs at least 2 samples; got 1.")
+    half_spread = (2.0 * np.arange(1, n_s + 1) - n_s - 1) @ x  # (n,)
+    spread_term = half_spread / (n_s * (n_s - 1) if fair else n_s**2)
+    return float((np.abs(x - y[m]).mean(axis=0) - spread_term).mean())
+
+
+def wql(
+    y_true: Any,
+    prediction: Any,
+    *,
+    quantile_levels: Sequence[float] = QUANTILE_LEVELS,
+    method: str = "linear",
+    mask: Any = None,
+) -> float:
+    """Weighted quantile loss: the "CRPS" reported by CSDI and GluonTS.
+
+    ``mean_q 2 sum |(q_hat - y)(1{y <= q_hat} - q)| / sum |y|``, sums over evaluated
+    entries: CSDI's ``calc_quantile_CRPS`` (Tashiro et al. 2021) and GluonTS's
+    ``mean_wQuantileLoss``. For a point forecast p (``q_hat = p`` at levels
+    symmetric about 0.5, such as the default) it equals ``sum |y - p| / sum |y|``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape D
+    prediction : ndarray of shape (S, *D) or quantile frame with every level
+    quantile_levels : sequence of float in [0, 1], default=QUANTILE_LEVELS
+    method : str, default="linear"
+        Quantiles of samples (ignored for a frame). "linear": numpy's default, equal
+        to ``torch.quantile`` as used by CSDI. "gluonts": the order statistic
+        ``sorted(x)[round((S - 1) q)]``, rounding half to even, as
+        ``SampleForecast.quantile`` in awslabs/gluonts ``src/gluonts/model/forecast.py``
+        (equal to numpy's "nearest"). Other ``numpy.quantile`` methods are accepted.
+    mask : bool array of shape D, optional
+
+    Returns
+    -------
+    float
+    """
+    levels, method = _options(quantile_levels, method)
+    kinds = ("samples", "quantile frame")
+    y, m, kind, pred = _normalise(y_true, prediction, mask, kinds, "wql")
+    return _wql(y[m], _quantiles(kind, pred, m, levels, method), levels)
+
+
+def crps_sum(
+    y_true: Any,
+    prediction: Any,
+    *,
+    quantile_levels: Sequence[float] = QUANTILE_LEVELS,
+    method: str = "linear",
+    mask: Any = None,
+) -> float:
+    """:func:`wql` of the sums over variables (last axis) per time step (CSDI).
+
+    ``y_t = sum_k m_tk y_tk`` and, per sample, ``x_t = sum_k m_tk x_tk`` (m: the
+    evaluation mask, so unevaluated entries count as 0); steps with no evaluated
+    entry are dropped. Equals CSDI's ``calc_quantile_CRPS_sum`` (ermongroup/CSDI
+    ``utils.py``) when each step is evaluated for all variables or none, as in its
+    forecasting benchmarks; for partly evaluated steps CSDI sums all variables
+    (missing ones zero-filled) and weights the step by its evaluated fraction.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (..., K)
+    prediction : ndarray of shape (S, ..., K)
+        Samples only: a sum of quantiles is not a quantile of the sum, so quantile
+        frames raise TypeError.
+    quantile_levels, method : as in :func:`wql`
+    mask : bool array of shape (..., K), optional
+
+    Returns
+    -------
+    float
+    """
+    levels, method = _options(quantile_levels, method)
+    y, m, _, pred = _normalise(y_true, prediction, mask, ("samples",), "crps_sum")
+    if y.ndim < 2:
+        raise ValueError("crps_sum needs y_true with a variable axis (last); got 1-D.")
+    y_sum = np.where(m, y, 0.0).sum(axis=-1)  # (...,)
+    x_sum = np.where(m, pred, 0.0).sum(axis=-1)  # (S, ...)
+    steps = m.any(axis=-1)
+    q = _quantiles("samples", x_sum, steps, levels, method)  # (Q, n_steps)
+    return _wql(y_sum[steps], q, levels)
+
+
+def mae(y_true: Any, prediction: Any, *, mask: Any = None) -> float:
+    """Mean absolute error of the median, ``mean |median - y|`` over evaluated entries.
+
+    Parameters
+    ----------
+    y_true : array-like of shape D
+    prediction : ndarray of shape (S, *D) or D, or quantile frame with level 0.5
+        Samples (``numpy.median``, which averages the middle pair for even S, where
+        CSDI's ``torch.median`` takes the lower value), a point forecast used as is,
+        or a quantile frame.
+    mask : bool array of shape D, optional
+
+    Returns
+    -------
+    float
+    """
+    y, m, kind, pred = _normalise(y_true, prediction, mask, _POINT, "mae")
+    return float(np.abs(_median(kind, pred, m) - y[m]).mean())
+
+
+def rmse(y_true: Any, prediction: Any, *, mask: Any = None) -> float:
+    """Root mean squared error of the median, ``sqrt(mean (median - y)**2)``.
+
+    Parameters
+    ----------
+    y_true, prediction, mask : as in :func:`mae`
+
+    Returns
+    -------
+    float
+    """
+    y, m, kind, pred = _normalise(y_true, prediction, mask, _POINT, "rmse")
+    return float(np.sqrt(np.square(_median(kind, pred, m) - y[m]).mean()))
+
+
+def coverage(
+    y_true: Any, prediction: Any, *, coverage: float = 0.9, mask: Any = None
+) -> float:
+    """Share of evaluated entries in the central interval, ``mean 1{l <= y <= u}``.
+
+    ``l`` and ``u`` are the quantiles at levels (1 - c)/2 and (1 + c)/2.
+
+    Parameters
+    ----------
+    y_true : array-like of shape D
+    prediction : ndarray of shape (S, *D), quantile frame or interval frame
+        Samples (linear quantiles) or a frame holding both levels.
+    coverage : float in (0, 1), default=0.9
+        Nominal coverage c.
+    mask : bool array of shape D, optional
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    y, lower, upper = _interval(y_true, prediction, coverage, mask, "coverage")
+    return float(((lower <= y) & (y <= upper)).mean())
+
+
+def interval_score(
+    y_true: Any, prediction: Any, *, coverage: float = 0.9, mask: Any = None
+) -> float:
+    """Interval (Winkler) score, Gneiting & Raftery (2007) eq. 43; lower is better.
+
+    Mean over evaluated entries of ``(u - l) + 2/a (l - y) 1{y < l} + 2/a (y - u)
+    1{y > u}`` with ``a = 1 - coverage`` and bounds as in :func:`coverage`.
+
+    Parameters
+    ----------
+    y_true, prediction, coverage, mask : as in :func:`coverage`
+
+    Returns
+    -------
+    float
+    """
+    y, lower, upper = _interval(y_true, prediction, coverage, mask, "interval_score")
+    misses = np.maximum(lower - y, 0.0) + np.maximum(y - upper, 0.0)
+    return float((upper - lower + 2.0 / (1.0 - coverage) * misses).mean())
+
+
+def mase(
+    y_true: Any,
+    prediction: Any,
+    y_train: Any,
+    *,
+    seasonality: int = 1,
+    mask: Any = None,
+) -> float:
+    """Mean absolute scaled error of the median (Hyndman & Koehler 2006).
+
+    Mean over variables k with an evaluated entry of ``MAE_k / scale_k``: ``MAE_k``
+    over k's evaluated entries, ``scale_k = mean_t |y_train[t, k] - y_train[t - m,
+    k]|`` over the pairs with both values present (m = seasonality).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (T,) or (..., K)
+    prediction : as in :func:`mae`
+    y_train : array-like of shape (T_train,) or (T_train, K)
+        In-sample history; NaN allowed. ValueError when it has no complete pair for
+        a variable (too short for the seasonality) or a zero scale.
+    seasonality : int >= 1, default=1
+    mask : bool array shaped like y_true, optional
+
+    Returns
+    -------
+    float
+    """
+    if not isinstance(seasonality, (int, np.integer)) or isinstance(seasonality, bool):
+        raise TypeError(f"seasonality must be an int; got {seasonality!r}.")
+    if seasonality < 1:
+        raise ValueError(f"seasonality must be >= 1; got {seasonality}.")
+    y, m, kind, pred = _normalise(y_true, prediction, mask, _POINT, "mase")
+    n_k = y.shape[-1] if y.ndim > 1 else 1
+    err = np.full(y.shape, np.nan)
+    err[m] = np.abs(_median(kind, pred, m) - y[m])
+    err = err.reshape(-1, n_k)  # (N, K)
+    used = ~np.isnan(err).all(axis=0)  # (K,) variables with an evaluated entry
+    train = _numeric(y_train, "y_train")
+    train = train[:, None] if train.ndim == 1 else train  # (T_train, K)
+    if train.ndim != 2 or train.shape[1] != n_k or np.isinf(train).any():
+        raise ValueError(f"y_train must be finite of shape (T_train, {n_k}).")
+    diffs = np.abs(train[seasonality:] - train[:-seasonality])[:, used]
+    counts = (~np.isnan(diffs)).sum(axis=0)
+    if diffs.shape[0] == 0 or (counts == 0).any():
+        raise ValueError(
+            f"y_train is too short for seasonality={seasonality}: some variable has "
+            f"no pair of values {seasonality} steps apart."
+        )
+    scale = np.nansum(diffs, axis=0) / counts
+    if (scale == 0).any():
+        bad = np.flatnonzero(used)[scale == 0].tolist()
+        raise ValueError(
+            f"MASE is undefined: the seasonal differences of y_train are all 0 in "
+            f"variables {bad}."
+        )
+    return float((np.nanmean(err[:, used], axis=0) / scale).mean())
+
+
+def _numeric(x: Any, name: str) -> np.ndarray:
+    """``x`` as a float64 array; TypeError unless it holds real numbers."""
+    if isinstance(x, (pd.DataFrame, pd.Series)):
+        dtypes = x.dtypes if isinstance(x, pd.DataFrame) else [x.dtype]
+        bad = [d for d in dtypes if is_bool_dtype(d) or is_complex_dtype(d)]
+    elif isinstance(x, (str, bytes, dict)) or x is None:
+        bad = [type(x).__name__]
+    else:
+        x = np.asarray(x)
+        bad = [] if x.dtype.kind in "iufO" else [x.dtype]
+    try:
+        if not bad and isinstance(x, np.ndarray):
+            return x.astype(np.float64, copy=False)
+        if not bad:
+            return x.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as err:
+        bad = [err]
+    raise TypeError(f"{name} must hold real numbers; got {bad[0]}.")
+
+
+def _normalise(
+    y_true: Any, prediction: Any, mask: Any, kinds: tuple, func: str
+) -> tuple[np.ndarray, np.ndarray, str, Any]:
+    """Validate; return ``y``, the evaluation mask ``m`` (``y``'s shape), the kind of
+    prediction (one of ``kinds``) and the prediction (float array or the frame)."""
+    y = _numeric(y_true, "y_true")
+    if y.ndim == 0 or y.size == 0:
+        raise ValueError(f"y_true must be a non-empty array; got shape {y.shape}.")
+    m = ~np.isnan(y)
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.dtype != np.bool_ or mask.shape != y.shape:
+            raise (TypeError if mask.dtype != np.bool_ else ValueError)(
+                f"mask must be a boolean array of y_true's shape {y.shape} (True = "
+                f"evaluate); got dtype {mask.dtype}, shape {mask.shape}."
+            )
+        m &= mask
+    kind = _kind(prediction, y)
+    if kind not in kinds:
+        raise (TypeError if isinstance(prediction, pd.DataFrame) else ValueError)(
+            f"{func} takes prediction as {' or '.join(kinds)} (samples: shape "
+            f"(S, *y_true.shape) = (S, *{y.shape})); got a {kind}."
+        )
+    if isinstance(prediction, pd.DataFrame):
+        y, m = _align(y_true, y, m, prediction, kind)
+    if kind in ("samples", "point forecast"):
+        prediction = _numeric(prediction, "prediction")
+    if not m.any():
+        raise ValueError("Nothing to evaluate: y_true is NaN or mask False everywhere.")
+    if np.isinf(y[m]).any():
+        raise ValueError("y_true has infinite values at evaluated entries.")
+    return y, m, kind, prediction
+
+
+def _kind(prediction: Any, y: np.ndarray) -> str:
+    if isinstance(prediction, pd.DataFrame):
+        return _FRAMES.get(tuple(prediction.columns.names), "point forecast")
+    shape = np.shape(prediction)
+    if len(shape) == y.ndim + 1 and shape[1:] == y.shape and shape[0] > 0:
+        return "samples"
+    if shape == y.shape:
+        return "point forecast"
+    raise ValueError(
+        f"prediction has shape {shape}; expected samples of shape (S, *{y.shape}) "
+        f"or a point forecast of y_true's shape {y.shape}."
+    )
+
+
+def _align(
+    y_true: Any, y: np.ndarray, m: np.ndarray, frame: pd.DataFrame, kind: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check that a (T, K) target lines up with a prediction frame."""
+    names = frame.columns
+    variables = names if kind == "point forecast" else names.unique(level=0)
+    if y.ndim == 1 and len(variables) == 1:
+        y, m = y[:, None], m[:, None]  # (T,) -> (T, 1)
+    if y.shape != (len(frame), len(variables)):
+        raise ValueError(
+            f"y_true has shape {y.shape}, but prediction has {len(frame)} rows and "
+            f"{len(variables)} variables."
+        )
+    if isinstance(y_true, pd.DataFrame) and list(y_true.columns) != list(variables):
+        raise ValueError(
+            f"The columns of y_true {list(y_true.columns)} differ from the "
+            f"prediction's variables {list(variables)}."
+        )
+    if isinstance(y_true, (pd.DataFrame, pd.Series)):
+        if not y_true.index.equals(frame.index):
+            raise ValueError("The index of y_true differs from the prediction's.")
+    return y, m
+
+
+def _quantiles(
+    kind: str, pred: Any, m: np.ndarray, levels: np.ndarray, method: str
+) -> np.ndarray:
+    """Quantiles at ``levels`` of the evaluated entries, shape (Q, n)."""
+    if kind != "samples":
+        return _finite(_frame_quantiles(pred, kind, levels)[:, m])
+    x = _finite(pred[:, m])  # (S, n)
+    if method == "gluonts":
+        rank = np.round((x.shape[0] - 1) * levels).astype(np.intp)  # half to even
+        return np.sort(x, axis=0)[rank]
+    return np.quantile(x, levels, axis=0, method=method)
+
+
+def _frame_quantiles(frame: pd.DataFrame, kind: str, levels: np.ndarray) -> np.ndarray:
+    """Columns of a quantile or interval frame at ``levels``, shape (Q, T, K)."""
+    var, col_levels = (
+        frame.columns.get_level_values(0),
+        frame.columns.get_level_values(1),
+    )
+    col_levels = col_levels.to_numpy(dtype=np.float64)
+    if kind == "interval frame":  # coverage c -> levels (1 -/+ c) / 2
+        lower = frame.columns.get_level_values(2) == "lower"
+        col_levels = (1.0 + np.where(lower, -1.0, 1.0) * col_levels) / 2.0
+    labels = zip(var, np.round(col_levels, 9).tolist(), strict=True)
+    where = {label: c for c, label in enumerate(labels)}
+    keys = [[(v, lv) for v in var.unique()] for lv in np.round(levels, 9).tolist()]
+    missing = sorted({lv for row in keys for v, lv in row if (v, lv) not in where})
+    if missing:
+        raise ValueError(f"The prediction {kind} lacks quantile levels {missing}.")
+    cols = [[where[k] for k in row] for row in keys]  # (Q, K)
+    return _numeric(frame, "prediction")[:, cols].transpose(1, 0, 2)  # (Q, T, K)
+
+
+def _median(kind: str, pred: Any, m: np.ndarray) -> np.ndarray:
+    """Point forecast at the evaluated entries, shape (n,)."""
+    if kind == "point forecast":
+        return _finite(pred[m])
+    if kind == "samples":
+        return np.median(_finite(pred[:, m]), axis=0)
+    return _quantiles(kind, pred, m, np.array([0.5]), "linear")[0]
+
+
+def _interval(
+    y_true: Any, prediction: Any, c: Any, mask: Any, func: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluated targets and the bounds of the central interval of coverage c."""
+    if not _real(c):
+        raise TypeError(f"coverage must be a number in (0, 1); got {c!r}.")
+    if not 0.0 < c < 1.0:
+        raise ValueError(f"coverage must lie strictly between 0 and 1; got {c}.")
+    levels = np.round([(1.0 - c) / 2.0, (1.0 + c) / 2.0], 12)
+    kinds = ("samples", "quantile frame", "interval frame")
+    y, m, kind, pred = _normalise(y_true, prediction, mask, kinds, func)
+    lower, upper = _quantiles(kind, pred, m, levels, "linear")
+    return y[m], lower, upper
+
+
+def _wql(y: np.ndarray, q: np.ndarray, levels: np.ndarray) -> float:
+    """y (n,), q (Q, n): mean over levels of the normalised quantile loss."""
+    denom = np.abs(y).sum()
+    if denom == 0:
+        raise ValueError("wql is undefined: sum |y_true| over evaluated entries is 0.")
+    loss = 2.0 * np.abs((q - y) * ((y <= q) - levels[:, None])).sum(axis=1)  # (Q,)
+    return float(loss.mean() / denom)
+
+
+def _options(levels: Any, method: Any) -> tuple[np.ndarray, str]:
+    """Validated ``quantile_levels`` (as an array) and ``method``."""
+    arr = np.asarray(levels, dtype=object)
+    if arr.ndim != 1 or arr.size == 0 or not all(_real(v) and 0 <= v <= 1 for v in arr):
+        raise ValueError(
+            f"quantile_levels must be a non-empty 1-D sequence in [0, 1]; got {levels}."
+        )
+    if method != "gluonts":
+        try:
+            np.quantile(np.zeros(1), 0.5, method=method)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"method={method!r} is neither 'gluonts' nor a numpy.quantile method."
+            ) from err
+    return arr.astype(np.float64), method
+
+
+def _real(v: Any) -> bool:
+    return isinstance(v, _REAL) and not isinstance(v, bool)
+
+
+def _finite(a: np.ndarray) -> np.ndarray:
+    if not np.isfinite(a).all():
+        raise ValueError("prediction has NaN or infinite values at evaluated entries.")
+    return a
