@@ -174,6 +174,16 @@ def main(argv: list[str] | None = None) -> dict:
                     {"ratio": ratio, "fit_rows": len(data)},
                 )
             )
+        _write(args, imputer, runs, ids, train_ids, test_ids)  # partial results
+    return _write(args, imputer, runs, ids, train_ids, test_ids)
+
+
+def _write(args, imputer, runs, ids, train_ids, test_ids) -> dict:
+    """Write the results so far (a long run keeps its finished ratios)."""
+    runs = [
+        {**run, "method": f"{run['method']} @ {int(run['ratio'] * 100)} %"}
+        for run in runs
+    ]
     h.share_fit_times(runs)  # one fit serves every ratio and sampler
     result = {
         "protocol": "physionet" + ("_smoke" if args.smoke else ""),
@@ -194,12 +204,9 @@ def main(argv: list[str] | None = None) -> dict:
         "runs": runs,
         "anchors": ANCHORS,
     }
-    for run in runs:
-        run["method"] = f"{run['method']} @ {int(run['ratio'] * 100)} %"
     table = h.markdown_table(result, ANCHORS)
     h.write(result["protocol"], result, Path(args.results), table)
     return result
-
 
 if __name__ == "__main__":
     main()
