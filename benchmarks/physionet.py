@@ -83,6 +83,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ema", type=float, default=None, help="EMA decay")
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--ratios",
+        type=lambda text: tuple(float(r) for r in text.split(",")),
+        default=RATIOS,
+        help="comma list of target ratios (default 0.1,0.5,0.9)",
+    )
     parser.add_argument("--baseline-rows", type=int, default=20000)
     parser.add_argument("--baseline-samples", type=int, default=20)
     parser.add_argument(
@@ -147,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
     }
     runs = []
     fitted: set = set()
-    for ratio in RATIOS:
+    for ratio in args.ratios:
         target = hide(test, ratio, args.seed)
         given = test.mask(target)
         for spec in args.samplers.split(","):
@@ -186,7 +192,13 @@ def _write(args, imputer, runs, ids, train_ids, test_ids) -> dict:
     ]
     h.share_fit_times(runs)  # one fit serves every ratio and sampler
     result = {
-        "protocol": "physionet" + ("_smoke" if args.smoke else ""),
+        "protocol": "physionet"
+        + (
+            ""
+            if args.ratios == RATIOS
+            else "_" + "_".join(str(int(r * 100)) for r in args.ratios)
+        )
+        + ("_smoke" if args.smoke else ""),
         "provenance": h.provenance(),
         "config": {
             "n_stays": len(ids),
@@ -207,6 +219,7 @@ def _write(args, imputer, runs, ids, train_ids, test_ids) -> dict:
     table = h.markdown_table(result, ANCHORS)
     h.write(result["protocol"], result, Path(args.results), table)
     return result
+
 
 if __name__ == "__main__":
     main()
