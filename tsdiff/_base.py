@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import os
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -99,8 +100,14 @@ _COMMON_PARAMETERS_DOC = """\
         Keep an exponential moving average of the weights with this decay per
         optimiser step (e.g. 0.999) and predict with it; None uses the last weights.
     mixed_precision : bool, default=True
-        Run the network in bfloat16 autocast on CUDA devices (about twice as fast);
-        ignored on CPU.
+        Run the network in bfloat16 autocast on CUDA devices; ignored on CPU.
+    checkpoint_path : str, path or None, default=None
+        File that holds the whole training state after every epoch. A fit that
+        finds a checkpoint of the same data, settings and seed resumes from it and
+        trains exactly as if never interrupted; one of another fit is an error.
+    max_fit_time : float or None, default=None
+        Stop training after the first epoch that ends past this many seconds
+        (with ``checkpoint_path``, fit again later to continue).
     num_samples : int, default=100
         Monte-Carlo samples per window behind every median, quantile and interval.
     sampler : {"ddpm", "ddim"}, default="ddpm"
@@ -170,6 +177,8 @@ class _DiffusionEstimator(BaseEstimator):
         "early_stopping_patience": [None, _positive_int()],
         "ema_decay": [None, Interval(float, 0, 1, "neither")],
         "mixed_precision": [InstanceOf((bool,), "a bool")],
+        "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
+        "max_fit_time": [None, Interval(float, 0, None, "neither")],
         "num_samples": [_positive_int()],
         "sampler": [Options(tuple(SAMPLERS))],
         "sampling_steps": [None, _positive_int()],
@@ -316,6 +325,8 @@ class _DiffusionEstimator(BaseEstimator):
             parameterization=self.parameterization,
             ema_decay=self.ema_decay,
             mixed_precision=self.mixed_precision,
+            checkpoint_path=self.checkpoint_path and os.fspath(self.checkpoint_path),
+            max_fit_time=self.max_fit_time,
             verbose=bool(self.verbose),
         )
         self.history_ = fit_network(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,8 @@ def encode(value: Any, key: str, tensors: dict[str, torch.Tensor]) -> Any:
         return {"__kind__": "offset", "freq": value.freqstr}
     if isinstance(value, torch.device):
         return {"__kind__": "device", "device": str(value)}
+    if isinstance(value, os.PathLike):
+        return {"__kind__": "path", "value": os.fspath(value)}
     if hasattr(value, "__dataclass_fields__"):
         fields = {
             name: encode(getattr(value, name), f"{key}.{name}", tensors)
@@ -134,6 +137,8 @@ def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
         return pd.tseries.frequencies.to_offset(value["freq"])
     if kind == "device":
         return torch.device(value["device"])
+    if kind == "path":
+        return Path(value["value"])
     if kind == "Timestamp":
         stamp = pd.Timestamp(value["value"])
         return stamp if value["tz"] is None else stamp.tz_convert(value["tz"])

@@ -127,6 +127,8 @@ class DiffusionForecaster(_DiffusionEstimator):
         early_stopping_patience: int | None = None,
         ema_decay: float | None = None,
         mixed_precision: bool = True,
+        checkpoint_path: str | None = None,
+        max_fit_time: float | None = None,
         num_samples: int = 100,
         sampler: str = "ddpm",
         sampling_steps: int | None = None,

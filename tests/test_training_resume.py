@@ -1,0 +1,120 @@
+"""Training controls: time limit, resumable checkpoints, moving average of weights."""
+
+import numpy as np
+import pytest
+import torch
+
+from tsdiff import DiffusionImputer
+
+
+def _weights(estimator):
+    return {
+        k: v.detach().cpu().clone() for k, v in estimator.network_.state_dict().items()
+    }
+
+
+def _assert_same_weights(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=0, msg=key)
+
+
+@pytest.fixture
+def data(make_frame):
+    return make_frame(n_steps=48, n_vars=2)
+
+
+@pytest.mark.parametrize("ema_decay", [None, 0.9])
+def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
+    tiny, data, tmp_path, ema_decay
+):
+    params = dict(tiny, window_length=8, n_epochs=4, ema_decay=ema_decay)
+    straight = DiffusionImputer(**params).fit(data)
+    path = tmp_path / "state.pt"
+    # A time limit of ~0 s stops after the first epoch; the checkpoint holds it.
+    first = DiffusionImputer(**params, checkpoint_path=path, max_fit_time=1e-9)
+    first.fit(data)
+    assert len(first.history_) == 1 and path.exists()
+    resumed = DiffusionImputer(**params, checkpoint_path=str(path)).fit(data)
+    assert [r["epoch"] for r in resumed.history_] == [1, 2, 3, 4]
+    assert resumed.history_ == straight.history_
+    _assert_same_weights(_weights(resumed), _weights(straight))
+    np.testing.assert_array_equal(resumed.transform(data), straight.transform(data))
+
+
+def test_finished_checkpoint_returns_the_finished_fit(tiny, data, tmp_path):
+    params = dict(tiny, window_length=8, checkpoint_path=tmp_path / "s.pt")
+    done = DiffusionImputer(**params).fit(data)
+    again = DiffusionImputer(**params).fit(data)
+    assert again.history_ == done.history_
+    _assert_same_weights(_weights(again), _weights(done))
+
+
+def test_checkpoint_of_another_fit_is_refused(tiny, data, tmp_path):
+    path = tmp_path / "s.pt"
+    DiffusionImputer(**dict(tiny, window_length=8), checkpoint_path=path).fit(data)
+    other = DiffusionImputer(
+        **dict(tiny, window_length=8, learning_rate=5e-3), checkpoint_path=path
+    )
+    with pytest.raises(ValueError, match="other data or settings"):
+        other.fit(data)
+    changed = data.copy()
+    changed.iloc[0, 0] = 10.0
+    with pytest.raises(ValueError, match="other data or settings"):
+        DiffusionImputer(**dict(tiny, window_length=8), checkpoint_path=path).fit(
+            changed
+        )
+
+
+def test_unreadable_checkpoint_names_the_file(tiny, data, tmp_path):
+    path = tmp_path / "broken.pt"
+    path.write_bytes(b"not a checkpoint")
+    imp = DiffusionImputer(**dict(tiny, window_length=8), checkpoint_path=path)
+    with pytest.raises(ValueError, match="broken.pt could not be read"):
+        imp.fit(data)
+
+
+def test_time_limit_without_checkpoint_keeps_a_usable_model(tiny, data):
+    imp = DiffusionImputer(**dict(tiny, window_length=8, n_epochs=5), max_fit_time=1e-9)
+    imp.fit(data)
+    assert len(imp.history_) == 1
+    assert np.isfinite(imp.transform(data).to_numpy()).all()
+
+
+def test_moving_average_changes_the_evaluated_weights(tiny, data):
+    plain = DiffusionImputer(**dict(tiny, window_length=8)).fit(data)
+    averaged = DiffusionImputer(**dict(tiny, window_length=8), ema_decay=0.5).fit(data)
+    assert plain.history_ == averaged.history_  # same optimisation path
+    differs = [
+        not torch.equal(a, b)
+        for a, b in zip(
+            _weights(plain).values(), _weights(averaged).values(), strict=True
+        )
+    ]
+    assert any(differs)
+
+
+@pytest.mark.parametrize(
+    "param, value, match",
+    [
+        ("ema_decay", 1.0, "ema_decay"),
+        ("ema_decay", 0.0, "ema_decay"),
+        ("max_fit_time", 0.0, "max_fit_time"),
+        ("checkpoint_path", 3, "checkpoint_path"),
+        ("mixed_precision", "yes", "mixed_precision"),
+    ],
+)
+def test_bad_training_controls_are_named(tiny, data, param, value, match):
+    imp = DiffusionImputer(**dict(tiny, window_length=8), **{param: value})
+    with pytest.raises((ValueError, TypeError), match=match):
+        imp.fit(data)
+
+
+def test_checkpoint_path_survives_save_and_load(tiny, data, tmp_path):
+    imp = DiffusionImputer(
+        **dict(tiny, window_length=8), checkpoint_path=tmp_path / "c"
+    )
+    imp.fit(data)
+    imp.save(tmp_path / "model")
+    loaded = DiffusionImputer.load(tmp_path / "model", device="cpu")
+    assert loaded.checkpoint_path == tmp_path / "c"

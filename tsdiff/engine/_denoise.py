@@ -1,0 +1,57 @@
+"""Where the network and the noise process meet: a ``denoise(x_t, t)`` closure that
+binds one batch's conditioning, under bf16 autocast on CUDA, with windows centred on
+their conditioning values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from tsdiff.diffusion import NoiseSchedule, as_eps_predictor
+from tsdiff.nn import Denoiser
+
+
+def autocast(device: torch.device, enabled: bool) -> torch.autocast:
+    """bf16 autocast of the network on CUDA (a no-op elsewhere or when disabled)."""
+    on = enabled and device.type == "cuda"
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
+
+
+def make_denoise(
+    network: Denoiser,
+    schedule: NoiseSchedule,
+    x_cond: torch.Tensor,
+    cond_mask: torch.Tensor,
+    parameterization: str,
+    cache_side: bool,
+    mixed_precision: bool = False,
+) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """Bind one batch's conditioning to the network: ``denoise(x_t, t) -> eps_hat``.
+
+    With ``mixed_precision`` the network runs under bf16 autocast on CUDA; its output
+    is returned in float32 so that the sampler's arithmetic stays in full precision.
+    """
+    amp = autocast(x_cond.device, mixed_precision)
+    with amp:
+        side = network.side_info(cond_mask) if cache_side else None
+
+    def model(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        with amp:
+            out = network(x_t, t.float(), x_cond, cond_mask, side=side)
+        return out.float()
+
+    return as_eps_predictor(model, schedule, parameterization)
+
+
+def window_offset(x: torch.Tensor, cond_mask: torch.Tensor) -> torch.Tensor:
+    """Per-window, per-variable mean of the conditioning values, shape (B, K, 1).
+
+    Windows are modelled relative to this level, so a series that drifts far from its
+    training mean (a trend) still looks familiar to the network; the offset is a
+    function of the given values only, so it is known at prediction time. A variable
+    with no conditioning value in a window gets offset 0.
+    """
+    count = cond_mask.sum(dim=-1, keepdim=True)  # (B, K, 1)
+    total = torch.where(cond_mask, x, torch.zeros_like(x)).sum(dim=-1, keepdim=True)
+    return total / count.clamp(min=1)

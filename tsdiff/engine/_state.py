@@ -1,0 +1,124 @@
+"""Resumable training state: everything a fit needs to continue where it stopped.
+
+A fit that is interrupted (a time limit, a lost machine) resumes from its last finished
+epoch with the same weights, optimiser moments, learning-rate schedule and random
+streams, so an interrupted and resumed fit trains exactly like an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+__all__ = ["TrainState"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainState:
+    """The mutable state of one training run.
+
+    Attributes
+    ----------
+    network : torch.nn.Module
+        The network being optimised.
+    averaged : torch.nn.Module
+        The evaluated network: an exponential moving average of ``network`` or
+        ``network`` itself.
+    optimizer : torch.optim.Optimizer
+    lr_schedule : torch.optim.lr_scheduler.LRScheduler
+    shuffle_gen, noise_gen : torch.Generator
+        Streams of the epoch order and of masks, steps and noise.
+    history : list of dict
+        One record per finished epoch.
+    best_loss : float
+        Lowest monitored loss so far.
+    best_weights : dict or None
+        Weights of ``averaged`` at that loss (kept only with a validation split).
+    stale : int
+        Epochs since the monitored loss last improved.
+    """
+
+    network: torch.nn.Module
+    averaged: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    lr_schedule: torch.optim.lr_scheduler.LRScheduler
+    shuffle_gen: torch.Generator
+    noise_gen: torch.Generator
+    history: list = field(default_factory=list)
+    best_loss: float = float("inf")
+    best_weights: dict | None = None
+    stale: int = 0
+
+    def record_best(self, loss: float, keep_weights: bool) -> None:
+        """Update the best loss (and its weights) and the count of stale epochs."""
+        if loss < self.best_loss:
+            self.best_loss, self.stale = loss, 0
+            if keep_weights:
+                self.best_weights = copy.deepcopy(self.averaged.state_dict())
+        else:
+            self.stale += 1
+
+    def save(self, path: str | Path, fingerprint: str) -> None:
+        """Write the state to ``path`` atomically (a crash never leaves half a file)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "fingerprint": fingerprint,
+            "network": self.network.state_dict(),
+            "averaged": self.averaged.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "lr_schedule": self.lr_schedule.state_dict(),
+            "shuffle_gen": self.shuffle_gen.get_state(),
+            "noise_gen": self.noise_gen.get_state(),
+            "history": self.history,
+            "best_loss": self.best_loss,
+            "best_weights": self.best_weights,
+            "stale": self.stale,
+        }
+        partial = path.with_name(path.name + ".partial")
+        torch.save(payload, partial)
+        os.replace(partial, path)
+
+    def resume(self, path: str | Path, fingerprint: str) -> bool:
+        """Load the state saved at ``path``, if any; True when a fit was resumed.
+
+        Raises
+        ------
+        ValueError
+            When the checkpoint belongs to another fit (other data or settings).
+        """
+        path = Path(path)
+        if not path.exists():
+            return False
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # any unreadable file: say which one
+            raise ValueError(
+                f"The training checkpoint {path} could not be read ({err}); delete it "
+                "to start the fit afresh."
+            ) from err
+        if payload.get("fingerprint") != fingerprint:
+            raise ValueError(
+                f"The training checkpoint {path} belongs to a fit with other data or "
+                "settings; delete it or choose another checkpoint_path."
+            )
+        self.network.load_state_dict(payload["network"])
+        if self.averaged is not self.network:
+            self.averaged.load_state_dict(payload["averaged"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.lr_schedule.load_state_dict(payload["lr_schedule"])
+        self.shuffle_gen.set_state(payload["shuffle_gen"])
+        self.noise_gen.set_state(payload["noise_gen"])
+        self.history = list(payload["history"])
+        self.best_loss = payload["best_loss"]
+        self.best_weights = payload["best_weights"]
+        self.stale = payload["stale"]
+        logger.info("resuming training from %s after epoch %d", path, len(self.history))
+        return True

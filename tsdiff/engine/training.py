@@ -1,0 +1,315 @@
+"""Training of a denoiser on windows with CSDI's masked noise-prediction objective:
+Adam with CSDI's learning-rate steps, an optional moving average of the weights, a
+chronological validation split, early stopping, a time limit and resumable
+checkpoints."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from tsdiff.diffusion import NoiseSchedule, eps_loss
+from tsdiff.engine._denoise import make_denoise, window_offset
+from tsdiff.engine._state import TrainState
+from tsdiff.nn import Denoiser
+
+__all__ = ["TrainingConfig", "fit_network"]
+
+logger = logging.getLogger(__name__)
+
+MaskFn = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Optimisation settings of :func:`fit_network` (meanings: see the estimators)."""
+
+    n_epochs: int = 100
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-6
+    validation_fraction: float = 0.0
+    early_stopping_patience: int | None = None
+    parameterization: str = "epsilon"
+    ema_decay: float | None = None
+    mixed_precision: bool = True
+    checkpoint_path: str | None = None
+    max_fit_time: float | None = None
+    verbose: bool = False
+
+
+def _batch_loss(
+    network: Denoiser,
+    schedule: NoiseSchedule,
+    x0: torch.Tensor,
+    observed: torch.Tensor,
+    draw_mask: MaskFn,
+    generator: torch.Generator,
+    config: TrainingConfig,
+) -> torch.Tensor:
+    cond_mask = draw_mask(observed, generator)  # (B, K, L) bool
+    target_mask = observed & ~cond_mask
+    x0 = x0 - window_offset(x0, cond_mask)
+    x_cond = torch.where(cond_mask, x0, torch.zeros_like(x0))
+    denoise = make_denoise(
+        network,
+        schedule,
+        x_cond,
+        cond_mask,
+        config.parameterization,
+        cache_side=False,
+        mixed_precision=config.mixed_precision,
+    )
+    return eps_loss(denoise, schedule, x0, target_mask, generator=generator)
+
+
+def _split(n: int, fraction: float) -> tuple:
+    """Chronological split: the last ``fraction`` of the windows validate."""
+    n_val = int(round(n * fraction))
+    if fraction > 0 and (n_val < 1 or n_val >= n):
+        raise ValueError(
+            f"validation_fraction={fraction} leaves {n - n_val} training and {n_val} "
+            f"validation windows out of {n}; use more data or another fraction."
+        )
+    return torch.arange(n - n_val), torch.arange(n - n_val, n)
+
+
+def fit_network(
+    network: Denoiser,
+    schedule: NoiseSchedule,
+    x0: np.ndarray,
+    observed_mask: np.ndarray,
+    draw_mask: MaskFn,
+    config: TrainingConfig,
+    *,
+    device: torch.device,
+    seed: int,
+) -> list[dict]:
+    """Train ``network`` in place on windows with CSDI's masked epsilon objective.
+
+    Parameters
+    ----------
+    network : Denoiser
+        The denoiser; moved to ``device``.
+    schedule : NoiseSchedule
+        The noise schedule.
+    x0 : ndarray of shape (N, K, L), float32
+        Scaled windows; values at unobserved entries are ignored.
+    observed_mask : ndarray of shape (N, K, L), bool
+        True where the window has a value.
+    draw_mask : callable
+        ``draw_mask(observed_mask, generator) -> cond_mask`` on (B, K, L) bool tensors:
+        the training mask policy.
+    config : TrainingConfig
+        Optimisation settings.
+    device : torch.device
+        Where to train.
+    seed : int
+        Seed of the generators for shuffling, masks, steps and noise.
+
+    Returns
+    -------
+    list of dict
+        One record per epoch: ``epoch``, ``train_loss``, ``learning_rate`` and, with a
+        validation split, ``val_loss``. With a validation split the weights of the best
+        epoch are restored.
+
+    Notes
+    -----
+    With ``config.checkpoint_path`` the whole training state is saved after every
+    epoch and a later call with the same settings, data and seed resumes from it
+    (a finished fit resumes to its end at once). ``config.max_fit_time`` ends the
+    fit after the first epoch that finishes past that many seconds.
+    """
+    network.to(device)
+    x0_t = _to_device(torch.from_numpy(np.nan_to_num(x0, nan=0.0)).float(), device)
+    obs_t = _to_device(torch.from_numpy(observed_mask), device)
+    state = _initial_state(network, config, device, seed)
+    train_idx, val_idx = _split(len(x0_t), config.validation_fraction)
+    fingerprint = _fingerprint(config, x0, observed_mask, seed)
+    if config.checkpoint_path is not None:
+        state.resume(config.checkpoint_path, fingerprint)
+    started = time.monotonic()
+    epochs = tqdm(
+        range(len(state.history), config.n_epochs),
+        disable=not config.verbose,
+        desc="fit",
+        initial=len(state.history),
+        total=config.n_epochs,
+    )
+    for epoch in epochs:
+        if _stopped_early(state, config):
+            break
+        record = _train_epoch(
+            state, schedule, x0_t, obs_t, train_idx, draw_mask, config
+        )
+        record["epoch"] = epoch + 1
+        monitored = record["train_loss"]
+        if len(val_idx):
+            record["val_loss"] = monitored = _validation_loss(
+                state.averaged,
+                schedule,
+                x0_t[val_idx],
+                obs_t[val_idx],
+                draw_mask,
+                config,
+                device,
+                seed,
+            )
+        state.history.append(record)
+        state.record_best(monitored, keep_weights=len(val_idx) > 0)
+        epochs.set_postfix({k: v for k, v in record.items() if k.endswith("loss")})
+        logger.debug("epoch %d: %s", epoch + 1, record)
+        if config.checkpoint_path is not None:
+            state.save(config.checkpoint_path, fingerprint)
+        elapsed = time.monotonic() - started
+        if config.max_fit_time is not None and elapsed > config.max_fit_time:
+            logger.warning(
+                "fit stopped after epoch %d of %d: max_fit_time=%s s reached%s",
+                epoch + 1,
+                config.n_epochs,
+                config.max_fit_time,
+                "; fit again to resume from the checkpoint"
+                if config.checkpoint_path is not None
+                else "",
+            )
+            break
+    final = state.best_weights or state.averaged.state_dict()
+    network.load_state_dict(final)
+    network.eval()
+    return state.history
+
+
+def _initial_state(
+    network: Denoiser, config: TrainingConfig, device: torch.device, seed: int
+) -> TrainState:
+    """Fresh optimiser, CSDI's learning-rate steps, EMA copy and random streams."""
+    optimizer = torch.optim.Adam(
+        network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    # CSDI's schedule: learning rate x0.1 at 75 % and 90 % of the epochs.
+    milestones = sorted({int(0.75 * config.n_epochs), int(0.9 * config.n_epochs)})
+    return TrainState(
+        network=network,
+        # The evaluated network: an exponential moving average of the weights, if
+        # asked for.
+        averaged=copy.deepcopy(network) if config.ema_decay else network,
+        optimizer=optimizer,
+        lr_schedule=torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, 0.1),
+        shuffle_gen=torch.Generator().manual_seed(seed),
+        noise_gen=torch.Generator(device=device).manual_seed(seed + 1),
+    )
+
+
+def _stopped_early(state: TrainState, config: TrainingConfig) -> bool:
+    patience = config.early_stopping_patience
+    if patience is not None and state.stale >= patience:
+        logger.info("early stopping after epoch %d", len(state.history))
+        return True
+    return False
+
+
+def _train_epoch(
+    state: TrainState,
+    schedule: NoiseSchedule,
+    x0: torch.Tensor,
+    observed: torch.Tensor,
+    train_idx: torch.Tensor,
+    draw_mask: MaskFn,
+    config: TrainingConfig,
+) -> dict:
+    """One pass over the training windows in a fresh random order."""
+    network, optimizer = state.network, state.optimizer
+    device = next(network.parameters()).device
+    network.train()
+    order = train_idx[torch.randperm(len(train_idx), generator=state.shuffle_gen)]
+    total = torch.zeros((), device=device)
+    for start in range(0, len(order), config.batch_size):
+        rows = order[start : start + config.batch_size].to(x0.device)
+        loss = _batch_loss(
+            network,
+            schedule,
+            x0[rows].to(device),
+            observed[rows].to(device),
+            draw_mask,
+            state.noise_gen,
+            config,
+        )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if state.averaged is not network:
+            _ema_update(state.averaged, network, config.ema_decay)
+        total += loss.detach() * len(rows)
+    record = {
+        "train_loss": total.item() / max(len(order), 1),
+        "learning_rate": optimizer.param_groups[0]["lr"],
+    }
+    state.lr_schedule.step()
+    return record
+
+
+def _fingerprint(
+    config: TrainingConfig, x0: np.ndarray, observed_mask: np.ndarray, seed: int
+) -> str:
+    """What a checkpoint must match to be resumed: settings, data summary, seed."""
+    settings = {
+        k: v
+        for k, v in dataclasses.asdict(config).items()
+        if k not in ("checkpoint_path", "max_fit_time", "verbose")
+    }
+    observed = np.where(observed_mask, np.nan_to_num(x0), 0.0)
+    summary = (x0.shape, int(observed_mask.sum()), round(float(observed.sum()), 4))
+    return repr((sorted(settings.items()), summary, seed))
+
+
+def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Keep training data on the GPU when it is small, so batches need no copy."""
+    if device.type == "cuda" and tensor.nbytes < 2**30:
+        return tensor.to(device)
+    return tensor
+
+
+@torch.no_grad()
+def _ema_update(averaged: Denoiser, network: Denoiser, decay: float) -> None:
+    """``averaged <- decay * averaged + (1 - decay) * network``, parameters only."""
+    for target, source in zip(averaged.parameters(), network.parameters(), strict=True):
+        target.lerp_(source.detach(), 1.0 - decay)
+
+
+@torch.no_grad()
+def _validation_loss(
+    network: Denoiser,
+    schedule: NoiseSchedule,
+    x0: torch.Tensor,
+    observed: torch.Tensor,
+    draw_mask: MaskFn,
+    config: TrainingConfig,
+    device: torch.device,
+    seed: int,
+) -> float:
+    """Loss on held-out windows with the same masks, steps and noise every epoch."""
+    network.eval()
+    generator = torch.Generator(device=device).manual_seed(seed + 2)
+    total = 0.0
+    for start in range(0, len(x0), config.batch_size):
+        rows = slice(start, start + config.batch_size)
+        loss = _batch_loss(
+            network,
+            schedule,
+            x0[rows].to(device),
+            observed[rows].to(device),
+            draw_mask,
+            generator,
+            config,
+        )
+        total += loss.item() * len(x0[rows])
+    return total / len(x0)
