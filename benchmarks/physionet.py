@@ -19,7 +19,6 @@ Writes ``benchmarks/results/physionet[_smoke].json`` and ``.md``.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -72,55 +71,28 @@ def hide(frame: pd.DataFrame, ratio: float, seed: int) -> np.ndarray:
     return target
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder with set-a.tar.gz (or set-a/)")
-    parser.add_argument("--results", default=str(h.RESULTS))
-    parser.add_argument("--smoke", action="store_true", help="tiny CPU run")
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--ema", type=float, default=None, help="EMA decay")
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--ratios",
-        type=lambda text: tuple(float(r) for r in text.split(",")),
-        default=RATIOS,
-        help="comma list of target ratios (default 0.1,0.5,0.9)",
-    )
-    parser.add_argument("--baseline-rows", type=int, default=20000)
-    parser.add_argument("--baseline-samples", type=int, default=20)
-    parser.add_argument(
-        "--samplers",
-        default="ddim:10",
-        help="comma list of sampler:steps evaluated at every ratio",
-    )
-    return parser.parse_args(argv)
+def _ratios(text: str) -> tuple[float, ...]:
+    return tuple(float(r) for r in text.split(","))
 
 
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = h.common_args(__doc__.splitlines()[0], "ddim:10", seed=1)
+    parser.add_argument(
+        "--ratios", type=_ratios, default=RATIOS, help="comma list of target ratios"
+    )
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=10000,
+        help="KNN / iterative imputer fit on a seeded subset of stays of ~these rows",
+    )
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = h.data_dir(h.DATA / "physionet2012", args.data)
     source = (
         folder / "set-a" if (folder / "set-a").is_dir() else folder / "set-a.tar.gz"
     )
-    model = {"n_epochs": args.epochs, "batch_size": args.batch_size}
     grid = load_physionet2012(source, max_records=60 if args.smoke else None)
-    if args.smoke:
-        model = {
-            "n_epochs": 1,
-            "batch_size": 64,
-            "n_layers": 1,
-            "n_channels": 8,
-            "n_heads": 2,
-            "time_embedding_dim": 16,
-            "diffusion_embedding_dim": 16,
-            "n_diffusion_steps": 10,
-        }
-        args.samples, args.samplers = 4, "ddim:5"
-        args.baseline_samples, args.baseline_rows = 4, 1000
     values = grid.to_numpy()
     mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
     grid = (grid - mean) / np.where(std > 0, std, 1.0)  # the BRITS convention
@@ -129,88 +101,61 @@ def main(argv: list[str] | None = None) -> dict:
     train = grid.loc[np.sort(train_ids)]
     test = grid.loc[np.sort(test_ids)]
     truth = test.to_numpy()
-    imputer = DiffusionImputer(
-        window_length=48,
-        learning_rate=args.lr,
-        ema_decay=args.ema,
-        num_samples=args.samples,
-        random_state=args.seed,
-        **model,
-    )
-    # KNN and the iterative imputer scale with the training rows: fit them on a
-    # seeded subset of the training stays (recorded in the results).
-    n_stays = max(1, args.baseline_rows // 48)
-    stays = np.random.default_rng(args.seed).permutation(np.sort(train_ids))[:n_stays]
-    subsample = train.loc[np.sort(stays)]
-    baselines = {
-        "linear interpolation": (InterpolationImputer(), train, None),
-        "KNN imputer (k=5)": (KNNImputerBaseline(), subsample, None),
-        "iterative imputer (BayesianRidge, posterior draws)": (
-            IterativeImputerBaseline(random_state=args.seed),
-            subsample,
-            args.baseline_samples,
-        ),
-    }
-    runs = []
-    fitted: set = set()
+    cases = []
     for ratio in args.ratios:
         target = hide(test, ratio, args.seed)
-        given = test.mask(target)
-        for spec in args.samplers.split(","):
-            sampler, steps = spec.split(":")
-            imputer.set_params(sampler=sampler, sampling_steps=int(steps))
-            runs.append(
-                h.run_method(
-                    f"tsdiff {sampler}-{steps}",
-                    h.once(fitted, "tsdiff", lambda: imputer.fit(train)),
-                    lambda g=given: imputer.sample(g),
-                    truth,
-                    target,
-                    {"ratio": ratio, "nfe": int(steps), "sampler": sampler},
-                )
-            )
-        for name, (baseline, data, draws) in baselines.items():
-            runs.append(
-                h.run_method(
-                    name,
-                    h.once(fitted, name, lambda b=baseline, d=data: b.fit(d)),
-                    lambda b=baseline, g=given, n=draws: b.sample(g, num_samples=n),
-                    truth,
-                    target,
-                    {"ratio": ratio, "fit_rows": len(data)},
-                )
-            )
-        _write(args, imputer, runs, ids, train_ids, test_ids)  # partial results
-    return _write(args, imputer, runs, ids, train_ids, test_ids)
-
-
-def _write(args, imputer, runs, ids, train_ids, test_ids) -> dict:
-    """Write the results so far (a long run keeps its finished ratios)."""
-    runs = [
-        {**run, "method": f"{run['method']} @ {int(run['ratio'] * 100)} %"}
-        for run in runs
-    ]
-    h.share_fit_times(runs)  # one fit serves every ratio and sampler
+        cases.append(({"ratio": ratio}, test.mask(target), target))
+    imputer = DiffusionImputer(window_length=48, **h.model_params(args))
+    timing: dict = {}
+    with h.timer(timing, "fit_s"):
+        imputer.fit(train)
+    if not h.fit_finished(imputer, imputer.n_epochs):
+        return None
+    # KNN and the iterative imputer scale with the training rows: fit them on a
+    # seeded subset of the training stays (recorded in the results).
+    rows = 1000 if args.smoke else args.baseline_rows
+    stays = np.random.default_rng(args.seed).permutation(np.sort(train_ids))
+    subset = train.loc[np.sort(stays[: max(1, rows // 48)])]
+    draws = 4 if args.smoke else args.baseline_samples
+    baselines = h.Baselines(
+        [
+            ("linear interpolation", InterpolationImputer(), train, None),
+            ("KNN imputer (k=5)", KNNImputerBaseline(), subset, None),
+            (
+                "iterative imputer (BayesianRidge, posterior draws)",
+                IterativeImputerBaseline(random_state=args.seed),
+                subset,
+                draws,
+            ),
+        ],  # fmt: skip
+        cases,
+        truth,
+        parallel=not args.smoke,
+    )
+    runs = h.score_samplers(imputer, cases, truth, args)
+    for run in runs:
+        run.update(timing, train_s=h.train_seconds(imputer))
+    runs += baselines.results()
+    for run in runs:
+        run["method"] = f"{run['method']} @ {round(run['ratio'] * 100)} %"
+    suffix = (
+        ""
+        if args.ratios == RATIOS
+        else "_" + "_".join(str(round(r * 100)) for r in args.ratios)
+    )
     result = {
-        "protocol": "physionet"
-        + (
-            ""
-            if args.ratios == RATIOS
-            else "_" + "_".join(str(int(r * 100)) for r in args.ratios)
-        )
-        + ("_smoke" if args.smoke else ""),
+        "protocol": "physionet" + suffix + ("_smoke" if args.smoke else ""),
         "provenance": h.provenance(),
         "config": {
             "n_stays": len(ids),
             "n_train": len(train_ids),
             "n_test": len(test_ids),
             "fold": 0,
-            "estimator": {
-                k: v for k, v in imputer.get_params().items() if k != "random_state"
-            },
+            "estimator": h.estimator_config(imputer),
             "seed": args.seed,
-            "baseline_fit_rows": args.baseline_rows,
-            "iterative_imputer_samples": args.baseline_samples,
+            "baseline_fit_stays": len(subset.index.get_level_values(0).unique()),
+            "iterative_imputer_samples": draws,
+            "baselines_in_parallel_processes": not args.smoke,
         },
         "history": imputer.history_,
         "runs": runs,

@@ -19,7 +19,6 @@ Writes ``benchmarks/results/pm25[_smoke].json`` and ``.md``.
 
 from __future__ import annotations
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -55,97 +54,53 @@ def _months(frame: pd.DataFrame, months: tuple) -> pd.DataFrame:
     return pd.concat(parts, names=["month", "time"])
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder with pm25_ground.txt, pm25_missing.txt")
-    parser.add_argument("--results", default=str(h.RESULTS))
-    parser.add_argument("--smoke", action="store_true", help="tiny CPU run")
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--ema", type=float, default=None, help="EMA decay")
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--strategy", default="mix")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--samplers",
-        default="ddpm:50,ddim:20,ddim:10,ddim:5",
-        help="comma list of sampler:steps; the first is the headline run",
-    )
-    return parser.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = h.common_args(__doc__.splitlines()[0], "ddpm:50,ddim:20,ddim:10", seed=0)
+    parser.add_argument("--strategy", default="mix", help="training mask strategy")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     data = load_pm25(h.data_dir(h.DATA / "beijing_pm25_stmvl", args.data))
     ground, missing = data.ground, data.missing
-    train_months, test_months = TRAIN_MONTHS, TEST_MONTHS
-    model = {"n_epochs": args.epochs, "batch_size": args.batch_size}
-    if args.smoke:
-        train_months, test_months = (2,), (3,)
-        model = {
-            "n_epochs": 1,
-            "batch_size": 64,
-            "n_layers": 1,
-            "n_channels": 8,
-            "n_heads": 2,
-            "time_embedding_dim": 16,
-            "diffusion_embedding_dim": 16,
-            "n_diffusion_steps": 10,
-        }
-        args.samples, args.samplers = 4, "ddpm:10,ddim:5"
+    train_months, test_months = (
+        ((2,), (3,)) if args.smoke else (TRAIN_MONTHS, TEST_MONTHS)
+    )
     train = _months(ground, train_months)
     patterns = _months(ground, tuple(m for m in PATTERN_MONTHS if m in train_months))
     test_input = _months(missing, test_months)
     truth = _months(ground, test_months).to_numpy()  # (T, K)
     target = ~np.isnan(truth) & test_input.isna().to_numpy()
+    cases = [({}, test_input, target)]
     imputer = DiffusionImputer(
         window_length=WINDOW,
         window_stride=WINDOW,  # the protocol's non-overlapping test windows
         target_strategy=args.strategy,
-        learning_rate=args.lr,
-        ema_decay=args.ema,
-        num_samples=args.samples,
-        random_state=args.seed,
-        **model,
+        **h.model_params(args),
     )
-    runs = []
-    fitted: set = set()
-    mask_patterns = patterns.notna().to_numpy()
-    for spec in args.samplers.split(","):
-        sampler, steps = spec.split(":")
-        imputer.set_params(sampler=sampler, sampling_steps=int(steps))
-        runs.append(
-            h.run_method(
-                f"tsdiff {sampler}-{steps}",
-                h.once(
-                    fitted,
-                    "tsdiff",
-                    lambda: imputer.fit(train, mask_patterns=mask_patterns),
-                ),
-                lambda: imputer.sample(test_input),
-                truth,
-                target,
-                {"nfe": int(steps), "sampler": sampler},
-            )
-        )
-    for name, baseline in [
-        ("linear interpolation", InterpolationImputer()),
-        ("KNN imputer (k=5)", KNNImputerBaseline()),
-        ("iterative imputer (BayesianRidge, posterior draws)",
-         IterativeImputerBaseline(random_state=args.seed)),
-    ]:  # fmt: skip
-        runs.append(
-            h.run_method(
-                name,
-                lambda b=baseline: b.fit(train),
-                lambda b=baseline: b.sample(test_input, num_samples=args.samples),
-                truth,
-                target,
-            )
-        )
-    h.share_fit_times(runs)
+    timing: dict = {}
+    with h.timer(timing, "fit_s"):
+        imputer.fit(train, mask_patterns=patterns.notna().to_numpy())
+    if not h.fit_finished(imputer, imputer.n_epochs):
+        return None
+    draws = 4 if args.smoke else args.baseline_samples
+    baselines = h.Baselines(
+        [
+            ("linear interpolation", InterpolationImputer(), train, None),
+            ("KNN imputer (k=5)", KNNImputerBaseline(), train, None),
+            (
+                "iterative imputer (BayesianRidge, posterior draws)",
+                IterativeImputerBaseline(random_state=args.seed),
+                train,
+                draws,
+            ),
+        ],  # fmt: skip
+        cases,
+        truth,
+        parallel=not args.smoke,
+    )
+    runs = h.score_samplers(imputer, cases, truth, args)
+    for run in runs:
+        run.update(timing, train_s=h.train_seconds(imputer))
+    runs += baselines.results()
     result = {
         "protocol": "pm25" + ("_smoke" if args.smoke else ""),
         "provenance": h.provenance(),
@@ -154,10 +109,9 @@ def main(argv: list[str] | None = None) -> dict:
             "test_months": test_months,
             "pattern_months": PATTERN_MONTHS,
             "window": WINDOW,
-            "estimator": {
-                k: v for k, v in imputer.get_params().items() if k != "random_state"
-            },
-            "seed": args.seed,
+            "estimator": h.estimator_config(imputer),
+            "iterative_imputer_samples": draws,
+            "baselines_in_parallel_processes": not args.smoke,
         },
         "history": imputer.history_,
         "runs": runs,

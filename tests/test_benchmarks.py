@@ -9,6 +9,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -48,3 +49,23 @@ def test_smoke_mode_writes_results(script, folder, tmp_path):
         assert run["fit_s"] >= 0 and run["predict_s"] > 0
     table = (tmp_path / f"{script}_smoke.md").read_text()
     assert table.count("\n| ") == len(written["runs"]) + 1  # header + one row per run
+
+
+def test_baselines_run_in_worker_processes_like_in_process(monkeypatch):
+    # As when a script runs: the benchmarks folder is importable (workers import
+    # the job function by module name).
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    harness = importlib.import_module("_harness")
+    from tsdiff.baselines import InterpolationImputer
+
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(30, 2))
+    target = rng.random(truth.shape) < 0.3
+    given = np.where(target, np.nan, truth)
+    cases = [({"ratio": 0.3}, given, target)]
+    jobs = [("interpolation", InterpolationImputer(), truth, None)]
+    serial = harness.Baselines(jobs, cases, truth, parallel=False).results()
+    parallel = harness.Baselines(jobs, cases, truth, parallel=True).results()
+    assert len(serial) == len(parallel) == 1
+    for key in ("crps", "mae", "rmse", "coverage_90", "n_targets", "ratio"):
+        assert serial[0][key] == parallel[0][key]

@@ -13,6 +13,10 @@ def _weights(estimator):
     }
 
 
+def _losses(history):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+
+
 def _assert_same_weights(a, b):
     assert a.keys() == b.keys()
     for key in a:
@@ -37,7 +41,7 @@ def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
     assert len(first.history_) == 1 and path.exists()
     resumed = DiffusionImputer(**params, checkpoint_path=str(path)).fit(data)
     assert [r["epoch"] for r in resumed.history_] == [1, 2, 3, 4]
-    assert resumed.history_ == straight.history_
+    assert _losses(resumed.history_) == _losses(straight.history_)
     _assert_same_weights(_weights(resumed), _weights(straight))
     np.testing.assert_array_equal(resumed.transform(data), straight.transform(data))
 
@@ -46,7 +50,7 @@ def test_finished_checkpoint_returns_the_finished_fit(tiny, data, tmp_path):
     params = dict(tiny, window_length=8, checkpoint_path=tmp_path / "s.pt")
     done = DiffusionImputer(**params).fit(data)
     again = DiffusionImputer(**params).fit(data)
-    assert again.history_ == done.history_
+    assert again.history_ == done.history_  # nothing retrained
     _assert_same_weights(_weights(again), _weights(done))
 
 
@@ -84,7 +88,7 @@ def test_time_limit_without_checkpoint_keeps_a_usable_model(tiny, data):
 def test_moving_average_changes_the_evaluated_weights(tiny, data):
     plain = DiffusionImputer(**dict(tiny, window_length=8)).fit(data)
     averaged = DiffusionImputer(**dict(tiny, window_length=8), ema_decay=0.5).fit(data)
-    assert plain.history_ == averaged.history_  # same optimisation path
+    assert _losses(plain.history_) == _losses(averaged.history_)  # same path
     differs = [
         not torch.equal(a, b)
         for a, b in zip(

@@ -118,9 +118,9 @@ def fit_network(
     Returns
     -------
     list of dict
-        One record per epoch: ``epoch``, ``train_loss``, ``learning_rate`` and, with a
-        validation split, ``val_loss``. With a validation split the weights of the best
-        epoch are restored.
+        One record per epoch: ``epoch``, ``train_loss``, ``learning_rate``,
+        ``seconds`` (wall time) and, with a validation split, ``val_loss``. With a
+        validation split the weights of the best epoch are restored.
 
     Notes
     -----
@@ -148,10 +148,11 @@ def fit_network(
     for epoch in epochs:
         if _stopped_early(state, config):
             break
+        epoch_start = time.monotonic()
         record = _train_epoch(
             state, schedule, x0_t, obs_t, train_idx, draw_mask, config
         )
-        record["epoch"] = epoch + 1
+        record = {"epoch": epoch + 1, **record}
         monitored = record["train_loss"]
         if len(val_idx):
             record["val_loss"] = monitored = _validation_loss(
@@ -164,6 +165,7 @@ def fit_network(
                 device,
                 seed,
             )
+        record["seconds"] = round(time.monotonic() - epoch_start, 4)
         state.history.append(record)
         state.record_best(monitored, keep_weights=len(val_idx) > 0)
         epochs.set_postfix({k: v for k, v in record.items() if k.endswith("loss")})
