@@ -270,10 +270,11 @@ def _baseline_job(
 class Baselines:
     """Baselines scored on every case, in worker processes beside the main run.
 
-    With ``parallel=True`` every job starts at once in its own process (they need
-    only CPUs, so they run while the diffusion model trains on the GPU);
-    :meth:`results` waits for them. With ``parallel=False`` they run in this
-    process when :meth:`results` is called (the smoke modes: no process start-up).
+    With ``parallel=True`` every job runs in its own process (they need only CPUs,
+    so they can run while the diffusion model trains on the GPU); :meth:`results`
+    waits for them. Join them before timing anything else. With ``parallel=False``
+    they run in this process when :meth:`results` is called (the smoke modes: no
+    process start-up).
 
     Parameters
     ----------
@@ -287,25 +288,33 @@ class Baselines:
         True values.
     parallel : bool
         Whether to run in worker processes.
+    start : bool, default=True
+        Start the workers now; otherwise when :meth:`results` is called.
     """
 
-    def __init__(self, jobs, cases, truth, parallel: bool):
-        self._calls = []
+    def __init__(self, jobs, cases, truth, parallel: bool, start: bool = True):
         threads = max(1, (usable_cores() - 2) // max(1, len(jobs)))
-        for name, estimator, fit_data, num_samples in jobs:
-            args = (name, estimator, fit_data, cases, truth, num_samples, threads)
-            self._calls.append(args)
+        self._calls = [
+            (name, estimator, fit_data, cases, truth, num_samples, threads)
+            for name, estimator, fit_data, num_samples in jobs
+        ]
+        self._parallel = parallel
         self._pool = None
-        self._futures = []
-        if parallel:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(len(jobs), mp_context=context)
-            self._futures = [self._pool.submit(_baseline_job, *a) for a in self._calls]
+        self._futures: list = []
+        if parallel and start:
+            self._start()
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(len(self._calls), mp_context=context)
+        self._futures = [self._pool.submit(_baseline_job, *a) for a in self._calls]
 
     def results(self) -> list[dict]:
         """Records of every baseline and case (waits for the workers)."""
-        if self._pool is None:
+        if not self._parallel:
             return [r for args in self._calls for r in _baseline_job(*args)]
+        if self._pool is None:
+            self._start()
         try:
             return [r for future in self._futures for r in future.result()]
         finally:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -69,3 +70,30 @@ def test_baselines_run_in_worker_processes_like_in_process(monkeypatch):
     assert len(serial) == len(parallel) == 1
     for key in ("crps", "mae", "rmse", "coverage_90", "n_targets", "ratio"):
         assert serial[0][key] == parallel[0][key]
+
+
+def test_physionet_split_and_targets_follow_csdi():
+    physionet = _load("physionet")
+    ids = np.arange(100, 150)
+    train, valid, test = physionet.split(ids, seed=1)
+    # CSDI: shuffle 0..n-1 with the seed, fold 0's first 20 % test, the rest
+    # reshuffled with the same seed, 70 % of all stays train.
+    order = np.arange(len(ids))
+    np.random.RandomState(1).shuffle(order)
+    rest = order[10:].copy()
+    np.random.RandomState(1).shuffle(rest)
+    np.testing.assert_array_equal(test, ids[order[:10]])
+    np.testing.assert_array_equal(train, ids[rest[:35]])
+    np.testing.assert_array_equal(valid, ids[rest[35:]])
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(3 * 4, 2))
+    values[rng.random(values.shape) < 0.3] = np.nan
+    index = pd.MultiIndex.from_product([[5, 2, 9], range(4)], names=["id", "hour"])
+    frame = pd.DataFrame(values, index=index)
+    target = physionet.hide(frame, 0.5, seed=3)
+    observed = frame.notna().to_numpy()
+    assert not (target & ~observed).any()
+    for rows in (slice(0, 4), slice(4, 8), slice(8, 12)):
+        assert target[rows].sum() == int(observed[rows].sum() * 0.5)
+    np.testing.assert_array_equal(target, physionet.hide(frame, 0.5, seed=3))

@@ -74,17 +74,40 @@ def test_panel_sampling_runs_once_for_all_series(tiny, monkeypatch):
     assert len(calls) == 1 and calls[0] >= 3
 
 
-def test_panel_series_are_imputed_independently_of_their_order(tiny):
-    X = make_panel()
+@pytest.mark.parametrize("order", [(7, 3, 9), (9, 7, 3)])
+def test_panel_filled_cells_come_from_their_own_series(tiny, monkeypatch, order):
+    # Constant series at distinct levels, and a fake sampler that fills every window
+    # with the mean of its given values per variable: a filled cell must show its
+    # own series' level, whatever the order of the series and of the batch.
+    levels = {7: 1.0, 3: 100.0, 9: -50.0}
+    lengths = {7: 20, 3: 13, 9: 5}
+    parts = {}
+    for sid in order:
+        values = np.full((lengths[sid], 2), levels[sid])
+        values[1::4, 0] = np.nan
+        values[2::5, 1] = np.nan
+        parts[sid] = pd.DataFrame(values, columns=["a", "b"])
+    X = pd.concat(parts, names=["id", "t"])
     imp = DiffusionImputer(window_length=8, **tiny).fit(X)
-    reordered = pd.concat([X.loc[[9]], X.loc[[7]], X.loc[[3]]])
-    a = imp.transform(X)
-    b = imp.transform(reordered).loc[X.index]
-    # Different batch composition draws different noise, but every filled value is a
-    # finite imputation and every observed value is returned as given.
-    observed = X.notna().to_numpy()
-    np.testing.assert_array_equal(b.to_numpy()[observed], a.to_numpy()[observed])
-    assert np.isfinite(b.to_numpy()).all()
+
+    def fake(self, windows, cond_mask, num_samples, seed):
+        given = np.where(cond_mask, windows, 0.0).sum(axis=1)  # (N, K)
+        mean = given / np.maximum(cond_mask.sum(axis=1), 1)
+        filled = np.broadcast_to(mean[:, None, :], windows.shape)  # (N, L, K)
+        return np.broadcast_to(filled, (num_samples, *windows.shape)).copy()
+
+    monkeypatch.setattr(DiffusionImputer, "_sample_windows", fake)
+    out = imp.transform(X)
+    expected = np.asarray([levels[s] for s in X.index.get_level_values("id")])
+    np.testing.assert_allclose(out["a"], expected, atol=1e-9)
+    np.testing.assert_allclose(out["b"], expected, atol=1e-9)
+
+
+def test_panel_series_comes_back_as_a_named_series(tiny):
+    X = make_panel()["v0"].rename("load")
+    out = DiffusionImputer(window_length=8, **tiny).fit(X).transform(X)
+    assert isinstance(out, pd.Series) and out.name == "load"
+    pd.testing.assert_index_equal(out.index, X.index)
 
 
 def test_mask_patterns_are_validated(tiny):
@@ -99,6 +122,9 @@ def test_mask_patterns_are_validated(tiny):
     patterns = np.random.default_rng(0).random((30, 3)) > 0.3
     imp.fit(X, mask_patterns=patterns)
     assert np.isfinite(imp.transform(X).to_numpy()).all()
+    imp.fit(X, mask_patterns=X.notna())  # a panel: windows cut per series
+    with pytest.raises(ValueError, match="target_strategy='historical' or 'mix'"):
+        imp.set_params(target_strategy="random").fit(X, mask_patterns=patterns)
 
 
 def test_panel_with_mixed_frequencies_is_rejected(tiny):

@@ -122,3 +122,30 @@ def test_checkpoint_path_survives_save_and_load(tiny, data, tmp_path):
     imp.save(tmp_path / "model")
     loaded = DiffusionImputer.load(tmp_path / "model", device="cpu")
     assert loaded.checkpoint_path == tmp_path / "c"
+
+
+def test_checkpoint_of_another_architecture_or_mask_policy_is_refused(
+    tiny, data, tmp_path
+):
+    path = tmp_path / "s.pt"
+    DiffusionImputer(**dict(tiny, window_length=8), checkpoint_path=path).fit(data)
+    for change in ({"n_channels": 16}, {"target_strategy": "block"}):
+        other = DiffusionImputer(**dict(tiny, window_length=8, **change))
+        with pytest.raises(ValueError, match="other data or settings"):
+            other.set_params(checkpoint_path=path).fit(data)
+
+
+def test_moving_average_warms_up_then_keeps_the_decay():
+    from tsdiff.engine.training import _ema_update
+
+    averaged = torch.nn.Linear(2, 1)
+    network = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        averaged.weight.fill_(0.0)
+        network.weight.fill_(1.0)
+    # Step 1: d = min(0.999, 2 / 11), so the average moves 9/11 of the way.
+    _ema_update(averaged, network, 0.999, step=1)
+    torch.testing.assert_close(averaged.weight, torch.full((1, 2), 9 / 11))
+    # Late in training the decay itself applies.
+    _ema_update(averaged, network, 0.5, step=10_000)
+    torch.testing.assert_close(averaged.weight, torch.full((1, 2), 0.5 * 9 / 11 + 0.5))

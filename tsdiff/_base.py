@@ -3,6 +3,7 @@ sampling through the engine, quantiles, save/load and pickling."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import numbers
 import os
@@ -329,9 +330,14 @@ class _DiffusionEstimator(BaseEstimator):
             max_fit_time=self.max_fit_time,
             verbose=bool(self.verbose),
         )
+        # A resumed checkpoint must also match the mask policy and its patterns.
+        digest = None if patterns is None else hashlib.sha256(source.tobytes())
+        context = repr(
+            (self.target_strategy, prediction_length, digest and digest.hexdigest())
+        )
         self.history_ = fit_network(
             self.network_, self.schedule_, x0, obs, draw_mask, config,
-            device=self.device_, seed=fit_seed,
+            device=self.device_, seed=fit_seed, context=context,
         )  # fmt: skip
 
     def _network_config(self, n_features: int) -> DenoiserConfig:

@@ -127,7 +127,7 @@ def to_arrays(
                 f"{name} has a MultiIndex; this estimator takes a single series "
                 "indexed by time (select one series first)."
             )
-        return _panel_arrays(frame, freq, name)
+        return _panel_arrays(frame, freq, name, kind, getattr(data, "name", None))
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)  # (n_rows, K)
     dtype = _output_dtype(frame)
     grid_index, rows, step = _regular_grid(frame.index, freq, name)
@@ -147,7 +147,9 @@ def to_arrays(
     )
 
 
-def _panel_arrays(frame: pd.DataFrame, freq: Any, name: str) -> SeriesArrays:
+def _panel_arrays(
+    frame: pd.DataFrame, freq: Any, name: str, kind: str, series_name: Any
+) -> SeriesArrays:
     """Stack the series of a ``(series id, time)`` panel on one grid axis."""
     index = frame.index
     if index.nlevels != 2:
@@ -195,9 +197,10 @@ def _panel_arrays(frame: pd.DataFrame, freq: Any, name: str) -> SeriesArrays:
         rows=rows,
         columns=frame.columns,
         freq=steps.pop() if steps else None,
-        kind="frame",
+        kind=kind,
         dtype=_output_dtype(frame),
         index=index,
+        name=series_name if kind == "series" else None,
         bounds=np.asarray(bounds, dtype=np.int64),
     )
 

@@ -173,8 +173,9 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         mask_patterns : array-like of bool, shape (n_rows, n_variables), default=None
             Missingness patterns (True = observed) that the ``"historical"`` and
             ``"mix"`` target strategies copy onto training windows: pass the observed
-            mask of data whose gaps look like the ones to be filled. None borrows the
-            patterns of ``X`` itself.
+            mask of data whose gaps look like the ones to be filled (a DataFrame with
+            a ``(series id, time)`` MultiIndex is cut into windows per series). None
+            borrows the patterns of ``X`` itself.
 
         Returns
         -------
@@ -216,24 +217,38 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         """Windows of shape (N, L, K) of the user's observed-mask patterns, or None."""
         if mask_patterns is None:
             return None
-        patterns = np.asarray(mask_patterns)
-        if patterns.dtype != bool:
-            raise TypeError(
-                "mask_patterns must hold booleans (True = observed); got dtype "
-                f"{patterns.dtype}."
-            )
-        if patterns.ndim != 2 or patterns.shape[1] != n_features:
+        if self.target_strategy not in ("historical", "mix"):
             raise ValueError(
-                "mask_patterns must have shape (n_rows, n_variables) with "
-                f"n_variables={n_features} like X; got shape {patterns.shape}."
+                "mask_patterns is only used by target_strategy='historical' or "
+                f"'mix'; got target_strategy={self.target_strategy!r}."
             )
-        if len(patterns) < self.window_length:
+        segments = [mask_patterns]
+        if isinstance(mask_patterns, pd.DataFrame) and isinstance(
+            mask_patterns.index, pd.MultiIndex
+        ):  # a panel: cut windows within each series only
+            segments = [part for _, part in mask_patterns.groupby(level=0, sort=False)]
+        windows = []
+        for segment in segments:
+            patterns = np.asarray(segment)
+            if patterns.dtype != bool:
+                raise TypeError(
+                    "mask_patterns must hold booleans (True = observed); got dtype "
+                    f"{patterns.dtype}."
+                )
+            if patterns.ndim != 2 or patterns.shape[1] != n_features:
+                raise ValueError(
+                    "mask_patterns must have shape (n_rows, n_variables) with "
+                    f"n_variables={n_features} like X; got shape {patterns.shape}."
+                )
+            if len(patterns) >= self.window_length:  # shorter series cut no window
+                starts = np.arange(len(patterns) - self.window_length + 1)
+                windows.append(sliding_windows(patterns, starts, self.window_length))
+        if not windows:
             raise ValueError(
-                f"mask_patterns has {len(patterns)} rows; at least window_length="
-                f"{self.window_length} are needed to cut one window."
+                "mask_patterns has no series of at least window_length="
+                f"{self.window_length} rows to cut a window from."
             )
-        starts = np.arange(len(patterns) - self.window_length + 1)
-        return sliding_windows(patterns, starts, self.window_length)
+        return np.concatenate(windows)  # (N, L, K)
 
     def _check_input(self, X: Any) -> SeriesArrays:
         check_is_fitted(self)

@@ -43,6 +43,8 @@ class TrainState:
         Weights of ``averaged`` at that loss (kept only with a validation split).
     stale : int
         Epochs since the monitored loss last improved.
+    steps : int
+        Optimiser steps taken (drives the warm-up of the moving average).
     """
 
     network: torch.nn.Module
@@ -55,6 +57,7 @@ class TrainState:
     best_loss: float = float("inf")
     best_weights: dict | None = None
     stale: int = 0
+    steps: int = 0
 
     def record_best(self, loss: float, keep_weights: bool) -> None:
         """Update the best loss (and its weights) and the count of stale epochs."""
@@ -81,6 +84,7 @@ class TrainState:
             "best_loss": self.best_loss,
             "best_weights": self.best_weights,
             "stale": self.stale,
+            "steps": self.steps,
         }
         partial = path.with_name(path.name + ".partial")
         torch.save(payload, partial)
@@ -109,6 +113,17 @@ class TrainState:
                 f"The training checkpoint {path} belongs to a fit with other data or "
                 "settings; delete it or choose another checkpoint_path."
             )
+        try:
+            self._load(payload)
+        except (KeyError, RuntimeError, ValueError) as err:
+            raise ValueError(
+                f"The training checkpoint {path} does not fit this network or "
+                f"optimiser ({err}); delete it to start the fit afresh."
+            ) from err
+        logger.info("resuming training from %s after epoch %d", path, len(self.history))
+        return True
+
+    def _load(self, payload: dict) -> None:
         self.network.load_state_dict(payload["network"])
         if self.averaged is not self.network:
             self.averaged.load_state_dict(payload["averaged"])
@@ -120,5 +135,4 @@ class TrainState:
         self.best_loss = payload["best_loss"]
         self.best_weights = payload["best_weights"]
         self.stale = payload["stale"]
-        logger.info("resuming training from %s after epoch %d", path, len(self.history))
-        return True
+        self.steps = payload["steps"]

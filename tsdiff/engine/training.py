@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -92,6 +93,7 @@ def fit_network(
     *,
     device: torch.device,
     seed: int,
+    context: str = "",
 ) -> list[dict]:
     """Train ``network`` in place on windows with CSDI's masked epsilon objective.
 
@@ -114,6 +116,8 @@ def fit_network(
         Where to train.
     seed : int
         Seed of the generators for shuffling, masks, steps and noise.
+    context : str, default=""
+        Anything else a resumed checkpoint must match (e.g. the mask policy).
 
     Returns
     -------
@@ -134,7 +138,8 @@ def fit_network(
     obs_t = _to_device(torch.from_numpy(observed_mask), device)
     state = _initial_state(network, config, device, seed)
     train_idx, val_idx = _split(len(x0_t), config.validation_fraction)
-    fingerprint = _fingerprint(config, x0, observed_mask, seed)
+    fingerprint = _fingerprint(network, schedule, config, x0, observed_mask, seed)
+    fingerprint += context
     if config.checkpoint_path is not None:
         state.resume(config.checkpoint_path, fingerprint)
     started = time.monotonic()
@@ -248,8 +253,9 @@ def _train_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        state.steps += 1
         if state.averaged is not network:
-            _ema_update(state.averaged, network, config.ema_decay)
+            _ema_update(state.averaged, network, config.ema_decay, state.steps)
         total += loss.detach() * len(rows)
     record = {
         "train_loss": total.item() / max(len(order), 1),
@@ -260,17 +266,24 @@ def _train_epoch(
 
 
 def _fingerprint(
-    config: TrainingConfig, x0: np.ndarray, observed_mask: np.ndarray, seed: int
+    network: Denoiser,
+    schedule: NoiseSchedule,
+    config: TrainingConfig,
+    x0: np.ndarray,
+    observed_mask: np.ndarray,
+    seed: int,
 ) -> str:
-    """What a checkpoint must match to be resumed: settings, data summary, seed."""
+    """What a checkpoint must match to be resumed: architecture, schedule, settings,
+    data (a digest of its bytes) and seed."""
     settings = {
         k: v
         for k, v in dataclasses.asdict(config).items()
         if k not in ("checkpoint_path", "max_fit_time", "verbose")
     }
-    observed = np.where(observed_mask, np.nan_to_num(x0), 0.0)
-    summary = (x0.shape, int(observed_mask.sum()), round(float(observed.sum()), 4))
-    return repr((sorted(settings.items()), summary, seed))
+    digest = hashlib.sha256()
+    for array in (np.asarray(schedule.betas), x0, observed_mask):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return repr((network.config, sorted(settings.items()), digest.hexdigest(), seed))
 
 
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -281,10 +294,19 @@ def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 
 @torch.no_grad()
-def _ema_update(averaged: Denoiser, network: Denoiser, decay: float) -> None:
-    """``averaged <- decay * averaged + (1 - decay) * network``, parameters only."""
+def _ema_update(averaged: Denoiser, network: Denoiser, decay: float, step: int) -> None:
+    """``averaged <- d * averaged + (1 - d) * network`` after optimiser step ``step``.
+
+    ``d = min(decay, (1 + step) / (10 + step))`` warms the average up, so that early
+    in training it follows the network instead of remembering the random initial
+    weights (the usual warm-up of weight averages, e.g. TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``). Buffers are copied as is.
+    """
+    d = min(decay, (1 + step) / (10 + step))
     for target, source in zip(averaged.parameters(), network.parameters(), strict=True):
-        target.lerp_(source.detach(), 1.0 - decay)
+        target.lerp_(source.detach(), 1.0 - d)
+    for target, source in zip(averaged.buffers(), network.buffers(), strict=True):
+        target.copy_(source)
 
 
 @torch.no_grad()
