@@ -29,6 +29,11 @@ import sklearn
 import torch
 
 from tsdiff import metrics
+from tsdiff.baselines import (
+    InterpolationImputer,
+    IterativeImputerBaseline,
+    KNNImputerBaseline,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = (ROOT / ".." / "shared" / "data").resolve()
@@ -265,6 +270,23 @@ def _baseline_job(
                 )
             )
     return records
+
+
+def imputation_baselines(
+    train: Any, subset: Any, draws: int, seed: int
+) -> list[tuple[str, Any, Any, int | None]]:
+    """The imputation baselines of every protocol: interpolation fitted on ``train``,
+    KNN and the iterative imputer (``draws`` posterior draws) on ``subset``."""
+    return [
+        ("linear interpolation", InterpolationImputer(), train, None),
+        ("KNN imputer (k=5)", KNNImputerBaseline(), subset, None),
+        (
+            "iterative imputer (BayesianRidge, posterior draws)",
+            IterativeImputerBaseline(random_state=seed),
+            subset,
+            draws,
+        ),
+    ]
 
 
 class Baselines:

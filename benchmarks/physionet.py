@@ -28,11 +28,6 @@ import numpy as np
 import pandas as pd
 
 from tsdiff import DiffusionImputer
-from tsdiff.baselines import (
-    InterpolationImputer,
-    IterativeImputerBaseline,
-    KNNImputerBaseline,
-)
 from tsdiff.datasets import load_physionet2012
 
 RATIOS = (0.1, 0.5, 0.9)
@@ -126,16 +121,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     subset = train.loc[np.sort(stays[: max(1, rows // 48)])]
     draws = 4 if args.smoke else args.baseline_samples
     baselines = h.Baselines(
-        [
-            ("linear interpolation", InterpolationImputer(), train, None),
-            ("KNN imputer (k=5)", KNNImputerBaseline(), subset, None),
-            (
-                "iterative imputer (BayesianRidge, posterior draws)",
-                IterativeImputerBaseline(random_state=args.seed),
-                subset,
-                draws,
-            ),
-        ],  # fmt: skip
+        h.imputation_baselines(train, subset, draws, args.seed),
         cases,
         truth,
         parallel=not args.smoke,

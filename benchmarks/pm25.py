@@ -27,11 +27,6 @@ import numpy as np
 import pandas as pd
 
 from tsdiff import DiffusionImputer
-from tsdiff.baselines import (
-    InterpolationImputer,
-    IterativeImputerBaseline,
-    KNNImputerBaseline,
-)
 from tsdiff.datasets import load_pm25
 
 TEST_MONTHS = (3, 6, 9, 12)
@@ -78,16 +73,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     )
     draws = 4 if args.smoke else args.baseline_samples
     baselines = h.Baselines(
-        [
-            ("linear interpolation", InterpolationImputer(), train, None),
-            ("KNN imputer (k=5)", KNNImputerBaseline(), train, None),
-            (
-                "iterative imputer (BayesianRidge, posterior draws)",
-                IterativeImputerBaseline(random_state=args.seed),
-                train,
-                draws,
-            ),
-        ],  # fmt: skip
+        h.imputation_baselines(train, train, draws, args.seed),
         cases,
         truth,
         parallel=not args.smoke,

@@ -97,3 +97,9 @@ def test_physionet_split_and_targets_follow_csdi():
     for rows in (slice(0, 4), slice(4, 8), slice(8, 12)):
         assert target[rows].sum() == int(observed[rows].sum() * 0.5)
     np.testing.assert_array_equal(target, physionet.hide(frame, 0.5, seed=3))
+
+
+def test_readme_table_matches_the_results_files():
+    # The README's results table is generated from results/*.json; a hand edit or
+    # a new result without `python benchmarks/summary.py` fails here.
+    assert _load("summary").main(["--check"]) == 0
