@@ -6,7 +6,9 @@ out validation month and is not used for fitting); the historical masks copy the
 missingness of months 2, 5, 8 and 11 only. Test months are cut into non-overlapping
 36-hour windows, the last one shifted back to the month's end; the model is given the
 cells present in ``pm25_missing.txt`` and scored on the cells present in
-``pm25_ground.txt`` but hidden in ``pm25_missing.txt``, in µg/m³.
+``pm25_ground.txt`` but hidden in ``pm25_missing.txt``, in µg/m³. Every target is
+scored once; where the shifted last window overlaps its predecessor, the hours go to
+the window whose centre is nearer (CSDI gives them all to the earlier window).
 
 Usage::
 

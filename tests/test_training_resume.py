@@ -149,3 +149,11 @@ def test_moving_average_warms_up_then_keeps_the_decay():
     # Late in training the decay itself applies.
     _ema_update(averaged, network, 0.5, step=10_000)
     torch.testing.assert_close(averaged.weight, torch.full((1, 2), 0.5 * 9 / 11 + 0.5))
+
+
+def test_mixed_precision_is_a_no_op_on_cpu(tiny, data):
+    a = DiffusionImputer(**dict(tiny, window_length=8), mixed_precision=True)
+    b = DiffusionImputer(**dict(tiny, window_length=8), mixed_precision=False)
+    np.testing.assert_array_equal(
+        a.fit(data).transform(data), b.fit(data).transform(data)
+    )
