@@ -1,0 +1,46 @@
+"""Conversion between user data and arrays: the only package below the estimators that
+touches pandas.
+
+Inputs (a DataFrame or Series indexed by time, or a 1-D/2-D ndarray; NaN marks a
+missing value) become a :class:`SeriesArrays` bundle on a regular time grid: missing
+timestamps are inserted as all-missing rows so that every step of a window is one step
+of the frequency.
+Outputs (filled data, quantiles, intervals) are built back in the user's layout.
+
+Modules: ``_read`` (:func:`to_arrays`, :func:`check_same_columns`), ``_validate``
+(container and value checks, output dtype), ``_grid`` (regular grid and frequency
+inference), ``_panel`` (``(series id, time)`` panels), ``_arrays``
+(:class:`SeriesArrays`) and ``_output`` (frames and containers in the user's layout).
+The private helpers of the former single module ``frames.py`` are re-exported under
+their old names, so ``from tsdiff.frames import _regular_grid`` keeps working.
+"""
+
+from tsdiff.frames._arrays import SeriesArrays
+from tsdiff.frames._grid import _check_order as _check_order
+from tsdiff.frames._grid import _datetime_step as _datetime_step
+from tsdiff.frames._grid import _freq_str as _freq_str
+from tsdiff.frames._grid import _infer_freq as _infer_freq
+from tsdiff.frames._grid import _integer_step as _integer_step
+from tsdiff.frames._grid import _regular_grid as _regular_grid
+from tsdiff.frames._output import (
+    future_index,
+    interval_frame,
+    quantile_frame,
+    to_output,
+)
+from tsdiff.frames._panel import _panel_arrays as _panel_arrays
+from tsdiff.frames._read import check_same_columns, to_arrays
+from tsdiff.frames._validate import _as_frame as _as_frame
+from tsdiff.frames._validate import _check_values as _check_values
+from tsdiff.frames._validate import _object_numeric as _object_numeric
+from tsdiff.frames._validate import _output_dtype as _output_dtype
+
+__all__ = [
+    "SeriesArrays",
+    "check_same_columns",
+    "future_index",
+    "interval_frame",
+    "quantile_frame",
+    "to_arrays",
+    "to_output",
+]

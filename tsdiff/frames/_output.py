@@ -1,0 +1,127 @@
+"""Results out, in the user's layout: filled data in the input's container, quantile
+and interval frames, and the index of future time points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tsdiff.frames._arrays import SeriesArrays
+
+
+def to_output(values: np.ndarray, arrays: SeriesArrays) -> Any:
+    """Return grid values in the same container, index and dtype as the input.
+
+    Parameters
+    ----------
+    values : ndarray of shape (T, K)
+        Values on the grid of ``arrays``.
+    arrays : SeriesArrays
+        The converted input the values belong to.
+
+    Returns
+    -------
+    DataFrame, Series or ndarray of shape (n_rows, K)
+        Only the input's own rows (inserted grid rows are dropped), in input order.
+    """
+    rows = values[arrays.rows].astype(arrays.dtype, copy=False)  # (n_rows, K)
+    if arrays.kind == "array":
+        return rows
+    frame = pd.DataFrame(rows, index=arrays.index, columns=arrays.columns)
+    if arrays.kind == "series":
+        return frame.iloc[:, 0].rename(arrays.name)
+    return frame
+
+
+def quantile_frame(
+    quantiles: np.ndarray, index: pd.Index, columns: pd.Index, alpha: tuple
+) -> pd.DataFrame:
+    """Build the quantile-labelled output frame.
+
+    Parameters
+    ----------
+    quantiles : ndarray of shape (Q, T, K)
+        Quantile values, in the order of ``alpha``.
+    index : pandas.Index of length T
+        Row labels (time points).
+    columns : pandas.Index of length K
+        Variable names.
+    alpha : tuple of float of length Q
+        Quantile levels.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``MultiIndex.from_product([columns, alpha], names=["variable",
+        "quantile"])`` with float quantile labels, variable-major.
+    """
+    n_q, n_t, n_k = quantiles.shape
+    table = quantiles.transpose(1, 2, 0).reshape(n_t, n_k * n_q)  # (T, K*Q)
+    cols = pd.MultiIndex.from_product(
+        [list(columns), [float(a) for a in alpha]], names=["variable", "quantile"]
+    )
+    return pd.DataFrame(table, index=index, columns=cols)
+
+
+def interval_frame(
+    lower: np.ndarray,
+    upper: np.ndarray,
+    index: pd.Index,
+    columns: pd.Index,
+    coverage: tuple,
+) -> pd.DataFrame:
+    """Build the prediction-interval output frame.
+
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (C, T, K)
+        Interval bounds for each coverage.
+    index : pandas.Index of length T
+        Row labels.
+    columns : pandas.Index of length K
+        Variable names.
+    coverage : tuple of float of length C
+        Nominal coverages.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``(variable, coverage, "lower"|"upper")`` named
+        ``["variable", "coverage", "bound"]``.
+    """
+    n_c, n_t, n_k = lower.shape
+    bounds = np.stack([lower, upper], axis=-1)  # (C, T, K, 2)
+    table = bounds.transpose(1, 2, 0, 3).reshape(n_t, n_k * n_c * 2)  # (T, K*C*2)
+    cols = pd.MultiIndex.from_product(
+        [list(columns), [float(c) for c in coverage], ["lower", "upper"]],
+        names=["variable", "coverage", "bound"],
+    )
+    return pd.DataFrame(table, index=index, columns=cols)
+
+
+def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> pd.Index:
+    """Index of the time points ``steps`` grid steps after ``last``.
+
+    Parameters
+    ----------
+    last : Timestamp, Period or int
+        The last time point of the history (the cutoff).
+    step : DateOffset or int
+        Grid step.
+    steps : ndarray of shape (H,), int
+        Relative steps (1 = the next time point).
+    name : object, default=None
+        Name of the returned index.
+
+    Returns
+    -------
+    pandas.Index of length H
+    """
+    if isinstance(last, pd.Period):
+        return pd.PeriodIndex([last + int(h) for h in steps], name=name)
+    if isinstance(last, pd.Timestamp):
+        horizon = pd.date_range(last, periods=int(steps.max()) + 1, freq=step)
+        return pd.DatetimeIndex(horizon[steps], name=name)
+    return pd.Index([int(last) + int(h) * int(step) for h in steps], name=name)

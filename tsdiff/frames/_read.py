@@ -1,0 +1,110 @@
+"""User data in: :func:`to_arrays`, and the check that new data has the variables
+seen in fit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tsdiff.frames._arrays import SeriesArrays
+from tsdiff.frames._grid import _regular_grid
+from tsdiff.frames._panel import _panel_arrays
+from tsdiff.frames._validate import _as_frame, _check_values, _output_dtype
+
+
+def to_arrays(
+    data: Any, *, freq: Any = None, name: str = "X", panel: bool = False
+) -> SeriesArrays:
+    """Validate user data and convert it to arrays on a regular time grid.
+
+    Parameters
+    ----------
+    data : DataFrame, Series or ndarray of shape (T,) or (T, K)
+        Rows are time steps, columns are variables; NaN marks a missing value.
+        With ``panel=True`` a DataFrame may also carry a two-level
+        ``MultiIndex`` ``(series id, time)``: a panel of several series with the
+        same variables, each put on its own regular grid and stacked along time.
+    freq : str, DateOffset or None, default=None
+        Frequency of a datetime/period index; inferred when None.
+    name : str, default="X"
+        Name of the argument, used in error messages.
+    panel : bool, default=False
+        Whether a ``(series id, time)`` MultiIndex is accepted.
+
+    Returns
+    -------
+    SeriesArrays
+
+    Raises
+    ------
+    TypeError
+        Unsupported container, non-numeric or complex values.
+    ValueError
+        Empty data, infinite values, duplicated or unsorted timestamps, timestamps
+        that do not lie on one regular grid.
+    """
+    kind, frame = _as_frame(data, name)
+    _check_values(frame, name)
+    if isinstance(frame.index, pd.MultiIndex):
+        if not panel:
+            raise ValueError(
+                f"{name} has a MultiIndex; this estimator takes a single series "
+                "indexed by time (select one series first)."
+            )
+        return _panel_arrays(frame, freq, name, kind, getattr(data, "name", None))
+    values = frame.to_numpy(dtype=np.float64, na_value=np.nan)  # (n_rows, K)
+    dtype = _output_dtype(frame)
+    grid_index, rows, step = _regular_grid(frame.index, freq, name)
+    grid = np.full((len(grid_index), values.shape[1]), np.nan)  # (T, K)
+    grid[rows] = values
+    return SeriesArrays(
+        values=grid,
+        observed_mask=~np.isnan(grid),
+        grid_index=grid_index,
+        rows=rows,
+        columns=frame.columns,
+        freq=step,
+        kind=kind,
+        dtype=dtype,
+        index=frame.index,
+        name=data.name if isinstance(data, pd.Series) else None,
+    )
+
+
+def check_same_columns(
+    arrays: SeriesArrays, columns: pd.Index, n_features: int, name: str
+) -> None:
+    """Raise ValueError when new data has other variables than the data seen in fit.
+
+    Parameters
+    ----------
+    arrays : SeriesArrays
+        The converted new data.
+    columns : pandas.Index
+        Variable names seen in fit.
+    n_features : int
+        Number of variables seen in fit.
+    name : str
+        Argument name for the message.
+    """
+    got = arrays.values.shape[1]
+    if got != n_features:
+        raise ValueError(
+            f"{name} has {got} variables, but the estimator was fitted with "
+            f"{n_features}."
+        )
+    if arrays.kind == "frame" and not isinstance(columns, pd.RangeIndex):
+        if not arrays.columns.equals(columns):
+            missing = [c for c in columns if c not in arrays.columns]
+            extra = [c for c in arrays.columns if c not in columns]
+            detail = (
+                f"missing {missing}, unexpected {extra}"
+                if missing or extra
+                else "same names in another order"
+            )
+            raise ValueError(
+                f"The columns of {name} differ from those seen in fit ({detail}); "
+                f"expected {list(columns)}."
+            )
