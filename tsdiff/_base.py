@@ -7,24 +7,31 @@ import hashlib
 import logging
 import numbers
 import os
-import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff import _persist
-from tsdiff._validation import InstanceOf, Interval, Options, validate_params
+from tsdiff._shared import FREQ, check_observed, sample_quantiles
+from tsdiff._validation import (
+    POSITIVE_INT,
+    DeviceSpec,
+    InstanceOf,
+    Interval,
+    Levels,
+    Options,
+    validate_params,
+)
 from tsdiff.data import MASK_STRATEGIES, Scaler, draw_cond_mask, fit_scaler
 from tsdiff.diffusion import PARAMETERIZATIONS, SAMPLERS, SCHEDULES, NoiseSchedule
 from tsdiff.engine import SamplingConfig, TrainingConfig, fit_network, sample_network
-from tsdiff.frames import SeriesArrays, interval_frame, quantile_frame
+from tsdiff.frames import SeriesArrays
 from tsdiff.nn import Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)
@@ -36,119 +43,6 @@ _QUANTILE_METHODS = (
 )  # fmt: skip
 
 
-class _DeviceSpec:
-    """Accepts "auto", "cpu", "cuda" and "cuda:N"."""
-
-    def accepts(self, value: Any) -> bool:
-        return isinstance(value, str) and bool(
-            re.fullmatch(r"auto|cpu|cuda(:\d+)?", value)
-        )
-
-    def __str__(self) -> str:
-        return "'auto', 'cpu', 'cuda' or 'cuda:N'"
-
-
-class _Levels:
-    """Accepts a non-empty tuple or list of distinct floats in (0, 1)."""
-
-    def accepts(self, value: Any) -> bool:
-        if not isinstance(value, (tuple, list)) or not value:
-            return False
-        ok = all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) and 0 < v < 1
-            for v in value
-        )
-        return ok and len(set(value)) == len(value)
-
-    def __str__(self) -> str:
-        return "a non-empty tuple of distinct floats in (0, 1)"
-
-
-_COMMON_PARAMETERS_DOC = """\
-    n_layers, n_channels, n_heads : int, default=4, 64, 8
-        Residual blocks, channel width and attention heads of the denoiser
-        (``n_heads`` must divide ``n_channels``).
-    time_embedding_dim, feature_embedding_dim, diffusion_embedding_dim : int
-        Sizes of the time-position, variable and noise-level embeddings
-        (defaults 128, 16, 128; the first and last must be even).
-    n_diffusion_steps : int, default=50
-        Steps of the discrete noise process.
-    schedule : {"quad", "linear", "cosine"}, default="quad"
-        Named noise schedule; "quad" is CSDI's.
-    beta_start, beta_end : float, default=1e-4, 0.5
-        First and last noise variance of "quad" and "linear".
-    parameterization : {"v", "epsilon"}, default="v"
-        How the network output is read: "epsilon" predicts the noise (CSDI);
-        "v" predicts the velocity (Salimans & Ho 2022), read as a noise prediction
-        that does not amplify network error at high noise, which keeps sampling
-        stable. Both train on CSDI's noise-prediction loss.
-    target_strategy : {"random", "historical", "mix", "block"}, default="random"
-        Training mask policy: which observed values are hidden and learned.
-    scaler : {"standard", "robust", "none"}, default="standard"
-        Per-variable scaling fitted on observed values only.
-    n_epochs : int, default=100
-        Passes over all training windows (every start position).
-    batch_size : int, default=32
-        Training windows per optimiser step.
-    learning_rate, weight_decay : float, default=1e-3, 1e-6
-        Adam settings; the rate drops tenfold at 75 % and 90 % of the epochs.
-    validation_fraction : float, default=0.0
-        Share of the (latest) windows held out to monitor the loss; the best epoch's
-        weights are kept.
-    early_stopping_patience : int or None, default=None
-        Stop after this many epochs without improvement of the monitored loss.
-    ema_decay : float or None, default=None
-        Keep an exponential moving average of the weights with this decay per
-        optimiser step (e.g. 0.999) and predict with it; None uses the last weights.
-    mixed_precision : bool, default=True
-        Run the network in bfloat16 autocast on CUDA devices; ignored on CPU.
-    checkpoint_path : str, path or None, default=None
-        File that holds the whole training state after every epoch. A fit that
-        finds a checkpoint of the same data, settings and seed resumes from it and
-        trains exactly as if never interrupted; one of another fit is an error.
-    max_fit_time : float or None, default=None
-        Stop training after the first epoch that ends past this many seconds
-        (with ``checkpoint_path``, fit again later to continue).
-    num_samples : int, default=100
-        Monte-Carlo samples per window behind every median, quantile and interval.
-    sampler : {"ddpm", "ddim"}, default="ddpm"
-        Reverse-process sampler.
-    sampling_steps : int or None, default=None
-        Network evaluations per sample; None uses all ``n_diffusion_steps``.
-    eta : float, default=0.0
-        DDIM stochasticity (0 deterministic, 1 equals DDPM); ignored by "ddpm".
-    quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-        Default levels of :meth:`predict_quantiles`.
-    quantile_method : str, default="linear"
-        ``numpy.quantile`` method used on the samples.
-    freq : str or None, default=None
-        Frequency of a datetime index; inferred when None.
-    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Where to train and sample; "auto" takes a GPU when there is one.
-    predict_batch_size : int or "auto", default="auto"
-        Window-samples per network call when sampling; halved on GPU out-of-memory.
-    random_state : int, RandomState or None, default=None
-        Seeds training and sampling; equal seeds give equal results on one device.
-    verbose : bool, default=False
-        Show progress bars."""
-
-
-def share_docs(doc: str) -> str:
-    """Insert the parameters both estimators share into a class docstring."""
-    return doc.replace("    <common parameters>\n", _COMMON_PARAMETERS_DOC + "\n")
-
-
-def _store_params(estimator: Any, arguments: dict) -> None:
-    """Store ``__init__`` arguments verbatim, as scikit-learn requires."""
-    for name, value in arguments.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
-
-
-def _positive_int() -> Interval:
-    return Interval(int, 1, None)
-
-
 class _DiffusionEstimator(BaseEstimator):
     """Behaviour shared by :class:`DiffusionImputer` and :class:`DiffusionForecaster`.
 
@@ -157,38 +51,38 @@ class _DiffusionEstimator(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_layers": [_positive_int()],
-        "n_channels": [_positive_int()],
-        "n_heads": [_positive_int()],
+        "n_layers": [POSITIVE_INT],
+        "n_channels": [POSITIVE_INT],
+        "n_heads": [POSITIVE_INT],
         "time_embedding_dim": [Interval(int, 2, None)],
-        "feature_embedding_dim": [_positive_int()],
+        "feature_embedding_dim": [POSITIVE_INT],
         "diffusion_embedding_dim": [Interval(int, 2, None)],
-        "n_diffusion_steps": [_positive_int()],
+        "n_diffusion_steps": [POSITIVE_INT],
         "schedule": [Options(tuple(SCHEDULES))],
         "beta_start": [Interval(float, 0, 1, "neither")],
         "beta_end": [Interval(float, 0, 1, "neither")],
         "parameterization": [Options(PARAMETERIZATIONS)],
         "target_strategy": [Options(tuple(MASK_STRATEGIES))],
         "scaler": [Options(("standard", "robust", "none"))],
-        "n_epochs": [_positive_int()],
-        "batch_size": [_positive_int()],
+        "n_epochs": [POSITIVE_INT],
+        "batch_size": [POSITIVE_INT],
         "learning_rate": [Interval(float, 0, None, "neither")],
         "weight_decay": [Interval(float, 0, None, "left")],
         "validation_fraction": [Interval(float, 0, 1, "left")],
-        "early_stopping_patience": [None, _positive_int()],
+        "early_stopping_patience": [None, POSITIVE_INT],
         "ema_decay": [None, Interval(float, 0, 1, "neither")],
         "mixed_precision": [InstanceOf((bool,), "a bool")],
         "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
         "max_fit_time": [None, Interval(float, 0, None, "neither")],
-        "num_samples": [_positive_int()],
+        "num_samples": [POSITIVE_INT],
         "sampler": [Options(tuple(SAMPLERS))],
-        "sampling_steps": [None, _positive_int()],
+        "sampling_steps": [None, POSITIVE_INT],
         "eta": [Interval(float, 0, 1)],
-        "quantile_levels": [_Levels()],
+        "quantile_levels": [Levels()],
         "quantile_method": [Options(_QUANTILE_METHODS)],
-        "freq": [None, InstanceOf((str, pd.offsets.BaseOffset), "a frequency string")],
-        "device": [_DeviceSpec()],
-        "predict_batch_size": [Options(("auto",)), _positive_int()],
+        "freq": FREQ,
+        "device": [DeviceSpec()],
+        "predict_batch_size": [Options(("auto",)), POSITIVE_INT],
         "random_state": [
             None,
             Interval(int, 0, 2**32 - 1),
@@ -252,16 +146,6 @@ class _DiffusionEstimator(BaseEstimator):
         fit_seed, predict_seed = rng.randint(0, 2**31 - 1, size=2)
         return int(fit_seed), int(predict_seed)
 
-    def _set_feature_info(self, arrays: SeriesArrays) -> None:
-        """Store the variables seen in fit, following scikit-learn's conventions."""
-        self.columns_ = arrays.columns
-        self.n_features_in_ = len(arrays.columns)
-        names = list(arrays.columns)
-        if arrays.kind == "frame" and all(isinstance(c, str) for c in names):
-            self.feature_names_in_ = np.asarray(names, dtype=object)
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
-
     def _scaled(self, arrays: SeriesArrays) -> np.ndarray:
         """Scaled values of shape (T, K), zero where not observed."""
         scaled = self.scaler_.transform(arrays.values)
@@ -269,14 +153,9 @@ class _DiffusionEstimator(BaseEstimator):
 
     # -- training ---------------------------------------------------------------------
 
-    def _fit_scaler(self, values: np.ndarray, observed: np.ndarray, columns) -> Scaler:
-        empty = [c for c, obs in zip(columns, observed.T, strict=True) if not obs.any()]
-        if empty:
-            raise ValueError(
-                f"Columns {empty} have no observed value; a variable needs at least "
-                "one value to be modelled (drop it, or fill it before fitting)."
-            )
-        return fit_scaler(values, observed, method=self.scaler)
+    def _fit_scaler(self, arrays: SeriesArrays) -> Scaler:
+        check_observed(arrays, remedy="fill it before fitting")
+        return fit_scaler(arrays.values, arrays.observed_mask, method=self.scaler)
 
     def _train(
         self,
@@ -400,23 +279,7 @@ class _DiffusionEstimator(BaseEstimator):
 
     def _quantiles(self, samples: np.ndarray, alpha: tuple) -> np.ndarray:
         """Quantiles of shape (Q, ...) over the sample axis, monotone in level."""
-        levels = np.asarray(alpha, dtype=np.float64)
-        order = np.argsort(levels)
-        q = np.quantile(samples, levels[order], axis=0, method=self.quantile_method)
-        q = np.maximum.accumulate(q, axis=0)
-        return q[np.argsort(order)]
-
-    def _quantile_frame(self, samples: np.ndarray, alpha: tuple, index, columns):
-        """Quantile frame from samples of shape (S, T, K)."""
-        return quantile_frame(self._quantiles(samples, alpha), index, columns, alpha)
-
-    def _interval_frame(self, samples: np.ndarray, coverage: tuple, index, columns):
-        """Interval frame from samples of shape (S, T, K)."""
-        lower = [(1 - c) / 2 for c in coverage]
-        upper = [(1 + c) / 2 for c in coverage]
-        q = self._quantiles(samples, (*lower, *upper))  # (2C, T, K)
-        n_c = len(coverage)
-        return interval_frame(q[:n_c], q[n_c:], index, columns, coverage)
+        return sample_quantiles(samples, alpha, self.quantile_method)
 
     # -- persistence -----------------------------------------------------------------
 

@@ -4,6 +4,7 @@ parameter."""
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -11,10 +12,15 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "POSITIVE_INT",
+    "DeviceSpec",
+    "InstanceOf",
     "Interval",
+    "Levels",
     "Options",
     "check_alpha",
     "check_coverage",
+    "check_positive_int",
     "validate_params",
 ]
 
@@ -85,6 +91,40 @@ class InstanceOf:
 
     def __str__(self) -> str:
         return self.description
+
+
+POSITIVE_INT = Interval(int, 1, None)
+"""Constraint of a parameter that must be a positive int."""
+
+
+class Levels:
+    """Accepts a non-empty tuple or list of distinct floats in (0, 1)."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is a valid sequence of quantile levels."""
+        if not isinstance(value, (tuple, list)):
+            return False
+        try:
+            check_alpha(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def __str__(self) -> str:
+        return "a non-empty tuple of distinct floats in (0, 1)"
+
+
+class DeviceSpec:
+    """Accepts "auto", "cpu", "cuda" and "cuda:N"."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` names a device."""
+        return isinstance(value, str) and bool(
+            re.fullmatch(r"auto|cpu|cuda(:\d+)?", value)
+        )
+
+    def __str__(self) -> str:
+        return "'auto', 'cpu', 'cuda' or 'cuda:N'"
 
 
 def validate_params(estimator: Any, constraints: dict[str, list]) -> None:

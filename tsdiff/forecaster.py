@@ -3,26 +3,34 @@ diffusion model, as imputation of the future."""
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff._base import _DiffusionEstimator, _positive_int, _store_params, share_docs
-from tsdiff._validation import check_alpha, check_coverage, check_positive_int
+from tsdiff._base import _DiffusionEstimator
+from tsdiff._docs import fill_doc, share_docs
+from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin
+from tsdiff._shared import set_feature_info, store_params
+from tsdiff._validation import POSITIVE_INT, check_positive_int
 from tsdiff.data import pad_left, sliding_windows
-from tsdiff.frames import (
-    check_same_columns,
-    future_index,
-    to_arrays,
-)
+from tsdiff.frames import future_index
 
 __all__ = ["DiffusionForecaster"]
 
 
-class DiffusionForecaster(_DiffusionEstimator):
+_NEW_HISTORY_DOC = """\
+A new history to condition on (same variables) instead of the end of the
+training series; no refitting."""
+
+_RANDOM_STATE_DOC = """\
+random_state : int, RandomState or None, default=None
+    Seed for fresh draws; None reuses the fitted seed (the samples behind
+    ``predict``)."""
+
+
+class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     """Probabilistic multivariate forecaster based on a conditional diffusion model
     (CSDI, Tashiro et al. 2021).
 
@@ -51,12 +59,7 @@ class DiffusionForecaster(_DiffusionEstimator):
         Per-variable centre and scale.
     history_ : list of dict
         Per-epoch training (and validation) loss.
-    columns_ : pandas.Index
-        Variables seen in fit.
-    n_features_in_ : int
-        Number of variables seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in fit (only for DataFrames with string column names).
+    <feature attributes>
     freq_ : DateOffset or int
         Step of the time index.
     cutoff_ : object
@@ -97,9 +100,25 @@ class DiffusionForecaster(_DiffusionEstimator):
 
     _parameter_constraints = {
         **_DiffusionEstimator._parameter_constraints,
-        "context_length": [_positive_int()],
-        "prediction_length": [_positive_int()],
+        "context_length": [POSITIVE_INT],
+        "prediction_length": [POSITIVE_INT],
     }
+    _doc_parts = {
+        "point_forecast": "Median forecast.",
+        "fh_else": ", else\n            1..prediction_length",
+        "yet": " yet",
+        "new_history": _NEW_HISTORY_DOC,
+        "to_condition_on": " to condition on",
+        "joint": "joint ",
+        "random_state": _RANDOM_STATE_DOC,
+    }
+    _absolute_error = (
+        "among the {limit} steps after the cutoff {cutoff} that this model can produce"
+    )
+    _range_error = (
+        ", but this model produces steps 1..{limit} (prediction_length); refit with a "
+        "larger prediction_length."
+    )
 
     def __init__(
         self,
@@ -141,16 +160,15 @@ class DiffusionForecaster(_DiffusionEstimator):
         random_state: Any = None,
         verbose: bool = False,
     ):
-        _store_params(self, locals())
+        store_params(self, locals())
 
+    @fill_doc(training_series=TRAINING_SERIES_DOC)
     def fit(self, y: Any, X: Any = None, fh: Any = None) -> DiffusionForecaster:
         """Train the denoiser on every window of ``y``.
 
         Parameters
         ----------
-        y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            Training series indexed by time (DatetimeIndex, PeriodIndex or integer
-            index); NaN marks a missing value. Missing timestamps are inserted as gaps.
+        {training_series}
         X : None
             Exogenous covariates are not supported yet; must be None.
         fh : int, sequence of int or pandas.Index, default=None
@@ -162,29 +180,17 @@ class DiffusionForecaster(_DiffusionEstimator):
             The fitted forecaster.
         """
         self._validate_params()
-        _check_no_exogenous(X)
-        arrays = to_arrays(y, freq=self.freq, name="y")
-        if arrays.freq is None:
-            raise ValueError(
-                "y needs a time index with a regular step (DatetimeIndex, PeriodIndex "
-                "or integer index) to place forecasts; got "
-                f"{type(arrays.index).__name__} without an inferable frequency. Pass "
-                "`freq` or reindex y."
-            )
+        self._check_no_exogenous(X)
+        arrays = self._read_y(y)
         window = self.context_length + self.prediction_length
         if arrays.n_steps < window:
             raise ValueError(
                 f"y has {arrays.n_steps} time steps; fitting needs at least "
                 f"context_length + prediction_length = {window}."
             )
-        self.scaler_ = self._fit_scaler(
-            arrays.values, arrays.observed_mask, list(arrays.columns)
-        )
-        self._set_feature_info(arrays)
-        self.freq_ = arrays.freq
-        self.cutoff_ = arrays.grid_index[-1]
-        self.fh_ = None
-        self.fh_ = None if fh is None else self._relative_steps(fh, self.cutoff_)
+        self.scaler_ = self._fit_scaler(arrays)
+        set_feature_info(self, arrays)
+        self._set_time_info(arrays, fh)
         starts = np.arange(arrays.n_steps - window + 1)  # every start position
         self._train(
             sliding_windows(self._scaled(arrays), starts, window),
@@ -192,71 +198,14 @@ class DiffusionForecaster(_DiffusionEstimator):
             n_features=self.n_features_in_,
             prediction_length=self.prediction_length,
         )
-        tail = slice(-self.context_length, None)
-        self.context_ = arrays.values[tail]  # (C, K), NaN where missing
-        self.y_type_ = arrays.kind
-        self.y_name_ = arrays.name
+        self.context_ = arrays.values[-self.context_length :]  # (C, K), NaN: missing
         return self
 
-    def _relative_steps(self, fh: Any, cutoff: Any) -> np.ndarray:
-        """Sorted relative steps (1 = next time point) of a forecasting horizon."""
-        if fh is None:
-            if self.fh_ is not None:
-                return self.fh_
-            return np.arange(1, self.prediction_length + 1)
-        if (
-            isinstance(fh, (list, tuple))
-            and fh
-            and not all(isinstance(v, numbers.Integral) for v in fh)
-        ):
-            fh = pd.Index(fh)  # time points given as a list
-        if isinstance(fh, pd.Index):  # absolute time points, as in sktime
-            grid = future_index(
-                cutoff, self.freq_, np.arange(1, self.prediction_length + 1)
-            )
-            steps = grid.get_indexer(fh) + 1
-            if (steps == 0).any():
-                bad = list(fh[steps == 0][:3])
-                raise ValueError(
-                    f"fh contains time points {bad} that are not among the "
-                    f"{self.prediction_length} steps after the cutoff {cutoff} that "
-                    "this model can produce."
-                )
-        elif isinstance(fh, numbers.Integral) and not isinstance(fh, bool):
-            steps = np.arange(1, int(fh) + 1) if fh >= 1 else np.array([int(fh)])
-        else:
-            steps = np.asarray(fh).ravel()
-            if steps.size == 0 or steps.dtype.kind not in "iu":
-                raise TypeError(
-                    "fh must be an int, a non-empty sequence of ints (relative steps) "
-                    f"or a pandas Index of time points; got {fh!r}."
-                )
-        steps = np.unique(steps.astype(np.int64))
-        if steps.min() < 1 or steps.max() > self.prediction_length:
-            raise ValueError(
-                f"fh asks for relative steps {steps.min()}..{steps.max()}, but this "
-                f"model produces steps 1..{self.prediction_length} "
-                "(prediction_length); refit with a larger prediction_length."
-            )
-        return steps
+    def _max_step(self) -> int:
+        return self.prediction_length
 
-    def _history(self, y: Any) -> tuple[np.ndarray, Any, str, Any]:
-        """Context values (C', K), cutoff, output kind and series name."""
-        if y is None:
-            return self.context_, self.cutoff_, self.y_type_, self.y_name_
-        arrays = to_arrays(y, freq=self.freq, name="y")
-        check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
-        cutoff = arrays.grid_index[-1]
-        if arrays.freq != self.freq_ or _index_kind(cutoff) != _index_kind(
-            self.cutoff_
-        ):
-            raise ValueError(
-                f"y must have the index type and step of the training series "
-                f"({_index_kind(self.cutoff_)}, step {self.freq_}); got "
-                f"{_index_kind(cutoff)} with step {arrays.freq}."
-            )
-        values = arrays.values[-self.context_length :]
-        return values, cutoff, arrays.kind, arrays.name
+    def _default_steps(self) -> np.ndarray:
+        return np.arange(1, self.prediction_length + 1)
 
     def _forecast(
         self, fh: Any, y: Any, num_samples: int | None = None, random_state: Any = None
@@ -267,7 +216,11 @@ class DiffusionForecaster(_DiffusionEstimator):
             self.num_samples if num_samples is None else num_samples, "num_samples"
         )
         seed = self._sample_seed(random_state)
-        context, cutoff, kind, name = self._history(y)
+        arrays, cutoff, kind, name = self._history(y)
+        if arrays is None:
+            context = self.context_
+        else:
+            context = arrays.values[-self.context_length :]
         steps = self._relative_steps(fh, cutoff)
         n_k = context.shape[1]
         future = np.full((self.prediction_length, n_k), np.nan)
@@ -284,130 +237,14 @@ class DiffusionForecaster(_DiffusionEstimator):
         index = future_index(cutoff, self.freq_, steps, name=None)
         return horizon, index, kind, name
 
-    def predict(self, fh: Any = None, X: Any = None, *, y: Any = None) -> Any:
-        """Median forecast.
-
-        Parameters
-        ----------
-        fh : int, sequence of int or pandas.Index, default=None
-            Horizon: an int ``h`` means steps 1..h, ints are relative steps, an Index
-            holds absolute time points. None uses the ``fh`` given to fit, else
-            1..prediction_length.
-        X : None
-            Not supported yet; must be None.
-        y : DataFrame, Series or array-like, default=None
-            A new history to condition on (same variables) instead of the end of the
-            training series; no refitting.
-
-        Returns
-        -------
-        DataFrame or Series
-            Rows are the future time points; a Series when fitted on a Series.
-        """
-        _check_no_exogenous(X)
+    def _forecast_quantiles(
+        self, fh: Any, y: Any, alpha: tuple
+    ) -> tuple[np.ndarray, pd.Index, str, Any]:
+        """Quantiles of shape (Q, H, K) of the samples, index, kind and name."""
         samples, index, kind, name = self._forecast(fh, y)
-        median = self._quantiles(samples, (0.5,))[0]  # (H, K)
-        frame = pd.DataFrame(median, index=index, columns=self.columns_)
-        return frame.iloc[:, 0].rename(name) if kind == "series" else frame
+        return self._quantiles(samples, alpha), index, kind, name
 
-    def predict_quantiles(
-        self, fh: Any = None, X: Any = None, *, y: Any = None, alpha: Any = None
-    ) -> pd.DataFrame:
-        """Forecast quantiles.
-
-        Parameters
-        ----------
-        fh : int, sequence of int or pandas.Index, default=None
-            Horizon, as in :meth:`predict`.
-        X : None
-            Not supported yet; must be None.
-        y : DataFrame, Series or array-like, default=None
-            New history to condition on, as in :meth:`predict`.
-        alpha : float or sequence of float, default=None
-            Quantile levels in (0, 1); None uses ``quantile_levels``.
-
-        Returns
-        -------
-        DataFrame
-            Rows are the future time points; columns ``MultiIndex(variable, quantile)``
-            with float quantile labels in the order of ``alpha``.
-        """
-        _check_no_exogenous(X)
-        alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
-        samples, index, _, _ = self._forecast(fh, y)
-        return self._quantile_frame(samples, alpha, index, self.columns_)
-
-    def predict_interval(
-        self, fh: Any = None, X: Any = None, *, y: Any = None, coverage: Any = 0.9
-    ) -> pd.DataFrame:
-        """Central prediction intervals.
-
-        Parameters
-        ----------
-        fh : int, sequence of int or pandas.Index, default=None
-            Horizon, as in :meth:`predict`.
-        X : None
-            Not supported yet; must be None.
-        y : DataFrame, Series or array-like, default=None
-            New history to condition on, as in :meth:`predict`.
-        coverage : float or sequence of float, default=0.9
-            Nominal coverages in (0, 1).
-
-        Returns
-        -------
-        DataFrame
-            Columns ``(variable, coverage, "lower"|"upper")``.
-        """
-        _check_no_exogenous(X)
-        coverage = check_coverage(coverage)
-        samples, index, _, _ = self._forecast(fh, y)
-        return self._interval_frame(samples, coverage, index, self.columns_)
-
-    def sample(
-        self,
-        fh: Any = None,
-        X: Any = None,
-        *,
-        y: Any = None,
-        num_samples: int | None = None,
-        random_state: Any = None,
+    def _forecast_samples(
+        self, fh: Any, y: Any, num_samples: int | None, random_state: Any
     ) -> np.ndarray:
-        """Draw joint forecast samples.
-
-        Parameters
-        ----------
-        fh : int, sequence of int or pandas.Index, default=None
-            Horizon, as in :meth:`predict`.
-        X : None
-            Not supported yet; must be None.
-        y : DataFrame, Series or array-like, default=None
-            New history to condition on, as in :meth:`predict`.
-        num_samples : int, default=None
-            Number of samples; None uses ``num_samples``.
-        random_state : int, RandomState or None, default=None
-            Seed for fresh draws; None reuses the fitted seed (the samples behind
-            ``predict``).
-
-        Returns
-        -------
-        ndarray of shape (num_samples, len(fh), n_variables)
-        """
-        _check_no_exogenous(X)
         return self._forecast(fh, y, num_samples, random_state)[0]
-
-
-def _index_kind(time_point: Any) -> str:
-    """Kind of a time point: datetime (with its time zone), period, or integer."""
-    if isinstance(time_point, pd.Timestamp):
-        return f"datetime (tz={time_point.tz})"
-    if isinstance(time_point, pd.Period):
-        return "period"
-    return "integer"
-
-
-def _check_no_exogenous(X: Any) -> None:
-    if X is not None:
-        raise ValueError(
-            "DiffusionForecaster does not support exogenous covariates yet; pass "
-            "X=None."
-        )

@@ -8,10 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import OneToOneFeatureMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
-from tsdiff._base import _DiffusionEstimator, _positive_int, _store_params, share_docs
-from tsdiff._validation import check_alpha, check_coverage, check_positive_int
+from tsdiff._base import _DiffusionEstimator
+from tsdiff._docs import share_docs
+from tsdiff._imputing import ImputeMixin
+from tsdiff._shared import set_feature_info, store_params
+from tsdiff._validation import POSITIVE_INT, check_positive_int
 from tsdiff.data import (
     pad_left,
     sliding_windows,
@@ -19,17 +21,22 @@ from tsdiff.data import (
     stitch_windows,
     window_starts,
 )
-from tsdiff.frames import (
-    SeriesArrays,
-    check_same_columns,
-    to_arrays,
-    to_output,
-)
+from tsdiff.frames import SeriesArrays, to_arrays
 
 __all__ = ["DiffusionImputer"]
 
 
-class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimator):
+_SAMPLE_PARAMETERS_DOC = """\
+num_samples : int, default=None
+    Number of samples; None uses ``num_samples``.
+random_state : int, RandomState or None, default=None
+    Seed for fresh draws; None reuses the fitted seed (the samples behind
+    ``transform``)."""
+
+
+class DiffusionImputer(
+    ImputeMixin, OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimator
+):
     """Probabilistic imputation of multivariate time series with a conditional diffusion
     model (CSDI, Tashiro et al. 2021).
 
@@ -60,12 +67,7 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         Per-variable centre and scale.
     history_ : list of dict
         Per-epoch training (and validation) loss.
-    columns_ : pandas.Index
-        Variables seen in fit.
-    n_features_in_ : int
-        Number of variables seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in fit (only for DataFrames with string column names).
+    <feature attributes>
     device_ : torch.device
         Device in use.
 
@@ -93,8 +95,15 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
 
     _parameter_constraints = {
         **_DiffusionEstimator._parameter_constraints,
-        "window_length": [_positive_int()],
-        "window_stride": [None, _positive_int()],
+        "window_length": [POSITIVE_INT],
+        "window_stride": [None, POSITIVE_INT],
+    }
+    _doc_parts = {
+        "median": "median of the imputation samples",
+        "data": "Series",
+        "draw": "Draw joint imputation samples.",
+        "sample_parameters": _SAMPLE_PARAMETERS_DOC,
+        "sample_note": "",
     }
 
     def __init__(
@@ -137,15 +146,9 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
         random_state: Any = None,
         verbose: bool = False,
     ):
-        _store_params(self, locals())
+        store_params(self, locals())
 
     __doc__ = share_docs(__doc__)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
     def _validate_params(self) -> None:
         super()._validate_params()
@@ -190,10 +193,8 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
                 "to fit DiffusionImputer."
             )
         patterns = self._pattern_windows(mask_patterns, len(arrays.columns))
-        self.scaler_ = self._fit_scaler(
-            arrays.values, arrays.observed_mask, list(arrays.columns)
-        )
-        self._set_feature_info(arrays)
+        self.scaler_ = self._fit_scaler(arrays)
+        set_feature_info(self, arrays)
         self.freq_ = arrays.freq
         scaled = self._scaled(arrays)
         windows, observed = [], []
@@ -250,19 +251,14 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
             )
         return np.concatenate(windows)  # (N, L, K)
 
-    def _check_input(self, X: Any) -> SeriesArrays:
-        check_is_fitted(self)
-        arrays = to_arrays(X, freq=self.freq, name="X", panel=True)
-        check_same_columns(arrays, self.columns_, self.n_features_in_, "X")
-        return arrays
-
     def _samples(
         self,
         arrays: SeriesArrays,
         num_samples: int | None = None,
         random_state: Any = None,
     ) -> np.ndarray:
-        """Imputation samples of shape (S, T, K) on the grid; observed cells exact.
+        """Imputation samples of shape (S, n_rows, K) of the input's rows; observed
+        cells exact.
 
         The windows of every series of a panel are sampled in one batched call.
         """
@@ -290,7 +286,8 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
             stitched = stitch_windows(samples, plan["starts"], n_steps)  # (S, T', K)
             series.append(stitched[:, plan["n_pad"] :])
         unscaled = self.scaler_.inverse_transform(np.concatenate(series, axis=1))
-        return np.where(arrays.observed_mask, arrays.values, unscaled)
+        samples = np.where(arrays.observed_mask, arrays.values, unscaled)  # (S, T, K)
+        return samples[:, arrays.rows]
 
     def _plan(self, scaled: np.ndarray, observed: np.ndarray) -> dict:
         """Windows of one series and which of them own a missing cell."""
@@ -310,85 +307,3 @@ class DiffusionImputer(OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimat
             "n_pad": n_pad,
             "n_steps": len(values),
         }
-
-    def transform(self, X: Any) -> Any:
-        """Fill the missing values of ``X`` with the median of the imputation samples.
-
-        Parameters
-        ----------
-        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            Series with the variables seen in fit; NaN marks a missing value.
-
-        Returns
-        -------
-        DataFrame, Series or ndarray of shape (n_timesteps, n_variables)
-            Same type, index, columns and floating dtype as ``X``; observed values are
-            unchanged.
-        """
-        arrays = self._check_input(X)
-        samples = self._samples(arrays)
-        median = self._quantiles(samples, (0.5,))[0]  # (T, K)
-        return to_output(np.where(arrays.observed_mask, arrays.values, median), arrays)
-
-    def predict_quantiles(self, X: Any, alpha: Any = None) -> pd.DataFrame:
-        """Quantiles of every cell of ``X``; observed cells repeat their value.
-
-        Parameters
-        ----------
-        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            Series to impute.
-        alpha : float or sequence of float, default=None
-            Quantile levels in (0, 1); None uses ``quantile_levels``.
-
-        Returns
-        -------
-        DataFrame of shape (n_timesteps, n_variables * len(alpha))
-            Index of ``X``; columns ``MultiIndex(variable, quantile)``.
-        """
-        alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
-        arrays = self._check_input(X)
-        samples = self._samples(arrays)[:, arrays.rows]  # (S, n_rows, K)
-        return self._quantile_frame(samples, alpha, arrays.index, arrays.columns)
-
-    def predict_interval(self, X: Any, coverage: Any = 0.9) -> pd.DataFrame:
-        """Central prediction intervals of every cell of ``X``.
-
-        Parameters
-        ----------
-        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            Series to impute.
-        coverage : float or sequence of float, default=0.9
-            Nominal coverages in (0, 1).
-
-        Returns
-        -------
-        DataFrame
-            Index of ``X``; columns ``(variable, coverage, "lower"|"upper")``.
-        """
-        coverage = check_coverage(coverage)
-        arrays = self._check_input(X)
-        samples = self._samples(arrays)[:, arrays.rows]  # (S, n_rows, K)
-        return self._interval_frame(samples, coverage, arrays.index, arrays.columns)
-
-    def sample(
-        self, X: Any, num_samples: int | None = None, random_state: Any = None
-    ) -> np.ndarray:
-        """Draw joint imputation samples.
-
-        Parameters
-        ----------
-        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            Series to impute.
-        num_samples : int, default=None
-            Number of samples; None uses ``num_samples``.
-        random_state : int, RandomState or None, default=None
-            Seed for fresh draws; None reuses the fitted seed (the samples behind
-            ``transform``).
-
-        Returns
-        -------
-        ndarray of shape (num_samples, n_timesteps, n_variables)
-        """
-        arrays = self._check_input(X)
-        samples = self._samples(arrays, num_samples, random_state)
-        return samples[:, arrays.rows]

@@ -1,41 +1,21 @@
-"""Pieces shared by the baseline estimators: parameter constraints, seeds, feature
-bookkeeping and the predictive distributions behind quantiles and samples."""
+"""Pieces shared by the baseline estimators: defaults, seeds and the predictive
+distributions behind quantiles and samples. (What they share with the diffusion
+estimators lives in :mod:`tsdiff._shared` and :mod:`tsdiff._validation`.)"""
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import ndtri
 
-from tsdiff._validation import InstanceOf, Interval, check_alpha
-from tsdiff.frames import SeriesArrays
+from tsdiff._shared import sample_quantiles
+from tsdiff._validation import InstanceOf, Interval
 
 DEFAULT_QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 """Default ``alpha`` of ``predict_quantiles``; the diffusion estimators' default."""
 
-
-class Levels:
-    """Accepts a non-empty tuple or list of distinct floats in (0, 1)."""
-
-    def accepts(self, value: Any) -> bool:
-        """Whether ``value`` is a valid sequence of quantile levels."""
-        if not isinstance(value, (tuple, list)):
-            return False
-        try:
-            check_alpha(value)
-        except (TypeError, ValueError):
-            return False
-        return True
-
-    def __str__(self) -> str:
-        return "a non-empty tuple of distinct floats in (0, 1)"
-
-
-POSITIVE_INT = Interval(int, 1, None)
 RANDOM_STATE = [
     None,
     Interval(int, 0, None),
@@ -43,14 +23,6 @@ RANDOM_STATE = [
         (np.random.RandomState, np.random.Generator), "a RandomState or Generator"
     ),
 ]
-FREQ = [None, InstanceOf((str, pd.offsets.BaseOffset), "a frequency string")]
-
-
-def store_params(estimator: Any, arguments: dict) -> None:
-    """Store ``__init__`` arguments verbatim, as scikit-learn requires."""
-    for name, value in arguments.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
 
 
 def draw_seed(random_state: Any) -> int:
@@ -64,51 +36,6 @@ def draw_seed(random_state: Any) -> int:
     if isinstance(random_state, np.random.RandomState):
         return int(random_state.randint(0, 2**31 - 1))
     return int(np.random.default_rng(random_state).integers(0, 2**63 - 1))
-
-
-def set_feature_info(estimator: Any, arrays: SeriesArrays) -> None:
-    """Store the variables seen in fit, following scikit-learn's conventions."""
-    estimator.columns_ = arrays.columns
-    estimator.n_features_in_ = len(arrays.columns)
-    names = list(arrays.columns)
-    if arrays.kind == "frame" and all(isinstance(c, str) for c in names):
-        estimator.feature_names_in_ = np.asarray(names, dtype=object)
-    elif hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
-
-
-def check_observed(arrays: SeriesArrays, name: str) -> None:
-    """Raise ValueError for variables without a single observed value."""
-    empty = [
-        c
-        for c, obs in zip(arrays.columns, arrays.observed_mask.T, strict=True)
-        if not obs.any()
-    ]
-    if empty:
-        raise ValueError(
-            f"Columns {empty} of {name} have no observed value; a variable needs at "
-            "least one value to be modelled (drop it, or fill it first)."
-        )
-
-
-def check_num_samples(num_samples: Any) -> int:
-    """Return ``num_samples`` as a positive int, raising ValueError/TypeError."""
-    if isinstance(num_samples, (bool, np.bool_)) or not isinstance(
-        num_samples, numbers.Integral
-    ):
-        raise TypeError(f"num_samples must be a positive int; got {num_samples!r}.")
-    if num_samples < 1:
-        raise ValueError(f"num_samples must be a positive int; got {num_samples!r}.")
-    return int(num_samples)
-
-
-def sample_quantiles(samples: np.ndarray, alpha: tuple) -> np.ndarray:
-    """Quantiles of shape (Q, ...) over the sample axis, monotone in the level."""
-    levels = np.asarray(alpha, dtype=np.float64)
-    order = np.argsort(levels)
-    q = np.quantile(samples, levels[order], axis=0)
-    q = np.maximum.accumulate(q, axis=0)
-    return q[np.argsort(order)]
 
 
 # -- predictive distributions of one variable over a horizon of H steps --------------

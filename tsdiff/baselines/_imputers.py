@@ -8,33 +8,22 @@ from typing import Any
 
 import numpy as np
 
-from tsdiff._validation import InstanceOf, Options
-from tsdiff.baselines._common import (
-    DEFAULT_QUANTILE_LEVELS,
-    POSITIVE_INT,
-    RANDOM_STATE,
-    store_params,
-)
+from tsdiff._docs import FEATURE_ATTRIBUTES_DOC, LEVELS_AND_FREQ_DOC
+from tsdiff._shared import store_params
+from tsdiff._validation import POSITIVE_INT, InstanceOf, Options
+from tsdiff.baselines._common import DEFAULT_QUANTILE_LEVELS, RANDOM_STATE
 from tsdiff.baselines._impute_base import _BaseImputer
 from tsdiff.baselines._interpolate import INTERPOLATION_METHODS, interpolate
 from tsdiff.frames import SeriesArrays
 
 __all__ = ["InterpolationImputer", "IterativeImputerBaseline", "KNNImputerBaseline"]
 
-_COMMON_DOC = """\
-    quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-        Default levels of :meth:`predict_quantiles`.
-    freq : str or None, default=None
-        Frequency of a datetime index; inferred when None.
+_COMMON_DOC = f"""\
+{LEVELS_AND_FREQ_DOC}
 
     Attributes
     ----------
-    columns_ : pandas.Index
-        Variables seen in fit.
-    n_features_in_ : int
-        Number of variables seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names seen in fit (only for DataFrames with string column names).
+{FEATURE_ATTRIBUTES_DOC}
     mean_ : ndarray of shape (n_features_in_,)
         Mean of the observed training values of each variable."""
 

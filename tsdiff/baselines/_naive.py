@@ -7,15 +7,18 @@ from typing import Any
 
 import numpy as np
 
-from tsdiff._validation import Options
+from tsdiff._shared import store_params
+from tsdiff._validation import POSITIVE_INT, Options
 from tsdiff.baselines._common import (
     DEFAULT_QUANTILE_LEVELS,
-    POSITIVE_INT,
     Gaussian,
     ScaledResiduals,
-    store_params,
 )
-from tsdiff.baselines._forecast_base import _BaseForecaster
+from tsdiff.baselines._forecast_base import (
+    FORECASTER_ATTRIBUTES_DOC,
+    FORECASTER_PARAMETERS_DOC,
+    _BaseForecaster,
+)
 
 __all__ = ["SeasonalNaiveForecaster"]
 
@@ -60,12 +63,7 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         Seasonal period in time steps; 1 gives the naive (random-walk) forecast.
     method : {"normal", "empirical"}, default="normal"
         Predictive distribution, see above.
-    num_samples : int, default=100
-        Default number of draws of :meth:`sample`.
-    quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-        Default levels of :meth:`predict_quantiles`.
-    freq : str or None, default=None
-        Frequency of a datetime index; inferred when None.
+    <forecaster parameters>
     random_state : int, RandomState, Generator or None, default=None
         Seeds :meth:`sample`.
 
@@ -73,18 +71,7 @@ class SeasonalNaiveForecaster(_BaseForecaster):
     ----------
     models_ : list of _NaiveModel
         Per variable: training values, residuals and residual standard deviation.
-    columns_ : pandas.Index
-        Variables seen in fit.
-    n_features_in_ : int
-        Number of variables seen in fit.
-    freq_ : DateOffset or int
-        Step of the time index.
-    cutoff_ : object
-        Last time point of the training series.
-    fh_ : ndarray or None
-        Relative horizon given to fit.
-    seed_ : int
-        Seed of :meth:`sample` when called without ``random_state``.
+    <forecaster attributes>
 
     References
     ----------
@@ -118,6 +105,10 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         random_state: Any = None,
     ):
         store_params(self, locals())
+
+    __doc__ = __doc__.replace(
+        "    <forecaster parameters>\n", FORECASTER_PARAMETERS_DOC + "\n"
+    ).replace("    <forecaster attributes>\n", FORECASTER_ATTRIBUTES_DOC + "\n")
 
     def _fit_column(self, values: np.ndarray) -> _NaiveModel:
         residuals = values[self.sp :] - values[: -self.sp]

@@ -8,15 +8,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsdiff._validation import InstanceOf, Options
+from tsdiff._shared import store_params
+from tsdiff._validation import POSITIVE_INT, InstanceOf, Options
 from tsdiff.baselines._common import (
     DEFAULT_QUANTILE_LEVELS,
-    POSITIVE_INT,
     Gaussian,
     SimulatedPaths,
-    store_params,
 )
-from tsdiff.baselines._forecast_base import _BaseForecaster
+from tsdiff.baselines._forecast_base import (
+    FORECASTER_ATTRIBUTES_DOC,
+    FORECASTER_PARAMETERS_DOC,
+    _BaseForecaster,
+)
 
 __all__ = ["ARIMAForecaster", "ETSForecaster"]
 
@@ -47,13 +50,8 @@ class _IntTuple:
         return f"a tuple of {self.length} non-negative ints"
 
 
-_STATSMODELS_DOC = """\
-    num_samples : int, default=100
-        Default number of draws of :meth:`sample`.
-    quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
-        Default levels of :meth:`predict_quantiles`.
-    freq : str or None, default=None
-        Frequency of a datetime index; inferred when None.
+_STATSMODELS_DOC = f"""\
+{FORECASTER_PARAMETERS_DOC}
     random_state : int, RandomState, Generator or None, default=None
         Seeds :meth:`sample` (and the simulated distributions of ETS models without
         exact variances).
@@ -62,18 +60,7 @@ _STATSMODELS_DOC = """\
     ----------
     models_ : list
         Fitted statsmodels results, one per variable.
-    columns_ : pandas.Index
-        Variables seen in fit.
-    n_features_in_ : int
-        Number of variables seen in fit.
-    freq_ : DateOffset or int
-        Step of the time index.
-    cutoff_ : object
-        Last time point of the training series.
-    fh_ : ndarray or None
-        Relative horizon given to fit.
-    seed_ : int
-        Seed of :meth:`sample` when called without ``random_state``."""
+{FORECASTER_ATTRIBUTES_DOC}"""
 
 
 def _interpolated(values: np.ndarray) -> pd.Series:

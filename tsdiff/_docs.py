@@ -1,0 +1,161 @@
+"""Docstring pieces shared by the estimators, and the templating that fills them in.
+
+Class docstrings name a shared block by a placeholder line (``<common parameters>``,
+``<feature attributes>``); method docstrings that mixins share hold ``{fields}`` that
+each host class fills with its own words (:func:`fill_method_docs`).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable
+
+__all__ = [
+    "COMMON_PARAMETERS_DOC",
+    "FEATURE_ATTRIBUTES_DOC",
+    "LEVELS_AND_FREQ_DOC",
+    "fill_doc",
+    "fill_method_docs",
+    "share_docs",
+]
+
+COMMON_PARAMETERS_DOC = """\
+    n_layers, n_channels, n_heads : int, default=4, 64, 8
+        Residual blocks, channel width and attention heads of the denoiser
+        (``n_heads`` must divide ``n_channels``).
+    time_embedding_dim, feature_embedding_dim, diffusion_embedding_dim : int
+        Sizes of the time-position, variable and noise-level embeddings
+        (defaults 128, 16, 128; the first and last must be even).
+    n_diffusion_steps : int, default=50
+        Steps of the discrete noise process.
+    schedule : {"quad", "linear", "cosine"}, default="quad"
+        Named noise schedule; "quad" is CSDI's.
+    beta_start, beta_end : float, default=1e-4, 0.5
+        First and last noise variance of "quad" and "linear".
+    parameterization : {"v", "epsilon"}, default="v"
+        How the network output is read: "epsilon" predicts the noise (CSDI);
+        "v" predicts the velocity (Salimans & Ho 2022), read as a noise prediction
+        that does not amplify network error at high noise, which keeps sampling
+        stable. Both train on CSDI's noise-prediction loss.
+    target_strategy : {"random", "historical", "mix", "block"}, default="random"
+        Training mask policy: which observed values are hidden and learned.
+    scaler : {"standard", "robust", "none"}, default="standard"
+        Per-variable scaling fitted on observed values only.
+    n_epochs : int, default=100
+        Passes over all training windows (every start position).
+    batch_size : int, default=32
+        Training windows per optimiser step.
+    learning_rate, weight_decay : float, default=1e-3, 1e-6
+        Adam settings; the rate drops tenfold at 75 % and 90 % of the epochs.
+    validation_fraction : float, default=0.0
+        Share of the (latest) windows held out to monitor the loss; the best epoch's
+        weights are kept.
+    early_stopping_patience : int or None, default=None
+        Stop after this many epochs without improvement of the monitored loss.
+    ema_decay : float or None, default=None
+        Keep an exponential moving average of the weights with this decay per
+        optimiser step (e.g. 0.999) and predict with it; None uses the last weights.
+    mixed_precision : bool, default=True
+        Run the network in bfloat16 autocast on CUDA devices; ignored on CPU.
+    checkpoint_path : str, path or None, default=None
+        File that holds the whole training state after every epoch. A fit that
+        finds a checkpoint of the same data, settings and seed resumes from it and
+        trains exactly as if never interrupted; one of another fit is an error.
+    max_fit_time : float or None, default=None
+        Stop training after the first epoch that ends past this many seconds
+        (with ``checkpoint_path``, fit again later to continue).
+    num_samples : int, default=100
+        Monte-Carlo samples per window behind every median, quantile and interval.
+    sampler : {"ddpm", "ddim"}, default="ddpm"
+        Reverse-process sampler.
+    sampling_steps : int or None, default=None
+        Network evaluations per sample; None uses all ``n_diffusion_steps``.
+    eta : float, default=0.0
+        DDIM stochasticity (0 deterministic, 1 equals DDPM); ignored by "ddpm".
+    quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+        Default levels of :meth:`predict_quantiles`.
+    quantile_method : str, default="linear"
+        ``numpy.quantile`` method used on the samples.
+    freq : str or None, default=None
+        Frequency of a datetime index; inferred when None.
+    device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
+        Where to train and sample; "auto" takes a GPU when there is one.
+    predict_batch_size : int or "auto", default="auto"
+        Window-samples per network call when sampling; halved on GPU out-of-memory.
+    random_state : int, RandomState or None, default=None
+        Seeds training and sampling; equal seeds give equal results on one device.
+    verbose : bool, default=False
+        Show progress bars."""
+
+FEATURE_ATTRIBUTES_DOC = """\
+    columns_ : pandas.Index
+        Variables seen in fit.
+    n_features_in_ : int
+        Number of variables seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen in fit (only for DataFrames with string column names)."""
+
+LEVELS_AND_FREQ_DOC = """\
+    quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
+        Default levels of :meth:`predict_quantiles`.
+    freq : str or None, default=None
+        Frequency of a datetime index; inferred when None."""
+"""The two parameters of the baselines' docstrings that every baseline has."""
+
+
+def share_docs(doc: str) -> str:
+    """Insert the parameters and attributes the diffusion estimators share into a
+    class docstring."""
+    doc = doc.replace("    <common parameters>\n", COMMON_PARAMETERS_DOC + "\n")
+    return doc.replace("    <feature attributes>\n", FEATURE_ATTRIBUTES_DOC + "\n")
+
+
+def fill_doc(**parts: str):
+    """Decorator that fills the ``{fields}`` of a function's docstring from
+    ``parts`` (as :func:`fill_method_docs` does)."""
+
+    def decorate(func):
+        func.__doc__ = _fill(func.__doc__, parts)
+        return func
+
+    return decorate
+
+
+def fill_method_docs(cls: type, source: type, names: Iterable[str], parts: dict):
+    """Give ``cls`` its own copy of each method ``names`` of ``source``, with the
+    ``{fields}`` of the docstring filled from ``parts``.
+
+    A field alone on its line is a block: each line of its text is indented like the
+    field (an empty text drops the line). Blocks may hold fields themselves. The
+    copies share the code, defaults and annotations of the originals, so signatures
+    and behaviour are those of ``source``; only the docstrings differ.
+    """
+    for name in names:
+        method = vars(source)[name]
+        copy = types.FunctionType(
+            method.__code__,
+            method.__globals__,
+            name,
+            method.__defaults__,
+            method.__closure__,
+        )
+        copy.__kwdefaults__ = method.__kwdefaults__
+        copy.__annotations__ = dict(method.__annotations__)
+        copy.__qualname__ = f"{cls.__qualname__}.{name}"
+        copy.__module__ = cls.__module__
+        copy.__doc__ = _fill(method.__doc__, parts)
+        setattr(cls, name, copy)
+
+
+def _fill(template: str, parts: dict) -> str:
+    """Fill the fields of a docstring template; a field alone on its line is a
+    block, indented like the field."""
+    lines = []
+    for line in template.split("\n"):
+        name = line.strip()[1:-1]
+        if line.strip() != "{" + name + "}" or name not in parts:
+            lines.append(line)
+        elif parts[name]:  # an empty block drops its line
+            indent = line[: len(line) - len(line.lstrip())]
+            lines.extend(indent + part for part in parts[name].split("\n"))
+    return "\n".join(lines).format(**parts)

@@ -1,0 +1,277 @@
+"""Forecasting horizons, new histories and the public predict methods shared by
+:class:`tsdiff.DiffusionForecaster` and the baseline forecasters."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tsdiff._docs import fill_method_docs
+from tsdiff._shared import interval_levels, interval_table
+from tsdiff._validation import check_alpha, check_coverage
+from tsdiff.frames import (
+    SeriesArrays,
+    check_same_columns,
+    future_index,
+    quantile_frame,
+    to_arrays,
+)
+
+__all__ = ["TRAINING_SERIES_DOC", "ForecastMixin"]
+
+TRAINING_SERIES_DOC = """\
+y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
+    Training series indexed by time (DatetimeIndex, PeriodIndex or integer
+    index); NaN marks a missing value. Missing timestamps are inserted as gaps."""
+"""The ``y`` parameter of the forecasters' ``fit``."""
+
+_SEE_PREDICT = """\
+fh : int, sequence of int or pandas.Index, default=None
+    Horizon, as in :meth:`predict`.
+X : None
+    Not supported{yet}; must be None.
+y : DataFrame, Series or array-like, default=None
+    New history{to_condition_on}, as in :meth:`predict`."""
+
+
+class ForecastMixin:
+    """``predict``, ``predict_quantiles``, ``predict_interval`` and ``sample`` of a
+    forecaster fitted on one series, with the parsing of forecasting horizons and
+    new histories behind them.
+
+    A host class calls :meth:`_read_y` and :meth:`_set_time_info` in ``fit`` and
+    provides
+
+    * ``_forecast_quantiles(fh, y, alpha) -> (quantiles, index, kind, name)`` with
+      quantiles of shape (Q, H, K) in the order of ``alpha``, non-decreasing in the
+      level, and ``_forecast_samples(fh, y, num_samples, random_state) -> (S, H, K)``;
+    * ``_max_step()`` (the largest relative step) and ``_default_steps()`` (the
+      horizon when neither the predict method nor fit got one);
+    * ``_absolute_error`` and ``_range_error``: the ends of the messages for time
+      points off the grid (fields ``limit``, ``cutoff``, ``freq``) and for steps out
+      of range (field ``limit``);
+    * ``_doc_parts``: the words that fill the ``{fields}`` of the method docstrings
+      below (``yet`` also words the exogenous-covariates error).
+    """
+
+    _doc_parts: dict
+    _absolute_error: str
+    _range_error: str
+
+    def __init_subclass__(cls, **kwargs):
+        if "_doc_parts" in vars(cls):
+            parts = {**cls._doc_parts, "see_predict": _SEE_PREDICT}
+            methods = ("predict", "predict_quantiles", "predict_interval", "sample")
+            fill_method_docs(cls, ForecastMixin, methods, parts)
+        super().__init_subclass__(**kwargs)
+
+    # -- fit ----------------------------------------------------------------------
+
+    def _read_y(self, y: Any) -> SeriesArrays:
+        """The training series as arrays; it needs a regular time step."""
+        arrays = to_arrays(y, freq=self.freq, name="y")
+        if arrays.freq is None:
+            raise ValueError(
+                "y needs a time index with a regular step (DatetimeIndex, PeriodIndex "
+                "or integer index) to place forecasts; got "
+                f"{type(arrays.index).__name__} without an inferable frequency. Pass "
+                "`freq` or reindex y."
+            )
+        return arrays
+
+    def _set_time_info(self, arrays: SeriesArrays, fh: Any) -> None:
+        """Store the step, cutoff, container and default horizon of the series."""
+        self.freq_ = arrays.freq
+        self.cutoff_ = arrays.grid_index[-1]
+        self.y_type_ = arrays.kind
+        self.y_name_ = arrays.name
+        self.fh_ = None
+        self.fh_ = None if fh is None else self._relative_steps(fh, self.cutoff_)
+
+    def _check_no_exogenous(self, X: Any) -> None:
+        if X is not None:
+            raise ValueError(
+                f"{type(self).__name__} does not support exogenous covariates"
+                f"{self._doc_parts['yet']}; pass X=None."
+            )
+
+    # -- horizons and histories -----------------------------------------------------
+
+    def _relative_steps(self, fh: Any, cutoff: Any) -> np.ndarray:
+        """Sorted relative steps (1 = next time point) of a forecasting horizon."""
+        if fh is None:
+            if getattr(self, "fh_", None) is not None:
+                return self.fh_
+            return self._default_steps()
+        if (
+            isinstance(fh, (list, tuple))
+            and fh
+            and not all(isinstance(v, numbers.Integral) for v in fh)
+        ):
+            fh = pd.Index(fh)  # time points given as a list
+        if isinstance(fh, pd.Index):  # absolute time points, as in sktime
+            steps = self._absolute_steps(fh, cutoff)
+        elif isinstance(fh, numbers.Integral) and not isinstance(fh, bool):
+            steps = np.arange(1, int(fh) + 1) if fh >= 1 else np.array([int(fh)])
+        else:
+            steps = np.asarray(fh).ravel()
+            if steps.size == 0 or steps.dtype.kind not in "iu":
+                raise TypeError(
+                    "fh must be an int, a non-empty sequence of ints (relative steps) "
+                    f"or a pandas Index of time points; got {fh!r}."
+                )
+        steps = np.unique(steps.astype(np.int64))
+        limit = self._max_step()
+        if steps.min() < 1 or steps.max() > limit:
+            raise ValueError(
+                f"fh asks for relative steps {steps.min()}..{steps.max()}"
+                + self._range_error.format(limit=limit)
+            )
+        return steps
+
+    def _absolute_steps(self, fh: pd.Index, cutoff: Any) -> np.ndarray:
+        """Relative steps of absolute time points, on a grid of future steps grown
+        (up to ``_max_step()``) until it covers them."""
+        limit = self._max_step()
+        n = min(max(len(fh), 8), limit)
+        while True:
+            grid = future_index(cutoff, self.freq_, np.arange(1, n + 1))
+            steps = grid.get_indexer(fh) + 1
+            if (steps > 0).all() or n >= limit:
+                break
+            try:
+                covered = grid[-1] >= fh.max()
+            except (TypeError, ValueError):  # not comparable: wrong index type
+                covered = True
+            if covered:
+                break
+            n = min(4 * n, limit)
+        if (steps == 0).any():
+            bad = list(fh[steps == 0][:3])
+            freq = getattr(self.freq_, "freqstr", self.freq_)
+            where = self._absolute_error.format(limit=limit, cutoff=cutoff, freq=freq)
+            raise ValueError(f"fh contains time points {bad} that are not {where}.")
+        return steps
+
+    def _history(self, y: Any) -> tuple[SeriesArrays | None, Any, str, Any]:
+        """A new history as arrays (None for the training series), its cutoff,
+        output kind and series name."""
+        if y is None:
+            return None, self.cutoff_, self.y_type_, self.y_name_
+        arrays = to_arrays(y, freq=self.freq, name="y")
+        check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
+        cutoff = arrays.grid_index[-1]
+        if arrays.freq != self.freq_ or _index_kind(cutoff) != _index_kind(
+            self.cutoff_
+        ):
+            raise ValueError(
+                f"y must have the index type and step of the training series "
+                f"({_index_kind(self.cutoff_)}, step {self.freq_}); got "
+                f"{_index_kind(cutoff)} with step {arrays.freq}."
+            )
+        return arrays, cutoff, arrays.kind, arrays.name
+
+    # -- public methods (docstrings filled per host class) ----------------------------
+
+    def predict(self, fh: Any = None, X: Any = None, *, y: Any = None) -> Any:
+        """{point_forecast}
+
+        Parameters
+        ----------
+        fh : int, sequence of int or pandas.Index, default=None
+            Horizon: an int ``h`` means steps 1..h, ints are relative steps, an Index
+            holds absolute time points. None uses the ``fh`` given to fit{fh_else}.
+        X : None
+            Not supported{yet}; must be None.
+        y : DataFrame, Series or array-like, default=None
+            {new_history}
+
+        Returns
+        -------
+        DataFrame or Series
+            Rows are the future time points; a Series when fitted on a Series.
+        """
+        self._check_no_exogenous(X)
+        q, index, kind, name = self._forecast_quantiles(fh, y, (0.5,))
+        frame = pd.DataFrame(q[0], index=index, columns=self.columns_)  # (H, K)
+        return frame.iloc[:, 0].rename(name) if kind == "series" else frame
+
+    def predict_quantiles(
+        self, fh: Any = None, X: Any = None, *, y: Any = None, alpha: Any = None
+    ) -> pd.DataFrame:
+        """Forecast quantiles.
+
+        Parameters
+        ----------
+        {see_predict}
+        alpha : float or sequence of float, default=None
+            Quantile levels in (0, 1); None uses ``quantile_levels``.
+
+        Returns
+        -------
+        DataFrame
+            Rows are the future time points; columns ``MultiIndex(variable, quantile)``
+            with float quantile labels in the order of ``alpha``.
+        """
+        self._check_no_exogenous(X)
+        alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
+        q, index, _, _ = self._forecast_quantiles(fh, y, alpha)
+        return quantile_frame(q, index, self.columns_, alpha)
+
+    def predict_interval(
+        self, fh: Any = None, X: Any = None, *, y: Any = None, coverage: Any = 0.9
+    ) -> pd.DataFrame:
+        """Central prediction intervals.
+
+        Parameters
+        ----------
+        {see_predict}
+        coverage : float or sequence of float, default=0.9
+            Nominal coverages in (0, 1).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``(variable, coverage, "lower"|"upper")``.
+        """
+        self._check_no_exogenous(X)
+        coverage = check_coverage(coverage)
+        q, index, _, _ = self._forecast_quantiles(fh, y, interval_levels(coverage))
+        return interval_table(q, index, self.columns_, coverage)
+
+    def sample(
+        self,
+        fh: Any = None,
+        X: Any = None,
+        *,
+        y: Any = None,
+        num_samples: int | None = None,
+        random_state: Any = None,
+    ) -> np.ndarray:
+        """Draw {joint}forecast samples.
+
+        Parameters
+        ----------
+        {see_predict}
+        num_samples : int, default=None
+            Number of samples; None uses ``num_samples``.
+        {random_state}
+
+        Returns
+        -------
+        ndarray of shape (num_samples, len(fh), n_variables)
+        """
+        self._check_no_exogenous(X)
+        return self._forecast_samples(fh, y, num_samples, random_state)
+
+
+def _index_kind(time_point: Any) -> str:
+    """Kind of a time point: datetime (with its time zone), period, or integer."""
+    if isinstance(time_point, pd.Timestamp):
+        return f"datetime (tz={time_point.tz})"
+    if isinstance(time_point, pd.Period):
+        return "period"
+    return "integer"

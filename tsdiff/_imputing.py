@@ -1,0 +1,138 @@
+"""The public output methods shared by :class:`tsdiff.DiffusionImputer` and the
+baseline imputers, on top of a method that draws imputations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from tsdiff._docs import fill_method_docs
+from tsdiff._shared import interval_levels, interval_table
+from tsdiff._validation import check_alpha, check_coverage
+from tsdiff.frames import (
+    SeriesArrays,
+    check_same_columns,
+    quantile_frame,
+    to_arrays,
+    to_output,
+)
+
+__all__ = ["ImputeMixin"]
+
+
+class ImputeMixin:
+    """``transform``, ``predict_quantiles``, ``predict_interval`` and ``sample`` of an
+    imputer.
+
+    A host class provides ``_samples(arrays, num_samples=None, random_state=None) ->
+    (S, n_rows, K)`` (imputations of the input's rows, in input order, observed cells
+    exact; None means its defaults), ``_quantiles(samples, alpha) -> (Q, ...)`` and
+    ``_doc_parts``, the words that fill the ``{fields}`` of the method docstrings
+    below. List this mixin before scikit-learn's ``TransformerMixin``, so that the
+    ``transform`` it gives each host is the one ``set_output`` wraps. Imputers accept
+    NaN and keep a float32 or float64 dtype.
+    """
+
+    _doc_parts: dict
+
+    def __init_subclass__(cls, **kwargs):
+        if "_doc_parts" in vars(cls):
+            methods = ("transform", "predict_quantiles", "predict_interval", "sample")
+            fill_method_docs(cls, ImputeMixin, methods, cls._doc_parts)
+        super().__init_subclass__(**kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _check_input(self, X: Any) -> SeriesArrays:
+        check_is_fitted(self)
+        arrays = to_arrays(X, freq=self.freq, name="X", panel=True)
+        check_same_columns(arrays, self.columns_, self.n_features_in_, "X")
+        return arrays
+
+    def transform(self, X: Any) -> Any:
+        """Fill the missing values of ``X`` with the {median}.
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
+            {data} with the variables seen in fit; NaN marks a missing value.
+
+        Returns
+        -------
+        DataFrame, Series or ndarray of shape (n_timesteps, n_variables)
+            Same type, index, columns and floating dtype as ``X``; observed values are
+            unchanged.
+        """
+        arrays = self._check_input(X)
+        median = self._quantiles(self._samples(arrays), (0.5,))[0]  # (n_rows, K)
+        grid = arrays.values.copy()  # (T, K)
+        rows = arrays.rows
+        grid[rows] = np.where(arrays.observed_mask[rows], grid[rows], median)
+        return to_output(grid, arrays)
+
+    def predict_quantiles(self, X: Any, alpha: Any = None) -> pd.DataFrame:
+        """Quantiles of every cell of ``X``; observed cells repeat their value.
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
+            {data} to impute.
+        alpha : float or sequence of float, default=None
+            Quantile levels in (0, 1); None uses ``quantile_levels``.
+
+        Returns
+        -------
+        DataFrame of shape (n_timesteps, n_variables * len(alpha))
+            Index of ``X``; columns ``MultiIndex(variable, quantile)``.
+        """
+        alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
+        arrays = self._check_input(X)
+        q = self._quantiles(self._samples(arrays), alpha)  # (Q, n_rows, K)
+        return quantile_frame(q, arrays.index, arrays.columns, alpha)
+
+    def predict_interval(self, X: Any, coverage: Any = 0.9) -> pd.DataFrame:
+        """Central prediction intervals of every cell of ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
+            {data} to impute.
+        coverage : float or sequence of float, default=0.9
+            Nominal coverages in (0, 1).
+
+        Returns
+        -------
+        DataFrame
+            Index of ``X``; columns ``(variable, coverage, "lower"|"upper")``.
+        """
+        coverage = check_coverage(coverage)
+        arrays = self._check_input(X)
+        levels = interval_levels(coverage)
+        q = self._quantiles(self._samples(arrays), levels)  # (2C, n_rows, K)
+        return interval_table(q, arrays.index, arrays.columns, coverage)
+
+    def sample(
+        self, X: Any, num_samples: int | None = None, random_state: Any = None
+    ) -> np.ndarray:
+        """{draw}
+
+        Parameters
+        ----------
+        X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
+            {data} to impute.
+        {sample_parameters}
+
+        Returns
+        -------
+        ndarray of shape (num_samples, n_timesteps, n_variables)
+            {sample_note}
+        """
+        arrays = self._check_input(X)
+        return self._samples(arrays, num_samples, random_state)
