@@ -21,9 +21,9 @@ Writes ``benchmarks/results/physionet[_smoke].json`` and ``.md``.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import _harness as h
+import _runs as r
 import numpy as np
 import pandas as pd
 
@@ -80,7 +80,7 @@ def _ratios(text: str) -> tuple[float, ...]:
 
 
 def main(argv: list[str] | None = None) -> dict | None:
-    parser = h.common_args(__doc__.splitlines()[0], "ddim:10", seed=1)
+    parser = r.common_args(__doc__.splitlines()[0], "ddim:10", seed=1)
     parser.add_argument(
         "--ratios", type=_ratios, default=RATIOS, help="comma list of target ratios"
     )
@@ -113,58 +113,38 @@ def main(argv: list[str] | None = None) -> dict | None:
     for ratio in args.ratios:
         target = hide(grid, ratio, args.seed)[is_test]  # drawn over all stays
         cases.append(({"ratio": ratio}, test.mask(target), target))
-    imputer = DiffusionImputer(window_length=48, **h.model_params(args))
+    imputer = DiffusionImputer(window_length=48, **r.model_params(args))
     # KNN and the iterative imputer scale with the training rows: fit them on a
     # seeded subset of the training stays (recorded in the results).
     rows = 1000 if args.smoke else args.baseline_rows
     stays = np.random.default_rng(args.seed).permutation(np.sort(train_ids))
     subset = train.loc[np.sort(stays[: max(1, rows // 48)])]
     draws = 4 if args.smoke else args.baseline_samples
-    baselines = h.Baselines(
-        h.imputation_baselines(train, subset, draws, args.seed),
+    baselines = r.Baselines(
+        r.imputation_baselines(train, subset, draws, args.seed),
         cases,
         truth,
         parallel=not args.smoke,
         start=args.max_fit_time is None,  # a fit that may stop early goes first
     )
-    timing: dict = {}
-    with h.timer(timing, "fit_s"):
-        imputer.fit(train)
-    if not h.fit_finished(imputer, imputer.n_epochs):
+    runs = r.evaluate(
+        imputer, lambda: imputer.fit(train), baselines, cases, truth, args
+    )
+    if runs is None:
         return None
-    baseline_runs = baselines.results()  # joined first: sampling is timed alone
-    runs = h.score_samplers(imputer, cases, truth, args)
-    for run in runs:
-        run.update(timing, train_s=h.train_seconds(imputer))
-    runs += baseline_runs
     for run in runs:
         run["method"] = f"{run['method']} @ {round(run['ratio'] * 100)} %"
-    suffix = (
-        ""
-        if args.ratios == RATIOS
-        else "_" + "_".join(str(round(r * 100)) for r in args.ratios)
-    )
-    result = {
-        "protocol": "physionet" + suffix + ("_smoke" if args.smoke else ""),
-        "provenance": h.provenance(),
-        "config": {
-            "n_stays": len(ids),
-            "n_train": len(train_ids),
-            "n_test": len(test_ids),
-            "fold": 0,
-            "estimator": h.estimator_config(imputer),
-            "seed": args.seed,
-            "baseline_fit_stays": len(subset.index.get_level_values(0).unique()),
-            "iterative_imputer_samples": draws,
-            "baselines_in_parallel_processes": not args.smoke,
-        },
-        "history": imputer.history_,
-        "runs": runs,
-        "anchors": ANCHORS,
+    suffix = "".join(f"_{round(r * 100)}" for r in args.ratios)
+    config = {
+        "n_stays": len(ids),
+        "n_train": len(train_ids),
+        "n_test": len(test_ids),
+        "fold": 0,
+        "baseline_fit_stays": len(subset.index.get_level_values(0).unique()),
+        "iterative_imputer_samples": draws,
     }
-    table = h.markdown_table(result, ANCHORS)
-    h.write(result["protocol"], result, Path(args.results), table)
-    return result
+    protocol = "physionet" + ("" if args.ratios == RATIOS else suffix)
+    return r.report(protocol, imputer, runs, config, ANCHORS, args)
 
 
 if __name__ == "__main__":

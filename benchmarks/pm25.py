@@ -22,9 +22,9 @@ Writes ``benchmarks/results/pm25[_smoke].json`` and ``.md``.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import _harness as h
+import _runs as r
 import numpy as np
 import pandas as pd
 
@@ -52,7 +52,7 @@ def _months(frame: pd.DataFrame, months: tuple) -> pd.DataFrame:
 
 
 def main(argv: list[str] | None = None) -> dict | None:
-    parser = h.common_args(__doc__.splitlines()[0], "ddpm:50,ddim:20,ddim:10", seed=0)
+    parser = r.common_args(__doc__.splitlines()[0], "ddpm:50,ddim:20,ddim:10", seed=0)
     parser.add_argument("--strategy", default="mix", help="training mask strategy")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -71,45 +71,34 @@ def main(argv: list[str] | None = None) -> dict | None:
         window_length=WINDOW,
         window_stride=WINDOW,  # the protocol's non-overlapping test windows
         target_strategy=args.strategy,
-        **h.model_params(args),
+        **r.model_params(args),
     )
     draws = 4 if args.smoke else args.baseline_samples
-    baselines = h.Baselines(
-        h.imputation_baselines(train, train, draws, args.seed),
+    baselines = r.Baselines(
+        r.imputation_baselines(train, train, draws, args.seed),
         cases,
         truth,
         parallel=not args.smoke,
         start=args.max_fit_time is None,  # a fit that may stop early goes first
     )
-    timing: dict = {}
-    with h.timer(timing, "fit_s"):
-        imputer.fit(train, mask_patterns=patterns.notna())  # cut per month
-    if not h.fit_finished(imputer, imputer.n_epochs):
+    runs = r.evaluate(
+        imputer,
+        lambda: imputer.fit(train, mask_patterns=patterns.notna()),  # cut per month
+        baselines,
+        cases,
+        truth,
+        args,
+    )
+    if runs is None:
         return None
-    baseline_runs = baselines.results()  # joined first: sampling is timed alone
-    runs = h.score_samplers(imputer, cases, truth, args)
-    for run in runs:
-        run.update(timing, train_s=h.train_seconds(imputer))
-    runs += baseline_runs
-    result = {
-        "protocol": "pm25" + ("_smoke" if args.smoke else ""),
-        "provenance": h.provenance(),
-        "config": {
-            "train_months": train_months,
-            "test_months": test_months,
-            "pattern_months": PATTERN_MONTHS,
-            "window": WINDOW,
-            "estimator": h.estimator_config(imputer),
-            "iterative_imputer_samples": draws,
-            "baselines_in_parallel_processes": not args.smoke,
-        },
-        "history": imputer.history_,
-        "runs": runs,
-        "anchors": ANCHORS,
+    config = {
+        "train_months": train_months,
+        "test_months": test_months,
+        "pattern_months": PATTERN_MONTHS,
+        "window": WINDOW,
+        "iterative_imputer_samples": draws,
     }
-    table = h.markdown_table(result, ANCHORS)
-    h.write(result["protocol"], result, Path(args.results), table)
-    return result
+    return r.report("pm25", imputer, runs, config, ANCHORS, args)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def test_baselines_run_in_worker_processes_like_in_process(monkeypatch):
     # As when a script runs: the benchmarks folder is importable (workers import
     # the job function by module name).
     monkeypatch.syspath_prepend(str(BENCHMARKS))
-    harness = importlib.import_module("_harness")
+    runs = importlib.import_module("_runs")
     from tsdiff.baselines import InterpolationImputer
 
     rng = np.random.default_rng(0)
@@ -65,8 +65,8 @@ def test_baselines_run_in_worker_processes_like_in_process(monkeypatch):
     given = np.where(target, np.nan, truth)
     cases = [({"ratio": 0.3}, given, target)]
     jobs = [("interpolation", InterpolationImputer(), truth, None)]
-    serial = harness.Baselines(jobs, cases, truth, parallel=False).results()
-    parallel = harness.Baselines(jobs, cases, truth, parallel=True).results()
+    serial = runs.Baselines(jobs, cases, truth, parallel=False).results()
+    parallel = runs.Baselines(jobs, cases, truth, parallel=True).results()
     assert len(serial) == len(parallel) == 1
     for key in ("crps", "mae", "rmse", "coverage_90", "n_targets", "ratio"):
         assert serial[0][key] == parallel[0][key]
