@@ -11,22 +11,9 @@ import numpy as np
 import pandas as pd
 from statsmodels import datasets as sm_datasets
 
-__all__ = ["load_co2", "load_elnino", "load_macrodata", "load_nile", "load_sunspots"]
+from tsdiff.datasets._common import MONTHS as _MONTHS
 
-_MONTHS = (
-    "JAN",
-    "FEB",
-    "MAR",
-    "APR",
-    "MAY",
-    "JUN",
-    "JUL",
-    "AUG",
-    "SEP",
-    "OCT",
-    "NOV",
-    "DEC",
-)
+__all__ = ["load_co2", "load_elnino", "load_macrodata", "load_nile", "load_sunspots"]
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:

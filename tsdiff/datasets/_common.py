@@ -20,6 +20,23 @@ from pandas.api.types import is_numeric_dtype
 PathType = str | PathLike
 
 
+#: Three-letter month names as used in pandas anchored frequencies ("A-JAN" ...).
+MONTHS = (
+    "JAN",
+    "FEB",
+    "MAR",
+    "APR",
+    "MAY",
+    "JUN",
+    "JUL",
+    "AUG",
+    "SEP",
+    "OCT",
+    "NOV",
+    "DEC",
+)
+
+
 def existing_path(path: PathType, what: str) -> Path:
     """Return ``path`` as a :class:`Path`, or raise FileNotFoundError naming it."""
     resolved = Path(path).expanduser()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsdiff.datasets._common import MONTHS as _MONTHS
 from tsdiff.datasets._common import PathType, existing_file, read_bytes
 
 __all__ = ["TSFData", "load_tsf"]
@@ -30,20 +31,6 @@ _FIXED_FREQ = {
 }
 _MULTIPLE_FREQ = re.compile(r"(\d+)_(seconds|minutes|hours|days)")
 _UNITS = {"seconds": "s", "minutes": "min", "hours": "h", "days": "D"}
-_MONTHS = (
-    "JAN",
-    "FEB",
-    "MAR",
-    "APR",
-    "MAY",
-    "JUN",
-    "JUL",
-    "AUG",
-    "SEP",
-    "OCT",
-    "NOV",
-    "DEC",
-)
 _DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 _DATE_FORMAT = "%Y-%m-%d %H-%M-%S"
 _TYPES = ("string", "numeric", "date")
