@@ -211,16 +211,15 @@ class Baselines:
             self._pool.shutdown()
 
 
-def fit_finished(estimator: Any, n_epochs: int) -> bool:
+def fit_finished(estimator: Any) -> bool:
     """False when a fit stopped at its time limit (resume it in a later call)."""
-    done = len(estimator.history_)
-    patience = estimator.early_stopping_patience
-    if done < n_epochs and patience is None:
+    last = estimator.history_[-1] if estimator.history_ else {}
+    if last.get("stopped") == "max_fit_time":
         logger.warning(
             "fit stopped after %d of %d epochs (max_fit_time); run the same command "
             "again with the same --checkpoint to resume",
-            done,
-            n_epochs,
+            len(estimator.history_),
+            estimator.n_epochs,
         )
         return False
     return True
@@ -241,7 +240,7 @@ def evaluate(
     timing: dict = {}
     with h.timer(timing, "fit_s"):
         fit()
-    if not fit_finished(imputer, imputer.n_epochs):
+    if not fit_finished(imputer):
         return None
     baseline_runs = baselines.results()  # joined first: sampling is timed alone
     runs = score_samplers(imputer, cases, truth, args)

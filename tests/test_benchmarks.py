@@ -103,3 +103,15 @@ def test_readme_table_matches_the_results_files():
     # The README's results table is generated from results/*.json; a hand edit or
     # a new result without `python benchmarks/summary.py` fails here.
     assert _load("summary").main(["--check"]) == 0
+
+
+def test_a_fit_cut_short_by_its_time_limit_is_not_scored(monkeypatch, tiny):
+    from tsdiff import DiffusionImputer
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    runs = importlib.import_module("_runs")
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    params = dict(tiny, window_length=8, n_epochs=3)
+    cut = DiffusionImputer(**params, max_fit_time=1e-9).fit(X)
+    assert not runs.fit_finished(cut)
+    assert runs.fit_finished(DiffusionImputer(**params).fit(X))

@@ -14,7 +14,9 @@ def _weights(estimator):
 
 
 def _losses(history):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+    return [
+        {k: v for k, v in r.items() if k not in ("seconds", "stopped")} for r in history
+    ]
 
 
 def _assert_same_weights(a, b):
@@ -39,8 +41,10 @@ def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
     first = DiffusionImputer(**params, checkpoint_path=path, max_fit_time=1e-9)
     first.fit(data)
     assert len(first.history_) == 1 and path.exists()
+    assert first.history_[-1]["stopped"] == "max_fit_time"
     resumed = DiffusionImputer(**params, checkpoint_path=str(path)).fit(data)
     assert [r["epoch"] for r in resumed.history_] == [1, 2, 3, 4]
+    assert not any("stopped" in r for r in resumed.history_)
     assert _losses(resumed.history_) == _losses(straight.history_)
     _assert_same_weights(_weights(resumed), _weights(straight))
     np.testing.assert_array_equal(resumed.transform(data), straight.transform(data))

@@ -123,7 +123,8 @@ def fit_network(
     -------
     list of dict
         One record per epoch: ``epoch``, ``train_loss``, ``learning_rate``,
-        ``seconds`` (wall time) and, with a validation split, ``val_loss``. With a
+        ``seconds`` (wall time) and, with a validation split, ``val_loss``; the
+        last record of a fit cut short by ``max_fit_time`` has ``stopped``. With a
         validation split the weights of the best epoch are restored.
 
     Notes
@@ -178,7 +179,11 @@ def fit_network(
         if config.checkpoint_path is not None:
             state.save(config.checkpoint_path, fingerprint)
         elapsed = time.monotonic() - started
+        unfinished = epoch + 1 < config.n_epochs
         if config.max_fit_time is not None and elapsed > config.max_fit_time:
+            if not unfinished:
+                break
+            record["stopped"] = "max_fit_time"  # after the checkpoint: not resumed
             logger.warning(
                 "fit stopped after epoch %d of %d: max_fit_time=%s s reached%s",
                 epoch + 1,
