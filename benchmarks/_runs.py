@@ -66,6 +66,9 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
     parser.add_argument(
         "--baseline-samples", type=int, default=20, help="iterative imputer draws"
     )
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the network (GPU)"
+    )
     return parser
 
 
@@ -78,6 +81,7 @@ def model_params(args: argparse.Namespace) -> dict:
         "random_state": args.seed,
         "checkpoint_path": args.checkpoint,
         "max_fit_time": args.max_fit_time,
+        "compile": args.compile,
     }
     if args.smoke:
         return {**params, **SMOKE_MODEL, "num_samples": 4}

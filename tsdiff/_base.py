@@ -72,6 +72,7 @@ class _DiffusionEstimator(BaseEstimator):
         "early_stopping_patience": [None, POSITIVE_INT],
         "ema_decay": [None, Interval(float, 0, 1, "neither")],
         "mixed_precision": [InstanceOf((bool,), "a bool")],
+        "compile": [InstanceOf((bool,), "a bool")],
         "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
         "max_fit_time": [None, Interval(float, 0, None, "neither")],
         "num_samples": [POSITIVE_INT],
@@ -205,6 +206,7 @@ class _DiffusionEstimator(BaseEstimator):
             parameterization=self.parameterization,
             ema_decay=self.ema_decay,
             mixed_precision=self.mixed_precision,
+            compile=self.compile,
             checkpoint_path=self.checkpoint_path and os.fspath(self.checkpoint_path),
             max_fit_time=self.max_fit_time,
             verbose=bool(self.verbose),
@@ -254,6 +256,7 @@ class _DiffusionEstimator(BaseEstimator):
             batch_size=batch,
             parameterization=self.parameterization,
             mixed_precision=self.mixed_precision,
+            compile=self.compile,
             verbose=bool(self.verbose),
         )
         x_cond = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)

@@ -146,6 +146,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         early_stopping_patience: int | None = None,
         ema_decay: float | None = None,
         mixed_precision: bool = True,
+        compile: bool = False,
         checkpoint_path: str | None = None,
         max_fit_time: float | None = None,
         num_samples: int = 100,

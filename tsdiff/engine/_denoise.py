@@ -18,6 +18,19 @@ def autocast(device: torch.device, enabled: bool) -> torch.autocast:
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
 
 
+def compiled(network: Denoiser, enabled: bool) -> Denoiser:
+    """``network`` itself, or with ``enabled`` a ``torch.compile`` wrapper of it.
+
+    The wrapper shares the parameters, so training it trains ``network``. Compiled
+    code fuses the many small kernels of one forward (and backward) pass, which on a
+    GPU are launched faster than Python can dispatch them one by one; the first call
+    per input shape pays a one-off compilation.
+    """
+    if not enabled:
+        return network
+    return torch.compile(network, dynamic=None)
+
+
 def make_denoise(
     network: Denoiser,
     schedule: NoiseSchedule,

@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from tsdiff.diffusion import NoiseSchedule, get_sampler
-from tsdiff.engine._denoise import make_denoise, window_offset
+from tsdiff.engine._denoise import compiled, make_denoise, window_offset
 from tsdiff.nn import Denoiser
 
 __all__ = ["SamplingConfig", "sample_network"]
@@ -34,6 +34,7 @@ class SamplingConfig:
     batch_size: int | None = None
     parameterization: str = "epsilon"
     mixed_precision: bool = True
+    compile: bool = False
     verbose: bool = False
 
 
@@ -87,6 +88,7 @@ def sample_network(
         Samples; entries in ``cond_mask`` equal ``x_cond`` exactly.
     """
     network.to(device).eval()
+    model = compiled(network, config.compile)
     sampler = get_sampler(config.sampler)
     n_windows, n_k, n_l = x_cond.shape
     n_samples = config.num_samples
@@ -112,7 +114,7 @@ def sample_network(
             offset = window_offset(x_c, m_c)  # (b, K, 1)
             centred = x_c - offset
             denoise = make_denoise(
-                network,
+                model,
                 schedule,
                 centred,
                 m_c,

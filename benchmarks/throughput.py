@@ -1,0 +1,170 @@
+"""Training and sampling throughput of the denoiser, eager beside ``torch.compile``.
+
+Fits :class:`tsdiff.DiffusionImputer` on random data shaped like a benchmark's
+windows (PM2.5: 36 variables x 36 hours; PhysioNet: 35 x 48) for a few short epochs
+and times each one from ``history_``: the first epoch holds any compilation, the
+later ones give the steady rate. Sampling is timed the same way: a first call
+(compiling, if asked) and a second, timed call of the same windows.
+
+Usage::
+
+    python benchmarks/throughput.py                          # GPU: a few minutes
+    python benchmarks/throughput.py --modes eager --batch-sizes 32,128
+    python benchmarks/throughput.py --smoke                  # seconds on a CPU
+
+Writes ``benchmarks/results/throughput[_smoke].json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+import _harness as h
+import numpy as np
+import pandas as pd
+
+from tsdiff import DiffusionImputer
+
+SHAPES = {"pm25": (36, 36), "physionet": (35, 48)}  # (variables K, window L)
+SMOKE_MODEL = {"n_layers": 1, "n_channels": 8, "n_heads": 2, "n_diffusion_steps": 10}
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in text.split(","))
+
+
+def _data(n_rows: int, n_vars: int, seed: int) -> pd.DataFrame:
+    """Random series with 10 % of the values missing."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(n_rows, n_vars))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    return pd.DataFrame(values)
+
+
+def _train(shape: str, batch: int, compiled: bool, args) -> dict:
+    """Steady and first-epoch training rates of one configuration."""
+    n_vars, length = SHAPES[shape]
+    steps = args.steps
+    frame = _data(batch * steps + length - 1, n_vars, args.seed)  # whole batches
+    imputer = DiffusionImputer(
+        window_length=length,
+        n_epochs=args.epochs,
+        batch_size=batch,
+        compile=compiled,
+        random_state=args.seed,
+        **(SMOKE_MODEL if args.smoke else {}),
+    )
+    imputer.fit(frame)
+    seconds = [record["seconds"] for record in imputer.history_]
+    steady = float(np.median(seconds[1:])) if len(seconds) > 1 else seconds[0]
+    return {
+        "shape": shape,
+        "batch_size": batch,
+        "mode": "compile" if compiled else "eager",
+        "steps_per_epoch": steps,
+        "first_epoch_s": seconds[0],
+        "steady_epoch_s": steady,
+        "ms_per_step": 1000 * steady / steps,
+        "windows_per_s": batch * steps / steady,
+    }, imputer
+
+
+def _sample(imputer: DiffusionImputer, shape: str, compiled: bool, args) -> dict:
+    """Sampling rate (window-samples x network evaluations per second)."""
+    n_vars, length = SHAPES[shape]
+    frame = _data(args.sample_windows * length, n_vars, args.seed + 1)
+    imputer.set_params(
+        sampler="ddim", sampling_steps=args.sampling_steps, window_stride=length
+    )
+    timings = []
+    for _ in range(2):  # the first call compiles, if asked
+        record: dict = {}
+        with h.timer(record, "s"):
+            imputer.sample(frame, num_samples=args.samples)
+        timings.append(record["s"])
+    work = args.sample_windows * args.samples * args.sampling_steps
+    return {
+        "shape": shape,
+        "mode": "compile" if compiled else "eager",
+        "windows": args.sample_windows,
+        "num_samples": args.samples,
+        "nfe": args.sampling_steps,
+        "first_call_s": timings[0],
+        "steady_call_s": timings[1],
+        "window_nfe_per_s": work / timings[1],
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default=str(h.RESULTS))
+    parser.add_argument("--smoke", action="store_true", help="tiny CPU run")
+    parser.add_argument("--shapes", default="pm25,physionet")
+    parser.add_argument("--modes", default="eager,compile")
+    parser.add_argument("--batch-sizes", type=_ints, default=(32, 128))
+    parser.add_argument("--steps", type=int, default=50, help="steps per epoch")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--sample-windows", type=int, default=100)
+    parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--sampling-steps", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.batch_sizes, args.steps, args.epochs = (8,), 3, 2
+        args.sample_windows, args.samples, args.sampling_steps = 2, 4, 2
+        args.modes, args.shapes = "eager", "pm25"
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    train, sample = [], []
+    for shape in args.shapes.split(","):
+        for mode in args.modes.split(","):
+            compiled = mode == "compile"
+            imputer = None
+            for batch in args.batch_sizes:
+                start = time.perf_counter()
+                record, imputer = _train(shape, batch, compiled, args)
+                train.append(record)
+                logging.info(
+                    "train %s (%.0f s total)", record, time.perf_counter() - start
+                )
+            sample.append(_sample(imputer, shape, compiled, args))
+            logging.info("sample %s", sample[-1])
+    result = {
+        "protocol": "throughput",
+        "provenance": h.provenance(),
+        "train": train,
+        "sample": sample,
+    }
+    lines = [
+        "# throughput",
+        "",
+        f"`{result['provenance']['command']}` at commit "
+        f"`{result['provenance']['commit'][:12]}` on {result['provenance']['device']}.",
+        "",
+        "| shape | mode | batch | ms / step | windows / s | first epoch s |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r['shape']} | {r['mode']} | {r['batch_size']} | "
+            f"{r['ms_per_step']:.1f} | {r['windows_per_s']:.0f} | "
+            f"{r['first_epoch_s']:.1f} |"
+            for r in train
+        ),
+        "",
+        "| shape | mode | window-samples x NFE / s | first call s | steady call s |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {r['shape']} | {r['mode']} | {r['window_nfe_per_s']:.0f} | "
+            f"{r['first_call_s']:.1f} | {r['steady_call_s']:.1f} |"
+            for r in sample
+        ),
+    ]
+    suffix = "_smoke" if args.smoke else ""
+    h.write(
+        f"throughput{suffix}", result, h.Path(args.results), "\n".join(lines) + "\n"
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()
