@@ -29,7 +29,12 @@ def _rows(path: Path) -> list[str]:
     result = json.loads(path.read_text())
     prov, config = result["provenance"], result["config"]
     epochs = len(result.get("history", []))
+    estimator = config.get("estimator", {})
     setting = f"{epochs} epochs"
+    if "batch_size" in estimator:
+        setting += f", batch {estimator['batch_size']}"
+    if estimator.get("ema_decay"):
+        setting += f", EMA {estimator['ema_decay']}"
     if "n_test" in config:
         setting += f", {config['n_stays']} stays / {config['n_test']} test"
     rows = []
