@@ -130,8 +130,9 @@ def main(argv: list[str] | None = None) -> dict:
                 )
             sample.append(_sample(imputer, shape, compiled, args))
             logging.info("sample %s", sample[-1])
+    suffix = "_smoke" if args.smoke else ""
     result = {
-        "protocol": "throughput",
+        "protocol": f"throughput{suffix}",
         "provenance": h.provenance(),
         "train": train,
         "sample": sample,
@@ -159,7 +160,6 @@ def main(argv: list[str] | None = None) -> dict:
             for r in sample
         ),
     ]
-    suffix = "_smoke" if args.smoke else ""
     h.write(
         f"throughput{suffix}", result, h.Path(args.results), "\n".join(lines) + "\n"
     )

@@ -52,6 +52,19 @@ def test_smoke_mode_writes_results(script, folder, tmp_path):
     assert table.count("\n| ") == len(written["runs"]) + 1  # header + one row per run
 
 
+def test_throughput_smoke_mode_times_training_and_sampling(tmp_path):
+    result = _load("throughput").main(["--smoke", "--results", str(tmp_path)])
+    written = json.loads((tmp_path / "throughput_smoke.json").read_text())
+    assert written["protocol"] == "throughput_smoke"
+    assert written["provenance"]["device"] and written["provenance"]["commit"]
+    (train,), (sample,) = result["train"], result["sample"]
+    assert train["steps_per_epoch"] == 3 and train["ms_per_step"] > 0
+    assert train["windows_per_s"] == pytest.approx(
+        1000 * train["batch_size"] / train["ms_per_step"]
+    )
+    assert sample["window_nfe_per_s"] > 0 and sample["steady_call_s"] > 0
+
+
 def test_baselines_run_in_worker_processes_like_in_process(monkeypatch):
     # As when a script runs: the benchmarks folder is importable (workers import
     # the job function by module name).
