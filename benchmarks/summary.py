@@ -37,6 +37,12 @@ def _rows(path: Path) -> list[str]:
         setting += f", EMA {estimator['ema_decay']}"
     if "n_test" in config:
         setting += f", {config['n_stays']} stays / {config['n_test']} test"
+    # A fit resumed across device calls may have trained on more than one card.
+    cards = [r["device"] for r in result.get("history", []) if "device" in r]
+    cards = list(dict.fromkeys(c.removeprefix("cuda: ") for c in cards))
+    device = prov["device"]
+    if cards and cards != [device]:
+        device += f" (trained on {' + '.join(cards)})"
     rows = []
     for run in result["runs"]:
         fit = run.get("train_s") or run["fit_s"]
@@ -45,7 +51,7 @@ def _rows(path: Path) -> list[str]:
             f"{run['mae']:.4f} | {run['rmse']:.4f} | {run['coverage_90']:.3f} | "
             f"{run['num_samples']} | {run.get('nfe', '')} | {fit:.0f} | "
             f"{run['predict_s']:.0f} | {setting if 'tsdiff' in run['method'] else ''}"
-            f" | {prov['device']} | `{prov['commit'][:8]}` |"
+            f" | {device} | `{prov['commit'][:8]}` |"
         )
     return rows
 

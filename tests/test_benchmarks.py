@@ -118,6 +118,22 @@ def test_readme_table_matches_the_results_files():
     assert _load("summary").main(["--check"]) == 0
 
 
+def test_table_names_every_card_a_resumed_fit_trained_on(tmp_path):
+    run = {"method": "tsdiff ddpm-50", "crps": 0.1, "mae": 1.0, "rmse": 2.0}
+    run |= {"coverage_90": 0.9, "num_samples": 100, "fit_s": 5.0, "predict_s": 1.0}
+    result = {
+        "provenance": {"device": "NVIDIA H100", "commit": "abc"},
+        "config": {"estimator": {"batch_size": 32}},
+        "history": [{"device": "cuda: NVIDIA H200"}, {"device": "cuda: NVIDIA H100"}],
+        "runs": [run],
+    }
+    path = tmp_path / "pm25.json"
+    path.write_text(json.dumps(result))
+    (row,) = _load("summary")._rows(path)
+    assert "NVIDIA H100 (trained on NVIDIA H200 + NVIDIA H100)" in row
+    assert "2 epochs, batch 32" in row
+
+
 def test_a_fit_cut_short_by_its_time_limit_is_not_scored(monkeypatch, tiny):
     from tsdiff import DiffusionImputer
 

@@ -45,6 +45,7 @@ def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
     resumed = DiffusionImputer(**params, checkpoint_path=str(path)).fit(data)
     assert [r["epoch"] for r in resumed.history_] == [1, 2, 3, 4]
     assert not any("stopped" in r for r in resumed.history_)
+    assert {r["device"] for r in resumed.history_} == {"cpu"}  # where each epoch ran
     assert _losses(resumed.history_) == _losses(straight.history_)
     _assert_same_weights(_weights(resumed), _weights(straight))
     np.testing.assert_array_equal(resumed.transform(data), straight.transform(data))

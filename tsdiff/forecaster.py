@@ -58,7 +58,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     scaler_ : Scaler
         Per-variable centre and scale.
     history_ : list of dict
-        Per-epoch training (and validation) loss.
+        One record per epoch: training (and validation) loss, learning rate, wall
+        seconds and the device it ran on.
     <feature attributes>
     freq_ : DateOffset or int
         Step of the time index.

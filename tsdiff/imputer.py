@@ -66,7 +66,8 @@ class DiffusionImputer(
     scaler_ : Scaler
         Per-variable centre and scale.
     history_ : list of dict
-        Per-epoch training (and validation) loss.
+        One record per epoch: training (and validation) loss, learning rate, wall
+        seconds and the device it ran on.
     <feature attributes>
     device_ : torch.device
         Device in use.

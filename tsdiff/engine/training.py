@@ -124,7 +124,8 @@ def fit_network(
     -------
     list of dict
         One record per epoch: ``epoch``, ``train_loss``, ``learning_rate``,
-        ``seconds`` (wall time) and, with a validation split, ``val_loss``; the
+        ``seconds`` (wall time), ``device`` (where the epoch ran: a fit resumed
+        elsewhere says so) and, with a validation split, ``val_loss``; the
         last record of a fit cut short by ``max_fit_time`` has ``stopped``. With a
         validation split the weights of the best epoch are restored.
 
@@ -174,6 +175,7 @@ def fit_network(
                 seed,
             )
         record["seconds"] = round(time.monotonic() - epoch_start, 4)
+        record["device"] = _device_name(device)
         state.history.append(record)
         state.record_best(monitored, keep_weights=len(val_idx) > 0)
         epochs.set_postfix({k: v for k, v in record.items() if k.endswith("loss")})
@@ -299,6 +301,13 @@ def _fingerprint(
     for array in (np.asarray(schedule.betas), x0, observed_mask):
         digest.update(np.ascontiguousarray(array).tobytes())
     return repr((network.config, sorted(settings.items()), digest.hexdigest(), seed))
+
+
+def _device_name(device: torch.device) -> str:
+    """``"cpu"``, or the accelerator and its model, e.g. ``"cuda: NVIDIA H200"``."""
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return device.type
 
 
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
