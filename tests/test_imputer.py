@@ -25,6 +25,19 @@ def test_dataframe_round_trip_keeps_observed_cells_bit_identical(imputer, frame)
     assert not out.isna().any().any()
 
 
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpmpp_2m"])
+def test_every_sampler_can_be_chosen_after_fit(imputer, frame, sampler):
+    imputer.set_params(sampler=sampler, sampling_steps=3)
+    samples = imputer.sample(frame, num_samples=4)  # (S, T, K)
+    observed = frame.notna().to_numpy()
+    assert samples.shape == (4, *frame.shape) and np.isfinite(samples).all()
+    np.testing.assert_array_equal(
+        samples[:, observed],
+        np.broadcast_to(frame.to_numpy()[observed], (4, observed.sum())),
+    )
+    assert samples[:, ~observed].std(axis=0).min() > 0  # gaps are drawn, not fixed
+
+
 def test_ndarray_in_ndarray_out_and_set_output(tiny, frame):
     X = frame.to_numpy()
     imp = DiffusionImputer(window_length=16, **tiny).fit(X)

@@ -72,8 +72,10 @@ COMMON_PARAMETERS_DOC = """\
         (with ``checkpoint_path``, fit again later to continue).
     num_samples : int, default=100
         Monte-Carlo samples per window behind every median, quantile and interval.
-    sampler : {"ddpm", "ddim"}, default="ddpm"
-        Reverse-process sampler.
+    sampler : {"ddpm", "ddim", "dpmpp_2m"}, default="ddpm"
+        Reverse-process sampler: ancestral DDPM, DDIM, or DPM-Solver++(2M), a
+        second-order ODE solver for few ``sampling_steps``. Can be changed after
+        ``fit`` with ``set_params``.
     sampling_steps : int or None, default=None
         Network evaluations per sample; None uses all ``n_diffusion_steps``.
     eta : float, default=0.0

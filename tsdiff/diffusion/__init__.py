@@ -16,6 +16,7 @@ from tsdiff.diffusion.samplers import (
     get_sampler,
     sample_ddim,
     sample_ddpm,
+    sample_dpmpp_2m,
     timesteps,
 )
 from tsdiff.diffusion.schedules import (
@@ -38,6 +39,7 @@ __all__ = [
     "make_betas",
     "register_schedule",
     "sample_ddim",
+    "sample_dpmpp_2m",
     "sample_ddpm",
     "timesteps",
 ]
