@@ -341,8 +341,11 @@ def sample_dpmpp_2m(
     ``D = (x - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t)`` and extrapolates it
     linearly in ``lambda = log(sqrt(abar) / sqrt(1 - abar))`` from the previous
     step's estimate, at one network evaluation per step. Deterministic given the
-    starting noise; with few steps it follows the ODE more closely than DDIM, its
-    first-order counterpart.
+    starting noise. Its error shrinks about fourfold when the steps are doubled,
+    against twofold for DDIM (its first-order counterpart); with very few, uneven
+    steps it is not always the more accurate of the two (on a Gaussian toy problem
+    with the exact denoiser, DDIM was closer at 10 and 20 steps of a 1000-step
+    linear schedule, DPM-Solver++ at 5 and at 80), so measure on your data.
 
     Parameters
     ----------
