@@ -69,6 +69,10 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
     parser.add_argument(
         "--compile", action="store_true", help="torch.compile the network (GPU)"
     )
+    parser.add_argument(
+        "--tag",
+        help="name the results <protocol>_<tag>.json (e.g. one file per seed)",
+    )
     return parser
 
 
@@ -263,7 +267,9 @@ def report(
 ) -> dict:
     """Assemble the result record of a protocol run and write it (JSON + markdown)."""
     result = {
-        "protocol": protocol + ("_smoke" if args.smoke else ""),
+        "protocol": protocol
+        + (f"_{args.tag}" if args.tag else "")
+        + ("_smoke" if args.smoke else ""),
         "provenance": h.provenance(),
         "config": {
             **config,

@@ -52,6 +52,14 @@ def test_smoke_mode_writes_results(script, folder, tmp_path):
     assert table.count("\n| ") == len(written["runs"]) + 1  # header + one row per run
 
 
+def test_tag_names_the_results_file(tmp_path):
+    if not (DATA / "beijing_pm25_stmvl").exists():
+        pytest.skip("benchmark data is not available")
+    _load("pm25").main(["--smoke", "--results", str(tmp_path), "--tag", "seed3"])
+    written = json.loads((tmp_path / "pm25_seed3_smoke.json").read_text())
+    assert written["protocol"] == "pm25_seed3_smoke"
+
+
 def test_throughput_smoke_mode_times_training_and_sampling(tmp_path):
     result = _load("throughput").main(["--smoke", "--results", str(tmp_path)])
     written = json.loads((tmp_path / "throughput_smoke.json").read_text())
