@@ -93,9 +93,16 @@ def model_params(args: argparse.Namespace) -> dict:
 
 
 def samplers(args: argparse.Namespace) -> list[tuple[str, int]]:
-    """(sampler, steps) pairs of ``--samplers`` (short ones with --smoke)."""
-    text = "ddpm:10,ddim:5" if args.smoke else args.samplers
-    return [(spec.split(":")[0], int(spec.split(":")[1])) for spec in text.split(",")]
+    """(sampler, steps) pairs of ``--samplers``; with --smoke the steps are capped at
+    the tiny model's chain length (and repeated pairs dropped)."""
+    pairs = [
+        (spec.split(":")[0], int(spec.split(":")[1]))
+        for spec in args.samplers.split(",")
+    ]
+    if args.smoke:
+        cap = SMOKE_MODEL["n_diffusion_steps"]
+        pairs = list(dict.fromkeys((name, min(steps, cap)) for name, steps in pairs))
+    return pairs
 
 
 def score_samplers(

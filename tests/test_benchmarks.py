@@ -60,6 +60,20 @@ def test_tag_names_the_results_file(tmp_path):
     assert written["protocol"] == "pm25_seed3_smoke"
 
 
+def test_nfe_curves_smoke_mode_scores_every_sampler_at_every_nfe(tmp_path):
+    if not (DATA / "beijing_pm25_stmvl").exists():
+        pytest.skip("benchmark data is not available")
+    nfe = _load("nfe_curves")
+    result = nfe.main(["pm25", "--smoke", "--results", str(tmp_path)])
+    assert (tmp_path / "pm25_nfe_smoke.png").stat().st_size > 0
+    curves = nfe.curves(result)
+    assert set(curves) == {"ddpm", "ddim", "dpmpp_2m"}
+    assert [n for n, _ in curves["dpmpp_2m"]] == [1, 2, 5]
+    assert [n for n, _ in curves["ddpm"]] == [1, 2, 5, 10]  # + the reference chain
+    # One network evaluation is the same jump to x0 for every sampler.
+    assert curves["ddpm"][0][1] == curves["ddim"][0][1] == curves["dpmpp_2m"][0][1]
+
+
 def test_throughput_smoke_mode_times_training_and_sampling(tmp_path):
     result = _load("throughput").main(["--smoke", "--results", str(tmp_path)])
     written = json.loads((tmp_path / "throughput_smoke.json").read_text())

@@ -1,0 +1,108 @@
+"""CRPS against network evaluations per sample (NFE), one curve per sampler.
+
+Runs a protocol script (``pm25.py``, or ``physionet.py`` at 10 %) once with a grid of
+``--samplers`` (every sampler at every NFE), so all points come from one fitted model
+and one invocation, then plots the curves beside the best baseline and CSDI's
+published CRPS. With ``--checkpoint`` pointing at a finished fit nothing is retrained:
+the run only samples and scores.
+
+Usage::
+
+    python benchmarks/nfe_curves.py pm25 --ema 0.999 --compile \\
+        --checkpoint .bench/ckpt/pm25.pt          # GPU: minutes once fitted
+    python benchmarks/nfe_curves.py physionet --ema 0.999 --compile
+    python benchmarks/nfe_curves.py pm25 --smoke  # seconds on a CPU
+
+Other options are passed to the protocol script unchanged. Writes
+``<protocol>_nfe[_smoke].json`` / ``.md`` (the protocol's own record) and
+``<protocol>_nfe[_smoke].png`` under ``--results``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+import _harness as h
+
+SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
+NFE = (1, 2, 5, 10, 20, 50)
+SMOKE_NFE = (1, 2, 5)
+ANCHOR = {"pm25": 0.108, "physionet": 0.238}  # CSDI's published CRPS (see scripts)
+
+
+def grid(samplers: tuple[str, ...], nfe: tuple[int, ...]) -> str:
+    """The ``--samplers`` value: DDPM-50 first (the reference), then every pair."""
+    pairs = ["ddpm:50"] + [f"{s}:{n}" for s in samplers for n in nfe]
+    return ",".join(dict.fromkeys(pairs))
+
+
+def curves(result: dict) -> dict[str, list[tuple[int, float]]]:
+    """``{sampler: [(nfe, crps), ...]}`` of the tsdiff runs, sorted by NFE."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for run in result["runs"]:
+        if "sampler" in run:
+            out.setdefault(run["sampler"], []).append((run["nfe"], run["crps"]))
+    return {name: sorted(points) for name, points in out.items()}
+
+
+def plot(result: dict, anchor: float | None, path: Path) -> None:
+    """CRPS-vs-NFE curves (log NFE axis) with the best baseline and the anchor."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, points in curves(result).items():
+        nfe, crps = zip(*points, strict=True)
+        ax.plot(nfe, crps, marker="o", label=f"tsdiff {name}")
+    baselines = [r for r in result["runs"] if "sampler" not in r]
+    if baselines:
+        best = min(baselines, key=lambda r: r["crps"])
+        ax.axhline(best["crps"], color="grey", ls=":", label=best["method"])
+    if anchor is not None:
+        ax.axhline(anchor, color="black", ls="--", label="CSDI (published)")
+    ax.set_xscale("log")
+    ax.set_xlabel("network evaluations per sample (NFE)")
+    ax.set_ylabel("CRPS (wQL)")
+    prov = result["provenance"]
+    ax.set_title(f"{result['protocol']} on {prov['device']} ({prov['commit'][:8]})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("protocol", choices=sorted(ANCHOR))
+    parser.add_argument("--nfe", default=None, help="comma list of NFE values")
+    parser.add_argument("--sampler-names", default=",".join(SAMPLERS))
+    parser.add_argument("--results", default=str(h.RESULTS))
+    parser.add_argument("--smoke", action="store_true")
+    args, rest = parser.parse_known_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    default_nfe = SMOKE_NFE if args.smoke else NFE
+    nfe = tuple(int(n) for n in args.nfe.split(",")) if args.nfe else default_nfe
+    names = tuple(args.sampler_names.split(","))
+    forwarded = [*rest, "--results", args.results, "--tag", "nfe"]
+    forwarded += ["--samplers", grid(names, nfe)] + (["--smoke"] if args.smoke else [])
+    if args.protocol == "physionet":
+        forwarded += ["--ratios", "0.1"]
+    sys.path.insert(0, str(Path(__file__).parent))
+    script = importlib.import_module(args.protocol)
+    result = script.main(forwarded)
+    if result is None:  # a fit cut short by --max-fit-time: run again to resume
+        return None
+    png = Path(args.results) / f"{result['protocol']}.png"
+    plot(result, ANCHOR[args.protocol], png)
+    logging.info("wrote %s", png)
+    return result
+
+
+if __name__ == "__main__":
+    main()
