@@ -14,8 +14,8 @@ Usage::
     python benchmarks/nfe_curves.py pm25 --smoke  # seconds on a CPU
 
 Other options are passed to the protocol script unchanged. Writes
-``<protocol>_nfe[_smoke].json`` / ``.md`` (the protocol's own record) and
-``<protocol>_nfe[_smoke].png`` under ``--results``.
+``<protocol>_nfe[_<tag>][_smoke].json`` / ``.md`` (the protocol's own record) and a
+``.png`` of the same name under ``--results``.
 """
 
 from __future__ import annotations
@@ -84,12 +84,14 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--sampler-names", default=",".join(SAMPLERS))
     parser.add_argument("--results", default=str(h.RESULTS))
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--tag", help="results file <protocol>_nfe_<tag>.json")
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     default_nfe = SMOKE_NFE if args.smoke else NFE
     nfe = tuple(int(n) for n in args.nfe.split(",")) if args.nfe else default_nfe
     names = tuple(args.sampler_names.split(","))
-    forwarded = [*rest, "--results", args.results, "--tag", "nfe"]
+    tag = "nfe" + (f"_{args.tag}" if args.tag else "")
+    forwarded = [*rest, "--results", args.results, "--tag", tag]
     forwarded += ["--samplers", grid(names, nfe)] + (["--smoke"] if args.smoke else [])
     if args.protocol == "physionet":
         forwarded += ["--ratios", "0.1"]

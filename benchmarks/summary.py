@@ -39,8 +39,9 @@ def _rows(path: Path) -> list[str]:
         setting += f", {config['n_stays']} stays / {config['n_test']} test"
     # A fit resumed across device calls may have trained on more than one card.
     cards = [r["device"] for r in result.get("history", []) if "device" in r]
-    cards = list(dict.fromkeys(c.removeprefix("cuda: ") for c in cards))
     device = prov["device"]
+    cards = [device if c == "cpu" else c.removeprefix("cuda: ") for c in cards]
+    cards = list(dict.fromkeys(cards))
     if cards and cards != [device]:
         device += f" (trained on {' + '.join(cards)})"
     rows = []

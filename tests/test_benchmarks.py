@@ -154,6 +154,12 @@ def test_table_names_every_card_a_resumed_fit_trained_on(tmp_path):
     (row,) = _load("summary")._rows(path)
     assert "NVIDIA H100 (trained on NVIDIA H200 + NVIDIA H100)" in row
     assert "2 epochs, batch 32" in row
+    # A fit on the machine that also scored it is not annotated, on a CPU too.
+    result["provenance"]["device"] = "AMD EPYC (2 usable cores)"
+    result["history"] = [{"device": "cpu"}]
+    path.write_text(json.dumps(result))
+    (row,) = _load("summary")._rows(path)
+    assert "| AMD EPYC (2 usable cores) |" in row and "trained on" not in row
 
 
 def test_a_fit_cut_short_by_its_time_limit_is_not_scored(monkeypatch, tiny):

@@ -62,7 +62,9 @@ COMMON_PARAMETERS_DOC = """\
         the small kernels of this network are otherwise launched one Python call at
         a time, steps run several times faster after a one-off compilation (tens of
         seconds per input shape); on a CPU the gain is small. Needs a working
-        ``torch.compile`` (Triton on CUDA, a C++ compiler on CPU).
+        ``torch.compile`` (Triton on CUDA, a C++ compiler on CPU); a saved model
+        keeps the setting, so where compilation is unavailable call
+        ``set_params(compile=False)`` after loading.
     checkpoint_path : str, path or None, default=None
         File that holds the whole training state after every epoch. A fit that
         finds a checkpoint of the same data, settings and seed resumes from it and

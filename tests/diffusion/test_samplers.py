@@ -240,6 +240,21 @@ def test_dpmpp_2m_equals_the_papers_algorithm(sampling_steps):
     torch.testing.assert_close(ours.double(), paper, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("name", ["quad", "linear"])
+def test_dpmpp_2m_stays_finite_on_long_chains_with_vanishing_abar(name):
+    # beta_end = 0.5 over 200 steps drives abar below the 1e-12 clamp for several
+    # steps: equal clamped levels give a zero step that must not divide by zero.
+    schedule = NoiseSchedule.from_name(name, 200, 1e-4, 0.5)
+    assert (schedule.alphas_cumprod < 1e-12).sum() > 1
+    x_cond, cond_mask = _toy_inputs()
+    for steps in (None, 50, 20):
+        out = sample_dpmpp_2m(
+            _toy_denoise, schedule, x_cond, cond_mask,
+            sampling_steps=steps, generator=_seeded(0),
+        )  # fmt: skip
+        assert torch.isfinite(out[~cond_mask]).all()
+
+
 def test_dpmpp_2m_converges_at_second_order_where_ddim_is_first():
     """Against the fine-chain (1000-step) solution of the same probability-flow ODE
     from the same starting noise, doubling the steps divides DDIM's error by about 2

@@ -314,7 +314,9 @@ def _dpmpp_2m_plan(
         h = lam[i + 1] - lam[i]
         c_x = sigma[i + 1] / sigma[i]
         c_d = alpha[i + 1] * -math.expm1(-h)  # alpha_next (1 - e^{-h})
-        if h_prev is None:
+        # First order at the start, and where clamped steps leave h = 0 (the
+        # ratio r of consecutive steps is then undefined).
+        if h_prev is None or h_prev <= 0.0 or h <= 0.0:
             c_now, c_prev = c_d, 0.0
         else:
             r = h_prev / h
