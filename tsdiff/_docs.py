@@ -60,8 +60,9 @@ COMMON_PARAMETERS_DOC = """\
     compile : bool, default=False
         Train and sample through ``torch.compile`` of the network. On a GPU, where
         the small kernels of this network are otherwise launched one Python call at
-        a time, steps run several times faster after a one-off compilation (tens of
-        seconds per input shape); on a CPU the gain is small. Needs a working
+        a time, it fuses them and steps run faster after a one-off compilation
+        (tens of seconds per input shape; ``benchmarks/throughput.py`` measures
+        the gain); on a CPU the gain is small. Needs a working
         ``torch.compile`` (Triton on CUDA, a C++ compiler on CPU); a saved model
         keeps the setting, so where compilation is unavailable call
         ``set_params(compile=False)`` after loading.
@@ -76,7 +77,7 @@ COMMON_PARAMETERS_DOC = """\
         Monte-Carlo samples per window behind every median, quantile and interval.
     sampler : {"ddpm", "ddim", "dpmpp_2m"}, default="ddpm"
         Reverse-process sampler: ancestral DDPM, DDIM, or DPM-Solver++(2M), a
-        second-order ODE solver for few ``sampling_steps``. Can be changed after
+        second-order solver of the same ODE as DDIM. Can be changed after
         ``fit`` with ``set_params``.
     sampling_steps : int or None, default=None
         Network evaluations per sample; None uses all ``n_diffusion_steps``.
