@@ -345,9 +345,8 @@ def sample_dpmpp_2m(
     step's estimate, at one network evaluation per step. Deterministic given the
     starting noise. Its error shrinks about fourfold when the steps are doubled,
     against twofold for DDIM (its first-order counterpart); with very few, uneven
-    steps it is not always the more accurate of the two (on a Gaussian toy problem
-    with the exact denoiser, DDIM was closer at 10 and 20 steps of a 1000-step
-    linear schedule, DPM-Solver++ at 5 and at 80), so measure on your data.
+    steps it is not always the more accurate of the two, so measure on your data
+    (``benchmarks/nfe_curves.py``).
 
     Parameters
     ----------
