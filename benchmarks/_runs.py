@@ -7,6 +7,7 @@ Nothing here is part of the library.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import multiprocessing
 from collections.abc import Callable
@@ -73,7 +74,37 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
         "--tag",
         help="name the results <protocol>_<tag>.json (e.g. one file per seed)",
     )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="any other estimator parameter (VALUE read as JSON, else a string), "
+        "e.g. --set n_channels=128 --set mixed_precision=false; repeatable",
+    )
+    parser.add_argument(
+        "--shared-device",
+        type=int,
+        default=1,
+        metavar="N",
+        help="number of benchmark processes sharing this GPU at once (recorded: "
+        "their fit and predict times are not those of a run alone)",
+    )
     return parser
+
+
+def overrides(args: argparse.Namespace) -> dict:
+    """Estimator parameters given with ``--set NAME=VALUE``."""
+    params = {}
+    for item in args.set:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"--set expects NAME=VALUE; got {item!r}")
+        try:
+            params[name] = json.loads(text)
+        except json.JSONDecodeError:
+            params[name] = text
+    return params
 
 
 def model_params(args: argparse.Namespace) -> dict:
@@ -88,8 +119,9 @@ def model_params(args: argparse.Namespace) -> dict:
         "compile": args.compile,
     }
     if args.smoke:
-        return {**params, **SMOKE_MODEL, "num_samples": 4}
-    return {**params, "n_epochs": args.epochs, "batch_size": args.batch_size}
+        return {**params, **SMOKE_MODEL, "num_samples": 4, **overrides(args)}
+    params |= {"n_epochs": args.epochs, "batch_size": args.batch_size}
+    return params | overrides(args)
 
 
 def samplers(args: argparse.Namespace) -> list[tuple[str, int]]:
@@ -282,6 +314,8 @@ def report(
             **config,
             "estimator": estimator_config(imputer),
             "seed": args.seed,
+            "overrides": overrides(args),
+            "runs_sharing_device": args.shared_device,
             "baselines_in_parallel_processes": not args.smoke,
         },
         "history": imputer.history_,

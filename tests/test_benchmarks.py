@@ -172,3 +172,73 @@ def test_a_fit_cut_short_by_its_time_limit_is_not_scored(monkeypatch, tiny):
     cut = DiffusionImputer(**params, max_fit_time=1e-9).fit(X)
     assert not runs.fit_finished(cut)
     assert runs.fit_finished(DiffusionImputer(**params).fit(X))
+
+
+def test_set_passes_any_estimator_parameter_and_is_recorded(tmp_path):
+    if not (DATA / "beijing_pm25_stmvl").exists():
+        pytest.skip("benchmark data is not available")
+    argv = ["--smoke", "--results", str(tmp_path), "--tag", "x", "--shared-device", "2"]
+    argv += ["--set", "center_windows=false", "--set", "parameterization=epsilon"]
+    _load("pm25").main(argv)
+    config = json.loads((tmp_path / "pm25_x_smoke.json").read_text())["config"]
+    assert config["overrides"] == {
+        "center_windows": False,
+        "parameterization": "epsilon",
+    }
+    assert config["estimator"]["center_windows"] is False
+    assert config["estimator"]["parameterization"] == "epsilon"
+    assert config["runs_sharing_device"] == 2
+
+
+def test_set_rejects_an_item_without_a_value(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    runs = importlib.import_module("_runs")
+    args = runs.common_args("x", "ddpm:50", seed=0).parse_args(["--set", "n_layers"])
+    with pytest.raises(SystemExit, match="NAME=VALUE"):
+        runs.overrides(args)
+
+
+def _result_file(folder, name, seed, crps, mae, estimator=None, shared=1):
+    tsdiff_run = {"method": "tsdiff ddpm-50", "crps": crps, "mae": mae, "rmse": 2.0}
+    tsdiff_run |= {"coverage_90": 0.9, "num_samples": 100, "fit_s": 5.0}
+    baseline = dict(tsdiff_run, method="linear interpolation", predict_s=0.0)
+    result = {
+        "protocol": name,
+        "provenance": {"device": "NVIDIA H100", "commit": "abc"},
+        "config": {
+            "estimator": estimator or {"batch_size": 32},
+            "seed": seed,
+            "runs_sharing_device": shared,
+        },
+        "history": [{"epoch": 1}],
+        "runs": [dict(tsdiff_run, predict_s=1.0), baseline],
+    }
+    (folder / f"{name}.json").write_text(json.dumps(result))
+
+
+def test_seed_table_gives_mean_and_sd_over_the_seeds_of_one_setting(tmp_path):
+    summary = _load("summary")
+    _result_file(tmp_path, "pm25", 0, 0.10, 9.0)
+    _result_file(tmp_path, "pm25_seed1", 1, 0.12, 10.0, shared=3)
+    _result_file(tmp_path, "pm25_seed2", 2, 0.14, 11.0)
+    # Another setting, and a second scoring of seed 0: neither joins the group.
+    _result_file(tmp_path, "pm25_wide", 1, 0.5, 50.0, {"batch_size": 32, "n": 2})
+    _result_file(tmp_path, "pm25_seed0again", 0, 0.9, 90.0)
+    lines = summary.seed_table(tmp_path).splitlines()
+    assert len(lines) == 3  # header, rule, one setting
+    assert "| 0, 1, 2 | 0.1200 ± 0.0200 | 10.0000 ± 1.0000 |" in lines[2]
+    # The full table shows baselines once, with the untagged file, and says when
+    # runs shared the GPU.
+    table = summary.table(tmp_path)
+    assert table.count("linear interpolation") == 1
+    assert "GPU shared by 3 runs" in table
+
+
+def test_seed_table_matches_a_file_from_before_a_parameter_existed(tmp_path):
+    summary = _load("summary")
+    _result_file(tmp_path, "pm25", 0, 0.10, 9.0, {"batch_size": 32})
+    new = {"batch_size": 32, "center_windows": True}
+    _result_file(tmp_path, "pm25_seed1", 1, 0.12, 10.0, new)
+    _result_file(tmp_path, "pm25_off", 2, 0.5, 50.0, new | {"center_windows": False})
+    lines = summary.seed_table(tmp_path).splitlines()
+    assert len(lines) == 3 and "| 0, 1 |" in lines[2]

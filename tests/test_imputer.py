@@ -38,6 +38,25 @@ def test_every_sampler_can_be_chosen_after_fit(imputer, frame, sampler):
     assert samples[:, ~observed].std(axis=0).min() > 0  # gaps are drawn, not fixed
 
 
+@pytest.mark.parametrize("center", [True, False])
+def test_center_windows_decides_whether_samples_follow_a_level_shift(
+    tiny, frame, center
+):
+    # Centred windows see only values relative to their own level, so moving the
+    # given values by c moves every draw by c; uncentred windows see the level.
+    imputer = DiffusionImputer(window_length=16, center_windows=center, **tiny)
+    imputer.fit(frame)
+    shift = 3.0 * frame.std().to_numpy()
+    base = imputer.sample(frame, random_state=1)  # (S, T, K)
+    moved = imputer.sample(frame + shift, random_state=1)
+    gaps = frame.isna().to_numpy()
+    error = np.abs(moved - shift - base)[:, gaps].max()
+    if center:
+        assert error < 1e-4
+    else:
+        assert error > 1e-2
+
+
 def test_ndarray_in_ndarray_out_and_set_output(tiny, frame):
     X = frame.to_numpy()
     imp = DiffusionImputer(window_length=16, **tiny).fit(X)

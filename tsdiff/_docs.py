@@ -37,6 +37,12 @@ COMMON_PARAMETERS_DOC = """\
         "v" predicts the velocity (Salimans & Ho 2022), read as a noise prediction
         that does not amplify network error at high noise, which keeps sampling
         stable. Both train on CSDI's noise-prediction loss.
+    center_windows : bool, default=True
+        Model every window relative to the mean of its given values, per variable,
+        so that a series whose level drifts far from the training mean still looks
+        familiar to the network. False models the scaled values themselves: the
+        network then sees each window's absolute level, which matters where the
+        spread of the data grows with its level.
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
     scaler : {"standard", "robust", "none"}, default="standard"

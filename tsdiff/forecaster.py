@@ -137,6 +137,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         beta_start: float = 1e-4,
         beta_end: float = 0.5,
         parameterization: str = "v",
+        center_windows: bool = True,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,

@@ -33,6 +33,7 @@ class SamplingConfig:
     eta: float = 0.0
     batch_size: int | None = None
     parameterization: str = "epsilon"
+    center_windows: bool = True
     mixed_precision: bool = True
     compile: bool = False
     verbose: bool = False
@@ -112,6 +113,8 @@ def sample_network(
             x_c = x_all[windows].to(device)  # (b, K, L)
             m_c = mask_all[windows].to(device)
             offset = window_offset(x_c, m_c)  # (b, K, 1)
+            if not config.center_windows:
+                offset = torch.zeros_like(offset)
             centred = x_c - offset
             denoise = make_denoise(
                 model,

@@ -40,6 +40,7 @@ class TrainingConfig:
     validation_fraction: float = 0.0
     early_stopping_patience: int | None = None
     parameterization: str = "epsilon"
+    center_windows: bool = True
     ema_decay: float | None = None
     mixed_precision: bool = True
     compile: bool = False
@@ -59,7 +60,8 @@ def _batch_loss(
 ) -> torch.Tensor:
     cond_mask = draw_mask(observed, generator)  # (B, K, L) bool
     target_mask = observed & ~cond_mask
-    x0 = x0 - window_offset(x0, cond_mask)
+    if config.center_windows:
+        x0 = x0 - window_offset(x0, cond_mask)
     x_cond = torch.where(cond_mask, x0, torch.zeros_like(x0))
     denoise = make_denoise(
         network,
@@ -297,6 +299,8 @@ def _fingerprint(
         for k, v in dataclasses.asdict(config).items()
         if k not in ("checkpoint_path", "max_fit_time", "verbose", "compile")
     }
+    if settings["center_windows"]:  # what checkpoints from before the option hold
+        del settings["center_windows"]
     digest = hashlib.sha256()
     for array in (np.asarray(schedule.betas), x0, observed_mask):
         digest.update(np.ascontiguousarray(array).tobytes())
