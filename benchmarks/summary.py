@@ -90,8 +90,12 @@ def _protocol_files(results: Path) -> list[Path]:
     ]
 
 
+# Parameters a results file records as last set for scoring, not for training.
+SAMPLING = ("sampler", "sampling_steps", "eta", "num_samples", "predict_batch_size")
+
+
 def _non_default(estimator: dict) -> str:
-    """The estimator parameters that differ from tsdiff's defaults, as a key: a file
+    """The training parameters that differ from tsdiff's defaults, as a key: a file
     written before a parameter existed matches one that records its default."""
     from tsdiff import DiffusionImputer
 
@@ -99,7 +103,8 @@ def _non_default(estimator: dict) -> str:
     changed = {
         name: value
         for name, value in estimator.items()
-        if name not in defaults or _same(defaults[name]) != _same(value)
+        if name not in SAMPLING
+        and (name not in defaults or _same(defaults[name]) != _same(value))
     }
     return json.dumps(changed, sort_keys=True)
 
@@ -153,14 +158,15 @@ def seed_table(results: Path = RESULTS) -> str:
 
 
 def table(results: Path = RESULTS) -> str:
-    """The markdown table of every protocol result file."""
+    """The markdown table of every protocol result file but the NFE grids."""
     lines = [
         "| file | method | CRPS | MAE | RMSE | 90% cov. | samples | NFE | fit s | "
         "predict s | training | device | commit |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for path in _protocol_files(results):
-        lines += _rows(path)
+        if "_nfe" not in path.stem:  # NFE grids have their own table and plot
+            lines += _rows(path)
     return "\n".join(lines)
 
 
