@@ -24,6 +24,7 @@ from tsdiff.baselines import (
     IterativeImputerBaseline,
     KNNImputerBaseline,
 )
+from tsdiff.diffusion import nfe
 
 logger = logging.getLogger("benchmarks")
 
@@ -152,7 +153,7 @@ def score_samplers(
                     lambda g=given: imputer.sample(g),
                     truth,
                     target,
-                    {**extra, "nfe": steps, "sampler": sampler},
+                    {**extra, "nfe": nfe(sampler, steps), "sampler": sampler},
                 )
             )
     return runs

@@ -13,7 +13,11 @@ Usage::
     python benchmarks/nfe_curves.py physionet --ema 0.999 --compile
     python benchmarks/nfe_curves.py pm25 --smoke  # seconds on a CPU
 
-Other options are passed to the protocol script unchanged. Writes
+For a continuous-time process pass ``--set process=vp`` (or ``subvp``, ``ve``),
+``--sampler-names euler_maruyama,pc,heun`` and a ``--reference`` such as
+``euler_maruyama:1000``; every point records its true NFE (Heun and the
+predictor-corrector sampler spend two per step). Other options are passed to the
+protocol script unchanged. Writes
 ``<protocol>_nfe[_<tag>][_smoke].json`` / ``.md`` (the protocol's own record) and a
 ``.png`` of the same name under ``--results``.
 """
@@ -28,15 +32,21 @@ from pathlib import Path
 
 import _harness as h
 
+from tsdiff.diffusion import nfe
+
 SAMPLERS = ("ddpm", "ddim", "dpmpp_2m")
 NFE = (1, 2, 5, 10, 20, 50)
 SMOKE_NFE = (1, 2, 5)
 ANCHOR = {"pm25": 0.108, "physionet": 0.238}  # CSDI's published CRPS (see scripts)
 
 
-def grid(samplers: tuple[str, ...], nfe: tuple[int, ...]) -> str:
-    """The ``--samplers`` value: DDPM-50 first (the reference), then every pair."""
-    pairs = ["ddpm:50"] + [f"{s}:{n}" for s in samplers for n in nfe]
+def grid(samplers: tuple[str, ...], budgets: tuple[int, ...], reference: str) -> str:
+    """The ``--samplers`` value: the reference first, then every sampler at the
+    steps that spend each NFE budget (at least one step: a sampler with two
+    evaluations per step cannot spend one)."""
+    pairs = [reference] + [
+        f"{s}:{max(1, n // nfe(s, 1))}" for s in samplers for n in budgets
+    ]
     return ",".join(dict.fromkeys(pairs))
 
 
@@ -82,17 +92,24 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("protocol", choices=sorted(ANCHOR))
     parser.add_argument("--nfe", default=None, help="comma list of NFE values")
     parser.add_argument("--sampler-names", default=",".join(SAMPLERS))
+    parser.add_argument(
+        "--reference",
+        default="ddpm:50",
+        help="sampler:steps every curve is compared with (e.g. euler_maruyama:1000 "
+        "for a continuous process, with --set process=vp)",
+    )
     parser.add_argument("--results", default=str(h.RESULTS))
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--tag", help="results file <protocol>_nfe_<tag>.json")
     args, rest = parser.parse_known_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     default_nfe = SMOKE_NFE if args.smoke else NFE
-    nfe = tuple(int(n) for n in args.nfe.split(",")) if args.nfe else default_nfe
+    budgets = tuple(int(n) for n in args.nfe.split(",")) if args.nfe else default_nfe
     names = tuple(args.sampler_names.split(","))
     tag = "nfe" + (f"_{args.tag}" if args.tag else "")
     forwarded = [*rest, "--results", args.results, "--tag", tag]
-    forwarded += ["--samplers", grid(names, nfe)] + (["--smoke"] if args.smoke else [])
+    forwarded += ["--samplers", grid(names, budgets, args.reference)]
+    forwarded += ["--smoke"] if args.smoke else []
     if args.protocol == "physionet":
         forwarded += ["--ratios", "0.1"]
     sys.path.insert(0, str(Path(__file__).parent))

@@ -42,6 +42,12 @@ def tiny():
     return dict(TINY)
 
 
+@pytest.fixture(scope="session")
+def tiny_shared():
+    """:func:`tiny` for fixtures that fit once per module (do not modify it)."""
+    return dict(TINY)
+
+
 def make_frame(n_steps=64, n_vars=3, missing=0.1, seed=0):
     """Hourly DataFrame of noisy sines with a share of values missing at random."""
     rng = np.random.default_rng(seed)
@@ -55,7 +61,7 @@ def make_frame(n_steps=64, n_vars=3, missing=0.1, seed=0):
     return pd.DataFrame(values, index=index, columns=[f"v{k}" for k in range(n_vars)])
 
 
-@pytest.fixture(name="make_frame")
+@pytest.fixture(name="make_frame", scope="session")
 def make_frame_fixture():
     """The :func:`make_frame` factory."""
     return make_frame

@@ -243,3 +243,16 @@ def test_seed_table_matches_a_file_from_before_a_parameter_existed(tmp_path):
     _result_file(tmp_path, "pm25_off", 2, 0.5, 50.0, new | {"center_windows": False})
     lines = summary.seed_table(tmp_path).splitlines()
     assert len(lines) == 3 and "| 0, 1 |" in lines[2]
+
+
+def test_nfe_curves_of_a_continuous_process_record_true_evaluations(tmp_path):
+    if not (DATA / "beijing_pm25_stmvl").exists():
+        pytest.skip("benchmark data is not available")
+    nfe = _load("nfe_curves")
+    argv = ["pm25", "--smoke", "--results", str(tmp_path), "--set", "process=ve"]
+    argv += ["--sampler-names", "euler_maruyama,heun", "--nfe", "2,4"]
+    result = nfe.main(argv + ["--reference", "euler_maruyama:8"])
+    assert result["config"]["estimator"]["process"] == "ve"
+    curves = nfe.curves(result)
+    assert [n for n, _ in curves["heun"]] == [2, 4]  # 1 and 2 steps of 2 NFE
+    assert [n for n, _ in curves["euler_maruyama"]] == [2, 4, 8]  # + the reference

@@ -31,11 +31,14 @@ def data(make_frame):
     return make_frame(n_steps=48, n_vars=2)
 
 
-@pytest.mark.parametrize("ema_decay", [None, 0.9])
+@pytest.mark.parametrize(
+    ("ema_decay", "process"), [(None, "ddpm"), (0.9, "ddpm"), (None, "ve")]
+)
 def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
-    tiny, data, tmp_path, ema_decay
+    tiny, data, tmp_path, ema_decay, process
 ):
     params = dict(tiny, window_length=8, n_epochs=4, ema_decay=ema_decay)
+    params["process"] = process
     straight = DiffusionImputer(**params).fit(data)
     path = tmp_path / "state.pt"
     # A time limit of ~0 s stops after the first epoch; the checkpoint holds it.
@@ -137,7 +140,8 @@ def test_checkpoint_of_another_architecture_or_mask_policy_is_refused(
 ):
     path = tmp_path / "s.pt"
     DiffusionImputer(**dict(tiny, window_length=8), checkpoint_path=path).fit(data)
-    for change in ({"n_channels": 16}, {"target_strategy": "block"}):
+    changes = ({"n_channels": 16}, {"target_strategy": "block"}, {"process": "vp"})
+    for change in changes:
         other = DiffusionImputer(**dict(tiny, window_length=8, **change))
         with pytest.raises(ValueError, match="other data or settings"):
             other.set_params(checkpoint_path=path).fit(data)

@@ -29,7 +29,16 @@ from tsdiff._validation import (
     validate_params,
 )
 from tsdiff.data import MASK_STRATEGIES, Scaler, draw_cond_mask, fit_scaler
-from tsdiff.diffusion import PARAMETERIZATIONS, SAMPLERS, SCHEDULES, NoiseSchedule
+from tsdiff.diffusion import (
+    ALL_SAMPLERS,
+    PARAMETERIZATIONS,
+    PROCESS_NAMES,
+    SCHEDULES,
+    Process,
+    check_pair,
+    default_sampler,
+    make_process,
+)
 from tsdiff.engine import SamplingConfig, TrainingConfig, fit_network, sample_network
 from tsdiff.frames import SeriesArrays
 from tsdiff.nn import Denoiser, DenoiserConfig
@@ -57,6 +66,7 @@ class _DiffusionEstimator(BaseEstimator):
         "time_embedding_dim": [Interval(int, 2, None)],
         "feature_embedding_dim": [POSITIVE_INT],
         "diffusion_embedding_dim": [Interval(int, 2, None)],
+        "process": [Options(PROCESS_NAMES)],
         "n_diffusion_steps": [POSITIVE_INT],
         "schedule": [Options(tuple(SCHEDULES))],
         "beta_start": [Interval(float, 0, 1, "neither")],
@@ -77,7 +87,7 @@ class _DiffusionEstimator(BaseEstimator):
         "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
         "max_fit_time": [None, Interval(float, 0, None, "neither")],
         "num_samples": [POSITIVE_INT],
-        "sampler": [Options(tuple(SAMPLERS))],
+        "sampler": [None, Options(tuple(ALL_SAMPLERS))],
         "sampling_steps": [None, POSITIVE_INT],
         "eta": [Interval(float, 0, 1)],
         "quantile_levels": [Levels()],
@@ -115,8 +125,24 @@ class _DiffusionEstimator(BaseEstimator):
                 f"The 'beta_start' parameter of {name} must be smaller than beta_end="
                 f"{self.beta_end}. Got {self.beta_start} instead."
             )
+        self._check_sampler()
+
+    def _sampler(self) -> str:
+        """The sampler in use: the one chosen, or the process's default."""
+        return self.sampler or default_sampler(self.process)
+
+    def _check_sampler(self) -> None:
+        """The sampler must fit the process, and a DDPM chain has at most its own
+        number of steps (checked at fit and again before sampling, since both may
+        change with ``set_params``)."""
+        name = type(self).__name__
+        try:
+            check_pair(self.process, self._sampler())
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
         if (
-            self.sampling_steps is not None
+            self.process == "ddpm"
+            and self.sampling_steps is not None
             and self.sampling_steps > self.n_diffusion_steps
         ):
             raise ValueError(
@@ -178,7 +204,7 @@ class _DiffusionEstimator(BaseEstimator):
             self.network_ = Denoiser(self._network_config(n_features))
         # Initial weights follow random_state too, not torch's global generator.
         self.network_.reset_parameters(torch.Generator().manual_seed(fit_seed))
-        self.schedule_ = self._schedule()
+        self.process_ = self._process()
         x0 = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
         obs = np.ascontiguousarray(observed.transpose(0, 2, 1))  # (N, K, L)
         # Historical masks borrow the missingness of real windows.
@@ -219,7 +245,7 @@ class _DiffusionEstimator(BaseEstimator):
             (self.target_strategy, prediction_length, digest and digest.hexdigest())
         )
         self.history_ = fit_network(
-            self.network_, self.schedule_, x0, obs, draw_mask, config,
+            self.network_, self.process_, x0, obs, draw_mask, config,
             device=self.device_, seed=fit_seed, context=context,
         )  # fmt: skip
 
@@ -234,9 +260,13 @@ class _DiffusionEstimator(BaseEstimator):
             diffusion_embedding_dim=self.diffusion_embedding_dim,
         )
 
-    def _schedule(self) -> NoiseSchedule:
-        return NoiseSchedule.from_name(
-            self.schedule, self.n_diffusion_steps, self.beta_start, self.beta_end
+    def _process(self) -> Process:
+        return make_process(
+            self.process,
+            n_steps=self.n_diffusion_steps,
+            schedule=self.schedule,
+            beta_start=self.beta_start,
+            beta_end=self.beta_end,
         )
 
     # -- sampling ---------------------------------------------------------------------
@@ -249,10 +279,11 @@ class _DiffusionEstimator(BaseEstimator):
         seed: int,
     ) -> np.ndarray:
         """Samples of shape (S, N, L, K) for scaled windows of shape (N, L, K)."""
+        self._check_sampler()  # the sampler may have changed since fit
         batch = None if self.predict_batch_size == "auto" else self.predict_batch_size
         config = SamplingConfig(
             num_samples=num_samples,
-            sampler=self.sampler,
+            sampler=self._sampler(),
             sampling_steps=self.sampling_steps,
             eta=self.eta,
             batch_size=batch,
@@ -265,7 +296,7 @@ class _DiffusionEstimator(BaseEstimator):
         x_cond = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
         mask = np.ascontiguousarray(cond_mask.transpose(0, 2, 1))  # (N, K, L)
         samples = sample_network(
-            self.network_, self.schedule_, x_cond, mask, config,
+            self.network_, self.process_, x_cond, mask, config,
             device=self.device_, seed=seed,
         )  # fmt: skip
         return samples.transpose(0, 1, 3, 2)  # (S, N, K, L) -> (S, N, L, K)
@@ -325,7 +356,7 @@ class _DiffusionEstimator(BaseEstimator):
             if k.endswith("_")
             and not k.startswith("_")
             and k != "network_"
-            and k != "schedule_"
+            and k != "process_"
         }
         for k, v in self.network_.state_dict().items():
             tensors[f"network.{k}"] = v.detach().cpu()
@@ -374,7 +405,7 @@ class _DiffusionEstimator(BaseEstimator):
         est.network_ = _rebuild_network(
             document["network_config"], weights, est.device_
         )
-        est.schedule_ = est._schedule()
+        est.process_ = est._process()
         return est
 
 

@@ -26,12 +26,19 @@ COMMON_PARAMETERS_DOC = """\
     time_embedding_dim, feature_embedding_dim, diffusion_embedding_dim : int
         Sizes of the time-position, variable and noise-level embeddings
         (defaults 128, 16, 128; the first and last must be even).
+    process : {"ddpm", "vp", "subvp", "ve"}, default="ddpm"
+        Diffusion family. "ddpm" is the discrete chain of CSDI (Ho et al. 2020),
+        set by the next four parameters. The others are continuous-time SDEs of Song
+        et al. (2021) with their published settings: "vp" (variance preserving,
+        beta 0.1 to 20), "subvp" (sub-VP) and "ve" (variance exploding, the
+        geometric noise levels 0.01 to 50 of score-based NCSN models, trained by
+        denoising score matching). The process decides which samplers apply.
     n_diffusion_steps : int, default=50
-        Steps of the discrete noise process.
+        Steps of the discrete noise process ("ddpm" only).
     schedule : {"quad", "linear", "cosine"}, default="quad"
-        Named noise schedule; "quad" is CSDI's.
+        Named noise schedule; "quad" is CSDI's ("ddpm" only).
     beta_start, beta_end : float, default=1e-4, 0.5
-        First and last noise variance of "quad" and "linear".
+        First and last noise variance of "quad" and "linear" ("ddpm" only).
     parameterization : {"v", "epsilon"}, default="v"
         How the network output is read: "epsilon" predicts the noise (CSDI);
         "v" predicts the velocity (Salimans & Ho 2022), read as a noise prediction
@@ -81,12 +88,22 @@ COMMON_PARAMETERS_DOC = """\
         (with ``checkpoint_path``, fit again later to continue).
     num_samples : int, default=100
         Monte-Carlo samples per window behind every median, quantile and interval.
-    sampler : {"ddpm", "ddim", "dpmpp_2m"}, default="ddpm"
-        Reverse-process sampler: ancestral DDPM, DDIM, or DPM-Solver++(2M), a
-        second-order solver of the same ODE as DDIM. Can be changed after
-        ``fit`` with ``set_params``.
+    sampler : str or None, default=None
+        Reverse-process sampler, changeable after ``fit`` with ``set_params``; None
+        takes "ddpm" for ``process="ddpm"`` and "euler_maruyama" otherwise. For
+        ``process="ddpm"``: "ddpm" (ancestral), "ddim", or "dpmpp_2m"
+        (DPM-Solver++(2M), a second-order solver of the same ODE as DDIM). For the
+        continuous processes: "euler_maruyama" (reverse-time SDE), "pc"
+        (predictor-corrector with one Langevin corrector step), "heun" (the
+        probability-flow ODE, second order) and, for "ve" only,
+        "annealed_langevin" (NCSN's sampler, 10 Langevin steps per noise level).
     sampling_steps : int or None, default=None
-        Network evaluations per sample; None uses all ``n_diffusion_steps``.
+        Steps of the sampler; None uses all ``n_diffusion_steps`` for "ddpm" and
+        the sampler's own default for the continuous processes (100 for
+        "euler_maruyama" and "pc", 25 for "heun", 10 levels for
+        "annealed_langevin"). Network evaluations per sample are this number,
+        twice it for "heun" and "pc", ten times it for "annealed_langevin"
+        (:func:`tsdiff.diffusion.nfe`).
     eta : float, default=0.0
         DDIM stochasticity (0 deterministic, 1 equals DDPM); ignored by "ddpm".
     quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)

@@ -1,11 +1,11 @@
 """Tests for tsdiff.diffusion.samplers, including the Gaussian oracle test."""
 
 import math
-from statistics import NormalDist
 
 import numpy as np
 import pytest
 import torch
+from gaussian_oracle import N_DRAWS, conditioning, gaussian_problem, threshold, z_scores
 
 from tsdiff.diffusion import (
     SAMPLERS,
@@ -339,11 +339,9 @@ def test_cuda_sampling_has_no_host_sync_and_keeps_cond(sampler):
 
 # ---------------------------------------------------- Gaussian oracle test
 #
-# x0 ~ N(mu, Sigma) over a (K=2, L=4) window, flattened as k * L + l. Given the
-# cond entries, the target entries follow N(mu_c, Sigma_c), and the exact
-# eps-predictor for x_t = a x0 + s eps is s (a^2 Sigma_c + s^2 I)^{-1} (x_t - a mu_c).
-# With that predictor every sampler step is linear-Gaussian, so the law of the
-# sampler's output is known in closed form. Two facts follow (checked numerically):
+# The problem of gaussian_oracle.py. With its exact predictor every sampler step
+# is linear-Gaussian, so the law of the sampler's output is known in closed form.
+# Two facts follow (checked numerically):
 #   * fine chains (1000 steps) reproduce (mu_c, Sigma_c) to within the sampling
 #     error of 4000 draws;
 #   * coarse chains (CSDI's 50 steps, or 10) do NOT, even with this perfect
@@ -353,23 +351,6 @@ def test_cuda_sampling_has_no_host_sync_and_keeps_cond(sampler):
 #     ~0.07 (DDIM 50) and ~0.3 (DDIM 10) here, far beyond the sampling error
 #     (~0.02 per entry at n = 4000). For them the test checks the mean against
 #     mu_c and the covariance against the chain's own closed-form law.
-
-ORACLE_K, ORACLE_L, N_DRAWS = 2, 4, 4000
-FALSE_ALARM = 1e-4  # probability that a correct sampler fails one oracle check
-
-
-def _gaussian_problem():
-    lags = np.abs(np.subtract.outer(np.arange(ORACLE_L), np.arange(ORACLE_L)))
-    sigma = np.kron([[1.0, 0.6], [0.6, 0.8]], 0.7**lags)  # (K*L, K*L), SPD
-    mu = np.array([0.5, 0.2, -0.1, 0.3, -0.4, 0.0, 0.6, 1.0])
-    cond = np.zeros(ORACLE_K * ORACLE_L, dtype=bool)
-    cond[[0, 1, 4]] = True  # the first two steps of variable 0, the first of 1
-    given = np.array([1.2, 0.9, -1.0])
-    c, tg = np.flatnonzero(cond), np.flatnonzero(~cond)
-    gain = sigma[np.ix_(tg, c)] @ np.linalg.inv(sigma[np.ix_(c, c)])
-    mu_c = mu[tg] + gain @ (given - mu[c])
-    sigma_c = sigma[np.ix_(tg, tg)] - gain @ sigma[np.ix_(c, tg)]
-    return cond, given, mu_c, sigma_c
 
 
 def _eps_gain(abar, sigma_c):
@@ -424,33 +405,9 @@ def _chain_law(schedule, steps, mu_c, sigma_c, eta):
     return mean, cov
 
 
-def _z_scores(samples, mean, cov):
-    """Standardised errors of the sample mean and second moments after whitening.
-
-    If samples ~ N(mean, cov), y = chol(cov)^{-1} (x - mean) ~ N(0, I): each
-    sqrt(n) * mean(y_i) is N(0, 1) and each entry of y^T y / n - I has standard
-    error sqrt(2 / n) on the diagonal, sqrt(1 / n) off it (CLT, n = 4000).
-    """
-    n, d = samples.shape
-    y = np.linalg.solve(np.linalg.cholesky(cov), (samples - mean).T).T
-    z_mean = math.sqrt(n) * y.mean(axis=0)
-    se = np.where(np.eye(d, dtype=bool), math.sqrt(2 / n), math.sqrt(1 / n))
-    z_cov = ((y.T @ y / n - np.eye(d)) / se)[np.triu_indices(d)]
-    return np.abs(z_mean).max(), np.abs(z_cov).max()
-
-
-def _threshold(d):
-    """Two-sided normal quantile, Bonferroni over the d + d(d+1)/2 statistics."""
-    return NormalDist().inv_cdf(1 - FALSE_ALARM / (2 * (d + d * (d + 1) // 2)))
-
-
 def _draw(sampler, schedule, sampling_steps, eta):
-    cond, given, mu_c, sigma_c = _gaussian_problem()
-    x_cond = torch.zeros(N_DRAWS, ORACLE_K * ORACLE_L)
-    x_cond[:, torch.from_numpy(cond)] = torch.tensor(given).float()
-    x_cond = x_cond.reshape(N_DRAWS, ORACLE_K, ORACLE_L)  # draws folded into B
-    cond_mask = torch.from_numpy(cond).reshape(1, ORACLE_K, ORACLE_L)
-    cond_mask = cond_mask.expand(N_DRAWS, -1, -1)  # (B, K, L)
+    cond, given, mu_c, sigma_c = gaussian_problem()
+    x_cond, cond_mask = conditioning(cond, given)  # (N, K, L)
     kwargs = {} if eta is None else {"eta": eta}
     out = sampler(
         _oracle_denoiser(schedule, cond, mu_c, sigma_c),
@@ -475,8 +432,8 @@ def test_oracle_fine_chain_reproduces_the_conditional(sampler, eta):
     schedule = NoiseSchedule.from_name("linear", 1000, 1e-4, 0.02)
     assert schedule.alphas_cumprod[-1] < 1e-4
     samples, mu_c, sigma_c = _draw(sampler, schedule, None, eta)
-    z_mean, z_cov = _z_scores(samples, mu_c, sigma_c)
-    assert z_mean < _threshold(len(mu_c)) and z_cov < _threshold(len(mu_c))
+    z_mean, z_cov = z_scores(samples, mu_c, sigma_c)
+    assert z_mean < threshold(len(mu_c)) and z_cov < threshold(len(mu_c))
 
 
 @pytest.mark.parametrize(
@@ -494,11 +451,11 @@ def test_oracle_csdi_chain_matches_its_exact_law(sampler, sampling_steps, eta):
     samples, mu_c, sigma_c = _draw(sampler, SCHEDULE, sampling_steps, eta)
     steps = timesteps(SCHEDULE.n_steps, sampling_steps)
     mean, cov = _chain_law(SCHEDULE, steps, mu_c, sigma_c, eta)
-    limit = _threshold(len(mu_c))
-    z_mean, z_cov = _z_scores(samples, mean, cov)
+    limit = threshold(len(mu_c))
+    z_mean, z_cov = z_scores(samples, mean, cov)
     assert z_mean < limit and z_cov < limit
     # The mean is that of the conditional (the covariance is not, see above).
-    assert _z_scores(samples, mu_c, cov)[0] < limit
+    assert z_scores(samples, mu_c, cov)[0] < limit
 
 
 def test_oracle_check_detects_small_errors():
@@ -507,8 +464,8 @@ def test_oracle_check_detects_small_errors():
     samples, mu_c, sigma_c = _draw(sample_ddpm, SCHEDULE, None, None)
     steps = timesteps(SCHEDULE.n_steps, None)
     mean, cov = _chain_law(SCHEDULE, steps, mu_c, sigma_c, None)
-    limit = _threshold(len(mu_c))
+    limit = threshold(len(mu_c))
     shrunk = mean + math.sqrt(0.85) * (samples - mean)
-    assert _z_scores(shrunk, mean, cov)[1] > limit
+    assert z_scores(shrunk, mean, cov)[1] > limit
     shifted = samples + 0.1 * np.sqrt(np.diag(cov))
-    assert _z_scores(shifted, mean, cov)[0] > limit
+    assert z_scores(shifted, mean, cov)[0] > limit

@@ -1,12 +1,22 @@
-"""Diffusion engine: noise schedules, the forward process and reverse samplers.
+"""Diffusion engine: noise schedules and continuous-time processes, the forward
+process and reverse samplers.
 
 This subpackage never imports :mod:`tsdiff.nn`; it reaches the network only
 through a ``denoise(x_t, t) -> eps_hat`` callable on (B, K, L) tensors.
 """
 
+from tsdiff.diffusion.families import (
+    ALL_SAMPLERS,
+    PROCESS_NAMES,
+    check_pair,
+    default_sampler,
+    make_process,
+    nfe,
+)
 from tsdiff.diffusion.process import (
     PARAMETERIZATIONS,
     Denoise,
+    Process,
     add_noise,
     as_eps_predictor,
     eps_loss,
@@ -25,8 +35,33 @@ from tsdiff.diffusion.schedules import (
     make_betas,
     register_schedule,
 )
+from tsdiff.diffusion.sde import PROCESSES, VESDE, VPSDE, SDEProcess, SubVPSDE
+from tsdiff.diffusion.sde_samplers import (
+    SDE_SAMPLERS,
+    sample_annealed_langevin,
+    sample_euler_maruyama,
+    sample_heun,
+    sample_pc,
+)
 
 __all__ = [
+    "ALL_SAMPLERS",
+    "PROCESSES",
+    "PROCESS_NAMES",
+    "Process",
+    "SDEProcess",
+    "SDE_SAMPLERS",
+    "SubVPSDE",
+    "VESDE",
+    "VPSDE",
+    "check_pair",
+    "default_sampler",
+    "make_process",
+    "nfe",
+    "sample_annealed_langevin",
+    "sample_euler_maruyama",
+    "sample_heun",
+    "sample_pc",
     "PARAMETERIZATIONS",
     "as_eps_predictor",
     "SAMPLERS",

@@ -1,8 +1,12 @@
-"""Forward noising and the masked epsilon-prediction objective.
+"""Forward noising and the masked epsilon-prediction objective, for every process.
 
-The network is reached only through a ``denoise(x_t, t) -> eps_hat`` callable,
-all tensors of shape (B, K, L) and ``t`` a (B,) long tensor of step indices; the
-engine binds the conditioning (values, mask, side information) into it.
+A process is the discrete DDPM chain (:class:`NoiseSchedule`, ``t`` a (B,) long
+tensor of step indices) or a continuous-time SDE (:class:`SDEProcess`, ``t`` a (B,)
+float tensor of times); both give ``draw_times``, ``add_noise``, ``scales``,
+``input_scale`` and ``noise_level``, which is all this module uses. The network is
+reached only through a ``denoise(x_t, t) -> eps_hat`` callable on tensors of shape
+(B, K, L); the engine binds the conditioning (values, mask, side information) into
+it.
 """
 
 from __future__ import annotations
@@ -13,31 +17,37 @@ import torch
 from torch import Tensor
 
 from tsdiff.diffusion.schedules import NoiseSchedule
+from tsdiff.diffusion.sde import SDEProcess
 
-__all__ = ["Denoise", "add_noise", "eps_loss"]
+__all__ = ["Denoise", "Process", "add_noise", "eps_loss"]
 
 Denoise = Callable[[Tensor, Tensor], Tensor]
-"""``denoise(x_t: (B, K, L) float, t: (B,) long) -> eps_hat: (B, K, L)``."""
+"""``denoise(x_t: (B, K, L) float, t: (B,) step or time) -> eps_hat: (B, K, L)``."""
+
+Process = NoiseSchedule | SDEProcess
+"""A forward process: the discrete DDPM chain or a continuous-time SDE."""
 
 
-def add_noise(schedule: NoiseSchedule, x0: Tensor, t: Tensor, eps: Tensor) -> Tensor:
+def add_noise(schedule: Process, x0: Tensor, t: Tensor, eps: Tensor) -> Tensor:
     """Sample q(x_t | x0) by reparameterisation, Ho et al. (2020) eq. 4.
 
     Parameters
     ----------
-    schedule : NoiseSchedule
+    schedule : NoiseSchedule or SDEProcess
         The forward process.
     x0 : Tensor of shape (B, K, L)
         Clean data.
-    t : Tensor of shape (B,), integer dtype
-        Step index of each row, in ``[0, schedule.n_steps)``.
+    t : Tensor of shape (B,)
+        Step index of each row, in ``[0, schedule.n_steps)`` (integer dtype), or
+        for an SDE its time in ``[t_min, 1]``.
     eps : Tensor of shape (B, K, L)
         Standard normal noise.
 
     Returns
     -------
     x_t : Tensor of shape (B, K, L)
-        ``sqrt(abar_t) * x0 + sqrt(1 - abar_t) * eps``.
+        ``alpha_t * x0 + sigma_t * eps``; for DDPM ``alpha_t = sqrt(abar_t)`` and
+        ``sigma_t = sqrt(1 - abar_t)``.
 
     Raises
     ------
@@ -60,32 +70,34 @@ def add_noise(schedule: NoiseSchedule, x0: Tensor, t: Tensor, eps: Tensor) -> Te
             f"eps must be a tensor shaped like x0 {tuple(x0.shape)}, got "
             f"{tuple(eps.shape) if isinstance(eps, Tensor) else type(eps).__name__}"
         )
-    signal = schedule.gather("sqrt_alphas_cumprod", t, x0)  # (B, 1, 1)
-    noise = schedule.gather("sqrt_one_minus_alphas_cumprod", t, x0)  # (B, 1, 1)
-    return signal * x0 + noise * eps
+    return schedule.add_noise(x0, t, eps)
 
 
 PARAMETERIZATIONS = ("epsilon", "v")
 
 
 def as_eps_predictor(
-    model: Denoise, schedule: NoiseSchedule, parameterization: str
+    model: Denoise, schedule: Process, parameterization: str
 ) -> Denoise:
     """Read a network's raw output as an epsilon prediction.
 
     ``"epsilon"`` takes the output as is (CSDI). ``"v"`` reads it as the velocity
-    ``v = sqrt(abar) eps - sqrt(1 - abar) x0`` of Salimans & Ho (2022), so that
-    ``eps_hat = sqrt(1 - abar) x_t + sqrt(abar) v_hat``: the implied
-    ``x0_hat = sqrt(abar) x_t - sqrt(1 - abar) v_hat`` no longer amplifies network
-    error by ``1 / sqrt(abar)`` (about 170x at the last step of CSDI's schedule),
-    which keeps samplers stable with an imperfect network. The training loss stays
-    the epsilon loss of :func:`eps_loss`.
+    ``v = a eps - s x0`` of Salimans & Ho (2022), ``a = alpha / r``, ``s = sigma / r``
+    with ``r = sqrt(alpha^2 + sigma^2)`` (1 for variance-preserving processes), so
+    that ``eps_hat = s x_t / r + a v_hat``: the implied ``x0_hat`` no longer
+    amplifies network error by ``1 / alpha`` (about 170x at the last step of CSDI's
+    schedule), which keeps samplers stable with an imperfect network. The training
+    loss stays the epsilon loss of :func:`eps_loss`.
+
+    Where the process's ``input_scale`` is not None (the continuous-time
+    processes), the network reads ``x_t / r``, values of unit scale at every noise
+    level (Karras et al. 2022's ``c_in``).
 
     Parameters
     ----------
     model : callable
-        ``model(x_t, t) -> output`` on (B, K, L) tensors, t a (B,) long tensor.
-    schedule : NoiseSchedule
+        ``model(x_t, t) -> output`` on (B, K, L) tensors, t of shape (B,).
+    schedule : NoiseSchedule or SDEProcess
         The forward process.
     parameterization : {"epsilon", "v"}
         How to read the output.
@@ -99,20 +111,26 @@ def as_eps_predictor(
         raise ValueError(
             f"unknown parameterization {parameterization!r}; known: {PARAMETERIZATIONS}"
         )
-    if parameterization == "epsilon":
-        return model
 
     def denoise(x_t: Tensor, t: Tensor) -> Tensor:
-        sqrt_abar = schedule.gather("sqrt_alphas_cumprod", t, x_t)  # (B, 1, 1)
-        sigma = schedule.gather("sqrt_one_minus_alphas_cumprod", t, x_t)
-        return sigma * x_t + sqrt_abar * model(x_t, t)
+        scale = schedule.input_scale(t, x_t)  # None or (B, 1, 1)
+        x_in = x_t if scale is None else x_t / scale
+        out = model(x_in, t)
+        if parameterization == "epsilon":
+            return out
+        alpha, sigma = schedule.scales(t, x_t)  # (B, 1, 1) each
+        if scale is not None:
+            alpha, sigma = alpha / scale, sigma / scale
+        return sigma * x_in + alpha * out
 
+    if parameterization == "epsilon" and isinstance(schedule, NoiseSchedule):
+        return model  # nothing to rescale or convert
     return denoise
 
 
 def eps_loss(
     denoise: Denoise,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x0: Tensor,
     target_mask: Tensor,
     *,
@@ -120,16 +138,17 @@ def eps_loss(
 ) -> Tensor:
     """Masked epsilon-prediction loss of CSDI (Tashiro et al., 2021; Ho et al., 2020).
 
-    Draws one step ``t ~ U{0, ..., n_steps - 1}`` per row, then ``eps ~ N(0, I)``
-    (in that order, both from ``generator`` on ``x0.device``), noises ``x0`` and
-    scores the squared error of ``denoise(x_t, t)`` against ``eps`` on target
-    entries only.
+    Draws one step ``t ~ U{0, ..., n_steps - 1}`` per row (for an SDE one time
+    ``t ~ U(t_min, 1)``), then ``eps ~ N(0, I)`` (in that order, both from
+    ``generator`` on ``x0.device``), noises ``x0`` and scores the squared error of
+    ``denoise(x_t, t)`` against ``eps`` on target entries only. For the VE process
+    this is denoising score matching with Song & Ermon's weight ``sigma^2``.
 
     Parameters
     ----------
     denoise : callable
         ``denoise(x_t, t) -> eps_hat``, shapes (B, K, L), (B,) -> (B, K, L).
-    schedule : NoiseSchedule
+    schedule : NoiseSchedule or SDEProcess
         The forward process.
     x0 : Tensor of shape (B, K, L), floating
         Clean data (values at non-target entries are only passed through).
@@ -157,9 +176,7 @@ def eps_loss(
     _check_float_tensor("x0", x0)
     _check_same_shape("target_mask", target_mask, x0)
     _check_generator(generator, x0.device)
-    t = torch.randint(
-        0, schedule.n_steps, (x0.shape[0],), generator=generator, device=x0.device
-    )  # (B,)
+    t = schedule.draw_times(x0.shape[0], generator, x0.device)  # (B,)
     eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
     x_t = add_noise(schedule, x0, t, eps)  # (B, K, L)
     eps_hat = denoise(x_t, t)

@@ -358,6 +358,41 @@ class NoiseSchedule:
         values = self._table(name, like.device)[t.to(like.device, torch.long)]  # (B,)
         return values.reshape(-1, *([1] * (like.ndim - 1)))  # (B, 1, ..., 1)
 
+    # -- the interface shared with the continuous-time processes (tsdiff.diffusion.sde)
+
+    def draw_times(
+        self, n: int, generator: torch.Generator | None, device: torch.device
+    ) -> Tensor:
+        """Training steps ``t ~ U{0, ..., n_steps - 1}``, shape (n,), long."""
+        return torch.randint(0, self.n_steps, (n,), generator=generator, device=device)
+
+    def add_noise(self, x0: Tensor, t: Tensor, eps: Tensor) -> Tensor:
+        """``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps`` row by row (Ho et al. 2020,
+        eq. 4); ``x0`` and ``eps`` of shape (B, K, L), ``t`` step indices of shape (B,).
+        """
+        signal, noise = self.scales(t, x0)
+        return signal * x0 + noise * eps
+
+    def scales(self, t: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
+        """``(sqrt(abar_t), sqrt(1 - abar_t))`` per row, each of shape (B, 1, 1)."""
+        return (
+            self.gather("sqrt_alphas_cumprod", t, like),
+            self.gather("sqrt_one_minus_alphas_cumprod", t, like),
+        )
+
+    def input_scale(self, t: Tensor, like: Tensor) -> None:
+        """None: ``x_t`` has the scale of the data at every step (variance
+        preserving), so the network reads it as it is."""
+        return None
+
+    def noise_level(self, t: Tensor) -> Tensor:
+        """The network's conditioning value: the step index as a float (CSDI)."""
+        return t.float()
+
+    def identity(self) -> bytes:
+        """What a training checkpoint must match: the betas."""
+        return np.ascontiguousarray(self.betas).tobytes()
+
     def _table(self, name: str, device: torch.device) -> Tensor:
         """float32 copy of a per-step array on ``device``, cached.
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import torch
 
-from tsdiff.diffusion import NoiseSchedule, as_eps_predictor
+from tsdiff.diffusion import Process, as_eps_predictor
 from tsdiff.nn import Denoiser
 
 
@@ -33,7 +33,7 @@ def compiled(network: Denoiser, enabled: bool) -> Denoiser:
 
 def make_denoise(
     network: Denoiser,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x_cond: torch.Tensor,
     cond_mask: torch.Tensor,
     parameterization: str,
@@ -51,7 +51,8 @@ def make_denoise(
 
     def model(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         with amp:
-            out = network(x_t, t.float(), x_cond, cond_mask, side=side)
+            level = schedule.noise_level(t)  # (B,) float
+            out = network(x_t, level, x_cond, cond_mask, side=side)
         return out.float()
 
     return as_eps_predictor(model, schedule, parameterization)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tsdiff.diffusion import NoiseSchedule, get_sampler
+from tsdiff.diffusion import ALL_SAMPLERS, Process
 from tsdiff.engine._denoise import compiled, make_denoise, window_offset
 from tsdiff.nn import Denoiser
 
@@ -56,7 +56,7 @@ def _auto_batch_size(network: Denoiser, shape: tuple, device: torch.device) -> i
 @torch.no_grad()
 def sample_network(
     network: Denoiser,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x_cond: np.ndarray,
     cond_mask: np.ndarray,
     config: SamplingConfig,
@@ -70,8 +70,8 @@ def sample_network(
     ----------
     network : Denoiser
         A trained denoiser (moved to ``device``).
-    schedule : NoiseSchedule
-        The schedule it was trained with.
+    schedule : NoiseSchedule or SDEProcess
+        The process it was trained with.
     x_cond : ndarray of shape (N, K, L), float32
         Scaled windows; values at entries outside ``cond_mask`` are ignored.
     cond_mask : ndarray of shape (N, K, L), bool
@@ -90,7 +90,7 @@ def sample_network(
     """
     network.to(device).eval()
     model = compiled(network, config.compile)
-    sampler = get_sampler(config.sampler)
+    sampler = ALL_SAMPLERS[config.sampler]
     n_windows, n_k, n_l = x_cond.shape
     n_samples = config.num_samples
     total = n_windows * n_samples
@@ -100,7 +100,9 @@ def sample_network(
     batch = config.batch_size or _auto_batch_size(network, x_cond.shape, device)
     batch = min(batch, total)
     generator = torch.Generator(device=device).manual_seed(seed)
-    kwargs = {"sampling_steps": config.sampling_steps, "generator": generator}
+    kwargs = {"generator": generator}
+    if config.sampling_steps is not None:  # None: the sampler's own default
+        kwargs["sampling_steps"] = config.sampling_steps
     if config.sampler == "ddim":
         kwargs["eta"] = config.eta
     progress = tqdm(total=total, disable=not config.verbose, desc="sample")

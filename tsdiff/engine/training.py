@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tsdiff.diffusion import NoiseSchedule, eps_loss
+from tsdiff.diffusion import Process, eps_loss
 from tsdiff.engine._denoise import compiled, make_denoise, window_offset
 from tsdiff.engine._state import TrainState
 from tsdiff.nn import Denoiser
@@ -51,7 +51,7 @@ class TrainingConfig:
 
 def _batch_loss(
     network: Denoiser,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x0: torch.Tensor,
     observed: torch.Tensor,
     draw_mask: MaskFn,
@@ -88,7 +88,7 @@ def _split(n: int, fraction: float) -> tuple:
 
 def fit_network(
     network: Denoiser,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x0: np.ndarray,
     observed_mask: np.ndarray,
     draw_mask: MaskFn,
@@ -104,8 +104,8 @@ def fit_network(
     ----------
     network : Denoiser
         The denoiser; moved to ``device``.
-    schedule : NoiseSchedule
-        The noise schedule.
+    schedule : NoiseSchedule or SDEProcess
+        The forward process.
     x0 : ndarray of shape (N, K, L), float32
         Scaled windows; values at unobserved entries are ignored.
     observed_mask : ndarray of shape (N, K, L), bool
@@ -241,7 +241,7 @@ def _stopped_early(state: TrainState, config: TrainingConfig) -> bool:
 def _train_epoch(
     state: TrainState,
     model: Denoiser,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x0: torch.Tensor,
     observed: torch.Tensor,
     train_idx: torch.Tensor,
@@ -286,7 +286,7 @@ def _train_epoch(
 
 def _fingerprint(
     network: Denoiser,
-    schedule: NoiseSchedule,
+    schedule: Process,
     config: TrainingConfig,
     x0: np.ndarray,
     observed_mask: np.ndarray,
@@ -302,7 +302,8 @@ def _fingerprint(
     if settings["center_windows"]:  # what checkpoints from before the option hold
         del settings["center_windows"]
     digest = hashlib.sha256()
-    for array in (np.asarray(schedule.betas), x0, observed_mask):
+    digest.update(schedule.identity())
+    for array in (x0, observed_mask):
         digest.update(np.ascontiguousarray(array).tobytes())
     return repr((network.config, sorted(settings.items()), digest.hexdigest(), seed))
 
@@ -340,7 +341,7 @@ def _ema_update(averaged: Denoiser, network: Denoiser, decay: float, step: int) 
 @torch.no_grad()
 def _validation_loss(
     network: Denoiser,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x0: torch.Tensor,
     observed: torch.Tensor,
     draw_mask: MaskFn,

@@ -1,0 +1,161 @@
+"""Diffusion families in the estimators: every process with each of its samplers,
+the pairing rules, persistence, and the training objective of the SDE processes."""
+
+import numpy as np
+import pytest
+import torch
+
+from tsdiff import DiffusionForecaster, DiffusionImputer
+from tsdiff.diffusion import (
+    SDE_SAMPLERS,
+    VESDE,
+    VPSDE,
+    NoiseSchedule,
+    SubVPSDE,
+    as_eps_predictor,
+    eps_loss,
+)
+
+SAMPLERS_OF = {
+    "vp": ["euler_maruyama", "pc", "heun"],
+    "subvp": ["euler_maruyama", "pc", "heun"],
+    "ve": ["euler_maruyama", "pc", "heun", "annealed_langevin"],
+}
+
+
+@pytest.fixture(scope="module")
+def fitted(tiny_shared, make_frame):
+    """One tiny imputer per continuous process, fitted once."""
+    frame = make_frame()
+    return frame, {
+        process: DiffusionImputer(window_length=16, process=process, **tiny_shared).fit(
+            frame
+        )
+        for process in SAMPLERS_OF
+    }
+
+
+@pytest.mark.parametrize(
+    ("process", "sampler"),
+    [(p, s) for p, samplers in SAMPLERS_OF.items() for s in samplers],
+)
+def test_every_process_samples_with_each_of_its_samplers(fitted, process, sampler):
+    frame, imputers = fitted
+    imputer = imputers[process].set_params(sampler=sampler, sampling_steps=3)
+    samples = imputer.sample(frame, num_samples=4)  # (S, T, K)
+    observed = frame.notna().to_numpy()
+    assert samples.shape == (4, *frame.shape) and np.isfinite(samples).all()
+    np.testing.assert_array_equal(
+        samples[:, observed],
+        np.broadcast_to(frame.to_numpy()[observed], (4, observed.sum())),
+    )
+    assert samples[:, ~observed].std(axis=0).min() > 0
+
+
+def test_continuous_processes_default_to_the_reverse_sde(fitted):
+    frame, imputers = fitted
+    imputer = imputers["vp"].set_params(sampler=None, sampling_steps=2)
+    assert imputer._sampler() == "euler_maruyama"
+    assert np.isfinite(imputer.transform(frame).to_numpy()).all()
+
+
+def test_a_sampler_of_another_process_is_refused_at_fit_and_at_predict(tiny, fitted):
+    frame, imputers = fitted
+    with pytest.raises(ValueError, match="sampler='heun' cannot sample process='ddpm'"):
+        DiffusionImputer(window_length=16, sampler="heun", **tiny).fit(frame)
+    imputer = imputers["vp"].set_params(sampler="annealed_langevin")
+    with pytest.raises(ValueError, match="'euler_maruyama', 'pc', 'heun'"):
+        imputer.transform(frame)
+    imputer.set_params(sampler="ddim")
+    with pytest.raises(ValueError, match="cannot sample process='vp'"):
+        imputer.transform(frame)
+    imputer.set_params(sampler=None)
+
+
+def test_sampling_steps_beyond_the_chain_only_limit_ddpm(tiny, fitted):
+    frame, imputers = fitted
+    with pytest.raises(ValueError, match="at most n_diffusion_steps"):
+        DiffusionImputer(window_length=16, sampling_steps=99, **tiny).fit(frame)
+    imputer = imputers["ve"].set_params(sampler="heun", sampling_steps=99)
+    assert np.isfinite(imputer.sample(frame.iloc[:20], num_samples=2)).all()
+    imputer.set_params(sampler=None, sampling_steps=None)
+
+
+def test_save_and_load_keep_the_process(fitted, tmp_path):
+    frame, imputers = fitted
+    imputer = imputers["ve"].set_params(sampler="pc", sampling_steps=3)
+    imputer.save(tmp_path / "model")
+    loaded = DiffusionImputer.load(tmp_path / "model", device="cpu")
+    assert isinstance(loaded.process_, VESDE)
+    np.testing.assert_array_equal(
+        loaded.sample(frame, num_samples=3, random_state=5),
+        imputer.sample(frame, num_samples=3, random_state=5),
+    )
+
+
+def test_forecaster_trains_and_forecasts_with_an_sde(tiny, frame):
+    forecaster = DiffusionForecaster(
+        context_length=16, process="subvp", sampler="heun", sampling_steps=3, **tiny
+    )
+    forecaster.fit(frame.ffill().bfill())
+    quantiles = forecaster.predict_quantiles(fh=[1, 2, 3])
+    assert quantiles.shape[0] == 3 and np.isfinite(quantiles.to_numpy()).all()
+
+
+# ---------------------------------------------------------- the objective
+
+
+@pytest.mark.parametrize(
+    "process",
+    [NoiseSchedule.from_name("quad", 50), VPSDE(), SubVPSDE(), VESDE()],
+    ids=["ddpm", "vp", "subvp", "ve"],
+)
+def test_loss_is_zero_for_a_denoiser_that_knows_the_noise(process):
+    # A denoiser told x0 recovers eps = (x_t - alpha x0) / sigma exactly, so the
+    # loss vanishes; it also records the drawn times, which must be in range.
+    g = torch.Generator().manual_seed(0)
+    x0 = torch.randn(64, 2, 5, generator=g, dtype=torch.float64)
+    seen = []
+
+    def knows_x0(x_t, t):
+        seen.append(t)
+        alpha, sigma = process.scales(t, x_t)
+        return (x_t - alpha * x0) / sigma
+
+    target = torch.rand(64, 2, 5, generator=g) < 0.5
+    loss = eps_loss(knows_x0, process, x0, target, generator=g)
+    assert loss.item() < 1e-10
+    (t,) = seen
+    if isinstance(process, NoiseSchedule):
+        assert t.dtype == torch.long and int(t.min()) >= 0 and int(t.max()) < 50
+    else:
+        assert t.is_floating_point() and process.t_min <= float(t.min())
+        assert float(t.max()) <= 1.0 and float(t.std()) > 0.2  # spread over [t_min, 1]
+
+
+@pytest.mark.parametrize("process", [VPSDE(), SubVPSDE(), VESDE()])
+def test_v_readout_of_an_sde_recovers_the_noise_from_the_true_velocity(process):
+    # With r = sqrt(alpha^2 + sigma^2), a network that outputs the normalised
+    # velocity v = (alpha eps - sigma x0) / r of its (scaled) input gives eps back.
+    g = torch.Generator().manual_seed(1)
+    x0 = torch.randn(6, 2, 5, generator=g, dtype=torch.float64)
+    eps = torch.randn(6, 2, 5, generator=g, dtype=torch.float64)
+    t = torch.linspace(0.05, 1.0, 6, dtype=torch.float64)
+    x_t = process.add_noise(x0, t, eps)
+    alpha, sigma = process.scales(t, x_t)
+    r = (alpha**2 + sigma**2).sqrt()
+    inputs = []
+
+    def true_velocity(x_in, t_in):
+        inputs.append(x_in)
+        return (alpha * eps - sigma * x0) / r
+
+    eps_hat = as_eps_predictor(true_velocity, process, "v")(x_t, t)
+    torch.testing.assert_close(eps_hat, eps)
+    torch.testing.assert_close(inputs[0], x_t / r)  # the network sees unit scale
+
+
+def test_every_sde_sampler_is_offered():
+    assert {s for samplers in SAMPLERS_OF.values() for s in samplers} == set(
+        SDE_SAMPLERS
+    )

@@ -1,0 +1,93 @@
+"""Which processes exist, how an estimator builds one, and which samplers fit it.
+
+The discrete DDPM chain (:class:`NoiseSchedule`) is sampled by ``"ddpm"``, ``"ddim"``
+and ``"dpmpp_2m"``; the continuous-time processes of :mod:`tsdiff.diffusion.sde` by
+``"euler_maruyama"``, ``"pc"``, ``"heun"`` and, for the variance-exploding one,
+``"annealed_langevin"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from torch import Tensor
+
+from tsdiff.diffusion.process import Process
+from tsdiff.diffusion.samplers import SAMPLERS
+from tsdiff.diffusion.schedules import NoiseSchedule
+from tsdiff.diffusion.sde import PROCESSES
+from tsdiff.diffusion.sde_samplers import SDE_SAMPLERS
+
+__all__ = [
+    "ALL_SAMPLERS",
+    "PROCESS_NAMES",
+    "check_pair",
+    "default_sampler",
+    "make_process",
+    "nfe",
+]
+
+PROCESS_NAMES = ("ddpm", *PROCESSES)
+"""``"ddpm"`` (discrete, CSDI's) and the continuous ``"vp"``, ``"subvp"``, ``"ve"``."""
+
+ALL_SAMPLERS: dict[str, Callable[..., Tensor]] = {**SAMPLERS, **SDE_SAMPLERS}
+"""Every sampler by name; :func:`check_pair` says which process each one fits."""
+
+
+def make_process(
+    name: str, *, n_steps: int, schedule: str, beta_start: float, beta_end: float
+) -> Process:
+    """The process ``name`` of :data:`PROCESS_NAMES`; the other arguments describe the
+    DDPM chain and are ignored by the continuous processes (which use their
+    published defaults)."""
+    if name == "ddpm":
+        return NoiseSchedule.from_name(schedule, n_steps, beta_start, beta_end)
+    if name not in PROCESSES:
+        raise ValueError(f"unknown process {name!r}; known: {PROCESS_NAMES}")
+    return PROCESSES[name]()
+
+
+def default_sampler(process: str) -> str:
+    """The sampler used when none is chosen: ancestral ``"ddpm"`` for the DDPM chain,
+    its continuous counterpart ``"euler_maruyama"`` (the reverse-time SDE) for the
+    others."""
+    return "ddpm" if process == "ddpm" else "euler_maruyama"
+
+
+def check_pair(process: str, sampler: str) -> None:
+    """Raise a ``ValueError`` naming the fitting samplers unless ``sampler`` can
+    sample ``process``."""
+    if sampler not in ALL_SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; known: {sorted(ALL_SAMPLERS)}")
+    if process == "ddpm":
+        fitting = tuple(SAMPLERS)
+    else:
+        # Annealed Langevin needs alpha = 1 (see sample_annealed_langevin).
+        fitting = tuple(
+            s for s in SDE_SAMPLERS if process == "ve" or s != "annealed_langevin"
+        )
+    if sampler not in fitting:
+        raise ValueError(
+            f"sampler={sampler!r} cannot sample process={process!r}; its samplers are "
+            f"{fitting}."
+        )
+
+
+def nfe(sampler: str, sampling_steps: int, **options: int) -> int:
+    """Network evaluations per sample of ``sampler`` run for ``sampling_steps`` steps
+    (``options``: ``corrector_steps`` of "pc", ``langevin_steps`` of
+    "annealed_langevin", at their defaults when absent).
+
+    Examples
+    --------
+    >>> nfe("ddim", 10), nfe("heun", 5), nfe("pc", 10), nfe("annealed_langevin", 3)
+    (10, 10, 20, 30)
+    """
+    if sampler not in ALL_SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}; known: {sorted(ALL_SAMPLERS)}")
+    per_step = {
+        "pc": 1 + options.get("corrector_steps", 1),
+        "heun": 2,
+        "annealed_langevin": options.get("langevin_steps", 10),
+    }.get(sampler, 1)
+    return per_step * sampling_steps

@@ -1,0 +1,298 @@
+"""Continuous-time diffusion processes: ``x_t = alpha(t) x0 + sigma(t) eps``, t in
+[t_min, 1], each the solution of a linear SDE ``dx = f(t) x dt + g(t) dW``.
+
+The three families of Song et al. (2021), "Score-Based Generative Modeling through
+Stochastic Differential Equations" (ICLR), §3.4 and Appendix B:
+
+* :class:`VPSDE`, variance preserving, the continuous limit of DDPM: ``alpha^2 +
+  sigma^2 = 1``;
+* :class:`SubVPSDE`, whose variance ``sigma = 1 - alpha^2`` stays below the VP one;
+* :class:`VESDE`, variance exploding, the continuous limit of the geometric noise
+  levels of NCSN (Song & Ermon, 2019): ``alpha = 1``, ``sigma`` geometric in t.
+
+A process is described by functions of time that take a float64 ndarray (samplers
+compute every step's coefficients on the host before their loop) or a tensor (the
+training loss draws times on the device, without a host round trip). The network
+is trained to predict ``eps`` from ``x_t`` and t; the score is ``-eps / sigma(t)``.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = ["PROCESSES", "SDEProcess", "SubVPSDE", "VESDE", "VPSDE", "get_process"]
+
+Array = np.ndarray | Tensor
+"""Times and coefficients: a float64 ndarray on the host or a tensor."""
+
+
+def _xp(t: Array):
+    """The array namespace of ``t``: torch for tensors, numpy otherwise."""
+    return torch if isinstance(t, Tensor) else np
+
+
+class SDEProcess(ABC):
+    """A linear diffusion ``dx = f(t) x dt + g(t) dW`` with Gaussian marginals
+    ``x_t | x0 ~ N(alpha(t) x0, sigma(t)^2 I)``.
+
+    Subclasses give ``alpha`` and ``sigma``; the drift ``f = d log(alpha) / dt`` and
+    the squared diffusion ``g^2 = d(sigma^2) / dt - 2 f sigma^2`` follow from them and
+    are given in closed form. Times run over ``[t_min, 1]``; samplers start at 1 and
+    stop at ``t_min``.
+    """
+
+    t_min: float
+
+    @abstractmethod
+    def alpha(self, t: Array) -> Array:
+        """Signal scale at times ``t`` (ndarray or tensor in, same kind out)."""
+
+    @abstractmethod
+    def sigma(self, t: Array) -> Array:
+        """Noise scale at times ``t``, positive on ``[t_min, 1]``."""
+
+    @abstractmethod
+    def drift(self, t: Array) -> Array:
+        """``f(t) = d log(alpha) / dt``."""
+
+    @abstractmethod
+    def diffusion_squared(self, t: Array) -> Array:
+        """``g(t)^2 = d(sigma^2) / dt - 2 f(t) sigma(t)^2``."""
+
+    @property
+    def prior_std(self) -> float:
+        """Standard deviation of the start ``x_1 ~ N(0, prior_std^2 I)`` of sampling:
+        that of ``x_1`` for data of unit variance, ``sqrt(alpha(1)^2 + sigma(1)^2)``."""
+        one = np.array(1.0)
+        return float(np.sqrt(self.alpha(one) ** 2 + self.sigma(one) ** 2))
+
+    def time_grid(self, sampling_steps: int) -> np.ndarray:
+        """``sampling_steps + 1`` times, evenly spaced from 1 down to ``t_min``.
+
+        Even spacing in t is geometric spacing of the noise level for the VE process
+        (NCSN's levels) and Song et al.'s choice for VP and sub-VP.
+        """
+        if isinstance(sampling_steps, bool) or not isinstance(sampling_steps, int):
+            raise TypeError(f"sampling_steps must be an int, got {sampling_steps!r}")
+        if sampling_steps < 1:
+            raise ValueError(f"sampling_steps must be >= 1, got {sampling_steps}")
+        return np.linspace(1.0, self.t_min, sampling_steps + 1)
+
+    def draw_times(
+        self, n: int, generator: torch.Generator | None, device: torch.device
+    ) -> Tensor:
+        """Training times ``t ~ U(t_min, 1)``, shape (n,), float32."""
+        u = torch.rand(n, generator=generator, device=device)
+        return self.t_min + (1.0 - self.t_min) * u
+
+    def scales(self, t: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
+        """``(alpha(t), sigma(t))`` per row, each of shape (B, 1, 1) in ``like``'s
+        dtype."""
+        times = t.to(torch.float64)[:, None, None]  # (B, 1, 1)
+        return self.alpha(times).to(like.dtype), self.sigma(times).to(like.dtype)
+
+    def input_scale(self, t: Tensor, like: Tensor) -> Tensor:
+        """``sqrt(alpha^2 + sigma^2)`` per row, shape (B, 1, 1): the scale of ``x_t``
+        for data of unit variance, by which the network's input is divided (the
+        ``c_in`` of Karras et al. 2022), so that it sees values of unit scale at
+        every noise level, also where the VE process's noise reaches tens."""
+        alpha, sigma = self.scales(t, like)
+        return (alpha.square() + sigma.square()).sqrt()
+
+    def noise_level(self, t: Tensor) -> Tensor:
+        """The network's conditioning value, ``50 t``: time on the scale of CSDI's 50
+        step indices, for which the sinusoidal noise-level embedding was made."""
+        return 50.0 * t.float()
+
+    def identity(self) -> bytes:
+        """What a training checkpoint must match: the process and its settings."""
+        return repr(self).encode()
+
+    def add_noise(self, x0: Tensor, t: Tensor, eps: Tensor) -> Tensor:
+        """Draw ``x_t = alpha(t) x0 + sigma(t) eps`` row by row.
+
+        Parameters
+        ----------
+        x0, eps : Tensor of shape (B, K, L)
+            Clean data and standard normal noise.
+        t : Tensor of shape (B,), floating
+            Time of each row, in ``[t_min, 1]``.
+
+        Returns
+        -------
+        x_t : Tensor of shape (B, K, L)
+        """
+        alpha, sigma = self.scales(t, x0)
+        return alpha * x0 + sigma * eps
+
+
+def _check_positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be positive and finite, got {value}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class _LinearBeta(SDEProcess):
+    """Shared part of VP and sub-VP: ``beta(t) = beta_min + t (beta_max - beta_min)``
+    and ``alpha(t) = exp(-B(t) / 2)`` with ``B(t) = int_0^t beta``."""
+
+    beta_min: float = 0.1
+    beta_max: float = 20.0
+    t_min: float = 1e-3
+
+    def __post_init__(self) -> None:
+        _check_positive("beta_min", self.beta_min)
+        _check_positive("beta_max", self.beta_max)
+        _check_positive("t_min", self.t_min)
+        if self.beta_max < self.beta_min:
+            raise ValueError(
+                f"beta_max ({self.beta_max}) must be >= beta_min ({self.beta_min})"
+            )
+        if self.t_min >= 1:
+            raise ValueError(f"t_min must be below 1, got {self.t_min}")
+
+    def _beta(self, t: Array) -> Array:
+        return self.beta_min + t * (self.beta_max - self.beta_min)
+
+    def _integral(self, t: Array) -> Array:
+        return self.beta_min * t + 0.5 * (self.beta_max - self.beta_min) * t**2
+
+    def alpha(self, t: Array) -> Array:
+        return _xp(t).exp(-0.5 * self._integral(t))
+
+    def drift(self, t: Array) -> Array:
+        return -0.5 * self._beta(t)
+
+
+@dataclass(frozen=True)
+class VPSDE(_LinearBeta):
+    """Variance-preserving SDE ``dx = -beta(t) x / 2 dt + sqrt(beta(t)) dW``.
+
+    ``sigma^2 = 1 - alpha^2``; with Song et al.'s ``beta_min=0.1, beta_max=20`` it is
+    the continuous limit of Ho et al.'s 1000-step linear DDPM schedule.
+
+    Parameters
+    ----------
+    beta_min, beta_max : float, default=0.1, 20.0
+        Noise rate at t = 0 and t = 1.
+    t_min : float, default=1e-3
+        Where sampling stops (sigma must stay positive).
+
+    Examples
+    --------
+    >>> process = VPSDE()
+    >>> t = np.array([0.5])
+    >>> bool(np.allclose(process.alpha(t) ** 2 + process.sigma(t) ** 2, 1.0))
+    True
+    """
+
+    def sigma(self, t: Array) -> Array:
+        xp = _xp(t)
+        return xp.sqrt(-xp.expm1(-self._integral(t)))
+
+    def diffusion_squared(self, t: Array) -> Array:
+        return self._beta(t)
+
+
+@dataclass(frozen=True)
+class SubVPSDE(_LinearBeta):
+    """Sub-VP SDE ``dx = -beta x / 2 dt + sqrt(beta (1 - exp(-2 B(t)))) dW``.
+
+    Same signal scale as :class:`VPSDE`, noise ``sigma = 1 - alpha^2``: smaller at
+    every t, which Song et al. found gives better likelihoods.
+
+    Parameters
+    ----------
+    beta_min, beta_max : float, default=0.1, 20.0
+        Noise rate at t = 0 and t = 1.
+    t_min : float, default=1e-3
+        Where sampling stops.
+    """
+
+    def sigma(self, t: Array) -> Array:
+        return -_xp(t).expm1(-self._integral(t))
+
+    def diffusion_squared(self, t: Array) -> Array:
+        return self._beta(t) * -_xp(t).expm1(-2.0 * self._integral(t))
+
+
+@dataclass(frozen=True)
+class VESDE(SDEProcess):
+    """Variance-exploding SDE ``dx = sqrt(d sigma^2 / dt) dW``, ``alpha = 1`` and
+    ``sigma(t) = sigma_min (sigma_max / sigma_min)^t``: NCSN's geometric noise levels
+    in continuous time.
+
+    Parameters
+    ----------
+    sigma_min : float, default=0.01
+        Noise at t = 0 (and where sampling stops).
+    sigma_max : float, default=50.0
+        Noise at t = 1; Song & Ermon (2020) advise about the largest distance
+        between training examples, which for standardised windows of some hundred
+        values is a few tens.
+    t_min : float, default=0.0
+        Where sampling stops.
+
+    Examples
+    --------
+    >>> process = VESDE(sigma_min=0.01, sigma_max=10.0)
+    >>> process.sigma(np.array([0.0, 1.0])).round(3).tolist()
+    [0.01, 10.0]
+    """
+
+    sigma_min: float = 0.01
+    sigma_max: float = 50.0
+    t_min: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_positive("sigma_min", self.sigma_min)
+        _check_positive("sigma_max", self.sigma_max)
+        if self.sigma_max <= self.sigma_min:
+            raise ValueError(
+                f"sigma_max ({self.sigma_max}) must exceed sigma_min ({self.sigma_min})"
+            )
+        if not 0 <= self.t_min < 1:
+            raise ValueError(f"t_min must lie in [0, 1), got {self.t_min}")
+
+    def alpha(self, t: Array) -> Array:
+        return _xp(t).ones_like(t)
+
+    def sigma(self, t: Array) -> Array:
+        return self.sigma_min * (self.sigma_max / self.sigma_min) ** t
+
+    def drift(self, t: Array) -> Array:
+        return _xp(t).zeros_like(t)
+
+    def diffusion_squared(self, t: Array) -> Array:
+        log_ratio = math.log(self.sigma_max / self.sigma_min)
+        return 2.0 * log_ratio * self.sigma(t) ** 2
+
+
+PROCESSES: dict[str, type[SDEProcess]] = {
+    "vp": VPSDE,
+    "subvp": SubVPSDE,
+    "ve": VESDE,
+}
+"""Continuous-time processes by name."""
+
+
+def get_process(name: str, **options: float) -> SDEProcess:
+    """Build a process by name (a key of :data:`PROCESSES`) with its options.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown; the message lists the known processes.
+    """
+    if name not in PROCESSES:
+        raise ValueError(f"unknown process {name!r}; known: {sorted(PROCESSES)}")
+    return PROCESSES[name](**options)
