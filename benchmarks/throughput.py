@@ -1,15 +1,24 @@
-"""Training and sampling throughput of the denoiser, eager beside ``torch.compile``.
+"""Training and sampling throughput of the denoiser, eager beside ``torch.compile``,
+and the sampling engine's rate against a CSDI-style reference loop.
 
-Fits :class:`tsdiff.DiffusionImputer` on random data shaped like a benchmark's
-windows (PM2.5: 36 variables x 36 hours; PhysioNet: 35 x 48) for a few short epochs
-and times each one from ``history_``: the first epoch holds any compilation, the
-later ones give the steady rate. Sampling is timed the same way: a first call
-(compiling, if asked) and a second, timed call of the same windows.
+Part ``train`` fits :class:`tsdiff.DiffusionImputer` on random data shaped like a
+benchmark's windows (PM2.5: 36 variables x 36 hours; PhysioNet: 35 x 48) for a few
+short epochs and times each one from ``history_``: the first epoch holds any
+compilation, the later ones give the steady rate. Sampling through the estimator is
+timed the same way: a first call (compiling, if asked) and a second, timed call.
+
+Part ``rates`` measures window-NFE per second (one network evaluation of one window
+for one sample) of the engine at several batch sizes and precisions, for a
+CSDI-sized network (4 blocks, 64 channels) at each ``--rate-shapes`` window (K x L),
+beside a reference loop that draws one sample of one window at a time in float32
+eager mode as CSDI does (``_rates.py``), and stores the ratio of the best engine
+rate to the reference's; on a GPU also the peak memory.
 
 Usage::
 
     python benchmarks/throughput.py                          # GPU: a few minutes
     python benchmarks/throughput.py --modes eager --batch-sizes 32,128
+    python benchmarks/throughput.py --parts rates --rate-shapes 36x36
     python benchmarks/throughput.py --smoke                  # seconds on a CPU
 
 Writes ``benchmarks/results/throughput[_smoke].json`` and ``.md``.
@@ -22,6 +31,7 @@ import logging
 import time
 
 import _harness as h
+import _rates
 import numpy as np
 import pandas as pd
 import torch
@@ -113,12 +123,72 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--sampling-steps", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--parts", default="train,rates", help="train and/or rates")
+    parser.add_argument("--rate-shapes", default="36x36,1x512,370x192")
+    parser.add_argument(
+        "--rate-batch-sizes",
+        default="256,1024,4096,auto",
+        help="window-samples per network call ('auto': the engine's choice)",
+    )
+    parser.add_argument("--precisions", default="bf16,fp32")
+    parser.add_argument("--reference-calls", type=int, default=300)
     args = parser.parse_args(argv)
     if args.smoke:
         args.batch_sizes, args.steps, args.epochs = (8,), 3, 2
         args.sample_windows, args.samples, args.sampling_steps = 2, 4, 2
         args.modes, args.shapes = "eager", "pm25"
+        args.rate_shapes, args.rate_batch_sizes = "4x8", "8,auto"
+        args.precisions, args.reference_calls = "fp32", 5
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parts = args.parts.split(",")
+    train, sample = ([], []) if "train" not in parts else _train_and_sample(args)
+    rates = _engine_and_reference(args) if "rates" in parts else []
+    suffix = "_smoke" if args.smoke else ""
+    result = {
+        "protocol": f"throughput{suffix}",
+        "provenance": h.provenance(),
+        "train": train,
+        "sample": sample,
+        "rates": rates,
+    }
+    h.write(
+        f"throughput{suffix}", result, h.Path(args.results), _markdown(result) + "\n"
+    )
+    return result
+
+
+def _engine_and_reference(args) -> list[dict]:
+    """Per window shape: engine rates, the reference rate and their best ratio."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    out = []
+    for text in args.rate_shapes.split(","):
+        shape = tuple(int(v) for v in text.split("x"))
+        net = _rates.network(shape[0], args.smoke, device, args.seed)
+        engine = []
+        for mode in args.modes.split(","):
+            for batch in args.rate_batch_sizes.split(","):
+                for precision in args.precisions.split(","):
+                    torch._dynamo.reset()  # each configuration compiles afresh
+                    engine.append(
+                        _rates.engine_rate(
+                            net,
+                            shape,
+                            None if batch == "auto" else int(batch),
+                            precision == "bf16",
+                            mode == "compile",
+                            args,
+                            device,
+                        )
+                    )
+        reference = _rates.reference_rate(net, shape, args.reference_calls, device)
+        best = max(engine, key=lambda r: r["window_nfe_per_s"])
+        ratio = best["window_nfe_per_s"] / reference["window_nfe_per_s"]
+        out.append({"engine": engine, "reference": reference, "best_ratio": ratio})
+        logging.info("rates %s: best %s, reference %s", text, best, reference)
+    return out
+
+
+def _train_and_sample(args) -> tuple[list[dict], list[dict]]:
     train, sample = [], []
     for shape in args.shapes.split(","):
         for mode in args.modes.split(","):
@@ -134,18 +204,15 @@ def main(argv: list[str] | None = None) -> dict:
                 )
             sample.append(_sample(imputer, shape, compiled, args))
             logging.info("sample %s", sample[-1])
-    suffix = "_smoke" if args.smoke else ""
-    result = {
-        "protocol": f"throughput{suffix}",
-        "provenance": h.provenance(),
-        "train": train,
-        "sample": sample,
-    }
+    return train, sample
+
+
+def _markdown(result: dict) -> str:
+    prov = result["provenance"]
     lines = [
         "# throughput",
         "",
-        f"`{result['provenance']['command']}` at commit "
-        f"`{result['provenance']['commit'][:12]}` on {result['provenance']['device']}.",
+        f"`{prov['command']}` at commit `{prov['commit'][:12]}` on {prov['device']}.",
         "",
         "| shape | mode | batch | ms / step | windows / s | first epoch s |",
         "|---|---|---|---|---|---|",
@@ -153,7 +220,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"| {r['shape']} | {r['mode']} | {r['batch_size']} | "
             f"{r['ms_per_step']:.1f} | {r['windows_per_s']:.0f} | "
             f"{r['first_epoch_s']:.1f} |"
-            for r in train
+            for r in result["train"]
         ),
         "",
         "| shape | mode | window-samples x NFE / s | first call s | steady call s |",
@@ -161,13 +228,29 @@ def main(argv: list[str] | None = None) -> dict:
         *(
             f"| {r['shape']} | {r['mode']} | {r['window_nfe_per_s']:.0f} | "
             f"{r['first_call_s']:.1f} | {r['steady_call_s']:.1f} |"
-            for r in sample
+            for r in result["sample"]
         ),
+        "",
+        "| window K x L | loop | batch | precision | window-NFE / s | peak MiB |",
+        "|---|---|---|---|---|---|",
     ]
-    h.write(
-        f"throughput{suffix}", result, h.Path(args.results), "\n".join(lines) + "\n"
-    )
-    return result
+    for shape in result["rates"]:
+        ref = shape["reference"]
+        for r in shape["engine"]:
+            lines.append(
+                f"| {r['shape']} | engine, {r['mode']} | {r['batch']} | "
+                f"{r['precision']} | "
+                f"{r['window_nfe_per_s']:.0f} | {r['peak_mib'] or ''} |"
+            )
+        lines.append(
+            f"| {ref['shape']} | reference loop (CSDI-style) | 1 | fp32 | "
+            f"{ref['window_nfe_per_s']:.0f} | {ref['peak_mib'] or ''} |"
+        )
+        lines.append(
+            f"| {ref['shape']} | best engine / reference | | | "
+            f"{shape['best_ratio']:.1f}x | |"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

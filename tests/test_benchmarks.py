@@ -85,6 +85,15 @@ def test_throughput_smoke_mode_times_training_and_sampling(tmp_path):
         1000 * train["batch_size"] / train["ms_per_step"]
     )
     assert sample["window_nfe_per_s"] > 0 and sample["steady_call_s"] > 0
+    # The engine beside the CSDI-style reference loop, and their ratio.
+    (rates,) = written["rates"]
+    assert [r["batch"] for r in rates["engine"]] == [8, "auto"]
+    assert rates["reference"]["calls"] == 5
+    best = max(r["window_nfe_per_s"] for r in rates["engine"])
+    assert rates["best_ratio"] == pytest.approx(
+        best / rates["reference"]["window_nfe_per_s"]
+    )
+    assert "best engine / reference" in (tmp_path / "throughput_smoke.md").read_text()
 
 
 def test_baselines_run_in_worker_processes_like_in_process(monkeypatch):
