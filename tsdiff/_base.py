@@ -39,7 +39,13 @@ from tsdiff.diffusion import (
     default_sampler,
     make_process,
 )
-from tsdiff.engine import SamplingConfig, TrainingConfig, fit_network, sample_network
+from tsdiff.engine import (
+    SamplingConfig,
+    TrainingConfig,
+    distributed,
+    fit_network,
+    sample_network,
+)
 from tsdiff.frames import SeriesArrays
 from tsdiff.nn import Denoiser, DenoiserConfig
 
@@ -198,7 +204,9 @@ class _DiffusionEstimator(BaseEstimator):
         ``patterns`` (bool, shape (M, L, K)) are the missingness patterns that
         historical masks copy; None uses the training windows' own.
         """
-        self.device_ = self._resolve_device()
+        # Under torchrun every process trains on its own GPU (or CPU share).
+        world = distributed.world(self._resolve_device())
+        self.device_ = world.device(self._resolve_device())
         fit_seed, self.predict_seed_ = self._draw_seeds()
         with torch.random.fork_rng(devices=[]):  # leave torch's global RNG untouched
             self.network_ = Denoiser(self._network_config(n_features))
@@ -246,7 +254,7 @@ class _DiffusionEstimator(BaseEstimator):
         )
         self.history_ = fit_network(
             self.network_, self.process_, x0, obs, draw_mask, config,
-            device=self.device_, seed=fit_seed, context=context,
+            device=self.device_, seed=fit_seed, context=context, world=world,
         )  # fmt: skip
 
     def _network_config(self, n_features: int) -> DenoiserConfig:

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from tsdiff.diffusion import Process, eps_loss
 from tsdiff.engine._denoise import compiled, make_denoise, window_offset
 from tsdiff.engine._state import TrainState
+from tsdiff.engine.distributed import World
 from tsdiff.nn import Denoiser
 
 __all__ = ["TrainingConfig", "fit_network"]
@@ -97,6 +98,7 @@ def fit_network(
     device: torch.device,
     seed: int,
     context: str = "",
+    world: World | None = None,
 ) -> list[dict]:
     """Train ``network`` in place on windows with CSDI's masked epsilon objective.
 
@@ -121,6 +123,9 @@ def fit_network(
         Seed of the generators for shuffling, masks, steps and noise.
     context : str, default=""
         Anything else a resumed checkpoint must match (e.g. the mask policy).
+    world : World or None, default=None
+        The training processes of a distributed fit (see
+        :mod:`tsdiff.engine.distributed`); None trains in this process alone.
 
     Returns
     -------
@@ -137,17 +142,26 @@ def fit_network(
     epoch and a later call with the same settings, data and seed resumes from it
     (a finished fit resumes to its end at once). ``config.max_fit_time`` ends the
     fit after the first epoch that finishes past that many seconds.
+
+    In a distributed fit each process trains on its shard of every epoch's windows
+    with ``config.batch_size`` windows per step (so one step of N processes sees N
+    times as many), gradients are averaged across processes, the recorded losses
+    are those of all processes, rank 0 alone writes checkpoints, and all stop
+    together. Every process ends with the same weights.
     """
+    world = world or World()
     network.to(device)
     x0_t = _to_device(torch.from_numpy(np.nan_to_num(x0, nan=0.0)).float(), device)
     obs_t = _to_device(torch.from_numpy(observed_mask), device)
-    state = _initial_state(network, config, device, seed)
+    state = _initial_state(network, config, device, seed, world.rank)
     train_idx, val_idx = _split(len(x0_t), config.validation_fraction)
     fingerprint = _fingerprint(network, schedule, config, x0, observed_mask, seed)
     fingerprint += context
     if config.checkpoint_path is not None:
-        state.resume(config.checkpoint_path, fingerprint)
-    model = compiled(network, config.compile)
+        resumed = state.resume(config.checkpoint_path, fingerprint)
+        if resumed and world.rank > 0:  # the file holds rank 0's noise stream
+            state.noise_gen.manual_seed(_noise_seed(seed, world.rank, state.history))
+    model = compiled(_data_parallel(network, world, device), config.compile)
     started = time.monotonic()
     epochs = tqdm(
         range(len(state.history), config.n_epochs),
@@ -161,7 +175,7 @@ def fit_network(
             break
         epoch_start = time.monotonic()
         record = _train_epoch(
-            state, model, schedule, x0_t, obs_t, train_idx, draw_mask, config
+            state, model, schedule, x0_t, obs_t, train_idx, draw_mask, config, world
         )
         record = {"epoch": epoch + 1, **record}
         monitored = record["train_loss"]
@@ -178,15 +192,18 @@ def fit_network(
             )
         record["seconds"] = round(time.monotonic() - epoch_start, 4)
         record["device"] = _device_name(device)
+        if world.size > 1:
+            record["processes"] = world.size
         state.history.append(record)
         state.record_best(monitored, keep_weights=len(val_idx) > 0)
         epochs.set_postfix({k: v for k, v in record.items() if k.endswith("loss")})
         logger.debug("epoch %d: %s", epoch + 1, record)
-        if config.checkpoint_path is not None:
+        if config.checkpoint_path is not None and world.is_main:
             state.save(config.checkpoint_path, fingerprint)
         elapsed = time.monotonic() - started
         unfinished = epoch + 1 < config.n_epochs
-        if config.max_fit_time is not None and elapsed > config.max_fit_time:
+        late = config.max_fit_time is not None and elapsed > config.max_fit_time
+        if world.any(late, device):  # every process stops after the same epoch
             if not unfinished:
                 break
             record["stopped"] = "max_fit_time"  # after the checkpoint: not resumed
@@ -207,9 +224,14 @@ def fit_network(
 
 
 def _initial_state(
-    network: Denoiser, config: TrainingConfig, device: torch.device, seed: int
+    network: Denoiser,
+    config: TrainingConfig,
+    device: torch.device,
+    seed: int,
+    rank: int = 0,
 ) -> TrainState:
-    """Fresh optimiser, CSDI's learning-rate steps, EMA copy and random streams."""
+    """Fresh optimiser, CSDI's learning-rate steps, EMA copy and random streams (the
+    same epoch order in every process, its own noise in each)."""
     optimizer = torch.optim.Adam(
         network.parameters(),
         lr=config.learning_rate,
@@ -226,8 +248,28 @@ def _initial_state(
         optimizer=optimizer,
         lr_schedule=torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, 0.1),
         shuffle_gen=torch.Generator().manual_seed(seed),
-        noise_gen=torch.Generator(device=device).manual_seed(seed + 1),
+        noise_gen=torch.Generator(device=device).manual_seed(
+            _noise_seed(seed, rank, [])
+        ),
     )
+
+
+def _noise_seed(seed: int, rank: int, history: list) -> int:
+    """Seed of the noise stream of process ``rank``: ``seed + 1`` for a plain fit,
+    and distinct per rank (and per resumed epoch) otherwise."""
+    if rank == 0:
+        return seed + 1
+    return seed + 1 + 7919 * rank + 104729 * len(history)
+
+
+def _data_parallel(network: Denoiser, world: World, device: torch.device):
+    """``network`` itself, or wrapped to average gradients across processes."""
+    if world.size == 1:
+        return network
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(network, device_ids=ids)
 
 
 def _stopped_early(state: TrainState, config: TrainingConfig) -> bool:
@@ -247,16 +289,19 @@ def _train_epoch(
     train_idx: torch.Tensor,
     draw_mask: MaskFn,
     config: TrainingConfig,
+    world: World,
 ) -> dict:
-    """One pass over the training windows in a fresh random order.
+    """One pass over the training windows in a fresh random order (over this
+    process's shard of them).
 
-    ``model`` is ``state.network`` or a compiled wrapper sharing its parameters.
+    ``model`` is ``state.network`` or a (compiled, data-parallel) wrapper sharing its
+    parameters.
     """
     network, optimizer = state.network, state.optimizer
     device = next(network.parameters()).device
     network.train()
     order = train_idx[torch.randperm(len(train_idx), generator=state.shuffle_gen)]
-    order = order.to(x0.device)  # one copy per epoch, none per batch
+    order = world.shard(order).to(x0.device)  # one copy per epoch, none per batch
     total = torch.zeros((), device=device)
     for start in range(0, len(order), config.batch_size):
         rows = order[start : start + config.batch_size]
@@ -277,7 +322,7 @@ def _train_epoch(
             _ema_update(state.averaged, network, config.ema_decay, state.steps)
         total += loss.detach() * len(rows)
     record = {
-        "train_loss": total.item() / max(len(order), 1),
+        "train_loss": world.sum(total).item() / max(world.size * len(order), 1),
         "learning_rate": optimizer.param_groups[0]["lr"],
     }
     state.lr_schedule.step()

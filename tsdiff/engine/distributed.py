@@ -1,0 +1,96 @@
+"""Data-parallel training through PyTorch's own ``torch.distributed``.
+
+A fit started by ``torchrun --nproc_per_node N script.py`` (or any launcher that sets
+``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT``) trains
+one model in N processes: each takes its own share of every epoch's windows, the
+gradients are averaged by :class:`~torch.nn.parallel.DistributedDataParallel`, and
+every process ends with the same weights. The process group is created on first use
+(NCCL on GPUs, gloo on CPUs) unless the caller made one already.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["World", "world"]
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the training processes.
+
+    Attributes
+    ----------
+    rank : int
+        Index of this process, 0 for a plain (single-process) fit.
+    size : int
+        Number of processes, 1 for a plain fit.
+    local_rank : int
+        Index of this process on its machine: the GPU it trains on.
+    """
+
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        """Whether this process writes checkpoints (rank 0)."""
+        return self.rank == 0
+
+    def device(self, device: torch.device) -> torch.device:
+        """The GPU of this process where ``device`` is a GPU, else ``device``."""
+        if self.size > 1 and device.type == "cuda":
+            return torch.device("cuda", self.local_rank)
+        return device
+
+    def shard(self, order: torch.Tensor) -> torch.Tensor:
+        """This process's share of an epoch's window order (equal for all processes).
+
+        Every process gets ``len(order) // size`` windows, rank r the r-th of each
+        run of ``size``, so that all take the same number of optimiser steps (the
+        few windows left over sit out that epoch; the next order differs).
+        """
+        usable = len(order) - len(order) % self.size
+        return order[self.rank : usable : self.size]
+
+    def sum(self, value: torch.Tensor) -> torch.Tensor:
+        """The sum of ``value`` over all processes (itself for a plain fit)."""
+        if self.size > 1:
+            value = value.clone()
+            dist.all_reduce(value)
+        return value
+
+    def any(self, flag: bool, device: torch.device) -> bool:
+        """Whether ``flag`` holds in any process (so that all stop together)."""
+        if self.size == 1:
+            return flag
+        return bool(self.sum(torch.tensor([float(flag)], device=device)).item() > 0)
+
+
+def world(device: torch.device) -> World:
+    """The current :class:`World`, creating the process group from the environment
+    when ``WORLD_SIZE`` asks for more than one process.
+
+    Parameters
+    ----------
+    device : torch.device
+        Where training runs: a GPU selects the NCCL backend, otherwise gloo.
+    """
+    size = int(os.environ.get("WORLD_SIZE", "1"))
+    if not dist.is_available() or (size <= 1 and not dist.is_initialized()):
+        return World()
+    if not dist.is_initialized():
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        if device.type == "cuda":  # NCCL needs each process on its own GPU first
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        dist.init_process_group(backend=backend)
+    return World(
+        rank=dist.get_rank(),
+        size=dist.get_world_size(),
+        local_rank=int(os.environ.get("LOCAL_RANK", "0")),
+    )
