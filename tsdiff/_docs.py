@@ -113,7 +113,10 @@ COMMON_PARAMETERS_DOC = """\
     freq : str or None, default=None
         Frequency of a datetime index; inferred when None.
     device : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        Where to train and sample; "auto" takes a GPU when there is one.
+        Where to train and sample; "auto" takes a GPU when there is one. With
+        several GPUs, "auto" and "cuda" train on the first (run ``fit`` under
+        ``torchrun`` to train on all) and sample on all of them, windows shared
+        out; "cuda:N" keeps to one.
     predict_batch_size : int or "auto", default="auto"
         Window-samples per network call when sampling; halved on GPU out-of-memory.
     random_state : int, RandomState or None, default=None

@@ -1,9 +1,12 @@
 """Batched conditional sampling: samples folded into the batch, memory-aware chunks
-that halve on GPU out-of-memory, finished chunks moved to the CPU at once."""
+that halve on GPU out-of-memory, finished chunks moved to the CPU at once, and the
+windows shared out across every visible GPU."""
 
 from __future__ import annotations
 
+import copy
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,15 +82,74 @@ def sample_network(
     config : SamplingConfig
         Number of samples, sampler and chunking.
     device : torch.device
-        Where to sample.
+        Where to sample. ``cuda`` without an index, with several GPUs visible,
+        shares the windows out across all of them (one copy of the network each).
     seed : int
-        Seed of the sampling noise: equal seeds give equal samples on one device.
+        Seed of the sampling noise: equal seeds give equal samples on one device
+        (and on the same number of GPUs).
 
     Returns
     -------
     ndarray of shape (S, N, K, L), float32
         Samples; entries in ``cond_mask`` equal ``x_cond`` exactly.
     """
+    devices = _devices(device)
+    if len(devices) == 1:
+        return _sample_on(network, schedule, x_cond, cond_mask, config, device, seed)
+    return _sample_sharded(network, schedule, x_cond, cond_mask, config, devices, seed)
+
+
+def _devices(device: torch.device) -> list[torch.device]:
+    """Every visible GPU for ``cuda`` without an index, else ``device`` alone."""
+    count = torch.cuda.device_count() if device.type == "cuda" else 1
+    if device.index is None and count > 1:
+        return [torch.device("cuda", i) for i in range(count)]
+    return [device]
+
+
+def _sample_sharded(
+    network: Denoiser,
+    schedule: Process,
+    x_cond: np.ndarray,
+    cond_mask: np.ndarray,
+    config: SamplingConfig,
+    devices: list[torch.device],
+    seed: int,
+) -> np.ndarray:
+    """Contiguous shares of the windows sampled at once on ``devices`` (share i with
+    seed ``seed + 7919 i``), in window order: shape (S, N, K, L)."""
+    shares = [s for s in np.array_split(np.arange(len(x_cond)), len(devices)) if len(s)]
+    replicas = [network] + [copy.deepcopy(network) for _ in shares[1:]]
+    with ThreadPoolExecutor(len(shares)) as pool:  # kernels run without the GIL
+        futures = [
+            pool.submit(
+                _sample_on,
+                replica,
+                schedule,
+                x_cond[rows],
+                cond_mask[rows],
+                config,
+                device,
+                seed + 7919 * i,
+            )  # fmt: skip
+            for i, (rows, replica, device) in enumerate(
+                zip(shares, replicas, devices, strict=False)
+            )
+        ]
+        parts = [future.result() for future in futures]
+    return np.concatenate(parts, axis=1)  # (S, N, K, L)
+
+
+def _sample_on(
+    network: Denoiser,
+    schedule: Process,
+    x_cond: np.ndarray,
+    cond_mask: np.ndarray,
+    config: SamplingConfig,
+    device: torch.device,
+    seed: int,
+) -> np.ndarray:
+    """:func:`sample_network` on one device."""
     network.to(device).eval()
     model = compiled(network, config.compile)
     sampler = ALL_SAMPLERS[config.sampler]
