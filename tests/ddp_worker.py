@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import torch
+from conftest import TINY  # this script's folder, tests/, comes first on the path
 
 from tsdiff import DiffusionImputer
 
@@ -19,19 +20,7 @@ values[rng.random(values.shape) < 0.1] = np.nan
 frame = pd.DataFrame(values, columns=["a", "b"])
 imputer = DiffusionImputer(
     window_length=12,
-    n_layers=1,
-    n_channels=8,
-    n_heads=2,
-    time_embedding_dim=8,
-    feature_embedding_dim=4,
-    diffusion_embedding_dim=8,
-    n_diffusion_steps=5,
-    n_epochs=3,
-    batch_size=16,
-    ema_decay=0.9,
-    num_samples=4,
-    device="cpu",
-    random_state=0,
+    **{**TINY, "n_epochs": 3, "ema_decay": 0.9, "num_samples": 4, "device": "cpu"},
     checkpoint_path=os.path.join(out, "checkpoint.pt"),
 )
 imputer.fit(frame)
