@@ -186,3 +186,23 @@ def test_compiled_network_trains_and_samples_like_eager(tiny, data, tmp_path):
     )
     resumed = DiffusionImputer(**dict(tiny, window_length=8), checkpoint_path=path)
     assert resumed.fit(data).history_ == fast.history_  # finished: nothing retrained
+
+
+def test_a_failing_compiler_falls_back_to_eager_with_a_warning(
+    tiny, data, monkeypatch, caplog
+):
+    def broken_compile(network, **kwargs):
+        def call(*args, **kw):
+            raise RuntimeError("no C++ compiler found")
+
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    eager = DiffusionImputer(**dict(tiny, window_length=8)).fit(data)
+    with caplog.at_level("WARNING", logger="tsdiff.engine._denoise"):
+        fallback = DiffusionImputer(**dict(tiny, window_length=8), compile=True)
+        fallback.fit(data)
+        out = fallback.transform(data)
+    assert "torch.compile failed (RuntimeError: no C++ compiler found)" in caplog.text
+    assert _losses(fallback.history_) == _losses(eager.history_)
+    np.testing.assert_array_equal(out, eager.transform(data))

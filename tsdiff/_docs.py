@@ -75,10 +75,10 @@ COMMON_PARAMETERS_DOC = """\
         the small kernels of this network are otherwise launched one Python call at
         a time, it fuses them and steps run faster after a one-off compilation
         (tens of seconds per input shape; ``benchmarks/throughput.py`` measures
-        the gain); on a CPU the gain is small. Needs a working
-        ``torch.compile`` (Triton on CUDA, a C++ compiler on CPU); a saved model
-        keeps the setting, so where compilation is unavailable call
-        ``set_params(compile=False)`` after loading.
+        the gain); on a CPU the gain is small. Compiling needs Triton on CUDA and
+        a C++ compiler on CPU; where the compiled forward pass cannot be built or
+        run, a warning is logged and the network runs uncompiled, so a saved model
+        with ``compile=True`` also loads and predicts on machines without them.
     checkpoint_path : str, path or None, default=None
         File that holds the whole training state after every epoch. A fit that
         finds a checkpoint of the same data, settings and seed resumes from it and

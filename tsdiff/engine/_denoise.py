@@ -4,12 +4,16 @@ their conditioning values."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from tsdiff.diffusion import Process, as_eps_predictor
 from tsdiff.nn import Denoiser
+
+logger = logging.getLogger(__name__)
 
 
 def autocast(device: torch.device, enabled: bool) -> torch.autocast:
@@ -24,11 +28,39 @@ def compiled(network: Denoiser, enabled: bool) -> Denoiser:
     The wrapper shares the parameters, so training it trains ``network``. Compiled
     code fuses the many small kernels of one forward (and backward) pass, which on a
     GPU are launched faster than Python can dispatch them one by one; the first call
-    per input shape pays a one-off compilation.
+    per input shape pays a one-off compilation. Where compiling or running the
+    compiled forward pass fails (no compiler, an unsupported platform), a warning is
+    logged and the eager network serves every later call.
     """
     if not enabled:
         return network
-    return torch.compile(network, dynamic=None)
+    return _CompiledOrEager(network, torch.compile(network, dynamic=None))
+
+
+class _CompiledOrEager:
+    """Calls the compiled network until it fails once, then the eager one."""
+
+    def __init__(self, network: Any, compiled_network: Callable[..., Any]) -> None:
+        self._network = network
+        self._compiled: Callable[..., Any] | None = compiled_network
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._compiled is not None:
+            try:
+                return self._compiled(*args, **kwargs)
+            except torch.OutOfMemoryError:
+                raise  # the caller halves its batch; compiling is not to blame
+            except Exception as error:  # any failure of the compiler or its code
+                logger.warning(
+                    "torch.compile failed (%s: %s); continuing without compilation",
+                    type(error).__name__,
+                    str(error).splitlines()[0] if str(error) else "",
+                )
+                self._compiled = None
+        return self._network(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # side_info and the like
+        return getattr(self._network, name)
 
 
 def make_denoise(
