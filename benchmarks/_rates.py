@@ -62,6 +62,7 @@ def engine_rate(
     batch: int | None,
     mixed_precision: bool,
     compile_network: bool,
+    cache_side: bool,
     args,
     device: torch.device,
 ) -> dict:
@@ -83,6 +84,7 @@ def engine_rate(
         parameterization="v",
         mixed_precision=mixed_precision,
         compile=compile_network,
+        cache_side=cache_side,
     )
     schedule = NoiseSchedule.from_name("quad", 50)
     sample_network(net, schedule, x_cond, mask, config, device=device, seed=0)
@@ -97,6 +99,7 @@ def engine_rate(
         "shape": f"{n_vars}x{length}",
         "batch": "auto" if batch is None else batch,
         "mode": "compile" if compile_network else "eager",
+        "side_cache": cache_side,
         "precision": "bf16" if mixed_precision and device.type == "cuda" else "fp32",
         "windows": n_windows,
         "num_samples": samples,

@@ -131,6 +131,11 @@ def main(argv: list[str] | None = None) -> dict:
         help="window-samples per network call ('auto': the engine's choice)",
     )
     parser.add_argument("--precisions", default="bf16,fp32")
+    parser.add_argument(
+        "--side-caches",
+        default="on,off",
+        help="side projections computed once per batch (on) or every step (off)",
+    )
     parser.add_argument("--reference-calls", type=int, default=300)
     args = parser.parse_args(argv)
     if args.smoke:
@@ -139,6 +144,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.modes, args.shapes = "eager", "pm25"
         args.rate_shapes, args.rate_batch_sizes = "4x8", "8,auto"
         args.precisions, args.reference_calls = "fp32", 5
+        args.side_caches = "on"
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parts = args.parts.split(",")
     train, sample = ([], []) if "train" not in parts else _train_and_sample(args)
@@ -168,18 +174,20 @@ def _engine_and_reference(args) -> list[dict]:
         for mode in args.modes.split(","):
             for batch in args.rate_batch_sizes.split(","):
                 for precision in args.precisions.split(","):
-                    torch._dynamo.reset()  # each configuration compiles afresh
-                    engine.append(
-                        _rates.engine_rate(
-                            net,
-                            shape,
-                            None if batch == "auto" else int(batch),
-                            precision == "bf16",
-                            mode == "compile",
-                            args,
-                            device,
+                    for cache in args.side_caches.split(","):
+                        torch._dynamo.reset()  # each configuration compiles afresh
+                        engine.append(
+                            _rates.engine_rate(
+                                net,
+                                shape,
+                                None if batch == "auto" else int(batch),
+                                precision == "bf16",
+                                mode == "compile",
+                                cache == "on",
+                                args,
+                                device,
+                            )
                         )
-                    )
         reference = _rates.reference_rate(net, shape, args.reference_calls, device)
         best = max(engine, key=lambda r: r["window_nfe_per_s"])
         ratio = best["window_nfe_per_s"] / reference["window_nfe_per_s"]
@@ -238,7 +246,8 @@ def _markdown(result: dict) -> str:
         ref = shape["reference"]
         for r in shape["engine"]:
             lines.append(
-                f"| {r['shape']} | engine, {r['mode']} | {r['batch']} | "
+                f"| {r['shape']} | engine, {r['mode']}, side cache "
+                f"{'on' if r['side_cache'] else 'off'} | {r['batch']} | "
                 f"{r['precision']} | "
                 f"{r['window_nfe_per_s']:.0f} | {r['peak_mib'] or ''} |"
             )

@@ -1,5 +1,8 @@
-"""Windows shared out across devices when sampling: the plumbing on two CPU
-"devices", the real thing on two GPUs where there are."""
+"""The sampling engine's work-savers: windows shared out across devices (the
+plumbing on two CPU "devices", the real thing on two GPUs where there are) and side
+information projected once per batch."""
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -44,6 +47,19 @@ def test_fewer_windows_than_devices_use_fewer_devices():
     np.testing.assert_array_equal(
         out, _sample_on(network, schedule, x_cond, mask, config, cpu, 4)
     )
+
+
+def test_cached_side_projections_change_nothing_but_the_work():
+    network, schedule, x_cond, mask, config = _problem()
+    calls = []
+    network.blocks[0].side_projection.register_forward_hook(lambda *_: calls.append(1))
+    cpu = torch.device("cpu")
+    cached = sample_network(network, schedule, x_cond, mask, config, device=cpu, seed=2)
+    assert len(calls) == 1  # one batch, five steps: projected once
+    config = dataclasses.replace(config, cache_side=False)
+    fresh = sample_network(network, schedule, x_cond, mask, config, device=cpu, seed=2)
+    assert len(calls) == 1 + 5  # once per step
+    np.testing.assert_array_equal(cached, fresh)
 
 
 def test_a_cpu_or_an_indexed_gpu_is_one_device():

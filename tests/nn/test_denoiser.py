@@ -107,6 +107,14 @@ def test_precomputed_side_equals_recomputed():
     direct = _call(net, inputs, time_points=time_points, feature_ids=feature_ids)
     assert torch.equal(_call(net, inputs, side=side), direct)
     assert direct.abs().max() > 0
+    # The per-block projections, computed once, give the same output too.
+    projections = net.project_side(side)
+    assert [p.shape for p in projections] == [(3, 5, 7, 2 * TINY.n_channels)] * 2
+    assert torch.equal(_call(net, inputs, side_projections=projections), direct)
+    with pytest.raises(ValueError, match="not both"):
+        _call(net, inputs, side=side, side_projections=projections)
+    with pytest.raises(ValueError, match="project_side"):
+        _call(net, inputs, side_projections=projections[:1])
 
 
 def test_side_info_channels():

@@ -74,17 +74,23 @@ def make_denoise(
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """Bind one batch's conditioning to the network: ``denoise(x_t, t) -> eps_hat``.
 
-    With ``mixed_precision`` the network runs under bf16 autocast on CUDA; its output
-    is returned in float32 so that the sampler's arithmetic stays in full precision.
+    With ``cache_side`` the side information and every residual block's projection
+    of it are computed here, once, and reused by every call (the conditioning of a
+    sampling batch does not change between steps); otherwise each call recomputes
+    them, as training needs (one call per batch) and as CSDI does. With
+    ``mixed_precision`` the network runs under bf16 autocast on CUDA; its output is
+    returned in float32 so that the sampler's arithmetic stays in full precision.
     """
     amp = autocast(x_cond.device, mixed_precision)
-    with amp:
-        side = network.side_info(cond_mask) if cache_side else None
+    projections = None
+    if cache_side:
+        with amp:
+            projections = network.project_side(network.side_info(cond_mask))
 
     def model(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         with amp:
             level = schedule.noise_level(t)  # (B,) float
-            out = network(x_t, level, x_cond, cond_mask, side=side)
+            out = network(x_t, level, x_cond, cond_mask, side_projections=projections)
         return out.float()
 
     return as_eps_predictor(model, schedule, parameterization)

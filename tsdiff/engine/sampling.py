@@ -28,6 +28,8 @@ class SamplingConfig:
 
     ``batch_size`` counts window-samples (one window drawn once) per network call;
     ``None`` picks a size from the window size and the device's free memory.
+    ``cache_side`` computes the side information and its per-block projections once
+    per batch instead of once per step (more memory, less work).
     """
 
     num_samples: int = 100
@@ -39,14 +41,17 @@ class SamplingConfig:
     center_windows: bool = True
     mixed_precision: bool = True
     compile: bool = False
+    cache_side: bool = True
     verbose: bool = False
 
 
 def _auto_batch_size(network: Denoiser, shape: tuple, device: torch.device) -> int:
     """Window-samples per network call that fit comfortably in memory."""
     _, n_k, n_l = shape
-    # About 16 live activations of n_channels x K x L floats per window-sample.
-    per_row = 16 * 4 * network.config.n_channels * n_k * n_l
+    # About 16 live activations of n_channels x K x L floats per window-sample, and
+    # the cached side projections, 2 * n_channels per block.
+    config = network.config
+    per_row = 4 * config.n_channels * n_k * n_l * (16 + 2 * config.n_layers)
     if device.type == "cuda":
         # From total (not free) memory, so repeated calls chunk alike and draw the same
         # noise stream: equal seeds give equal samples on one device.
@@ -186,7 +191,7 @@ def _sample_on(
                 centred,
                 m_c,
                 config.parameterization,
-                cache_side=True,
+                cache_side=config.cache_side,
                 mixed_precision=config.mixed_precision,
             )
             draw = sampler(denoise, schedule, centred, m_c, **kwargs) + offset

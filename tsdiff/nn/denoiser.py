@@ -225,6 +225,7 @@ class Denoiser(nn.Module):
         time_points: Tensor | None = None,
         feature_ids: Tensor | None = None,
         side: Tensor | None = None,
+        side_projections: tuple[Tensor, ...] | None = None,
     ) -> Tensor:
         """Predict from a noisy window and its conditioning.
 
@@ -247,6 +248,10 @@ class Denoiser(nn.Module):
             Precomputed ``side_info(cond_mask, time_points, feature_ids)``, so a sampler
             builds it once per window rather than once per step. It must have been made
             from the same ``cond_mask``.
+        side_projections : tuple of Tensor, each (B, K, L, 2C), or None
+            ``project_side(side)``: the side information as every residual block
+            projects it, computed once and reused across sampling steps. Replaces
+            ``side``, ``time_points`` and ``feature_ids``.
 
         Returns
         -------
@@ -254,7 +259,9 @@ class Denoiser(nn.Module):
             The prediction, in the dtype of ``x_t``.
         """
         B, K, L = self._check_inputs(x_t, noise_level, x_cond, cond_mask)
-        if side is None:
+        if side_projections is not None:
+            self._check_projections(side_projections, side, (B, K, L))
+        elif side is None:
             side = self.side_info(cond_mask, time_points, feature_ids)
         else:
             self._check_side(side, time_points, feature_ids, (B, K, L))
@@ -265,11 +272,15 @@ class Denoiser(nn.Module):
             [torch.where(given, x_cond, zero), torch.where(given, zero, x_t)], dim=-1
         )  # (B, K, L, 2)
         h = F.relu(self.input_projection(h))  # (B, K, L, C)
-        side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
+        if side_projections is None:
+            side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
+            sides, projected = [side_last] * len(self.blocks), False
+        else:
+            sides, projected = side_projections, True
         emb = self.diffusion_embedding(noise_level)  # (B, Dd)
         skips = 0.0
-        for block in self.blocks:
-            h, skip = block(h, side_last, emb)
+        for block, block_side in zip(self.blocks, sides, strict=True):
+            h, skip = block(h, block_side, emb, projected)
             skips = skips + skip
         h = skips / math.sqrt(len(self.blocks))  # (B, K, L, C)
         h = F.relu(self.output_hidden(h))
@@ -337,6 +348,35 @@ class Denoiser(nn.Module):
                 f"got {tuple(noise_level.shape)}"
             )
         return B, K, L
+
+    def project_side(self, side: Tensor) -> tuple[Tensor, ...]:
+        """Every residual block's projection of ``side_info(...)``.
+
+        Parameters
+        ----------
+        side : Tensor of shape (B, side_dim, K, L)
+
+        Returns
+        -------
+        tuple of Tensor, one per block, each of shape (B, K, L, 2 * n_channels)
+            To pass as ``side_projections`` while the conditioning stays the same.
+        """
+        side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
+        return tuple(block.side_projection(side_last) for block in self.blocks)
+
+    def _check_projections(
+        self, projections: tuple, side: Tensor | None, shape: tuple[int, int, int]
+    ) -> None:
+        if side is not None:
+            raise ValueError("pass either side or side_projections, not both")
+        expected = (*shape, 2 * self.config.n_channels)
+        if len(projections) != len(self.blocks) or any(
+            tuple(p.shape) != expected for p in projections
+        ):
+            raise ValueError(
+                f"side_projections must hold {len(self.blocks)} tensors of shape "
+                f"{expected}; build them with project_side"
+            )
 
     def _check_side(
         self,

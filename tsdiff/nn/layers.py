@@ -228,7 +228,9 @@ class ResidualBlock(nn.Module):
     -----
     ``forward(x, side, diffusion_emb)`` takes x (B, K, L, C), side (B, K, L, side_dim)
     and diffusion_emb (B, diffusion_embedding_dim); returns ``(x_next, skip)``, both
-    (B, K, L, C), with ``x_next = (x + residual) / sqrt(2)``.
+    (B, K, L, C), with ``x_next = (x + residual) / sqrt(2)``. ``side`` may instead be
+    the block's own ``side_projection(side)`` of shape (B, K, L, 2C), computed once
+    and reused while the side information stays the same (``projected=True``).
     """
 
     def __init__(
@@ -255,13 +257,14 @@ class ResidualBlock(nn.Module):
             init_linear(layer, "kaiming", generator)
 
     def forward(
-        self, x: Tensor, side: Tensor, diffusion_emb: Tensor
+        self, x: Tensor, side: Tensor, diffusion_emb: Tensor, projected: bool = False
     ) -> tuple[Tensor, Tensor]:
         """Return ``(x_next, skip)``, both (B, K, L, C); see the class notes."""
         y = x + self.diffusion_projection(diffusion_emb)[:, None, None, :]  # (B,K,L,C)
         y = self._along_time(y)
         y = self._along_features(y)
-        y = self.mid_projection(y) + self.side_projection(side)  # (B, K, L, 2C)
+        side = side if projected else self.side_projection(side)  # (B, K, L, 2C)
+        y = self.mid_projection(y) + side
         gate, filt = y.chunk(2, dim=-1)  # 2 x (B, K, L, C)
         y = torch.sigmoid(gate) * torch.tanh(filt)
         residual, skip = self.output_projection(y).chunk(2, dim=-1)  # 2 x (B, K, L, C)
