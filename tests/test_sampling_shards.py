@@ -79,3 +79,28 @@ def test_windows_are_shared_out_across_every_visible_gpu():
         out,
         sample_network(network, schedule, x_cond, mask, config, device=cuda, seed=3),
     )
+
+
+def test_compiled_sampling_pads_the_last_chunk_to_one_shape(monkeypatch):
+    import tsdiff.engine.sampling as sampling
+
+    sizes = []
+
+    def recording(network, enabled):
+        def call(x_t, *args, **kwargs):
+            sizes.append(x_t.shape[0])
+            return network(x_t, *args, **kwargs)
+
+        call.side_info, call.project_side = network.side_info, network.project_side
+        return call
+
+    monkeypatch.setattr(sampling, "compiled", recording)
+    network, schedule, x_cond, mask, config = _problem()  # 5 windows x 3 samples
+    config = dataclasses.replace(config, compile=True, batch_size=4)
+    cpu = torch.device("cpu")
+    out = sample_network(network, schedule, x_cond, mask, config, device=cpu, seed=0)
+    assert set(sizes) == {4} and len(sizes) == 4 * 5  # 4 chunks of 4 rows, 5 steps
+    assert out.shape == (3, 5, 2, 6) and np.isfinite(out).all()
+    np.testing.assert_array_equal(
+        out[:, mask], np.broadcast_to(x_cond, out.shape)[:, mask]
+    )

@@ -74,8 +74,9 @@ COMMON_PARAMETERS_DOC = """\
         Train and sample through ``torch.compile`` of the network. On a GPU, where
         the small kernels of this network are otherwise launched one Python call at
         a time, it fuses them and steps run faster after a one-off compilation
-        (tens of seconds per input shape; ``benchmarks/throughput.py`` measures
-        the gain); on a CPU the gain is small. Compiling needs Triton on CUDA and
+        (tens of seconds per input shape, so sampling pads its last batch to the
+        size of the others; ``benchmarks/throughput.py`` measures the gain); on a
+        CPU the gain is small. Compiling needs Triton on CUDA and
         a C++ compiler on CPU; where the compiled forward pass cannot be built or
         run, a warning is logged and the network runs uncompiled, so a saved model
         with ``compile=True`` also loads and predicts on machines without them.

@@ -178,6 +178,10 @@ def _sample_on(
         stop = min(start + batch, total)
         # Row r of the folded batch is sample r % S of window r // S.
         windows = torch.arange(start, stop) // n_samples
+        if config.compile and stop - start < batch:
+            # Pad the last chunk (repeating its last row) so that one compiled
+            # graph serves every chunk: no recompilation for a ragged end.
+            windows = torch.cat([windows, windows[-1:].expand(batch - len(windows))])
         try:
             x_c = x_all[windows].to(device)  # (b, K, L)
             m_c = mask_all[windows].to(device)
@@ -203,7 +207,7 @@ def _sample_on(
             torch.cuda.empty_cache()
             logger.warning("out of GPU memory; retrying with batch size %d", batch)
             continue
-        out[start:stop] = draw.float().cpu()
+        out[start:stop] = draw[: stop - start].float().cpu()
         progress.update(stop - start)
         start = stop
     progress.close()
