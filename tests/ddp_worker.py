@@ -1,5 +1,10 @@
 """Run by ``torchrun`` in ``test_distributed.py``: one tiny distributed fit per
-process (gloo on the CPU), each writing what it ended with to ``OUT/rank<r>.pt``."""
+process (gloo on the CPU), each writing what it ended with to ``OUT/rank<r>.pt``.
+
+Usage: ``ddp_worker.py OUT [hard]``; ``hard`` fits one variable (so the attention
+across variables is skipped), without a random_state, with a validation split and
+early stopping: everything that could make the processes disagree.
+"""
 
 import os
 import sys
@@ -12,16 +17,20 @@ from conftest import TINY  # this script's folder, tests/, comes first on the pa
 from tsdiff import DiffusionImputer
 
 out = sys.argv[1]
+hard = sys.argv[2:] == ["hard"]
 rng = np.random.default_rng(0)
 values = np.sin(np.arange(120.0)[:, None] / 6 + [0.0, 1.0]) + 0.1 * rng.normal(
     size=(120, 2)
 )
 values[rng.random(values.shape) < 0.1] = np.nan
 frame = pd.DataFrame(values, columns=["a", "b"])
+params = {**TINY, "n_epochs": 3, "ema_decay": 0.9, "num_samples": 4, "device": "cpu"}
+if hard:
+    frame = frame[["a"]]
+    params |= {"random_state": None, "n_epochs": 6, "validation_fraction": 0.25}
+    params |= {"early_stopping_patience": 1}
 imputer = DiffusionImputer(
-    window_length=12,
-    **{**TINY, "n_epochs": 3, "ema_decay": 0.9, "num_samples": 4, "device": "cpu"},
-    checkpoint_path=os.path.join(out, "checkpoint.pt"),
+    window_length=12, **params, checkpoint_path=os.path.join(out, "checkpoint.pt")
 )
 imputer.fit(frame)
 torch.save(

@@ -159,3 +159,15 @@ def test_every_sde_sampler_is_offered():
     assert {s for samplers in SAMPLERS_OF.values() for s in samplers} == set(
         SDE_SAMPLERS
     )
+
+
+def test_changing_the_process_after_fit_asks_for_a_refit(fitted):
+    frame, imputers = fitted
+    imputer = imputers["subvp"].set_params(process="ddpm", sampler=None)
+    try:
+        with pytest.raises(ValueError, match="fitted with another diffusion process"):
+            imputer.transform(frame)
+    finally:
+        imputer.set_params(process="subvp")
+    imputed = imputer.set_params(sampling_steps=2).transform(frame)
+    assert np.isfinite(imputed.to_numpy()).all()

@@ -206,3 +206,15 @@ def test_a_failing_compiler_falls_back_to_eager_with_a_warning(
     assert "torch.compile failed (RuntimeError: no C++ compiler found)" in caplog.text
     assert _losses(fallback.history_) == _losses(eager.history_)
     np.testing.assert_array_equal(out, eager.transform(data))
+
+
+def test_input_errors_pass_through_the_compiled_network_and_keep_it():
+    from tsdiff.engine._denoise import _CompiledOrEager
+
+    def compiled_call(*args):
+        raise ValueError("x_t must have shape (B, K, L)")
+
+    wrapper = _CompiledOrEager(lambda *args: "eager", compiled_call)
+    with pytest.raises(ValueError, match="x_t must have shape"):
+        wrapper(1)
+    assert wrapper._compiled is compiled_call  # not mistaken for a compiler failure

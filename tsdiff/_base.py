@@ -207,7 +207,8 @@ class _DiffusionEstimator(BaseEstimator):
         # Under torchrun every process trains on its own GPU (or CPU share).
         world = distributed.world(self._resolve_device())
         self.device_ = world.device(self._resolve_device())
-        fit_seed, self.predict_seed_ = self._draw_seeds()
+        # Every process trains from the same seeds (those of rank 0).
+        fit_seed, self.predict_seed_ = world.agree(list(self._draw_seeds()))
         with torch.random.fork_rng(devices=[]):  # leave torch's global RNG untouched
             self.network_ = Denoiser(self._network_config(n_features))
         # Initial weights follow random_state too, not torch's global generator.
@@ -287,6 +288,12 @@ class _DiffusionEstimator(BaseEstimator):
         seed: int,
     ) -> np.ndarray:
         """Samples of shape (S, N, L, K) for scaled windows of shape (N, L, K)."""
+        if self._process() != self.process_:
+            raise ValueError(
+                f"{type(self).__name__} was fitted with another diffusion process "
+                "(process, n_diffusion_steps, schedule, beta_start or beta_end have "
+                "changed since fit); set them back or fit again."
+            )
         self._check_sampler()  # the sampler may have changed since fit
         batch = None if self.predict_batch_size == "auto" else self.predict_batch_size
         config = SamplingConfig(

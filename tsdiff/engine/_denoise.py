@@ -5,6 +5,7 @@ their conditioning values."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,10 @@ from tsdiff.diffusion import Process, as_eps_predictor
 from tsdiff.nn import Denoiser
 
 logger = logging.getLogger(__name__)
+
+# torch.compile is not thread-safe while it compiles: first calls take turns (the
+# sampler runs one thread per GPU).
+_COMPILING = threading.Lock()
 
 
 def autocast(device: torch.device, enabled: bool) -> torch.autocast:
@@ -28,9 +33,10 @@ def compiled(network: Denoiser, enabled: bool) -> Denoiser:
     The wrapper shares the parameters, so training it trains ``network``. Compiled
     code fuses the many small kernels of one forward (and backward) pass, which on a
     GPU are launched faster than Python can dispatch them one by one; the first call
-    per input shape pays a one-off compilation. Where compiling or running the
+    per input shape pays a one-off compilation. Where building or running the
     compiled forward pass fails (no compiler, an unsupported platform), a warning is
-    logged and the eager network serves every later call.
+    logged and the eager network serves every later call; a failure of the compiled
+    backward pass is not caught.
     """
     if not enabled:
         return network
@@ -43,13 +49,21 @@ class _CompiledOrEager:
     def __init__(self, network: Any, compiled_network: Callable[..., Any]) -> None:
         self._network = network
         self._compiled: Callable[..., Any] | None = compiled_network
+        self._warm = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._compiled is not None:
             try:
-                return self._compiled(*args, **kwargs)
-            except torch.OutOfMemoryError:
-                raise  # the caller halves its batch; compiling is not to blame
+                if self._warm:
+                    return self._compiled(*args, **kwargs)
+                with _COMPILING:
+                    out = self._compiled(*args, **kwargs)
+                self._warm = True
+                return out
+            except (torch.OutOfMemoryError, ValueError, TypeError):
+                # The caller halves its batch on OOM; ValueError and TypeError are
+                # the network's own input checks. Compiling is not to blame.
+                raise
             except Exception as error:  # any failure of the compiler or its code
                 logger.warning(
                     "torch.compile failed (%s: %s); continuing without compilation",

@@ -65,6 +65,21 @@ class World:
             dist.all_reduce(value)
         return value
 
+    def agree(self, values: list) -> list:
+        """Rank 0's ``values`` in every process (themselves for a plain fit), e.g.
+        seeds drawn from an unseeded ``random_state``."""
+        if self.size > 1:
+            values = list(values)
+            dist.broadcast_object_list(values, src=0)
+        return values
+
+    def mean(self, value: float, device: torch.device) -> float:
+        """The mean of ``value`` over all processes."""
+        if self.size == 1:
+            return value
+        total = self.sum(torch.tensor([value], dtype=torch.float64, device=device))
+        return float(total.item()) / self.size
+
     def any(self, flag: bool, device: torch.device) -> bool:
         """Whether ``flag`` holds in any process (so that all stop together)."""
         if self.size == 1:

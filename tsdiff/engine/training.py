@@ -155,13 +155,22 @@ def fit_network(
     obs_t = _to_device(torch.from_numpy(observed_mask), device)
     state = _initial_state(network, config, device, seed, world.rank)
     train_idx, val_idx = _split(len(x0_t), config.validation_fraction)
+    if len(train_idx) < world.size:
+        raise ValueError(
+            f"{len(train_idx)} training windows cannot be shared out among "
+            f"{world.size} processes; use fewer processes or more data."
+        )
     fingerprint = _fingerprint(network, schedule, config, x0, observed_mask, seed)
     fingerprint += context
     if config.checkpoint_path is not None:
         resumed = state.resume(config.checkpoint_path, fingerprint)
         if resumed and world.rank > 0:  # the file holds rank 0's noise stream
             state.noise_gen.manual_seed(_noise_seed(seed, world.rank, state.history))
-    model = compiled(_data_parallel(network, world, device), config.compile)
+    # A window of one variable (or one step) skips an attention layer, whose
+    # parameters then get no gradient: DDP must be told to expect that.
+    skips_layers = 1 in x0.shape[1:]
+    parallel = _data_parallel(network, world, device, skips_layers)
+    model = compiled(parallel, config.compile)
     started = time.monotonic()
     epochs = tqdm(
         range(len(state.history), config.n_epochs),
@@ -171,7 +180,7 @@ def fit_network(
         total=config.n_epochs,
     )
     for epoch in epochs:
-        if _stopped_early(state, config):
+        if world.any(_stopped_early(state, config), device):  # all stop together
             break
         epoch_start = time.monotonic()
         record = _train_epoch(
@@ -190,6 +199,8 @@ def fit_network(
                 device,
                 seed,
             )
+            # The same number in every process, so all decide alike.
+            record["val_loss"] = monitored = world.mean(monitored, device)
         record["seconds"] = round(time.monotonic() - epoch_start, 4)
         record["device"] = _device_name(device)
         if world.size > 1:
@@ -262,14 +273,17 @@ def _noise_seed(seed: int, rank: int, history: list) -> int:
     return seed + 1 + 7919 * rank + 104729 * len(history)
 
 
-def _data_parallel(network: Denoiser, world: World, device: torch.device):
-    """``network`` itself, or wrapped to average gradients across processes."""
+def _data_parallel(network: Denoiser, world: World, device: torch.device, unused: bool):
+    """``network`` itself, or wrapped to average gradients across processes
+    (``unused``: some parameters get no gradient)."""
     if world.size == 1:
         return network
     from torch.nn.parallel import DistributedDataParallel
 
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(network, device_ids=ids)
+    return DistributedDataParallel(
+        network, device_ids=ids, find_unused_parameters=unused
+    )
 
 
 def _stopped_early(state: TrainState, config: TrainingConfig) -> bool:
