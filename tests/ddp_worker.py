@@ -42,3 +42,6 @@ torch.save(
     },
     os.path.join(out, f"rank{os.environ['RANK']}.pt"),
 )
+# As every torchrun script should: leave the process group before exiting.
+torch.distributed.barrier()
+torch.distributed.destroy_process_group()

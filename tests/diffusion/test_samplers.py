@@ -78,6 +78,7 @@ def test_sampler_registry():
         "dpmpp_2m": sample_dpmpp_2m,
     }
     assert get_sampler("ddim") is sample_ddim
+    assert get_sampler("heun").__name__ == "sample_heun"  # every process's samplers
     with pytest.raises(ValueError, match="'euler'.*ddim.*ddpm"):
         get_sampler("euler")
 

@@ -10,6 +10,7 @@ from tsdiff.diffusion.families import (
     PROCESS_NAMES,
     check_pair,
     default_sampler,
+    get_sampler,
     make_process,
     nfe,
 )
@@ -23,7 +24,6 @@ from tsdiff.diffusion.process import (
 )
 from tsdiff.diffusion.samplers import (
     SAMPLERS,
-    get_sampler,
     sample_ddim,
     sample_ddpm,
     sample_dpmpp_2m,

@@ -23,6 +23,7 @@ __all__ = [
     "PROCESS_NAMES",
     "check_pair",
     "default_sampler",
+    "get_sampler",
     "make_process",
     "nfe",
 ]
@@ -47,6 +48,30 @@ def make_process(
     return PROCESSES[name]()
 
 
+def get_sampler(name: str) -> Callable[..., Tensor]:
+    """Look up a sampler of any process by name.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`ALL_SAMPLERS`.
+
+    Returns
+    -------
+    sampler : callable
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown; the message lists the known samplers.
+    """
+    if name not in ALL_SAMPLERS:
+        raise ValueError(
+            f"unknown sampler {name!r}; known samplers: {sorted(ALL_SAMPLERS)}"
+        )
+    return ALL_SAMPLERS[name]
+
+
 def default_sampler(process: str) -> str:
     """The sampler used when none is chosen: ancestral ``"ddpm"`` for the DDPM chain,
     its continuous counterpart ``"euler_maruyama"`` (the reverse-time SDE) for the
@@ -57,8 +82,7 @@ def default_sampler(process: str) -> str:
 def check_pair(process: str, sampler: str) -> None:
     """Raise a ``ValueError`` naming the fitting samplers unless ``sampler`` can
     sample ``process``."""
-    if sampler not in ALL_SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; known: {sorted(ALL_SAMPLERS)}")
+    get_sampler(sampler)  # known at all?
     if process == "ddpm":
         fitting = tuple(SAMPLERS)
     else:
@@ -83,8 +107,7 @@ def nfe(sampler: str, sampling_steps: int, **options: int) -> int:
     >>> nfe("ddim", 10), nfe("heun", 5), nfe("pc", 10), nfe("annealed_langevin", 3)
     (10, 10, 20, 30)
     """
-    if sampler not in ALL_SAMPLERS:
-        raise ValueError(f"unknown sampler {sampler!r}; known: {sorted(ALL_SAMPLERS)}")
+    get_sampler(sampler)  # known at all?
     per_step = {
         "pc": 1 + options.get("corrector_steps", 1),
         "heun": 2,

@@ -28,7 +28,6 @@ from tsdiff.diffusion.schedules import NoiseSchedule
 
 __all__ = [
     "SAMPLERS",
-    "get_sampler",
     "sample_ddim",
     "sample_ddpm",
     "sample_dpmpp_2m",
@@ -408,30 +407,6 @@ SAMPLERS: dict[str, Callable[..., Tensor]] = {
 }
 """Named samplers sharing the ``(denoise, schedule, x_cond, cond_mask, *, ...)``
 signature."""
-
-
-def get_sampler(name: str) -> Callable[..., Tensor]:
-    """Look up a sampler by name.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`SAMPLERS` (``"ddpm"``, ``"ddim"`` or ``"dpmpp_2m"``).
-
-    Returns
-    -------
-    sampler : callable
-
-    Raises
-    ------
-    ValueError
-        If the name is unknown; the message lists the known samplers.
-    """
-    if name not in SAMPLERS:
-        raise ValueError(
-            f"unknown sampler {name!r}; known samplers: {sorted(SAMPLERS)}"
-        )
-    return SAMPLERS[name]
 
 
 def _check_int(name: str, value: object) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tsdiff.diffusion import ALL_SAMPLERS, Process
+from tsdiff.diffusion import Process, get_sampler
 from tsdiff.engine._denoise import compiled, make_denoise, window_offset
 from tsdiff.nn import Denoiser
 
@@ -157,7 +157,7 @@ def _sample_on(
     """:func:`sample_network` on one device."""
     network.to(device).eval()
     model = compiled(network, config.compile)
-    sampler = ALL_SAMPLERS[config.sampler]
+    sampler = get_sampler(config.sampler)
     n_windows, n_k, n_l = x_cond.shape
     n_samples = config.num_samples
     total = n_windows * n_samples
