@@ -55,7 +55,8 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
     parser.add_argument(
         "--samplers",
         default=samplers,
-        help="comma list of sampler:steps; the first is the headline run",
+        help="comma list of sampler:steps[:fp32]; the first is the headline run; "
+        "':fp32' samples that run in float32 (no bf16 autocast)",
     )
     parser.add_argument(
         "--checkpoint", help="training checkpoint file: resume from it if present"
@@ -125,17 +126,25 @@ def model_params(args: argparse.Namespace) -> dict:
     return params | overrides(args)
 
 
-def samplers(args: argparse.Namespace) -> list[tuple[str, int]]:
-    """(sampler, steps) pairs of ``--samplers``; with --smoke the steps are capped at
-    the tiny model's chain length (and repeated pairs dropped)."""
-    pairs = [
-        (spec.split(":")[0], int(spec.split(":")[1]))
-        for spec in args.samplers.split(",")
-    ]
+def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool]]:
+    """(sampler, steps, fp32) triples of ``--samplers``; with --smoke the steps are
+    capped at the tiny model's chain length (and repeated triples dropped)."""
+    triples = []
+    for spec in args.samplers.split(","):
+        name, steps, *flag = spec.split(":")
+        if flag not in ([], ["fp32"]):
+            raise SystemExit(
+                f"--samplers entries are sampler:steps[:fp32]; got {spec!r}"
+            )
+        triples.append((name, int(steps), flag == ["fp32"]))
     if args.smoke:
         cap = SMOKE_MODEL["n_diffusion_steps"]
-        pairs = list(dict.fromkeys((name, min(steps, cap)) for name, steps in pairs))
-    return pairs
+        triples = list(
+            dict.fromkeys(
+                (name, min(steps, cap), fp32) for name, steps, fp32 in triples
+            )
+        )
+    return triples
 
 
 def score_samplers(
@@ -143,19 +152,26 @@ def score_samplers(
 ) -> list[dict]:
     """Sample and score the fitted imputer for every case and sampler."""
     runs = []
+    mixed = imputer.mixed_precision
     for extra, given, target in cases:
-        for sampler, steps in samplers(args):
-            imputer.set_params(sampler=sampler, sampling_steps=steps)
+        for sampler, steps, fp32 in samplers(args):
+            imputer.set_params(
+                sampler=sampler,
+                sampling_steps=steps,
+                mixed_precision=mixed and not fp32,
+            )
             runs.append(
                 h.run_method(
-                    f"tsdiff {sampler}-{steps}",
+                    f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else ""),
                     lambda: None,
                     lambda g=given: imputer.sample(g),
                     truth,
                     target,
-                    {**extra, "nfe": nfe(sampler, steps), "sampler": sampler},
+                    {**extra, "nfe": nfe(sampler, steps), "sampler": sampler}
+                    | ({"precision": "fp32"} if fp32 else {}),
                 )
             )
+    imputer.set_params(mixed_precision=mixed)
     return runs
 
 

@@ -55,7 +55,8 @@ def curves(result: dict) -> dict[str, list[tuple[int, float]]]:
     out: dict[str, list[tuple[int, float]]] = {}
     for run in result["runs"]:
         if "sampler" in run:
-            out.setdefault(run["sampler"], []).append((run["nfe"], run["crps"]))
+            name = run["sampler"] + (" fp32" if "precision" in run else "")
+            out.setdefault(name, []).append((run["nfe"], run["crps"]))
     return {name: sorted(points) for name, points in out.items()}
 
 

@@ -199,6 +199,35 @@ def test_set_passes_any_estimator_parameter_and_is_recorded(tmp_path):
     assert config["runs_sharing_device"] == 2
 
 
+def test_fp32_sampler_runs_turn_autocast_off_for_that_run_only(tiny, monkeypatch):
+    from tsdiff import DiffusionImputer
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    runs = importlib.import_module("_runs")
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    imputer = DiffusionImputer(**tiny, window_length=8).fit(X)
+    given = X.copy()
+    given[::5, 0] = np.nan
+    seen = []
+    sample = imputer.sample
+
+    def spy(data):
+        seen.append(imputer.mixed_precision)
+        return sample(data)
+
+    monkeypatch.setattr(imputer, "sample", spy)
+    parser = runs.common_args("x", "ddpm:50", seed=0)
+    args = parser.parse_args(["--samplers", "ddpm:3,ddpm:3:fp32"])
+    records = runs.score_samplers(imputer, [({}, given, np.isnan(given))], X, args)
+    assert seen == [True, False]
+    assert imputer.mixed_precision is True  # restored
+    assert [r["method"] for r in records] == ["tsdiff ddpm-3", "tsdiff ddpm-3 fp32"]
+    assert "precision" not in records[0] and records[1]["precision"] == "fp32"
+    bad = parser.parse_args(["--samplers", "ddpm:3:fp16"])
+    with pytest.raises(SystemExit, match="sampler:steps"):
+        runs.samplers(bad)
+
+
 def test_set_rejects_an_item_without_a_value(monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     runs = importlib.import_module("_runs")

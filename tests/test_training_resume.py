@@ -64,11 +64,14 @@ def test_finished_checkpoint_returns_the_finished_fit(tiny, data, tmp_path):
     _assert_same_weights(_weights(again), _weights(done))
 
 
-def test_checkpoint_of_another_fit_is_refused(tiny, data, tmp_path):
+@pytest.mark.parametrize(
+    "setting", [{"learning_rate": 5e-3}, {"loss": "v"}, {"center_windows": False}]
+)
+def test_checkpoint_of_another_fit_is_refused(tiny, data, tmp_path, setting):
     path = tmp_path / "s.pt"
     DiffusionImputer(**dict(tiny, window_length=8), checkpoint_path=path).fit(data)
     other = DiffusionImputer(
-        **dict(tiny, window_length=8, learning_rate=5e-3), checkpoint_path=path
+        **dict(tiny, window_length=8, **setting), checkpoint_path=path
     )
     with pytest.raises(ValueError, match="other data or settings"):
         other.fit(data)
@@ -117,6 +120,7 @@ def test_moving_average_changes_the_evaluated_weights(tiny, data):
         ("checkpoint_path", 3, "checkpoint_path"),
         ("mixed_precision", "yes", "mixed_precision"),
         ("compile", 1, "compile"),
+        ("loss", "x0", "loss"),
     ],
 )
 def test_bad_training_controls_are_named(tiny, data, param, value, match):

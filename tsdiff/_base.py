@@ -31,6 +31,7 @@ from tsdiff._validation import (
 from tsdiff.data import MASK_STRATEGIES, Scaler, draw_cond_mask, fit_scaler
 from tsdiff.diffusion import (
     ALL_SAMPLERS,
+    LOSSES,
     PARAMETERIZATIONS,
     PROCESS_NAMES,
     SCHEDULES,
@@ -78,6 +79,7 @@ class _DiffusionEstimator(BaseEstimator):
         "beta_start": [Interval(float, 0, 1, "neither")],
         "beta_end": [Interval(float, 0, 1, "neither")],
         "parameterization": [Options(PARAMETERIZATIONS)],
+        "loss": [Options(LOSSES)],
         "center_windows": [InstanceOf((bool,), "a bool")],
         "target_strategy": [Options(tuple(MASK_STRATEGIES))],
         "scaler": [Options(("standard", "robust", "none"))],
@@ -240,6 +242,7 @@ class _DiffusionEstimator(BaseEstimator):
             validation_fraction=self.validation_fraction,
             early_stopping_patience=self.early_stopping_patience,
             parameterization=self.parameterization,
+            loss=self.loss,
             center_windows=self.center_windows,
             ema_decay=self.ema_decay,
             mixed_precision=self.mixed_precision,

@@ -43,7 +43,13 @@ COMMON_PARAMETERS_DOC = """\
         How the network output is read: "epsilon" predicts the noise (CSDI);
         "v" predicts the velocity (Salimans & Ho 2022), read as a noise prediction
         that does not amplify network error at high noise, which keeps sampling
-        stable. Both train on CSDI's noise-prediction loss.
+        stable.
+    loss : {"epsilon", "v"}, default="epsilon"
+        What training minimises: the squared error of the predicted noise (CSDI),
+        or of the velocity, which is the noise error weighted by ``1 + 1 / SNR``
+        (Salimans & Ho 2022). The noise loss barely trains the clean-data estimate
+        at the highest noise levels, the estimate from which samplers with few
+        steps take their first, largest jumps; the velocity loss trains it.
     center_windows : bool, default=True
         Model every window relative to the mean of its given values, per variable,
         so that a series whose level drifts far from the training mean still looks

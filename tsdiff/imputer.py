@@ -136,6 +136,7 @@ class DiffusionImputer(
         beta_start: float = 1e-4,
         beta_end: float = 0.5,
         parameterization: str = "v",
+        loss: str = "epsilon",
         center_windows: bool = True,
         target_strategy: str = "random",
         scaler: str = "standard",

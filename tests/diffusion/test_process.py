@@ -180,3 +180,54 @@ def test_cuda_loss_has_no_host_sync():
     finally:
         torch.cuda.set_sync_debug_mode("default")
     assert loss.device.type == "cuda" and loss.item() > 0
+
+
+@pytest.mark.parametrize("process", ["ddpm", "vp", "subvp", "ve"])
+def test_v_loss_is_the_squared_velocity_error(process):
+    """A network whose velocity is off by delta scores mean(delta^2) under the "v"
+    loss and mean(a^2 delta^2) under the noise loss, whatever the noise level."""
+    from tsdiff.diffusion import as_eps_predictor, make_process
+
+    schedule = make_process(
+        process, n_steps=50, schedule="quad", beta_start=1e-4, beta_end=0.5
+    )
+    gen = torch.Generator().manual_seed(0)
+    x0 = torch.randn(64, 2, 3, generator=gen, dtype=torch.float64)
+    delta = torch.randn(64, 2, 3, generator=gen, dtype=torch.float64)
+    target = torch.ones(64, 2, 3, dtype=torch.bool)
+    seen = {}
+
+    def network(x_in, t):  # reads x_t / r, as as_eps_predictor feeds it
+        alpha, sigma = schedule.scales(t, x0)  # (B, 1, 1) each
+        r = (alpha.square() + sigma.square()).sqrt()
+        x_t = x_in * r if schedule.input_scale(t, x0) is not None else x_in
+        eps = (x_t - alpha * x0) / sigma
+        seen["a2"] = (alpha / r).square()
+        return alpha / r * eps - sigma / r * x0 + delta  # v + delta
+
+    denoise = as_eps_predictor(network, schedule, "v")
+    v_loss = eps_loss(
+        denoise, schedule, x0, target, loss="v", generator=torch.Generator()
+    )
+    assert v_loss.item() == pytest.approx(delta.square().mean().item(), rel=1e-6)
+    eps_only = eps_loss(denoise, schedule, x0, target, generator=torch.Generator())
+    expected = (seen["a2"] * delta.square()).mean().item()
+    assert eps_only.item() == pytest.approx(expected, rel=1e-6)
+    assert eps_only.item() < 0.9 * v_loss.item()  # the noise loss discounts high noise
+
+
+def test_loss_weights_and_unknown_loss():
+    from tsdiff.diffusion import loss_weights
+
+    t = torch.tensor([0, 25, 49])
+    like = torch.zeros(3, 1, 1)
+    torch.testing.assert_close(loss_weights(SCHEDULE, t, "epsilon", like), 1 + like)
+    abar = torch.tensor(SCHEDULE.alphas_cumprod[[0, 25, 49]]).reshape(3, 1, 1)
+    snr = abar / (1 - abar)
+    torch.testing.assert_close(
+        loss_weights(SCHEDULE, t, "v", like), (1 + 1 / snr).float()
+    )
+    with pytest.raises(ValueError, match="unknown loss 'x0'"):
+        loss_weights(SCHEDULE, t, "x0", like)
+    with pytest.raises(ValueError, match="unknown loss"):
+        eps_loss(lambda x, t: x, SCHEDULE, like, like.bool(), loss="l1")

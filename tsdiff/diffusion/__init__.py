@@ -15,12 +15,14 @@ from tsdiff.diffusion.families import (
     nfe,
 )
 from tsdiff.diffusion.process import (
+    LOSSES,
     PARAMETERIZATIONS,
     Denoise,
     Process,
     add_noise,
     as_eps_predictor,
     eps_loss,
+    loss_weights,
 )
 from tsdiff.diffusion.samplers import (
     SAMPLERS,
@@ -62,6 +64,7 @@ __all__ = [
     "sample_euler_maruyama",
     "sample_heun",
     "sample_pc",
+    "LOSSES",
     "PARAMETERIZATIONS",
     "as_eps_predictor",
     "SAMPLERS",
@@ -70,6 +73,7 @@ __all__ = [
     "NoiseSchedule",
     "add_noise",
     "eps_loss",
+    "loss_weights",
     "get_sampler",
     "make_betas",
     "register_schedule",

@@ -19,7 +19,7 @@ from torch import Tensor
 from tsdiff.diffusion.schedules import NoiseSchedule
 from tsdiff.diffusion.sde import SDEProcess
 
-__all__ = ["Denoise", "Process", "add_noise", "eps_loss"]
+__all__ = ["LOSSES", "Denoise", "Process", "add_noise", "eps_loss", "loss_weights"]
 
 Denoise = Callable[[Tensor, Tensor], Tensor]
 """``denoise(x_t: (B, K, L) float, t: (B,) step or time) -> eps_hat: (B, K, L)``."""
@@ -128,12 +128,62 @@ def as_eps_predictor(
     return denoise
 
 
+LOSSES = ("epsilon", "v")
+"""Training losses: the squared error of the noise ("epsilon", CSDI's) or of the
+velocity ("v"), see :func:`loss_weights`."""
+
+
+def loss_weights(schedule: Process, t: Tensor, loss: str, like: Tensor) -> Tensor:
+    """Per-row factor that turns the squared noise error into the chosen loss.
+
+    With ``a = alpha / r`` and ``r = sqrt(alpha^2 + sigma^2)``, a velocity read out
+    as in :func:`as_eps_predictor` has error ``eps_hat - eps = a (v_hat - v)``, so
+    the velocity loss is the noise loss times ``1 / a^2 = 1 + 1 / SNR``
+    (``SNR = alpha^2 / sigma^2``): Salimans & Ho (2022)'s "SNR+1" weighting of the
+    clean-data error. The noise loss gives the noisiest levels a weight of about
+    ``SNR`` in clean-data terms (3e-5 at the last step of CSDI's schedule), which
+    leaves the clean-data estimate there nearly untrained; few-step samplers jump
+    from exactly that estimate.
+
+    Parameters
+    ----------
+    schedule : NoiseSchedule or SDEProcess
+        The forward process.
+    t : Tensor of shape (B,)
+        Steps or times of the rows.
+    loss : {"epsilon", "v"}
+        The loss (:data:`LOSSES`).
+    like : Tensor of shape (B, ...)
+        Gives the dtype and device of the result.
+
+    Returns
+    -------
+    weights : Tensor of shape (B, 1, 1)
+        Ones for ``"epsilon"``; ``1 + 1 / SNR`` for ``"v"``.
+
+    Examples
+    --------
+    >>> from tsdiff.diffusion import NoiseSchedule
+    >>> schedule = NoiseSchedule.from_name("quad", 50)
+    >>> t = torch.tensor([0, 49])
+    >>> loss_weights(schedule, t, "v", torch.zeros(2, 3, 8)).flatten()
+    tensor([1.0001e+00, 2.9814e+04])
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; known: {LOSSES}")
+    if loss == "epsilon":
+        return like.new_ones((t.shape[0], 1, 1))
+    alpha, sigma = schedule.scales(t, like)  # (B, 1, 1) each
+    return (alpha.square() + sigma.square()) / alpha.square()
+
+
 def eps_loss(
     denoise: Denoise,
     schedule: Process,
     x0: Tensor,
     target_mask: Tensor,
     *,
+    loss: str = "epsilon",
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Masked epsilon-prediction loss of CSDI (Tashiro et al., 2021; Ho et al., 2020).
@@ -141,8 +191,9 @@ def eps_loss(
     Draws one step ``t ~ U{0, ..., n_steps - 1}`` per row (for an SDE one time
     ``t ~ U(t_min, 1)``), then ``eps ~ N(0, I)`` (in that order, both from
     ``generator`` on ``x0.device``), noises ``x0`` and scores the squared error of
-    ``denoise(x_t, t)`` against ``eps`` on target entries only. For the VE process
-    this is denoising score matching with Song & Ermon's weight ``sigma^2``.
+    ``denoise(x_t, t)`` against ``eps`` on target entries only, weighted per row by
+    :func:`loss_weights`. For the VE process the unweighted loss is denoising score
+    matching with Song & Ermon's weight ``sigma^2``.
 
     Parameters
     ----------
@@ -154,6 +205,8 @@ def eps_loss(
         Clean data (values at non-target entries are only passed through).
     target_mask : Tensor of shape (B, K, L), bool or float 0/1
         Entries that are scored (observed and not given to the model).
+    loss : {"epsilon", "v"}, default="epsilon"
+        Which error is minimised (:func:`loss_weights`).
     generator : torch.Generator, optional
         Source of randomness, on the same device type as ``x0``; ``None`` uses
         torch's default generator.
@@ -161,8 +214,9 @@ def eps_loss(
     Returns
     -------
     loss : Tensor of shape ()
-        ``sum(target_mask * (eps_hat - eps)^2) / max(sum(target_mask), 1)``, in
-        float32 or wider; 0 when no entry is a target.
+        ``sum(target_mask * w * (eps_hat - eps)^2) / max(sum(target_mask), 1)``
+        with ``w`` the row's weight, in float32 or wider; 0 when no entry is a
+        target.
 
     Raises
     ------
@@ -183,7 +237,8 @@ def eps_loss(
     _check_same_shape("denoise output", eps_hat, x0)
     # Score in at least float32: under bf16 autocast eps_hat may be bf16.
     dtype = torch.promote_types(x0.dtype, torch.float32)
-    squared = (eps_hat.to(dtype) - eps.to(dtype)).square()  # (B, K, L)
+    weights = loss_weights(schedule, t, loss, x0).to(dtype)  # (B, 1, 1)
+    squared = weights * (eps_hat.to(dtype) - eps.to(dtype)).square()  # (B, K, L)
     is_target = target_mask.bool()  # float 0/1 masks are accepted too
     # where, not multiply: a NaN/inf predicted at a non-target entry must not leak.
     total = torch.where(is_target, squared, squared.new_zeros(())).sum()

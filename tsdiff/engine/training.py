@@ -41,6 +41,7 @@ class TrainingConfig:
     validation_fraction: float = 0.0
     early_stopping_patience: int | None = None
     parameterization: str = "epsilon"
+    loss: str = "epsilon"
     center_windows: bool = True
     ema_decay: float | None = None
     mixed_precision: bool = True
@@ -73,7 +74,9 @@ def _batch_loss(
         cache_side=False,
         mixed_precision=config.mixed_precision,
     )
-    return eps_loss(denoise, schedule, x0, target_mask, generator=generator)
+    return eps_loss(
+        denoise, schedule, x0, target_mask, loss=config.loss, generator=generator
+    )
 
 
 def _split(n: int, fraction: float) -> tuple:
@@ -343,6 +346,11 @@ def _train_epoch(
     return record
 
 
+# Settings added after checkpoints were first written, at the value those checkpoints
+# were trained with: left out of the fingerprint there, so the checkpoints resume.
+_OLDER_SETTINGS = {"center_windows": True, "loss": "epsilon"}
+
+
 def _fingerprint(
     network: Denoiser,
     schedule: Process,
@@ -358,8 +366,9 @@ def _fingerprint(
         for k, v in dataclasses.asdict(config).items()
         if k not in ("checkpoint_path", "max_fit_time", "verbose", "compile")
     }
-    if settings["center_windows"]:  # what checkpoints from before the option hold
-        del settings["center_windows"]
+    for name, value in _OLDER_SETTINGS.items():
+        if settings[name] == value:  # what checkpoints from before the option hold
+            del settings[name]
     digest = hashlib.sha256()
     digest.update(schedule.identity())
     for array in (x0, observed_mask):
