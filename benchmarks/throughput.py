@@ -147,57 +147,92 @@ def main(argv: list[str] | None = None) -> dict:
         args.side_caches = "on"
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parts = args.parts.split(",")
-    train, sample = ([], []) if "train" not in parts else _train_and_sample(args)
-    rates = _engine_and_reference(args) if "rates" in parts else []
     suffix = "_smoke" if args.smoke else ""
     result = {
         "protocol": f"throughput{suffix}",
         "provenance": h.provenance(),
-        "train": train,
-        "sample": sample,
-        "rates": rates,
+        "train": [],
+        "sample": [],
+        "rates": [],
     }
-    h.write(
-        f"throughput{suffix}", result, h.Path(args.results), _markdown(result) + "\n"
-    )
+
+    def save() -> None:
+        """Write what is measured so far: a run cut short keeps its numbers."""
+        table = _markdown(result) + "\n"
+        h.write(result["protocol"], result, h.Path(args.results), table)
+
+    if "train" in parts:
+        _train_and_sample(args, result, save)
+    if "rates" in parts:
+        _engine_and_reference(args, result["rates"], save)
+    save()
     return result
 
 
-def _engine_and_reference(args) -> list[dict]:
-    """Per window shape: engine rates, the reference rate and their best ratio."""
+def _engine_and_reference(args, out: list[dict], save) -> None:
+    """Per window shape: the reference rate, then engine rates (each saved as it
+    finishes) and the best engine rate's ratio to the reference."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    out = []
     for text in args.rate_shapes.split(","):
         shape = tuple(int(v) for v in text.split("x"))
         net = _rates.network(shape[0], args.smoke, device, args.seed)
-        engine = []
+        record = {
+            "reference": _rates.reference_rate(
+                net, shape, args.reference_calls, device
+            ),
+            "engine": [],
+        }
+        out.append(record)
         for mode in args.modes.split(","):
             for batch in args.rate_batch_sizes.split(","):
                 for precision in args.precisions.split(","):
                     for cache in args.side_caches.split(","):
                         torch._dynamo.reset()  # each configuration compiles afresh
-                        engine.append(
-                            _rates.engine_rate(
-                                net,
-                                shape,
-                                None if batch == "auto" else int(batch),
-                                precision == "bf16",
-                                mode == "compile",
-                                cache == "on",
-                                args,
-                                device,
-                            )
+                        setting = (shape, batch, precision, mode, cache)
+                        record["engine"].append(
+                            _engine_rate(net, setting, args, device)
                         )
-        reference = _rates.reference_rate(net, shape, args.reference_calls, device)
-        best = max(engine, key=lambda r: r["window_nfe_per_s"])
-        ratio = best["window_nfe_per_s"] / reference["window_nfe_per_s"]
-        out.append({"engine": engine, "reference": reference, "best_ratio": ratio})
-        logging.info("rates %s: best %s, reference %s", text, best, reference)
-    return out
+                        measured = [
+                            r["window_nfe_per_s"]
+                            for r in record["engine"]
+                            if "window_nfe_per_s" in r
+                        ]
+                        reference = record["reference"]["window_nfe_per_s"]
+                        if measured:
+                            record["best_ratio"] = max(measured) / reference
+                        logging.info("rate %s", record["engine"][-1])
+                        save()
+        logging.info("rates %s: reference %s", text, record["reference"])
 
 
-def _train_and_sample(args) -> tuple[list[dict], list[dict]]:
-    train, sample = [], []
+def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:
+    """One engine configuration; a fixed batch that does not fit the card is
+    recorded as such (the automatic batch size halves until it fits)."""
+    shape, batch, precision, mode, cache = setting
+    try:
+        return _rates.engine_rate(
+            net,
+            shape,
+            None if batch == "auto" else int(batch),
+            precision == "bf16",
+            mode == "compile",
+            cache == "on",
+            args,
+            device,
+        )
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return {
+            "shape": "x".join(map(str, shape)),
+            "batch": batch,
+            "mode": mode,
+            "side_cache": cache == "on",
+            "precision": precision,
+            "out_of_memory": True,
+        }
+
+
+def _train_and_sample(args, result: dict, save) -> None:
     for shape in args.shapes.split(","):
         for mode in args.modes.split(","):
             compiled = mode == "compile"
@@ -206,13 +241,14 @@ def _train_and_sample(args) -> tuple[list[dict], list[dict]]:
                 torch._dynamo.reset()  # compile each configuration afresh, static
                 start = time.perf_counter()
                 record, imputer = _train(shape, batch, compiled, args)
-                train.append(record)
+                result["train"].append(record)
                 logging.info(
                     "train %s (%.0f s total)", record, time.perf_counter() - start
                 )
-            sample.append(_sample(imputer, shape, compiled, args))
-            logging.info("sample %s", sample[-1])
-    return train, sample
+                save()
+            result["sample"].append(_sample(imputer, shape, compiled, args))
+            logging.info("sample %s", result["sample"][-1])
+            save()
 
 
 def _markdown(result: dict) -> str:
@@ -245,6 +281,12 @@ def _markdown(result: dict) -> str:
     for shape in result["rates"]:
         ref = shape["reference"]
         for r in shape["engine"]:
+            if r.get("out_of_memory"):
+                lines.append(
+                    f"| {r['shape']} | engine, {r['mode']} | {r['batch']} | "
+                    f"{r['precision']} | out of memory | |"
+                )
+                continue
             lines.append(
                 f"| {r['shape']} | engine, {r['mode']}, side cache "
                 f"{'on' if r['side_cache'] else 'off'} | {r['batch']} | "
@@ -257,7 +299,7 @@ def _markdown(result: dict) -> str:
         )
         lines.append(
             f"| {ref['shape']} | best engine / reference | | | "
-            f"{shape['best_ratio']:.1f}x | |"
+            f"{shape.get('best_ratio', float('nan')):.1f}x | |"
         )
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 DATA = (BENCHMARKS.parent / ".." / "shared" / "data").resolve()
@@ -94,6 +95,44 @@ def test_throughput_smoke_mode_times_training_and_sampling(tmp_path):
         best / rates["reference"]["window_nfe_per_s"]
     )
     assert "best engine / reference" in (tmp_path / "throughput_smoke.md").read_text()
+
+
+def test_throughput_records_a_batch_that_does_not_fit_and_goes_on(
+    tmp_path, monkeypatch
+):
+    throughput = _load("throughput")
+    rates = importlib.import_module("_rates")
+    real = rates.engine_rate
+
+    def engine_rate(net, shape, batch, *rest):
+        if batch == 8:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real(net, shape, batch, *rest)
+
+    monkeypatch.setattr(rates, "engine_rate", engine_rate)
+    argv = ["--smoke", "--parts", "rates", "--results", str(tmp_path)]
+    result = throughput.main(argv)
+    (shape,) = result["rates"]
+    assert shape["engine"][0]["out_of_memory"] is True
+    assert shape["engine"][1]["batch"] == "auto"
+    auto = shape["engine"][1]["window_nfe_per_s"]
+    assert shape["best_ratio"] == pytest.approx(
+        auto / shape["reference"]["window_nfe_per_s"]
+    )
+    assert "out of memory" in (tmp_path / "throughput_smoke.md").read_text()
+
+
+def test_ddp_scaling_smoke_trains_under_torchrun_with_one_and_two_processes(
+    tmp_path,
+):
+    result = _load("ddp_scaling").main(["--smoke", "--results", str(tmp_path)])
+    written = json.loads((tmp_path / "ddp_scaling_smoke.json").read_text())
+    assert written["protocol"] == "ddp_scaling_smoke"
+    one, two = result["runs"]
+    assert (one["processes"], two["processes"]) == (1, 2)
+    assert one["speedup"] == 1.0
+    assert two["speedup"] == pytest.approx(two["windows_per_s"] / one["windows_per_s"])
+    assert one["epochs"] == two["epochs"] == 2  # both fits ran to the end
 
 
 def test_baselines_run_in_worker_processes_like_in_process(monkeypatch):
