@@ -73,6 +73,11 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
         "--compile", action="store_true", help="torch.compile the network (GPU)"
     )
     parser.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="tsdiff only (e.g. a timing run); the file then holds no baseline rows",
+    )
+    parser.add_argument(
         "--tag",
         help="name the results <protocol>_<tag>.json (e.g. one file per seed)",
     )
@@ -205,10 +210,14 @@ def _baseline_job(
 
 
 def imputation_baselines(
-    train: Any, subset: Any, draws: int, seed: int
+    train: Any, subset: Any, draws: int, args: argparse.Namespace
 ) -> list[tuple[str, Any, Any, int | None]]:
     """The imputation baselines of every protocol: interpolation fitted on ``train``,
-    KNN and the iterative imputer (``draws`` posterior draws) on ``subset``."""
+    KNN and the iterative imputer (``draws`` posterior draws) on ``subset``; none
+    with ``--no-baselines``."""
+    if args.no_baselines:
+        return []
+    seed = args.seed
     return [
         ("linear interpolation", InterpolationImputer(), train, None),
         ("KNN imputer (k=5)", KNNImputerBaseline(), subset, None),
@@ -252,7 +261,7 @@ class Baselines:
             (name, estimator, fit_data, cases, truth, num_samples, threads)
             for name, estimator, fit_data, num_samples in jobs
         ]
-        self._parallel = parallel
+        self._parallel = parallel and bool(jobs)
         self._pool = None
         self._futures: list = []
         if parallel and start:

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     subset = train.loc[np.sort(stays[: max(1, rows // 48)])]
     draws = 4 if args.smoke else args.baseline_samples
     baselines = r.Baselines(
-        r.imputation_baselines(train, subset, draws, args.seed),
+        r.imputation_baselines(train, subset, draws, args),
         cases,
         truth,
         parallel=not args.smoke,

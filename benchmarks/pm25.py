@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     )
     draws = 4 if args.smoke else args.baseline_samples
     baselines = r.Baselines(
-        r.imputation_baselines(train, train, draws, args.seed),
+        r.imputation_baselines(train, train, draws, args),
         cases,
         truth,
         parallel=not args.smoke,
