@@ -264,7 +264,7 @@ class Baselines:
         self._parallel = parallel and bool(jobs)
         self._pool = None
         self._futures: list = []
-        if parallel and start:
+        if self._parallel and start:
             self._start()
 
     def _start(self) -> None:

@@ -21,7 +21,7 @@ Usage::
     python benchmarks/throughput.py --parts rates --rate-shapes 36x36
     python benchmarks/throughput.py --smoke                  # seconds on a CPU
 
-Writes ``benchmarks/results/throughput[_smoke].json`` and ``.md``.
+Writes ``benchmarks/results/throughput[_<tag>][_smoke].json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
         help="side projections computed once per batch (on) or every step (off)",
     )
     parser.add_argument("--reference-calls", type=int, default=300)
+    parser.add_argument("--tag", help="name the results throughput_<tag>.json")
     args = parser.parse_args(argv)
     if args.smoke:
         args.batch_sizes, args.steps, args.epochs = (8,), 3, 2
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.side_caches = "on"
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parts = args.parts.split(",")
-    suffix = "_smoke" if args.smoke else ""
+    suffix = (f"_{args.tag}" if args.tag else "") + ("_smoke" if args.smoke else "")
     result = {
         "protocol": f"throughput{suffix}",
         "provenance": h.provenance(),

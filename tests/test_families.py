@@ -171,3 +171,24 @@ def test_changing_the_process_after_fit_asks_for_a_refit(fitted):
         imputer.set_params(process="subvp")
     imputed = imputer.set_params(sampling_steps=2).transform(frame)
     assert np.isfinite(imputed.to_numpy()).all()
+
+
+@pytest.mark.parametrize("n_steps", [5, 20])
+def test_the_chain_defaults_to_dpm_solver_with_ten_steps_or_the_whole_chain(
+    tiny, make_frame, n_steps
+):
+    frame = make_frame(n_steps=48)
+    params = dict(tiny, window_length=16, n_diffusion_steps=n_steps, n_epochs=1)
+    default = DiffusionImputer(**params).fit(frame)
+    explicit = DiffusionImputer(
+        **params, sampler="dpmpp_2m", sampling_steps=min(10, n_steps)
+    ).fit(frame)
+    ancestral = DiffusionImputer(**params, sampler="ddpm").fit(frame)
+    draws = [m.sample(frame, random_state=3) for m in (default, explicit, ancestral)]
+    np.testing.assert_array_equal(draws[0], draws[1])
+    gaps = frame.isna().to_numpy()
+    assert np.abs(draws[0] - draws[2])[:, gaps].max() > 1e-3
+    # 10 steps are fewer than the 20-step chain: a different walk than all of it.
+    every = DiffusionImputer(**params, sampler="dpmpp_2m", sampling_steps=n_steps)
+    walked_all = every.fit(frame).sample(frame, random_state=3)
+    assert np.array_equal(draws[0], walked_all) == (n_steps <= 10)

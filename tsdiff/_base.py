@@ -38,6 +38,7 @@ from tsdiff.diffusion import (
     Process,
     check_pair,
     default_sampler,
+    default_steps,
     make_process,
 )
 from tsdiff.engine import (
@@ -138,6 +139,12 @@ class _DiffusionEstimator(BaseEstimator):
     def _sampler(self) -> str:
         """The sampler in use: the one chosen, or the process's default."""
         return self.sampler or default_sampler(self.process)
+
+    def _sampling_steps(self) -> int | None:
+        """The steps in use: the number chosen, or the sampler's default."""
+        if self.sampling_steps is not None:
+            return self.sampling_steps
+        return default_steps(self._sampler(), self.n_diffusion_steps)
 
     def _check_sampler(self) -> None:
         """The sampler must fit the process, and a DDPM chain has at most its own
@@ -302,7 +309,7 @@ class _DiffusionEstimator(BaseEstimator):
         config = SamplingConfig(
             num_samples=num_samples,
             sampler=self._sampler(),
-            sampling_steps=self.sampling_steps,
+            sampling_steps=self._sampling_steps(),
             eta=self.eta,
             batch_size=batch,
             parameterization=self.parameterization,
