@@ -96,10 +96,14 @@ SAMPLING = ("sampler", "sampling_steps", "eta", "num_samples", "predict_batch_si
 
 def _non_default(estimator: dict) -> str:
     """The training parameters that differ from tsdiff's defaults, as a key: a file
-    written before a parameter existed matches one that records its default."""
+    written before a parameter existed is read with the value the parameter had
+    then (``SETTINGS_BEFORE_OPTIONS``)."""
     from tsdiff import DiffusionImputer
+    from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
 
     defaults = DiffusionImputer().get_params()
+    # A file written before an option existed ran with the option's earlier value.
+    estimator = SETTINGS_BEFORE_OPTIONS | estimator
     changed = {
         name: value
         for name, value in estimator.items()

@@ -65,7 +65,7 @@ def test_finished_checkpoint_returns_the_finished_fit(tiny, data, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "setting", [{"learning_rate": 5e-3}, {"loss": "v"}, {"center_windows": False}]
+    "setting", [{"learning_rate": 5e-3}, {"loss": "v"}, {"center_windows": True}]
 )
 def test_checkpoint_of_another_fit_is_refused(tiny, data, tmp_path, setting):
     path = tmp_path / "s.pt"

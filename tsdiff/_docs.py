@@ -50,12 +50,15 @@ COMMON_PARAMETERS_DOC = """\
         (Salimans & Ho 2022). The noise loss barely trains the clean-data estimate
         at the highest noise levels, the estimate from which samplers with few
         steps take their first, largest jumps; the velocity loss trains it.
-    center_windows : bool, default=True
+    center_windows : bool, default=False (imputer) or True (forecaster)
         Model every window relative to the mean of its given values, per variable,
         so that a series whose level drifts far from the training mean still looks
-        familiar to the network. False models the scaled values themselves: the
-        network then sees each window's absolute level, which matters where the
-        spread of the data grows with its level.
+        familiar to the network (the forecaster's default: a forecast extends a
+        level the training data may never have reached). False models the scaled
+        values themselves: the network then sees each window's absolute level,
+        which matters where the spread of the data grows with its level. For
+        imputation False was better on PM2.5 and as good on PhysioNet
+        (``benchmarks/README.md``).
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
     scaler : {"standard", "robust", "none"}, default="standard"

@@ -346,9 +346,10 @@ def _train_epoch(
     return record
 
 
-# Settings added after checkpoints were first written, at the value those checkpoints
-# were trained with: left out of the fingerprint there, so the checkpoints resume.
-_OLDER_SETTINGS = {"center_windows": True, "loss": "epsilon"}
+SETTINGS_BEFORE_OPTIONS = {"center_windows": True, "loss": "epsilon"}
+"""Settings added after checkpoints and results were first written, at the value
+they had before: such checkpoints resume (these values are left out of the
+fingerprint) and older benchmark files are read with them."""
 
 
 def _fingerprint(
@@ -366,7 +367,7 @@ def _fingerprint(
         for k, v in dataclasses.asdict(config).items()
         if k not in ("checkpoint_path", "max_fit_time", "verbose", "compile")
     }
-    for name, value in _OLDER_SETTINGS.items():
+    for name, value in SETTINGS_BEFORE_OPTIONS.items():
         if settings[name] == value:  # what checkpoints from before the option hold
             del settings[name]
     digest = hashlib.sha256()
