@@ -160,15 +160,30 @@ def write(protocol: str, result: dict, results_dir: Path, table: str) -> Path:
     return path
 
 
-def markdown_table(result: dict, anchors: dict[str, dict]) -> str:
-    """A markdown table of every method's metrics, with published anchors below."""
+def heading(result: dict) -> list[str]:
+    """Title and provenance lines that open every results table."""
     prov = result["provenance"]
-    lines = [
+    return [
         f"# {result['protocol']}",
         "",
         f"`{prov['command']}` at commit `{prov['commit'][:12]}` on {prov['device']} "
         f"({prov['date_utc']}).",
         "",
+    ]
+
+
+def random_frame(n_rows: int, n_vars: int, seed: int) -> pd.DataFrame:
+    """Standard-normal series with 10 % of the values missing (timing runs)."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(n_rows, n_vars))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    return pd.DataFrame(values)
+
+
+def markdown_table(result: dict, anchors: dict[str, dict]) -> str:
+    """A markdown table of every method's metrics, with published anchors below."""
+    lines = [
+        *heading(result),
         "| method | samples | NFE | CRPS | MAE | RMSE | 90% coverage | fit s | "
         "predict s |",
         "|---|---|---|---|---|---|---|---|---|",

@@ -74,7 +74,7 @@ def engine_rate(
     n_vars, length = shape
     samples = args.samples
     # Enough window-samples for at least two full calls at this batch size; the
-    # automatic size gets as many as the largest fixed one, so that it has room.
+    # automatic size is given AUTO_WORK per call, so that it has room to choose.
     n_windows = max(1, math.ceil(2 * (batch or AUTO_WORK) / samples))
     rng = np.random.default_rng(args.seed)
     x_cond = rng.normal(size=(n_windows, n_vars, length)).astype(np.float32)

@@ -136,12 +136,13 @@ def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool]]:
     capped at the tiny model's chain length (and repeated triples dropped)."""
     triples = []
     for spec in args.samplers.split(","):
-        name, steps, *flag = spec.split(":")
-        if flag not in ([], ["fp32"]):
+        name, _, rest = spec.partition(":")
+        steps, _, flag = rest.partition(":")
+        if not steps.isdigit() or flag not in ("", "fp32"):
             raise SystemExit(
                 f"--samplers entries are sampler:steps[:fp32]; got {spec!r}"
             )
-        triples.append((name, int(steps), flag == ["fp32"]))
+        triples.append((name, int(steps), flag == "fp32"))
     if args.smoke:
         cap = SMOKE_MODEL["n_diffusion_steps"]
         triples = list(
@@ -158,25 +159,27 @@ def score_samplers(
     """Sample and score the fitted imputer for every case and sampler."""
     runs = []
     mixed = imputer.mixed_precision
-    for extra, given, target in cases:
-        for sampler, steps, fp32 in samplers(args):
-            imputer.set_params(
-                sampler=sampler,
-                sampling_steps=steps,
-                mixed_precision=mixed and not fp32,
-            )
-            runs.append(
-                h.run_method(
-                    f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else ""),
-                    lambda: None,
-                    lambda g=given: imputer.sample(g),
-                    truth,
-                    target,
-                    {**extra, "nfe": nfe(sampler, steps), "sampler": sampler}
-                    | ({"precision": "fp32"} if fp32 else {}),
+    try:
+        for extra, given, target in cases:
+            for sampler, steps, fp32 in samplers(args):
+                imputer.set_params(
+                    sampler=sampler,
+                    sampling_steps=steps,
+                    mixed_precision=mixed and not fp32,
                 )
-            )
-    imputer.set_params(mixed_precision=mixed)
+                runs.append(
+                    h.run_method(
+                        f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else ""),
+                        lambda: None,
+                        lambda g=given: imputer.sample(g),
+                        truth,
+                        target,
+                        {**extra, "nfe": nfe(sampler, steps), "sampler": sampler}
+                        | ({"precision": "fp32"} if fp32 else {}),
+                    )
+                )
+    finally:  # the imputer is the caller's: leave it as it was
+        imputer.set_params(mixed_precision=mixed)
     return runs
 
 

@@ -28,17 +28,8 @@ from pathlib import Path
 
 import _harness as h
 import numpy as np
-import pandas as pd
 
 SMOKE_MODEL = {"n_layers": 1, "n_channels": 8, "n_heads": 2, "n_diffusion_steps": 10}
-
-
-def _data(n_rows: int, n_vars: int, seed: int) -> pd.DataFrame:
-    """Random series with 10 % of the values missing."""
-    rng = np.random.default_rng(seed)
-    values = rng.normal(size=(n_rows, n_vars))
-    values[rng.random(values.shape) < 0.1] = np.nan
-    return pd.DataFrame(values)
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -58,7 +49,7 @@ def worker(args: argparse.Namespace) -> None:
         device="cpu" if args.smoke else "auto",
         **(SMOKE_MODEL if args.smoke else {}),
     )
-    imputer.fit(_data(args.rows, args.variables, args.seed))
+    imputer.fit(h.random_frame(args.rows, args.variables, args.seed))
     if int(os.environ.get("RANK", "0")) == 0:
         Path(args.out).write_text(json.dumps(imputer.history_))
     if torch.distributed.is_initialized():
@@ -97,12 +88,8 @@ def _record(n: int, history: list[dict], n_windows: int, args) -> dict:
 
 
 def _markdown(result: dict) -> str:
-    prov = result["provenance"]
     lines = [
-        "# ddp_scaling",
-        "",
-        f"`{prov['command']}` at commit `{prov['commit'][:12]}` on {prov['device']}.",
-        "",
+        *h.heading(result),
         "| processes | batch per process | steady epoch s | windows / s | speed-up |",
         "|---|---|---|---|---|",
     ]

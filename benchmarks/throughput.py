@@ -33,7 +33,6 @@ import time
 import _harness as h
 import _rates
 import numpy as np
-import pandas as pd
 import torch
 
 from tsdiff import DiffusionImputer
@@ -46,21 +45,15 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(","))
 
 
-def _data(n_rows: int, n_vars: int, seed: int) -> pd.DataFrame:
-    """Random series with 10 % of the values missing."""
-    rng = np.random.default_rng(seed)
-    values = rng.normal(size=(n_rows, n_vars))
-    values[rng.random(values.shape) < 0.1] = np.nan
-    return pd.DataFrame(values)
-
-
 def _train(
     shape: str, batch: int, compiled: bool, args
 ) -> tuple[dict, DiffusionImputer]:
     """Steady and first-epoch training rates of one configuration."""
     n_vars, length = SHAPES[shape]
     steps = args.steps
-    frame = _data(batch * steps + length - 1, n_vars, args.seed)  # whole batches
+    frame = h.random_frame(
+        batch * steps + length - 1, n_vars, args.seed
+    )  # whole batches
     imputer = DiffusionImputer(
         window_length=length,
         n_epochs=args.epochs,
@@ -87,7 +80,7 @@ def _train(
 def _sample(imputer: DiffusionImputer, shape: str, compiled: bool, args) -> dict:
     """Sampling rate (window-samples x network evaluations per second)."""
     n_vars, length = SHAPES[shape]
-    frame = _data(args.sample_windows * length, n_vars, args.seed + 1)
+    frame = h.random_frame(args.sample_windows * length, n_vars, args.seed + 1)
     imputer.set_params(
         sampler="ddim", sampling_steps=args.sampling_steps, window_stride=length
     )
@@ -253,12 +246,8 @@ def _train_and_sample(args, result: dict, save) -> None:
 
 
 def _markdown(result: dict) -> str:
-    prov = result["provenance"]
     lines = [
-        "# throughput",
-        "",
-        f"`{prov['command']}` at commit `{prov['commit'][:12]}` on {prov['device']}.",
-        "",
+        *h.heading(result),
         "| shape | mode | batch | ms / step | windows / s | first epoch s |",
         "|---|---|---|---|---|---|",
         *(

@@ -262,9 +262,10 @@ def test_fp32_sampler_runs_turn_autocast_off_for_that_run_only(tiny, monkeypatch
     assert imputer.mixed_precision is True  # restored
     assert [r["method"] for r in records] == ["tsdiff ddpm-3", "tsdiff ddpm-3 fp32"]
     assert "precision" not in records[0] and records[1]["precision"] == "fp32"
-    bad = parser.parse_args(["--samplers", "ddpm:3:fp16"])
-    with pytest.raises(SystemExit, match="sampler:steps"):
-        runs.samplers(bad)
+    for spec in ("ddpm:3:fp16", "ddim", "ddim:x"):
+        bad = parser.parse_args(["--samplers", spec])
+        with pytest.raises(SystemExit, match="sampler:steps"):
+            runs.samplers(bad)
 
 
 def test_set_rejects_an_item_without_a_value(monkeypatch):

@@ -222,3 +222,50 @@ def test_input_errors_pass_through_the_compiled_network_and_keep_it():
     with pytest.raises(ValueError, match="x_t must have shape"):
         wrapper(1)
     assert wrapper._compiled is compiled_call  # not mistaken for a compiler failure
+
+
+def test_the_velocity_loss_reaches_training(tiny, data):
+    params = dict(tiny, window_length=8)
+    noise = DiffusionImputer(**params).fit(data)
+    velocity = DiffusionImputer(**params, loss="v").fit(data)
+    # Same seed, same draws: only the weighting of the loss differs.
+    first = [r["train_loss"] for r in noise.history_]
+    second = [r["train_loss"] for r in velocity.history_]
+    assert all(b > a for a, b in zip(first, second, strict=True))  # weights >= 1
+
+
+def test_the_velocity_loss_needs_the_velocity_readout(tiny, data):
+    imputer = DiffusionImputer(
+        **dict(tiny, window_length=8), loss="v", parameterization="epsilon"
+    )
+    with pytest.raises(ValueError, match="'v' only with parameterization='v'"):
+        imputer.fit(data)
+
+
+def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tmp_path):
+    import json
+    import pickle
+
+    from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
+
+    fitted = DiffusionImputer(**dict(tiny, window_length=8), center_windows=True)
+    fitted.fit(data)
+    fitted.save(tmp_path / "m")
+    config = tmp_path / "m" / "config.json"
+    document = json.loads(config.read_text())
+    for name in SETTINGS_BEFORE_OPTIONS:  # as written before the options existed
+        del document["params"][name]
+    config.write_text(json.dumps(document))
+    loaded = DiffusionImputer.load(tmp_path / "m")
+    assert (loaded.center_windows, loaded.loss) == (True, "epsilon")
+    np.testing.assert_array_equal(
+        loaded.sample(data, random_state=0), fitted.sample(data, random_state=0)
+    )
+    state = fitted.__getstate__()
+    for name in SETTINGS_BEFORE_OPTIONS:
+        del state[name]
+    old = pickle.loads(pickle.dumps(fitted))
+    old.__dict__.clear()
+    old.__setstate__(state)
+    assert old.get_params()["center_windows"] is True
+    assert old.get_params()["loss"] == "epsilon"

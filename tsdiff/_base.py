@@ -48,6 +48,7 @@ from tsdiff.engine import (
     fit_network,
     sample_network,
 )
+from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
 from tsdiff.frames import SeriesArrays
 from tsdiff.nn import Denoiser, DenoiserConfig
 
@@ -133,6 +134,14 @@ class _DiffusionEstimator(BaseEstimator):
             raise ValueError(
                 f"The 'beta_start' parameter of {name} must be smaller than beta_end="
                 f"{self.beta_end}. Got {self.beta_start} instead."
+            )
+        if self.loss == "v" and self.parameterization == "epsilon":
+            raise ValueError(
+                f"The 'loss' parameter of {name} can be 'v' only with "
+                "parameterization='v': a noise-predicting network would have its "
+                "error at the highest noise levels multiplied by up to 1 + 1/SNR "
+                "(3e4 on CSDI's schedule). Got loss='v' with "
+                "parameterization='epsilon'."
             )
         self._check_sampler()
 
@@ -357,6 +366,8 @@ class _DiffusionEstimator(BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         spec = state.pop("_network_spec", None)
+        for name, value in SETTINGS_BEFORE_OPTIONS.items():  # pickled before them
+            state.setdefault(name, value)
         super().__setstate__(state)
         if spec is not None:
             self.device_ = _available(self.device_)
@@ -417,6 +428,8 @@ class _DiffusionEstimator(BaseEstimator):
         params = _persist.decode(document["params"], tensors)
         # JSON has no tuples; tuple-valued parameters come back as lists.
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+        # A file written before an option existed was trained with its earlier value.
+        params = SETTINGS_BEFORE_OPTIONS | params
         est = cls(**{**params, "device": device})
         est._validate_params()
         for key, value in document["fitted"].items():

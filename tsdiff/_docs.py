@@ -49,7 +49,8 @@ COMMON_PARAMETERS_DOC = """\
         or of the velocity, which is the noise error weighted by ``1 + 1 / SNR``
         (Salimans & Ho 2022). The noise loss barely trains the clean-data estimate
         at the highest noise levels, the estimate from which samplers with few
-        steps take their first, largest jumps; the velocity loss trains it.
+        steps take their first, largest jumps; the velocity loss trains it. "v"
+        needs ``parameterization="v"``.
     center_windows : bool, default=False (imputer) or True (forecaster)
         Model every window relative to the mean of its given values, per variable,
         so that a series whose level drifts far from the training mean still looks

@@ -86,8 +86,9 @@ def as_eps_predictor(
     with ``r = sqrt(alpha^2 + sigma^2)`` (1 for variance-preserving processes), so
     that ``eps_hat = s x_t / r + a v_hat``: the implied ``x0_hat`` no longer
     amplifies network error by ``1 / alpha`` (about 170x at the last step of CSDI's
-    schedule), which keeps samplers stable with an imperfect network. The training
-    loss stays the epsilon loss of :func:`eps_loss`.
+    schedule), which keeps samplers stable with an imperfect network. Training
+    scores the epsilon error of :func:`eps_loss`, optionally weighted into the
+    velocity error (``loss="v"``, :func:`loss_weights`).
 
     Where the process's ``input_scale`` is not None (the continuous-time
     processes), the network reads ``x_t / r``, values of unit scale at every noise
