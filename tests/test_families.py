@@ -192,3 +192,13 @@ def test_the_chain_defaults_to_dpm_solver_with_ten_steps_or_the_whole_chain(
     every = DiffusionImputer(**params, sampler="dpmpp_2m", sampling_steps=n_steps)
     walked_all = every.fit(frame).sample(frame, random_state=3)
     assert np.array_equal(draws[0], walked_all) == (n_steps <= 10)
+
+
+def test_eta_makes_dpm_solver_stochastic_after_fit(tiny, make_frame):
+    frame = make_frame(n_steps=48)
+    imputer = DiffusionImputer(**dict(tiny, window_length=16, n_epochs=1)).fit(frame)
+    ode = imputer.sample(frame, random_state=2)
+    sde = imputer.set_params(eta=1.0).sample(frame, random_state=2)
+    gaps = frame.isna().to_numpy()
+    assert np.abs(ode - sde)[:, gaps].max() > 1e-3
+    np.testing.assert_array_equal(ode[:, ~gaps], sde[:, ~gaps])

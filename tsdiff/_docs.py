@@ -119,7 +119,9 @@ COMMON_PARAMETERS_DOC = """\
         number, twice it for "heun" and "pc", ten times it for
         "annealed_langevin" (:func:`tsdiff.diffusion.nfe`).
     eta : float, default=0.0
-        DDIM stochasticity (0 deterministic, 1 equals DDPM); ignored by "ddpm".
+        Stochasticity of "ddim" (0 deterministic, 1 equals "ddpm") and of
+        "dpmpp_2m" (0 the ODE solver, 1 its reverse-SDE form); ignored by the
+        other samplers.
     quantile_levels : tuple of float, default=(0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
         Default levels of :meth:`predict_quantiles`.
     quantile_method : str, default="linear"

@@ -425,7 +425,12 @@ def _draw(sampler, schedule, sampling_steps, eta):
 
 @pytest.mark.parametrize(
     ("sampler", "eta"),
-    [(sample_ddpm, None), (sample_ddim, 0.0), (sample_dpmpp_2m, None)],
+    [
+        (sample_ddpm, None),
+        (sample_ddim, 0.0),
+        (sample_dpmpp_2m, None),
+        (sample_dpmpp_2m, 1.0),
+    ],
 )
 def test_oracle_fine_chain_reproduces_the_conditional(sampler, eta):
     # Ho et al.'s linear schedule; its last abar is ~4e-5, so N(0, I) is the
@@ -470,3 +475,21 @@ def test_oracle_check_detects_small_errors():
     assert z_scores(shrunk, mean, cov)[1] > limit
     shifted = samples + 0.1 * np.sqrt(np.diag(cov))
     assert z_scores(shifted, mean, cov)[0] > limit
+
+
+def test_stochastic_dpm_solver_draws_fresh_noise_and_checks_eta():
+    x_cond, cond_mask = _toy_inputs()
+
+    def draw(eta, seed=0):
+        return sample_dpmpp_2m(
+            _toy_denoise, SCHEDULE, x_cond, cond_mask, sampling_steps=8,
+            eta=eta, generator=_seeded(seed),
+        )  # fmt: skip
+
+    assert not torch.equal(draw(0.0)[~cond_mask], draw(1.0)[~cond_mask])
+    assert torch.equal(draw(1.0), draw(1.0))
+    assert torch.equal(draw(1.0)[cond_mask], x_cond[cond_mask])
+    with pytest.raises(ValueError, match="eta must lie in"):
+        draw(1.5)
+    with pytest.raises(TypeError, match="eta must be a float"):
+        draw(True)

@@ -276,29 +276,31 @@ def sample_ddim(
     torch.Size([2, 3, 8])
     """
     _check_inputs(denoise, x_cond, cond_mask, generator)
-    if isinstance(eta, bool) or not isinstance(eta, int | float):
-        raise TypeError(f"eta must be a float, got {type(eta).__name__}")
-    if not 0.0 <= eta <= 1.0:
-        raise ValueError(f"eta must lie in [0, 1], got {eta}")
+    eta = _check_eta(eta)
     steps = timesteps(schedule.n_steps, sampling_steps)
     logger.debug(
         "DDIM(eta=%g) sampling %s over %d steps", eta, tuple(x_cond.shape), len(steps)
     )
-    plan = _ddim_plan(schedule, steps, float(eta))
+    plan = _ddim_plan(schedule, steps, eta)
     return _run_chain(denoise, x_cond, cond_mask, plan, generator)
 
 
 def _dpmpp_2m_plan(
-    schedule: NoiseSchedule, steps: np.ndarray
-) -> list[tuple[int, float, float, float, float, float]]:
-    """Steps ``(t, 1 / alpha_t, sigma_t / alpha_t, c_x, c_now, c_prev)`` of
-    DPM-Solver++(2M) (Lu et al., 2022, Algorithm 2) on the respaced chain.
+    schedule: NoiseSchedule, steps: np.ndarray, eta: float
+) -> list[tuple[int, float, float, float, float, float, float]]:
+    """Steps ``(t, 1 / alpha_t, sigma_t / alpha_t, c_x, c_now, c_prev, noise)`` of
+    DPM-Solver++(2M) (Lu et al., 2022, Algorithm 2) on the respaced chain, and of
+    its stochastic form (their SDE-DPM-Solver++(2M)) for ``eta > 0``.
 
     With ``alpha = sqrt(abar)``, ``sigma = sqrt(1 - abar)``, ``lambda = log(alpha /
     sigma)`` and ``h`` the step in lambda, ``x_next = c_x x + c_now D_now + c_prev
-    D_prev``, where ``D`` are the clean-data estimates at this and the previous
-    visited step. The first step and the final jump to clean data are first order
-    (the final one has ``h = inf``: it returns ``D_now``).
+    D_prev + noise z``, where ``D`` are the clean-data estimates at this and the
+    previous visited step: ``c_x = sigma_next / sigma e^{-eta h}``, the data
+    coefficient ``c = alpha_next (1 - e^{-(1 + eta) h})`` split between ``D_now``
+    and ``D_prev`` by the midpoint rule, and ``noise = sigma_next sqrt(1 -
+    e^{-2 eta h})``; ``eta = 0`` is the deterministic solver. The first step and the
+    final jump to clean data are first order (the final one has ``h = inf``: it
+    returns ``D_now``).
     """
     # A schedule whose noisiest step has abar == 0 (underflow) would make lambda
     # -inf; from abar = 1e-12 on, x_T is pure noise to float precision anyway.
@@ -308,11 +310,12 @@ def _dpmpp_2m_plan(
     plan, h_prev = [], None
     for i, t in enumerate(steps):
         if i + 1 == len(steps):  # to abar = 1: sigma_next = 0
-            plan.append((int(t), 1 / alpha[i], sigma[i] / alpha[i], 0.0, 1.0, 0.0))
+            plan.append((int(t), 1 / alpha[i], sigma[i] / alpha[i], 0.0, 1.0, 0.0, 0.0))
             break
         h = lam[i + 1] - lam[i]
-        c_x = sigma[i + 1] / sigma[i]
-        c_d = alpha[i + 1] * -math.expm1(-h)  # alpha_next (1 - e^{-h})
+        c_x = sigma[i + 1] / sigma[i] * math.exp(-eta * h)
+        c_d = alpha[i + 1] * -math.expm1(-(1.0 + eta) * h)
+        noise = sigma[i + 1] * math.sqrt(max(-math.expm1(-2.0 * eta * h), 0.0))
         # First order at the start, and where clamped steps leave h = 0 (the
         # ratio r of consecutive steps is then undefined).
         if h_prev is None or h_prev <= 0.0 or h <= 0.0:
@@ -320,7 +323,9 @@ def _dpmpp_2m_plan(
         else:
             r = h_prev / h
             c_now, c_prev = c_d * (1 + 1 / (2 * r)), -c_d / (2 * r)
-        plan.append((int(t), 1 / alpha[i], sigma[i] / alpha[i], c_x, c_now, c_prev))
+        plan.append(
+            (int(t), 1 / alpha[i], sigma[i] / alpha[i], c_x, c_now, c_prev, noise)
+        )
         h_prev = h
     return plan
 
@@ -333,6 +338,7 @@ def sample_dpmpp_2m(
     cond_mask: Tensor,
     *,
     sampling_steps: int | None = None,
+    eta: float = 0.0,
     generator: torch.Generator | None = None,
 ) -> Tensor:
     """Conditional DPM-Solver++(2M) sampling (Lu et al., 2022).
@@ -342,15 +348,19 @@ def sample_dpmpp_2m(
     ``D = (x - sqrt(1 - abar_t) eps_hat) / sqrt(abar_t)`` and extrapolates it
     linearly in ``lambda = log(sqrt(abar) / sqrt(1 - abar))`` from the previous
     step's estimate, at one network evaluation per step. Deterministic given the
-    starting noise. Its error shrinks about fourfold when the steps are doubled,
-    against twofold for DDIM (its first-order counterpart); with very few, uneven
-    steps it is not always the more accurate of the two, so measure on your data
+    starting noise for ``eta=0``; ``eta=1`` solves the reverse-time SDE instead
+    (SDE-DPM-Solver++(2M), the same paper), injecting fresh noise each step. Its
+    error shrinks about fourfold when the steps are doubled, against twofold for
+    DDIM (its first-order counterpart); with very few, uneven steps it is not
+    always the more accurate of the two, so measure on your data
     (``benchmarks/nfe_curves.py``).
 
     Parameters
     ----------
     denoise, schedule, x_cond, cond_mask, sampling_steps, generator
         As in :func:`sample_ddpm`.
+    eta : float, default=0.0
+        Stochasticity in [0, 1]: 0 the ODE solver, 1 the SDE solver.
 
     Returns
     -------
@@ -360,7 +370,7 @@ def sample_dpmpp_2m(
     Raises
     ------
     ValueError, TypeError
-        As in :func:`sample_ddpm`.
+        As in :func:`sample_ddpm`, or for an ``eta`` outside [0, 1].
 
     See Also
     --------
@@ -372,21 +382,29 @@ def sample_dpmpp_2m(
     Diffusion Probabilistic Models. arXiv:2211.01095, 2022.
     """
     _check_inputs(denoise, x_cond, cond_mask, generator)
+    eta = _check_eta(eta)
     steps = timesteps(schedule.n_steps, sampling_steps)
     logger.debug(
-        "DPM-Solver++(2M) sampling %s over %d steps", tuple(x_cond.shape), len(steps)
+        "DPM-Solver++(2M, eta=%g) sampling %s over %d steps",
+        eta,
+        tuple(x_cond.shape),
+        len(steps),
     )
     shape, device = x_cond.shape, x_cond.device
     x = torch.randn(shape, generator=generator, device=device, dtype=x_cond.dtype)
     x = torch.where(cond_mask, x_cond, x)  # (B, K, L)
     d_prev = None
-    for t, inv_alpha, snr_inv, c_x, c_now, c_prev in _dpmpp_2m_plan(schedule, steps):
+    plan = _dpmpp_2m_plan(schedule, steps, eta)
+    for t, inv_alpha, snr_inv, c_x, c_now, c_prev, noise in plan:
         t_batch = torch.full((shape[0],), t, dtype=torch.long, device=device)  # (B,)
         eps_hat = _checked(denoise(x, t_batch), shape).to(x.dtype)
         d_now = inv_alpha * x - snr_inv * eps_hat  # clean-data estimate, (B, K, L)
         x = c_x * x + c_now * d_now
         if c_prev != 0.0:
             x = x + c_prev * d_prev
+        if noise > 0.0:  # a host float: no sync
+            z = torch.randn(shape, generator=generator, device=device, dtype=x.dtype)
+            x = x + noise * z
         x = torch.where(cond_mask, x_cond, x)  # (B, K, L)
         d_prev = d_now
     return x
@@ -416,6 +434,14 @@ def _check_int(name: str, value: object) -> int:
         return operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
+
+
+def _check_eta(eta: object) -> float:
+    if isinstance(eta, bool) or not isinstance(eta, int | float):
+        raise TypeError(f"eta must be a float, got {type(eta).__name__}")
+    if not 0.0 <= eta <= 1.0:
+        raise ValueError(f"eta must lie in [0, 1], got {eta}")
+    return float(eta)
 
 
 def _check_inputs(

@@ -170,7 +170,7 @@ def _sample_on(
     kwargs = {"generator": generator}
     if config.sampling_steps is not None:  # None: the sampler's own default
         kwargs["sampling_steps"] = config.sampling_steps
-    if config.sampler == "ddim":
+    if config.sampler in ("ddim", "dpmpp_2m"):
         kwargs["eta"] = config.eta
     progress = tqdm(total=total, disable=not config.verbose, desc="sample")
     start = 0
