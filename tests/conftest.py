@@ -61,6 +61,18 @@ def make_frame(n_steps=64, n_vars=3, missing=0.1, seed=0):
     return pd.DataFrame(values, index=index, columns=[f"v{k}" for k in range(n_vars)])
 
 
+def check_samples(samples, frame, n):
+    """``n`` finite samples (S, T, K) of ``frame`` that keep its observed cells
+    exactly and draw its gaps (they vary across samples)."""
+    observed = frame.notna().to_numpy()
+    assert samples.shape == (n, *frame.shape) and np.isfinite(samples).all()
+    np.testing.assert_array_equal(
+        samples[:, observed],
+        np.broadcast_to(frame.to_numpy()[observed], (n, observed.sum())),
+    )
+    assert samples[:, ~observed].std(axis=0).min() > 0  # gaps are drawn, not fixed
+
+
 @pytest.fixture(name="make_frame", scope="session")
 def make_frame_fixture():
     """The :func:`make_frame` factory."""

@@ -4,6 +4,7 @@ the pairing rules, persistence, and the training objective of the SDE processes.
 import numpy as np
 import pytest
 import torch
+from conftest import check_samples
 
 from tsdiff import DiffusionForecaster, DiffusionImputer
 from tsdiff.diffusion import (
@@ -42,14 +43,7 @@ def fitted(tiny_shared, make_frame):
 def test_every_process_samples_with_each_of_its_samplers(fitted, process, sampler):
     frame, imputers = fitted
     imputer = imputers[process].set_params(sampler=sampler, sampling_steps=3)
-    samples = imputer.sample(frame, num_samples=4)  # (S, T, K)
-    observed = frame.notna().to_numpy()
-    assert samples.shape == (4, *frame.shape) and np.isfinite(samples).all()
-    np.testing.assert_array_equal(
-        samples[:, observed],
-        np.broadcast_to(frame.to_numpy()[observed], (4, observed.sum())),
-    )
-    assert samples[:, ~observed].std(axis=0).min() > 0
+    check_samples(imputer.sample(frame, num_samples=4), frame, 4)  # (S, T, K)
 
 
 def test_continuous_processes_default_to_the_reverse_sde(fitted):
