@@ -73,6 +73,12 @@ def check_samples(samples, frame, n):
     assert samples[:, ~observed].std(axis=0).min() > 0  # gaps are drawn, not fixed
 
 
+@pytest.fixture(name="check_samples", scope="session")
+def check_samples_fixture():
+    """The :func:`check_samples` assertion."""
+    return check_samples
+
+
 @pytest.fixture(name="make_frame", scope="session")
 def make_frame_fixture():
     """The :func:`make_frame` factory."""

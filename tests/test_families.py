@@ -4,7 +4,6 @@ the pairing rules, persistence, and the training objective of the SDE processes.
 import numpy as np
 import pytest
 import torch
-from conftest import check_samples
 
 from tsdiff import DiffusionForecaster, DiffusionImputer
 from tsdiff.diffusion import (
@@ -40,7 +39,9 @@ def fitted(tiny_shared, make_frame):
     ("process", "sampler"),
     [(p, s) for p, samplers in SAMPLERS_OF.items() for s in samplers],
 )
-def test_every_process_samples_with_each_of_its_samplers(fitted, process, sampler):
+def test_every_process_samples_with_each_of_its_samplers(
+    fitted, process, sampler, check_samples
+):
     frame, imputers = fitted
     imputer = imputers[process].set_params(sampler=sampler, sampling_steps=3)
     check_samples(imputer.sample(frame, num_samples=4), frame, 4)  # (S, T, K)

@@ -4,7 +4,6 @@ scikit-learn composition, bad input after fit, and imputation quality."""
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import check_samples
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
@@ -27,7 +26,7 @@ def test_dataframe_round_trip_keeps_observed_cells_bit_identical(imputer, frame)
 
 
 @pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpmpp_2m"])
-def test_every_sampler_can_be_chosen_after_fit(imputer, frame, sampler):
+def test_every_sampler_can_be_chosen_after_fit(imputer, frame, sampler, check_samples):
     imputer.set_params(sampler=sampler, sampling_steps=3)
     check_samples(imputer.sample(frame, num_samples=4), frame, 4)  # (S, T, K)
 
