@@ -2,7 +2,9 @@
 
 Series arrays are time-major, values (T, K) float with NaN allowed where unobserved and
 ``observed_mask`` (T, K) bool; windows are (N, L, K). Masks are torch bool tensors of
-shape (B, K, L), drawn per training batch on the training device. No pandas here.
+shape (B, K, L), drawn per training batch on the training device. No pandas here:
+the long-table converters :func:`from_long` and :func:`to_long` live in
+:mod:`tsdiff.frames` and are offered here too, beside the rest of the data tools.
 """
 
 from tsdiff.data.masks import (
@@ -22,6 +24,7 @@ from tsdiff.data.windows import (
     stitch_windows,
     window_starts,
 )
+from tsdiff.frames._long import from_long, to_long
 
 __all__ = [
     "MASK_STRATEGIES",
@@ -30,6 +33,7 @@ __all__ = [
     "block_mask",
     "draw_cond_mask",
     "fit_scaler",
+    "from_long",
     "forecast_mask",
     "historical_mask",
     "mix_mask",
@@ -38,5 +42,6 @@ __all__ = [
     "sliding_windows",
     "stitch_owner",
     "stitch_windows",
+    "to_long",
     "window_starts",
 ]

@@ -10,7 +10,8 @@ Outputs (filled data, quantiles, intervals) are built back in the user's layout.
 Modules: ``_read`` (:func:`to_arrays`, :func:`check_same_columns`), ``_validate``
 (container and value checks, output dtype), ``_grid`` (regular grid and frequency
 inference), ``_panel`` (``(series id, time)`` panels), ``_arrays``
-(:class:`SeriesArrays`) and ``_output`` (frames and containers in the user's layout).
+(:class:`SeriesArrays`), ``_output`` (frames and containers in the user's layout) and
+``_long`` (long tables to and from panels: :func:`from_long`, :func:`to_long`).
 The private helpers of the former single module ``frames.py`` are re-exported under
 their old names, so ``from tsdiff.frames import _regular_grid`` keeps working.
 """
@@ -22,6 +23,7 @@ from tsdiff.frames._grid import _freq_str as _freq_str
 from tsdiff.frames._grid import _infer_freq as _infer_freq
 from tsdiff.frames._grid import _integer_step as _integer_step
 from tsdiff.frames._grid import _regular_grid as _regular_grid
+from tsdiff.frames._long import from_long, to_long
 from tsdiff.frames._output import (
     future_index,
     interval_frame,
@@ -38,9 +40,11 @@ from tsdiff.frames._validate import _output_dtype as _output_dtype
 __all__ = [
     "SeriesArrays",
     "check_same_columns",
+    "from_long",
     "future_index",
     "interval_frame",
     "quantile_frame",
     "to_arrays",
+    "to_long",
     "to_output",
 ]

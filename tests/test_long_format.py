@@ -1,0 +1,112 @@
+"""Long tables to and from (series id, time) panels: tsdiff.data.from_long / to_long."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsdiff import DiffusionImputer
+from tsdiff.data import from_long, to_long
+
+
+def _long():
+    """Two stores of different lengths and start dates, rows shuffled."""
+    rows = [
+        ("b", "2024-01-03", 5.0, 1.0),
+        ("a", "2024-01-02", np.nan, 2.0),
+        ("a", "2024-01-01", 3.0, 3.0),
+        ("b", "2024-01-02", 4.0, np.nan),
+        ("a", "2024-01-03", 6.0, 4.0),
+    ]
+    df = pd.DataFrame(rows, columns=["store", "day", "sales", "visits"])
+    return df.assign(day=pd.to_datetime(df["day"]))
+
+
+def test_from_long_indexes_by_series_then_time_and_keeps_the_input():
+    df = _long()
+    before = df.copy()
+    panel = from_long(df, "store", "day")
+    pd.testing.assert_frame_equal(df, before)  # not modified
+    assert panel.index.names == ["store", "day"]
+    assert panel.columns.tolist() == ["sales", "visits"]
+    # Series in order of first appearance ("b" first), times sorted within each.
+    assert panel.index.get_level_values(0).tolist() == ["b", "b", "a", "a", "a"]
+    assert panel.loc["a"].index.is_monotonic_increasing
+    assert panel.loc[("a", pd.Timestamp("2024-01-01")), "sales"] == 3.0
+    only = from_long(df, "store", "day", value_cols=["visits"])
+    assert only.columns.tolist() == ["visits"]
+
+
+def test_to_long_inverts_from_long():
+    df = _long()
+    back = to_long(from_long(df, "store", "day"))
+    pd.testing.assert_frame_equal(
+        back.sort_values(["store", "day"]).reset_index(drop=True),
+        df.sort_values(["store", "day"]).reset_index(drop=True),
+    )
+
+
+def test_to_long_makes_one_row_per_cell_of_an_estimators_output(tiny):
+    panel = from_long(_long(), "store", "day")
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    big = pd.concat(
+        {
+            s: pd.DataFrame(rng.normal(size=(30, 2)), index=days, columns=panel.columns)
+            for s in "ab"
+        },
+        names=["store", "day"],
+    )
+    big.iloc[3, 0] = np.nan
+    imputer = DiffusionImputer(**tiny, window_length=8).fit(big)
+    q = imputer.predict_quantiles(big, alpha=(0.1, 0.9))
+    long = to_long(q)
+    assert long.columns.tolist() == ["store", "day", "variable", "quantile", "value"]
+    assert len(long) == q.size
+    row = long[(long.store == "a") & (long.day == days[3]) & (long.variable == "sales")]
+    assert row.set_index("quantile")["value"].to_dict() == {
+        0.1: q.loc[("a", days[3]), ("sales", 0.1)],
+        0.9: q.loc[("a", days[3]), ("sales", 0.9)],
+    }
+
+
+def test_to_long_names_unnamed_levels():
+    index = pd.MultiIndex.from_tuples([("x", 0), ("x", 1)])
+    long = to_long(pd.DataFrame({"v": [1.0, 2.0]}, index=index))
+    assert long.columns.tolist() == ["id", "time", "v"]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda df: from_long(df.to_numpy(), "store", "day"), TypeError, "DataFrame"),
+        (lambda df: from_long(df, "store", "store"), ValueError, "both 'store'"),
+        (lambda df: from_long(df, "shop", "day"), ValueError, r"\['shop'\]"),
+        (
+            lambda df: from_long(df, "store", "day", value_cols=["price"]),
+            ValueError,
+            r"\['price'\] are not in",
+        ),
+        (
+            lambda df: from_long(df[["store", "day"]], "store", "day"),
+            ValueError,
+            "No value columns",
+        ),
+        (
+            lambda df: from_long(
+                df.assign(store=[None, *df.store[1:]]), "store", "day"
+            ),
+            ValueError,
+            "'store' has missing values",
+        ),
+        (
+            lambda df: from_long(pd.concat([df, df.iloc[:1]]), "store", "day"),
+            ValueError,
+            "1 rows repeat a",
+        ),
+        (lambda df: to_long(df), ValueError, "has 1 level"),
+        (lambda df: to_long(df.to_numpy()), TypeError, "DataFrame"),
+    ],
+)
+def test_bad_long_input_is_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call(_long())
