@@ -4,6 +4,7 @@ containers and bad input after fit."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tsdiff import DiffusionForecaster
 
@@ -135,3 +136,38 @@ def test_new_history_must_match_the_index_kind_and_step(forecaster, frame):
     daily = frame.set_axis(pd.date_range("2024-01-01", periods=64, freq="D"))
     with pytest.raises(ValueError, match="index type and step"):
         forecaster.predict(y=daily)
+
+
+def _weights(forecaster):
+    return {k: v.clone() for k, v in forecaster.network_.state_dict().items()}
+
+
+@pytest.mark.parametrize("gap", [0, 3, 30])
+def test_update_appends_history_without_training(tiny, make_frame, gap):
+    frame = make_frame(n_steps=100)
+    train, new = frame.iloc[:50], frame.iloc[50 + gap :]
+    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(train)
+    weights = _weights(fc)
+    before = new.copy()
+    # The same forecast as conditioning on the whole series with the gap missing.
+    seen = pd.concat([train, new]).reindex(frame.index[: 50 + gap + len(new)])
+    expected = fc.predict_quantiles(y=seen, alpha=(0.1, 0.5, 0.9))
+    assert fc.update(new) is fc
+    pd.testing.assert_frame_equal(fc.predict_quantiles(alpha=(0.1, 0.5, 0.9)), expected)
+    assert fc.cutoff_ == frame.index[-1]
+    assert fc.predict().index[0] == frame.index[-1] + pd.Timedelta(hours=1)
+    pd.testing.assert_frame_equal(new, before)  # not modified
+    for key, value in _weights(fc).items():
+        assert torch.equal(value, weights[key]), key  # no training
+
+
+def test_update_refuses_data_that_does_not_continue_the_series(forecaster, frame):
+    with pytest.raises(ValueError, match="must start after the cutoff"):
+        forecaster.update(frame.iloc[-5:])
+    later = frame.iloc[-5:].set_axis(frame.index[-5:] + pd.Timedelta(hours=10))
+    with pytest.raises(ValueError, match="other|variables|columns"):
+        forecaster.update(later.iloc[:, :2])
+    with pytest.raises(ValueError, match="update_params must be False"):
+        forecaster.update(later, update_params=True)
+    with pytest.raises(ValueError, match="exogenous"):
+        forecaster.update(later, X=later)

@@ -206,6 +206,68 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         self.context_ = arrays.values[-self.context_length :]  # (C, K), NaN: missing
         return self
 
+    def update(
+        self, y: Any, X: Any = None, update_params: bool = False
+    ) -> DiffusionForecaster:
+        """Append new observations to the history that forecasts start from,
+        without training again.
+
+        The forecasts of later calls condition on the last ``context_length``
+        time points of the training series followed by ``y``, and their horizon
+        starts after the last time point of ``y`` (the new cutoff). Time points
+        between the old cutoff and the start of ``y`` count as missing.
+
+        Parameters
+        ----------
+        y : DataFrame, Series or array-like of shape (n_new, n_variables)
+            Observations after the current cutoff (``cutoff_``), with the
+            variables and the index type and step of the training series; NaN
+            marks a missing value. Not modified.
+        X : None
+            Exogenous covariates are not supported yet; must be None.
+        update_params : bool, default=False
+            Must be False: the network is not retrained here (call :meth:`fit` on
+            the whole series to retrain).
+
+        Returns
+        -------
+        self : DiffusionForecaster
+            With ``context_`` and ``cutoff_`` moved on; weights unchanged.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` does not start after the cutoff, has other variables or
+            another index type or step, or ``update_params`` is True.
+        """
+        check_is_fitted(self)
+        self._check_no_exogenous(X)
+        if update_params is not False:
+            raise ValueError(
+                f"{type(self).__name__}.update does not retrain (update_params must "
+                "be False); fit again on the whole series to retrain."
+            )
+        arrays, cutoff, _, _ = self._history(y)
+        n_context = self.context_length
+        # Grid steps from the old cutoff to y's first point: 1 = straight after it;
+        # beyond n_context + 1 the old history no longer reaches the context.
+        ahead = future_index(self.cutoff_, self.freq_, np.arange(1, n_context + 2))
+        first = arrays.grid_index[0]
+        position = ahead.get_indexer([first])[0]  # -1: not within n_context + 1
+        if position < 0 and not first > ahead[-1]:
+            raise ValueError(
+                f"y must start after the cutoff {self.cutoff_!r} on its grid (step "
+                f"{self.freq_}); its first time point is {first!r}."
+            )
+        gap = position if position >= 0 else n_context  # missing steps between
+        n_k = self.context_.shape[1]
+        history = np.concatenate(
+            [self.context_, np.full((gap, n_k), np.nan), arrays.values]
+        )  # (C + gap + n_new, K)
+        self.context_ = history[-n_context:]  # (C, K), NaN: missing
+        self.cutoff_ = cutoff
+        return self
+
     def _max_step(self) -> int:
         return self.prediction_length
 
