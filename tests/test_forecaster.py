@@ -171,3 +171,64 @@ def test_update_refuses_data_that_does_not_continue_the_series(forecaster, frame
         forecaster.update(later, update_params=True)
     with pytest.raises(ValueError, match="exogenous"):
         forecaster.update(later, X=later)
+
+
+@pytest.fixture
+def long_frame(make_frame):
+    return make_frame(n_steps=80)
+
+
+def test_backtest_from_one_cutoff_is_the_forecast_from_that_history(
+    forecaster, long_frame
+):
+    cutoff = long_frame.index[60]
+    bt = forecaster.backtest(long_frame, cutoffs=[cutoff], alpha=(0.1, 0.5, 0.9))
+    expected = forecaster.predict_quantiles(
+        y=long_frame.loc[:cutoff], alpha=(0.1, 0.5, 0.9)
+    )
+    assert bt.index.names[0] == "cutoff"
+    assert (bt.index.get_level_values(0) == cutoff).all()
+    pd.testing.assert_frame_equal(bt.droplevel(0), expected, check_names=False)
+
+
+def test_backtest_rolling_windows_tile_the_end_of_the_series(forecaster, long_frame):
+    before = long_frame.copy()
+    bt = forecaster.backtest(long_frame, fh=[1, 2, 3], n_windows=3)
+    pd.testing.assert_frame_equal(long_frame, before)  # not modified
+    index = long_frame.index
+    cutoffs = index[[-10, -7, -4]]  # 3 steps apart, the last horizon ends at the end
+    assert list(bt.index.get_level_values(0).unique()) == list(cutoffs)
+    assert list(bt.index.get_level_values(1)) == list(index[-9:])
+    same = forecaster.backtest(long_frame, fh=[1, 2, 3], cutoffs=cutoffs)
+    pd.testing.assert_frame_equal(bt, same)
+    as_text = [str(c) for c in cutoffs]  # dates given as strings
+    pd.testing.assert_frame_equal(
+        forecaster.backtest(long_frame, fh=[1, 2, 3], cutoffs=as_text), bt
+    )
+    q = bt.to_numpy().reshape(len(bt), -1, len(forecaster.quantile_levels))
+    assert (np.diff(q, axis=-1) >= 0).all() and np.isfinite(q).all()
+    # A cutoff with fewer than context_length points before it is padded.
+    early = forecaster.backtest(long_frame, fh=1, cutoffs=[index[2]])
+    assert np.isfinite(early.to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({}, ValueError, "exactly one of n_windows and cutoffs"),
+        ({"n_windows": 2, "cutoffs": [0]}, ValueError, "exactly one"),
+        ({"n_windows": 30}, ValueError, "30 windows of 4 steps need at least 121"),
+        ({"n_windows": 0}, ValueError, "n_windows"),
+        ({"cutoffs": ["2030-01-01"]}, ValueError, "not time points of y"),
+        ({"cutoffs": ["soon"]}, ValueError, "not time points of y"),
+        (
+            {"n_windows": 2, "fh": pd.DatetimeIndex(["2024-01-01"])},
+            TypeError,
+            "relative",
+        ),
+        ({"n_windows": 2, "fh": 9}, ValueError, "fh"),
+    ],
+)
+def test_backtest_bad_arguments_are_named(forecaster, long_frame, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        forecaster.backtest(long_frame, **kwargs)

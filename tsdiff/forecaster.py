@@ -13,9 +13,9 @@ from tsdiff._base import _DiffusionEstimator
 from tsdiff._docs import fill_doc, share_docs
 from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin
 from tsdiff._shared import set_feature_info, store_params
-from tsdiff._validation import POSITIVE_INT, check_positive_int
-from tsdiff.data import pad_left, sliding_windows
-from tsdiff.frames import future_index
+from tsdiff._validation import POSITIVE_INT, check_alpha, check_positive_int
+from tsdiff.data import sliding_windows
+from tsdiff.frames import backtest_index, future_index, quantile_frame
 
 __all__ = ["DiffusionForecaster"]
 
@@ -268,6 +268,101 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         self.cutoff_ = cutoff
         return self
 
+    def backtest(
+        self,
+        y: Any,
+        fh: Any = None,
+        *,
+        n_windows: int | None = None,
+        cutoffs: Any = None,
+        alpha: Any = None,
+        random_state: Any = None,
+    ) -> pd.DataFrame:
+        """Forecast from many historical cutoffs of ``y`` in one batched pass.
+
+        Each forecast conditions only on the last ``context_length`` time points
+        up to its cutoff (earlier points count as missing where there are fewer),
+        so it sees nothing of the values it is scored against. All cutoffs are
+        sampled together, in large batches.
+
+        Parameters
+        ----------
+        y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
+            The series to backtest on, with the variables and the index type and
+            step of the training series; not modified.
+        fh : int or sequence of int, default=None
+            Relative horizon (1 = the step after each cutoff); None uses the
+            horizon given at fit, else all ``prediction_length`` steps.
+        n_windows : int, optional
+            Rolling windows at the end of ``y``: the cutoffs lie ``max(fh)`` steps
+            apart, the last one ``max(fh)`` steps before the end, so the
+            horizons tile the last ``n_windows * max(fh)`` time points.
+        cutoffs : sequence or pandas.Index, optional
+            Time points of ``y`` (index labels) to forecast from instead.
+        alpha : float or sequence of float, default=None
+            Quantile levels in (0, 1); None uses ``quantile_levels``.
+        random_state : int, RandomState or None, default=None
+            Seed of the draws; None uses the seed fixed at fit.
+
+        Returns
+        -------
+        DataFrame of shape (n_cutoffs * n_steps, n_variables * n_levels)
+            Rows ``MultiIndex(cutoff, time)``, columns ``MultiIndex(variable,
+            quantile)`` as in :meth:`predict_quantiles`.
+
+        Raises
+        ------
+        ValueError
+            Unless exactly one of ``n_windows`` and ``cutoffs`` is given; for a
+            cutoff that is not a time point of ``y``, more windows than ``y``
+            holds, or a ``y`` unlike the training series.
+        TypeError
+            For an ``fh`` of absolute time points (they differ per cutoff).
+        """
+        check_is_fitted(self)
+        if (n_windows is None) == (cutoffs is None):
+            raise ValueError("Pass exactly one of n_windows and cutoffs.")
+        if isinstance(fh, pd.Index):
+            raise TypeError(
+                "backtest takes fh as relative steps (an int or a sequence of ints); "
+                "absolute time points differ from cutoff to cutoff."
+            )
+        alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
+        seed = self._sample_seed(random_state)
+        arrays, last, _, _ = self._history(y)
+        steps = self._relative_steps(fh, last)
+        grid = arrays.grid_index
+        if n_windows is not None:
+            n_windows = check_positive_int(n_windows, "n_windows")
+            stride = int(steps.max())
+            positions = len(grid) - 1 - stride * np.arange(n_windows, 0, -1)
+            if positions[0] < 0:
+                raise ValueError(
+                    f"y has {len(grid)} time steps; {n_windows} windows of "
+                    f"{stride} steps need at least {n_windows * stride + 1}."
+                )
+        else:
+            wanted = pd.Index(np.atleast_1d(np.asarray(cutoffs, dtype=object)))
+            if isinstance(grid, pd.DatetimeIndex):
+                try:  # dates may come as strings
+                    wanted = pd.DatetimeIndex(wanted, tz=grid.tz)
+                except (TypeError, ValueError):
+                    pass  # not dates: reported as missing below
+            positions = grid.get_indexer(grid[:0].append(wanted))
+            if (positions < 0).any():
+                bad = list(wanted[positions < 0][:3])
+                raise ValueError(f"cutoffs {bad} are not time points of y.")
+        n_c = self.context_length
+        values = np.concatenate(
+            [np.full((n_c - 1, arrays.values.shape[1]), np.nan), arrays.values]
+        )
+        contexts = np.stack([values[p : p + n_c] for p in positions])  # (N, C, K)
+        samples = self._sample_horizons(contexts, self.num_samples, seed)
+        q = self._quantiles(samples[:, :, steps - 1], alpha)  # (Q, N, H', K)
+        n_q, n, n_h, n_k = q.shape
+        index = backtest_index(grid[positions], self.freq_, steps)
+        return quantile_frame(q.reshape(n_q, n * n_h, n_k), index, self.columns_, alpha)
+
     def _max_step(self) -> int:
         return self.prediction_length
 
@@ -289,20 +384,28 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         else:
             context = arrays.values[-self.context_length :]
         steps = self._relative_steps(fh, cutoff)
-        n_k = context.shape[1]
-        future = np.full((self.prediction_length, n_k), np.nan)
-        values = np.concatenate([context, future])  # (C' + H, K)
+        horizon = self._sample_horizons(context[None], num_samples, seed)[:, 0]
+        index = future_index(cutoff, self.freq_, steps, name=None)
+        return horizon[:, steps - 1], index, kind, name  # (S, H', K)
+
+    def _sample_horizons(
+        self, contexts: np.ndarray, num_samples: int, seed: int
+    ) -> np.ndarray:
+        """Samples of shape (S, N, H, K), in data units, of the ``prediction_length``
+        steps after each of N contexts of shape (N, C', K) (NaN: missing; C' <=
+        context_length, shorter ones padded as missing), all in one batch."""
+        n, n_c, n_k = contexts.shape
+        future = np.full((n, self.prediction_length, n_k), np.nan)
+        values = np.concatenate([contexts, future], axis=1)  # (N, C' + H, K)
         observed = ~np.isnan(values)
         scaled = np.where(observed, self.scaler_.transform(values), 0.0)
         window_length = self.context_length + self.prediction_length
-        scaled, observed, _ = pad_left(scaled, observed, window_length)
-        samples = self._sample_windows(
-            scaled[None], observed[None], num_samples, seed
-        )  # (S, 1, W, K)
-        horizon = samples[:, 0, self.context_length :]  # (S, H, K)
-        horizon = self.scaler_.inverse_transform(horizon)[:, steps - 1]
-        index = future_index(cutoff, self.freq_, steps, name=None)
-        return horizon, index, kind, name
+        pad = window_length - (n_c + self.prediction_length)
+        scaled = np.pad(scaled, ((0, 0), (pad, 0), (0, 0)))  # (N, W, K)
+        observed = np.pad(observed, ((0, 0), (pad, 0), (0, 0)))
+        samples = self._sample_windows(scaled, observed, num_samples, seed)
+        horizon = samples[:, :, self.context_length :]  # (S, N, H, K)
+        return self.scaler_.inverse_transform(horizon)
 
     def _forecast_quantiles(
         self, fh: Any, y: Any, alpha: tuple

@@ -25,6 +25,7 @@ from tsdiff.frames._grid import _integer_step as _integer_step
 from tsdiff.frames._grid import _regular_grid as _regular_grid
 from tsdiff.frames._long import from_long, to_long
 from tsdiff.frames._output import (
+    backtest_index,
     future_index,
     interval_frame,
     quantile_frame,
@@ -39,6 +40,7 @@ from tsdiff.frames._validate import _output_dtype as _output_dtype
 
 __all__ = [
     "SeriesArrays",
+    "backtest_index",
     "check_same_columns",
     "from_long",
     "future_index",

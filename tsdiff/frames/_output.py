@@ -125,3 +125,28 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
         horizon = pd.date_range(last, periods=int(steps.max()) + 1, freq=step)
         return pd.DatetimeIndex(horizon[steps], name=name)
     return pd.Index([int(last) + int(h) * int(step) for h in steps], name=name)
+
+
+def backtest_index(cutoffs: pd.Index, step: Any, steps: np.ndarray) -> pd.MultiIndex:
+    """Rows ``(cutoff, time)`` of a backtest: for every cutoff, the time points
+    ``steps`` grid steps after it.
+
+    Parameters
+    ----------
+    cutoffs : pandas.Index of length N
+        The last time point of each history.
+    step : DateOffset or int
+        Grid step.
+    steps : ndarray of shape (H,), int
+        Relative steps (1 = the next time point).
+
+    Returns
+    -------
+    pandas.MultiIndex of length N * H
+        Cutoff-major, named ``("cutoff", cutoffs.name)``.
+    """
+    times = [future_index(cutoff, step, steps) for cutoff in cutoffs]
+    return pd.MultiIndex.from_arrays(
+        [cutoffs.repeat(len(steps)), times[0].append(times[1:])],
+        names=["cutoff", cutoffs.name],
+    )
