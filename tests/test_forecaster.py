@@ -232,3 +232,53 @@ def test_backtest_rolling_windows_tile_the_end_of_the_series(forecaster, long_fr
 def test_backtest_bad_arguments_are_named(forecaster, long_frame, kwargs, error, match):
     with pytest.raises(error, match=match):
         forecaster.backtest(long_frame, **kwargs)
+
+
+def test_update_one_row_at_a_time_on_any_index(tiny, make_frame):
+    values = make_frame(n_steps=70).to_numpy()
+    cases = {
+        "integer step 5": pd.DataFrame(values, index=np.arange(0, 350, 5)),
+        "array": values,
+        "tz datetime": pd.DataFrame(
+            values, index=pd.date_range("2024-03-28", periods=70, freq="h", tz="UTC")
+        ),
+    }
+    for name, data in cases.items():
+        fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny)
+        fc.fit(data[:60])
+        whole = fc.predict_quantiles(y=data[:64])
+        for row in range(60, 64):  # one observation per call, as they arrive
+            fc.update(data[row : row + 1])  # an array's rows follow the cutoff
+        assert fc.cutoff_ == (63 if name == "array" else data.index[63]), name
+        pd.testing.assert_frame_equal(fc.predict_quantiles(), whole, obj=name)
+    gapped = DiffusionForecaster(context_length=12, prediction_length=H, **tiny)
+    gapped.fit(cases["integer step 5"].iloc[:60])
+    gapped.update(cases["integer step 5"].iloc[[62]])  # two steps skipped
+    assert gapped.cutoff_ == 310 and np.isnan(gapped.context_[-3:-1]).all()
+    with pytest.raises(ValueError, match="do not lie on the training grid"):
+        gapped.update(pd.DataFrame(values[:1], index=[313]))
+
+
+def test_backtest_uses_each_cutoff_once_in_time_order(forecaster, long_frame):
+    index = long_frame.index
+    bt = forecaster.backtest(long_frame, fh=2, cutoffs=index[[70, 50, 70]])
+    assert list(bt.index.get_level_values(0).unique()) == list(index[[50, 70]])
+    assert bt.index.is_monotonic_increasing and len(bt) == 4
+
+
+@pytest.mark.parametrize(
+    ("y", "kwargs", "error", "match"),
+    [
+        (None, {"n_windows": 1}, TypeError, "needs the series y"),
+        ("frame", {"cutoffs": []}, ValueError, "cutoffs is empty"),
+        (
+            "frame",
+            {"n_windows": 1, "fh": [pd.Timestamp("2024-01-05")]},
+            TypeError,
+            "relative steps",
+        ),
+    ],
+)
+def test_backtest_more_bad_arguments(forecaster, long_frame, y, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        forecaster.backtest(long_frame if y == "frame" else y, **kwargs)

@@ -110,3 +110,31 @@ def test_to_long_names_unnamed_levels():
 def test_bad_long_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call(_long())
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda df: from_long(df, "store", "day", value_cols="sales"),
+            TypeError,
+            r"write \['sales'\]",
+        ),
+        (
+            lambda df: from_long(df, "store", "day", value_cols=["store", "sales"]),
+            ValueError,
+            "include the id or time column",
+        ),
+        (lambda df: from_long(df, ["store"], "day"), TypeError, "id_col must name"),
+        (
+            lambda df: to_long(
+                from_long(df, "store", "day").rename(columns={"sales": "day"})
+            ),
+            ValueError,
+            "some of them twice",
+        ),
+    ],
+)
+def test_name_clashes_and_wrong_kinds_are_named(call, error, match):
+    with pytest.raises(error, match=match):
+        call(_long())

@@ -3,6 +3,7 @@ diffusion model, as imputation of the future."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -11,11 +12,18 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsdiff._base import _DiffusionEstimator
 from tsdiff._docs import fill_doc, share_docs
-from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin
+from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin, _index_kind
 from tsdiff._shared import set_feature_info, store_params
 from tsdiff._validation import POSITIVE_INT, check_alpha, check_positive_int
 from tsdiff.data import sliding_windows
-from tsdiff.frames import backtest_index, future_index, quantile_frame
+from tsdiff.frames import (
+    SeriesArrays,
+    backtest_index,
+    check_same_columns,
+    future_index,
+    quantile_frame,
+    to_arrays,
+)
 
 __all__ = ["DiffusionForecaster"]
 
@@ -221,8 +229,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         ----------
         y : DataFrame, Series or array-like of shape (n_new, n_variables)
             Observations after the current cutoff (``cutoff_``), with the
-            variables and the index type and step of the training series; NaN
-            marks a missing value. Not modified.
+            variables and the index type of the training series, on its grid
+            (one row is enough; skipped time points count as missing). The rows
+            of an array follow the cutoff step by step. NaN marks a missing
+            value. Not modified.
         X : None
             Exogenous covariates are not supported yet; must be None.
         update_params : bool, default=False
@@ -247,26 +257,63 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 f"{type(self).__name__}.update does not retrain (update_params must "
                 "be False); fit again on the whole series to retrain."
             )
-        arrays, cutoff, _, _ = self._history(y)
-        n_context = self.context_length
-        # Grid steps from the old cutoff to y's first point: 1 = straight after it;
-        # beyond n_context + 1 the old history no longer reaches the context.
-        ahead = future_index(self.cutoff_, self.freq_, np.arange(1, n_context + 2))
-        first = arrays.grid_index[0]
-        position = ahead.get_indexer([first])[0]  # -1: not within n_context + 1
-        if position < 0 and not first > ahead[-1]:
-            raise ValueError(
-                f"y must start after the cutoff {self.cutoff_!r} on its grid (step "
-                f"{self.freq_}); its first time point is {first!r}."
-            )
-        gap = position if position >= 0 else n_context  # missing steps between
-        n_k = self.context_.shape[1]
-        history = np.concatenate(
-            [self.context_, np.full((gap, n_k), np.nan), arrays.values]
-        )  # (C + gap + n_new, K)
-        self.context_ = history[-n_context:]  # (C, K), NaN: missing
-        self.cutoff_ = cutoff
+        arrays = self._continuation(y)  # led by the cutoff's stored row
+        history = np.concatenate([self.context_[:-1], arrays.values])  # (C + n, K)
+        self.context_ = history[-self.context_length :]  # (C, K), NaN: missing
+        self.cutoff_ = arrays.grid_index[-1]
         return self
+
+    def _continuation(self, y: Any) -> SeriesArrays:
+        """``y`` on the training grid, led by a row at the cutoff (the last stored
+        one), so that a single new row or a gap is read with the training step."""
+        if isinstance(y, pd.Series):
+            frame = y.to_frame()
+        elif isinstance(y, pd.DataFrame):
+            frame = y
+        else:  # an array: its rows continue straight after the cutoff
+            values = np.asarray(y)
+            values = values.reshape(len(values), -1) if values.ndim == 1 else values
+            if values.ndim != 2:
+                raise ValueError(f"y must be 1-D or 2-D; got shape {values.shape}.")
+            steps = np.arange(1, len(values) + 1)
+            index = future_index(self.cutoff_, self.freq_, steps)
+            frame = pd.DataFrame(values, index=index)
+            if hasattr(self, "feature_names_in_"):
+                frame.columns = self.feature_names_in_[: frame.shape[1]]
+        if frame.shape[0] == 0 or frame.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"y has {frame.shape[0]} time steps and {frame.shape[1]} variables; "
+                f"update needs at least one step of the {self.n_features_in_} "
+                "variables seen in fit."
+            )
+        first = frame.index[0]
+        if _index_kind(first) != _index_kind(self.cutoff_):
+            raise ValueError(
+                f"y must have the index type of the training series "
+                f"({_index_kind(self.cutoff_)}); got {_index_kind(first)}."
+            )
+        if not first > self.cutoff_:
+            raise ValueError(
+                f"y must start after the cutoff {self.cutoff_!r}; its first time "
+                f"point is {first!r}."
+            )
+        anchor = pd.DataFrame(
+            self.context_[-1:], index=pd.Index([self.cutoff_]), columns=frame.columns
+        )
+        combined = pd.concat([anchor, frame])
+        if isinstance(self.cutoff_, (pd.Timestamp, pd.Period)):
+            arrays = to_arrays(combined, freq=self.freq_, name="y")
+        else:  # integer times: lay them on the training step
+            offsets = (combined.index.to_numpy() - self.cutoff_) / self.freq_
+            if not np.all(offsets == np.round(offsets)):
+                raise ValueError(
+                    f"The time points of y do not lie on the training grid "
+                    f"(step {self.freq_} from the cutoff {self.cutoff_})."
+                )
+            grid = np.arange(self.cutoff_, combined.index[-1] + 1, self.freq_)
+            arrays = to_arrays(combined.reindex(grid), name="y")
+        check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
+        return arrays
 
     def backtest(
         self,
@@ -298,11 +345,15 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             apart, the last one ``max(fh)`` steps before the end, so the
             horizons tile the last ``n_windows * max(fh)`` time points.
         cutoffs : sequence or pandas.Index, optional
-            Time points of ``y`` (index labels) to forecast from instead.
+            Time points of ``y`` (index labels; dates may be strings) to forecast
+            from instead; used in time order, each once.
         alpha : float or sequence of float, default=None
             Quantile levels in (0, 1); None uses ``quantile_levels``.
         random_state : int, RandomState or None, default=None
-            Seed of the draws; None uses the seed fixed at fit.
+            Seed of the draws; None uses the seed fixed at fit. The same seed and
+            the same cutoffs give the same result; the draws of one cutoff change
+            with the set of cutoffs sampled beside it (they share the batch), not
+            their distribution.
 
         Returns
         -------
@@ -320,9 +371,14 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             For an ``fh`` of absolute time points (they differ per cutoff).
         """
         check_is_fitted(self)
+        if y is None:
+            raise TypeError("backtest needs the series y to forecast from.")
         if (n_windows is None) == (cutoffs is None):
             raise ValueError("Pass exactly one of n_windows and cutoffs.")
-        if isinstance(fh, pd.Index):
+        if isinstance(fh, pd.Index) or (
+            isinstance(fh, (list, tuple))
+            and not all(isinstance(v, numbers.Integral) for v in fh)
+        ):
             raise TypeError(
                 "backtest takes fh as relative steps (an int or a sequence of ints); "
                 "absolute time points differ from cutoff to cutoff."
@@ -348,10 +404,13 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                     wanted = pd.DatetimeIndex(wanted, tz=grid.tz)
                 except (TypeError, ValueError):
                     pass  # not dates: reported as missing below
+            if len(wanted) == 0:
+                raise ValueError("cutoffs is empty; give at least one time point.")
             positions = grid.get_indexer(grid[:0].append(wanted))
             if (positions < 0).any():
                 bad = list(wanted[positions < 0][:3])
                 raise ValueError(f"cutoffs {bad} are not time points of y.")
+            positions = np.unique(positions)  # in time order, each once
         n_c = self.context_length
         values = np.concatenate(
             [np.full((n_c - 1, arrays.values.shape[1]), np.nan), arrays.values]

@@ -41,11 +41,12 @@ def from_long(
     Raises
     ------
     TypeError
-        If ``df`` is not a DataFrame.
+        If ``df`` is not a DataFrame, a column name is not hashable, or
+        ``value_cols`` is a single string.
     ValueError
-        If a named column is missing, ``id_col`` equals ``time_col``, no value
-        column is left, an id or time is missing, or a (series id, time) pair occurs
-        twice.
+        If a named column is missing, ``value_cols`` lists the id or time
+        column, ``id_col`` equals ``time_col``, no value column is left, an id or
+        time is missing, or a (series id, time) pair occurs twice.
 
     See Also
     --------
@@ -61,6 +62,14 @@ def from_long(
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"from_long expects a DataFrame, got {type(df).__name__}")
+    for arg, value in (("id_col", id_col), ("time_col", time_col)):
+        if not isinstance(value, Hashable):
+            raise TypeError(f"{arg} must name one column; got {value!r}.")
+    if isinstance(value_cols, str):
+        raise TypeError(
+            f"value_cols must be a sequence of column names; got the string "
+            f"{value_cols!r} (write [{value_cols!r}])."
+        )
     if id_col == time_col:
         raise ValueError(f"id_col and time_col are both {id_col!r}; name two columns.")
     keys = [id_col, time_col]
@@ -69,6 +78,11 @@ def from_long(
         if value_cols is None
         else list(value_cols)
     )
+    if any(c in keys for c in values):
+        raise ValueError(
+            f"value_cols {values} include the id or time column {keys}; list only "
+            "the variables."
+        )
     missing = [c for c in (*keys, *values) if c not in df.columns]
     if missing:
         raise ValueError(
@@ -120,7 +134,8 @@ def to_long(panel: pd.DataFrame) -> pd.DataFrame:
     TypeError
         If ``panel`` is not a DataFrame.
     ValueError
-        If its index does not have exactly two levels.
+        If its index does not have exactly two levels, or an index level and a
+        column (or column level, or ``value``) share a name.
 
     See Also
     --------
@@ -151,6 +166,16 @@ def to_long(panel: pd.DataFrame) -> pd.DataFrame:
         for name, default in zip(panel.index.names, ("id", "time"), strict=True)
     ]
     frame = panel.rename_axis(index=names)
+    new = names + (
+        list(frame.columns)
+        if frame.columns.nlevels == 1
+        else [*_level_names(frame.columns), "value"]
+    )
+    if len(set(new)) < len(new):
+        raise ValueError(
+            f"to_long would make columns {new}, some of them twice; rename the "
+            "index levels or the columns first."
+        )
     if frame.columns.nlevels == 1:
         return frame.reset_index()
     levels = _level_names(frame.columns)
