@@ -84,9 +84,10 @@ def test_wrong_container_type(estimator):
         estimator.fit({"a": [1.0, 2.0]})
 
 
-def test_three_dimensional_array(estimator):
-    with pytest.raises(ValueError, match="3 dimensions"):
-        estimator.fit(np.zeros((4, 30, 2)))
+def test_four_dimensional_array(estimator):
+    # A 3-D array is a panel (series x time steps x variables); 4-D is nothing.
+    with pytest.raises(ValueError, match="3-D panel .* got an array with 4 dim"):
+        estimator.fit(np.zeros((2, 4, 30, 2)))
 
 
 def test_empty_input(estimator, frame):

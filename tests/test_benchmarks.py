@@ -23,6 +23,7 @@ def _load(name: str):
     try:
         spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up there
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(BENCHMARKS))
@@ -334,3 +335,35 @@ def test_nfe_curves_of_a_continuous_process_record_true_evaluations(tmp_path):
     curves = nfe.curves(result)
     assert [n for n, _ in curves["heun"]] == [2, 4]  # 1 and 2 steps of 2 NFE
     assert [n for n, _ in curves["euler_maruyama"]] == [2, 4, 8]  # + the reference
+
+
+@pytest.mark.parametrize(
+    "protocol, folder",
+    [
+        ("exchange_rate", "exchange_rate"),
+        ("etth1", "ett"),
+        ("ili", "ili"),
+        ("m4_hourly", "monash"),
+    ],
+)
+def test_forecasting_smoke_scores_tsdiff_and_baselines_on_the_same_cells(
+    protocol, folder, tmp_path
+):
+    if not (DATA / folder).exists():
+        pytest.skip(f"benchmark data {DATA / folder} is not available")
+    result = _load("forecasting").main(
+        [protocol, "--smoke", "--results", str(tmp_path)]
+    )
+    written = json.loads((tmp_path / f"forecast_{protocol}_smoke.json").read_text())
+    assert written["protocol"] == f"forecast_{protocol}_smoke"
+    methods = [run["method"] for run in result["runs"]]
+    assert methods[0].startswith("tsdiff") and len(methods) == 3
+    assert any(m.startswith("seasonal naive") for m in methods)
+    assert any(m.startswith("ETS") for m in methods)
+    n_targets = {run["n_targets"] for run in written["runs"]}
+    assert len(n_targets) == 1 and n_targets.pop() > 0  # the same cells for all
+    for run in written["runs"]:
+        assert 0 <= run["crps"] < 10 and 0 <= run["coverage_90"] <= 1
+        assert ("crps_sum" in run) == (protocol == "exchange_rate")
+    table = (tmp_path / f"forecast_{protocol}_smoke.md").read_text()
+    assert table.count("\n| ") == len(written["runs"]) + 1

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsdiff import DiffusionForecaster, DiffusionImputer
+from tsdiff import DiffusionImputer
 
 
 def make_panel(lengths=(20, 13, 5), n_vars=3, seed=0):
@@ -148,8 +148,19 @@ def test_three_level_index_is_rejected(tiny):
         DiffusionImputer(window_length=8, **tiny).fit(X)
 
 
-def test_forecaster_rejects_a_panel(tiny):
-    with pytest.raises(ValueError, match="MultiIndex"):
-        DiffusionForecaster(context_length=8, prediction_length=2, **tiny).fit(
-            make_panel()
-        )
+def test_three_dimensional_array_is_a_panel(tiny):
+    X = make_panel(lengths=(20, 20, 20)).to_numpy().reshape(3, 20, 3)
+    before = X.copy()
+    imp = DiffusionImputer(window_length=8, **tiny).fit(X)
+    out = imp.transform(X)
+    assert isinstance(out, np.ndarray) and out.shape == X.shape
+    observed = ~np.isnan(X)
+    np.testing.assert_array_equal(out[observed], X[observed])
+    assert np.isfinite(out).all()
+    np.testing.assert_array_equal(X, before)
+    assert imp.sample(X, num_samples=2).shape == (2, 3, 20, 3)
+    q = imp.predict_quantiles(X, alpha=(0.5,))
+    assert q.index.names == ["series", "time"] and len(q) == 60
+    # The same data as a (series, time) frame imputes the same cells alike.
+    frame = imp.transform(make_panel(lengths=(20, 20, 20)))
+    np.testing.assert_allclose(frame.to_numpy().reshape(3, 20, 3), out)

@@ -199,8 +199,14 @@ class _DiffusionEstimator(BaseEstimator):
         return int(fit_seed), int(predict_seed)
 
     def _scaled(self, arrays: SeriesArrays) -> np.ndarray:
-        """Scaled values of shape (T, K), zero where not observed."""
-        scaled = self.scaler_.transform(arrays.values)
+        """Scaled values of shape (T, K), zero where not observed; a panel scaled
+        by the statistics of each series."""
+        scaler = self.scaler_
+        if scaler.n_series is not None:  # each grid row is its series' (T, 1, K)
+            series = np.repeat(np.arange(scaler.n_series), np.diff(arrays.bounds))
+            rows = scaler.select(series).transform(arrays.values[:, None])[:, 0]
+            return np.where(arrays.observed_mask, rows, 0.0)
+        scaled = scaler.transform(arrays.values)
         return np.where(arrays.observed_mask, scaled, 0.0)
 
     # -- training ---------------------------------------------------------------------

@@ -60,6 +60,7 @@ class ForecastMixin:
     _doc_parts: dict
     _absolute_error: str
     _range_error: str
+    _panels: bool = False  # whether fit takes a panel of series
 
     def __init_subclass__(cls, **kwargs):
         if "_doc_parts" in vars(cls):
@@ -72,7 +73,7 @@ class ForecastMixin:
 
     def _read_y(self, y: Any) -> SeriesArrays:
         """The training series as arrays; it needs a regular time step."""
-        arrays = to_arrays(y, freq=self.freq, name="y")
+        arrays = to_arrays(y, freq=self.freq, name="y", panel=self._panels)
         if arrays.freq is None:
             raise ValueError(
                 "y needs a time index with a regular step (DatetimeIndex, PeriodIndex "
@@ -193,6 +194,7 @@ class ForecastMixin:
         -------
         DataFrame or Series
             Rows are the future time points; a Series when fitted on a Series.
+            {panel_rows}
         """
         self._check_no_exogenous(X)
         q, index, kind, name = self._forecast_quantiles(fh, y, (0.5,))
@@ -215,6 +217,7 @@ class ForecastMixin:
         DataFrame
             Rows are the future time points; columns ``MultiIndex(variable, quantile)``
             with float quantile labels in the order of ``alpha``.
+            {panel_rows}
         """
         self._check_no_exogenous(X)
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
@@ -236,6 +239,7 @@ class ForecastMixin:
         -------
         DataFrame
             Columns ``(variable, coverage, "lower"|"upper")``.
+            {panel_rows}
         """
         self._check_no_exogenous(X)
         coverage = check_coverage(coverage)
@@ -263,6 +267,7 @@ class ForecastMixin:
         Returns
         -------
         ndarray of shape (num_samples, len(fh), n_variables)
+            {panel_samples}
         """
         self._check_no_exogenous(X)
         return self._forecast_samples(fh, y, num_samples, random_state)

@@ -62,13 +62,14 @@ class ImputeMixin:
         Parameters
         ----------
         X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            {data} with the variables seen in fit; NaN marks a missing value.
+            {data} with the variables seen in fit; NaN marks a missing value. An
+            array of shape (n_series, n_timesteps, n_variables) is a panel.
 
         Returns
         -------
         DataFrame, Series or ndarray of shape (n_timesteps, n_variables)
-            Same type, index, columns and floating dtype as ``X``; observed values are
-            unchanged.
+            Same type, shape, index, columns and floating dtype as ``X``; observed
+            values are unchanged.
         """
         arrays = self._check_input(X)
         median = self._quantiles(self._samples(arrays), (0.5,))[0]  # (n_rows, K)
@@ -132,7 +133,12 @@ class ImputeMixin:
         Returns
         -------
         ndarray of shape (num_samples, n_timesteps, n_variables)
-            {sample_note}
+            {sample_note} For a 3-D array ``X`` (a panel), shape (num_samples,
+            n_series, n_timesteps, n_variables).
         """
         arrays = self._check_input(X)
-        return self._samples(arrays, num_samples, random_state)
+        samples = self._samples(arrays, num_samples, random_state)  # (S, n_rows, K)
+        if arrays.kind == "array" and arrays.bounds is not None:
+            n_series = len(arrays.bounds) - 1  # (S, N * T, K) -> (S, N, T, K)
+            return samples.reshape(len(samples), n_series, -1, samples.shape[-1])
+        return samples

@@ -13,13 +13,22 @@ from sklearn.utils.validation import check_is_fitted
 from tsdiff._base import _DiffusionEstimator
 from tsdiff._docs import fill_doc, share_docs
 from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin, _index_kind
-from tsdiff._shared import set_feature_info, store_params
+from tsdiff._histories import (
+    Histories,
+    history_until,
+    horizon_index,
+    last_steps,
+    panel_ends,
+    series_scaler,
+)
+from tsdiff._shared import check_observed, set_feature_info, store_params
 from tsdiff._validation import POSITIVE_INT, check_alpha, check_positive_int
-from tsdiff.data import sliding_windows
+from tsdiff.data import Scaler, fit_panel_scaler, sliding_windows
 from tsdiff.frames import (
     SeriesArrays,
     backtest_index,
     check_same_columns,
+    from_long,
     future_index,
     quantile_frame,
     to_arrays,
@@ -50,6 +59,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     ``predict_quantiles`` columns ``(variable, quantile)``, ``predict_interval`` columns
     ``(variable, coverage, "lower"|"upper")``.
 
+    Given a panel (many series of the same variables), one global model learns from
+    the windows of all series, each series scaled by its own statistics, and the
+    forecasts of all series are sampled in one batch: rows ``(series id, time)``.
+
     Parameters
     ----------
     context_length : int, default=96
@@ -72,9 +85,14 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     freq_ : DateOffset or int
         Step of the time index.
     cutoff_ : object
-        Last time point of the training series.
+        Last time point of the training series (the latest one of a panel).
     context_ : ndarray of shape (context_length, n_variables)
-        The end of the training series, the default history of the predict methods.
+        The end of the training series, the default history of the predict
+        methods; shape (n_series, context_length, n_variables) for a panel.
+    series_ids_ : pandas.Index of length n_series
+        Only after a fit on a panel: the series ids, in the order of ``context_``.
+    cutoffs_ : pandas.Index of length n_series
+        Only after a fit on a panel: the last time point of each series.
     y_type_ : {"frame", "series", "array"}
         Container of the training series; ``predict`` returns a Series for "series".
     y_name_ : object
@@ -118,9 +136,14 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         "yet": " yet",
         "new_history": _NEW_HISTORY_DOC,
         "to_condition_on": " to condition on",
+        "panel_rows": "Rows ``(series id, time)`` for a panel, series-major.",
+        "panel_samples": (
+            "Shape (num_samples, n_series, len(fh), n_variables) for a panel."
+        ),
         "joint": "joint ",
         "random_state": _RANDOM_STATE_DOC,
     }
+    _panels = True
     _absolute_error = (
         "among the {limit} steps after the cutoff {cutoff} that this model can produce"
     )
@@ -176,16 +199,35 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         store_params(self, locals())
 
     @fill_doc(training_series=TRAINING_SERIES_DOC)
-    def fit(self, y: Any, X: Any = None, fh: Any = None) -> DiffusionForecaster:
-        """Train the denoiser on every window of ``y``.
+    def fit(
+        self,
+        y: Any,
+        X: Any = None,
+        fh: Any = None,
+        *,
+        id_col: Any = None,
+        time_col: Any = None,
+    ) -> DiffusionForecaster:
+        """Train the denoiser on every window of ``y`` (of every series of a panel).
 
         Parameters
         ----------
         {training_series}
+            A panel trains one global model: a DataFrame with a ``MultiIndex``
+            ``(series id, time)`` (series may differ in length and start), a long
+            table with ``id_col`` and ``time_col``, or an array of shape
+            (n_series, n_timesteps, n_variables). Each series is scaled by its own
+            statistics per variable; windows never straddle two series, and a
+            series shorter than ``context_length + prediction_length`` only serves
+            as a history to forecast from.
         X : None
             Exogenous covariates are not supported yet; must be None.
         fh : int, sequence of int or pandas.Index, default=None
             Horizon to use when the predict methods get none; validated here.
+        id_col, time_col : hashable, optional
+            Columns of a long table ``y`` (one row per series and time point)
+            holding the series id and the time; see :func:`tsdiff.data.from_long`.
+            Later calls read a ``y`` with these columns the same way.
 
         Returns
         -------
@@ -194,25 +236,80 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         """
         self._validate_params()
         self._check_no_exogenous(X)
+        y = self._set_long_format(y, id_col, time_col)
         arrays = self._read_y(y)
         window = self.context_length + self.prediction_length
-        if arrays.n_steps < window:
+        lengths = np.array([rows.stop - rows.start for rows in arrays.segments])
+        if lengths.max() < window:
+            longest = (
+                "y has" if arrays.bounds is None else "the longest series of y has"
+            )
             raise ValueError(
-                f"y has {arrays.n_steps} time steps; fitting needs at least "
+                f"{longest} {lengths.max()} time steps; fitting needs at least "
                 f"context_length + prediction_length = {window}."
             )
         self.scaler_ = self._fit_scaler(arrays)
         set_feature_info(self, arrays)
         self._set_time_info(arrays, fh)
-        starts = np.arange(arrays.n_steps - window + 1)  # every start position
+        starts = np.concatenate(  # every start position inside one series
+            [np.arange(r.start, r.stop - window + 1) for r in arrays.segments]
+        )
         self._train(
             sliding_windows(self._scaled(arrays), starts, window),
             sliding_windows(arrays.observed_mask, starts, window),
             n_features=self.n_features_in_,
             prediction_length=self.prediction_length,
         )
-        self.context_ = arrays.values[-self.context_length :]  # (C, K), NaN: missing
+        contexts = last_steps(arrays, self.context_length)  # (N, C, K), NaN: missing
+        self.context_ = contexts if arrays.bounds is not None else contexts[0]
         return self
+
+    def _fit_scaler(self, arrays: SeriesArrays) -> Scaler:
+        """Statistics per variable, and per series of a panel."""
+        if arrays.bounds is None:
+            return super()._fit_scaler(arrays)
+        check_observed(arrays, remedy="fill it before fitting")
+        return fit_panel_scaler(
+            arrays.values, arrays.observed_mask, arrays.bounds, method=self.scaler
+        )
+
+    def _set_long_format(self, y: Any, id_col: Any, time_col: Any) -> Any:
+        """Remember the id and time columns of a long table ``y``; ``y`` as a panel."""
+        if (id_col is None) != (time_col is None):
+            raise ValueError(
+                "Pass both id_col and time_col for a long table, or neither."
+            )
+        self.long_columns_ = None if id_col is None else (id_col, time_col)
+        return self._from_long(y)
+
+    def _from_long(self, y: Any) -> Any:
+        """A long table in the layout of fit as a ``(series id, time)`` panel."""
+        columns = getattr(self, "long_columns_", None)
+        if columns is None or not isinstance(y, pd.DataFrame):
+            return y
+        if isinstance(y.index, pd.MultiIndex):
+            return y  # already a panel
+        return from_long(y, *columns)
+
+    def _set_time_info(self, arrays: SeriesArrays, fh: Any) -> None:
+        """Store the step, cutoffs, container and default horizon of the series."""
+        if arrays.bounds is None:
+            super()._set_time_info(arrays, fh)
+            for name in ("series_ids_", "cutoffs_", "panel_names_"):  # of a panel
+                self.__dict__.pop(name, None)
+            return
+        self.series_ids_, self.cutoffs_ = panel_ends(arrays)
+        self.panel_names_ = list(arrays.grid_index.names)
+        self.freq_ = arrays.freq
+        self.cutoff_ = self.cutoffs_.max()  # the latest, as in sktime
+        self.y_type_ = arrays.kind
+        self.y_name_ = arrays.name
+        self.fh_ = None
+        if fh is not None:
+            self.fh_ = self._horizon_steps(fh, self._histories(None))
+
+    def _is_panel(self) -> bool:
+        return hasattr(self, "series_ids_")
 
     def update(
         self, y: Any, X: Any = None, update_params: bool = False
@@ -232,7 +329,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             variables and the index type of the training series, on its grid
             (one row is enough; skipped time points count as missing). The rows
             of an array follow the cutoff step by step. NaN marks a missing
-            value. Not modified.
+            value. For a forecaster fitted on a panel, a panel (or a long table)
+            of some of its series, each continuing its own cutoff. Not modified.
         X : None
             Exogenous covariates are not supported yet; must be None.
         update_params : bool, default=False
@@ -242,13 +340,15 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         Returns
         -------
         self : DiffusionForecaster
-            With ``context_`` and ``cutoff_`` moved on; weights unchanged.
+            With ``context_`` and ``cutoff_`` (and ``cutoffs_``) moved on; weights
+            unchanged.
 
         Raises
         ------
         ValueError
             If ``y`` does not start after the cutoff, has other variables or
-            another index type or step, or ``update_params`` is True.
+            another index type or step, holds a series not seen in fit, or
+            ``update_params`` is True.
         """
         check_is_fitted(self)
         self._check_no_exogenous(X)
@@ -257,15 +357,48 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 f"{type(self).__name__}.update does not retrain (update_params must "
                 "be False); fit again on the whole series to retrain."
             )
-        arrays = self._continuation(y)  # led by the cutoff's stored row
-        history = np.concatenate([self.context_[:-1], arrays.values])  # (C + n, K)
-        self.context_ = history[-self.context_length :]  # (C, K), NaN: missing
-        self.cutoff_ = arrays.grid_index[-1]
+        if not self._is_panel():
+            context, self.cutoff_ = self._continue(y, self.context_, self.cutoff_)
+            self.context_ = context
+            return self
+        panel = self._from_long(y)
+        if not isinstance(panel, pd.DataFrame) or not isinstance(
+            panel.index, pd.MultiIndex
+        ):
+            raise ValueError(
+                "This forecaster was fitted on a panel: update takes a DataFrame "
+                "indexed by (series id, time) (or a long table in the layout of fit)."
+            )
+        contexts, cutoffs = self.context_.copy(), list(self.cutoffs_)
+        for key, rows in panel.groupby(level=0, sort=False):
+            i = self.series_ids_.get_indexer([key])[0]
+            if i < 0:
+                raise ValueError(
+                    f"y holds series {key!r}, which was not seen in fit; update "
+                    "continues known series only (fit again to add series)."
+                )
+            contexts[i], cutoffs[i] = self._continue(
+                rows.droplevel(0), contexts[i], cutoffs[i], f"y (series {key!r})"
+            )
+        self.context_ = contexts
+        self.cutoffs_ = pd.Index(cutoffs, name=self.cutoffs_.name)
+        self.cutoff_ = self.cutoffs_.max()
         return self
 
-    def _continuation(self, y: Any) -> SeriesArrays:
-        """``y`` on the training grid, led by a row at the cutoff (the last stored
-        one), so that a single new row or a gap is read with the training step."""
+    def _continue(
+        self, y: Any, context: np.ndarray, cutoff: Any, name: str = "y"
+    ) -> tuple[np.ndarray, Any]:
+        """The context of shape (C, K) and the cutoff after appending ``y`` to a
+        series that ends with ``context`` at ``cutoff``."""
+        arrays = self._continuation(y, context[-1], cutoff, name)
+        history = np.concatenate([context[:-1], arrays.values])  # (C + n, K)
+        return history[-self.context_length :], arrays.grid_index[-1]
+
+    def _continuation(
+        self, y: Any, last_row: np.ndarray, cutoff: Any, name: str
+    ) -> SeriesArrays:
+        """``y`` on the training grid, led by ``last_row`` at ``cutoff``, so that a
+        single new row or a gap is read with the training step."""
         if isinstance(y, pd.Series):
             frame = y.to_frame()
         elif isinstance(y, pd.DataFrame):
@@ -274,45 +407,47 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             values = np.asarray(y)
             values = values.reshape(len(values), -1) if values.ndim == 1 else values
             if values.ndim != 2:
-                raise ValueError(f"y must be 1-D or 2-D; got shape {values.shape}.")
+                raise ValueError(
+                    f"{name} must be 1-D or 2-D; got shape {values.shape}."
+                )
             steps = np.arange(1, len(values) + 1)
-            index = future_index(self.cutoff_, self.freq_, steps)
+            index = future_index(cutoff, self.freq_, steps)
             frame = pd.DataFrame(values, index=index)
             if hasattr(self, "feature_names_in_"):
                 frame.columns = self.feature_names_in_[: frame.shape[1]]
         if frame.shape[0] == 0 or frame.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"y has {frame.shape[0]} time steps and {frame.shape[1]} variables; "
-                f"update needs at least one step of the {self.n_features_in_} "
-                "variables seen in fit."
+                f"{name} has {frame.shape[0]} time steps and {frame.shape[1]} "
+                f"variables; update needs at least one step of the "
+                f"{self.n_features_in_} variables seen in fit."
             )
         first = frame.index[0]
-        if _index_kind(first) != _index_kind(self.cutoff_):
+        if _index_kind(first) != _index_kind(cutoff):
             raise ValueError(
-                f"y must have the index type of the training series "
-                f"({_index_kind(self.cutoff_)}); got {_index_kind(first)}."
+                f"{name} must have the index type of the training series "
+                f"({_index_kind(cutoff)}); got {_index_kind(first)}."
             )
-        if not first > self.cutoff_:
+        if not first > cutoff:
             raise ValueError(
-                f"y must start after the cutoff {self.cutoff_!r}; its first time "
+                f"{name} must start after the cutoff {cutoff!r}; its first time "
                 f"point is {first!r}."
             )
         anchor = pd.DataFrame(
-            self.context_[-1:], index=pd.Index([self.cutoff_]), columns=frame.columns
+            last_row[None], index=pd.Index([cutoff]), columns=frame.columns
         )
         combined = pd.concat([anchor, frame])
-        if isinstance(self.cutoff_, (pd.Timestamp, pd.Period)):
-            arrays = to_arrays(combined, freq=self.freq_, name="y")
+        if isinstance(cutoff, (pd.Timestamp, pd.Period)):
+            arrays = to_arrays(combined, freq=self.freq_, name=name)
         else:  # integer times: lay them on the training step
-            offsets = (combined.index.to_numpy() - self.cutoff_) / self.freq_
+            offsets = (combined.index.to_numpy() - cutoff) / self.freq_
             if not np.all(offsets == np.round(offsets)):
                 raise ValueError(
-                    f"The time points of y do not lie on the training grid "
-                    f"(step {self.freq_} from the cutoff {self.cutoff_})."
+                    f"The time points of {name} do not lie on the training grid "
+                    f"(step {self.freq_} from the cutoff {cutoff})."
                 )
-            grid = np.arange(self.cutoff_, combined.index[-1] + 1, self.freq_)
-            arrays = to_arrays(combined.reindex(grid), name="y")
-        check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
+            grid = np.arange(cutoff, combined.index[-1] + 1, self.freq_)
+            arrays = to_arrays(combined.reindex(grid), name=name)
+        check_same_columns(arrays, self.columns_, self.n_features_in_, name)
         return arrays
 
     def backtest(
@@ -329,24 +464,26 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
 
         Each forecast conditions only on the last ``context_length`` time points
         up to its cutoff (earlier points count as missing where there are fewer),
-        so it sees nothing of the values it is scored against. All cutoffs are
-        sampled together, in large batches.
+        so it sees nothing of the values it is scored against. All cutoffs (of
+        all series of a panel) are sampled together, in large batches.
 
         Parameters
         ----------
         y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
             The series to backtest on, with the variables and the index type and
-            step of the training series; not modified.
+            step of the training series, or a panel of series; not modified.
         fh : int or sequence of int, default=None
             Relative horizon (1 = the step after each cutoff); None uses the
             horizon given at fit, else all ``prediction_length`` steps.
         n_windows : int, optional
-            Rolling windows at the end of ``y``: the cutoffs lie ``max(fh)`` steps
-            apart, the last one ``max(fh)`` steps before the end, so the
-            horizons tile the last ``n_windows * max(fh)`` time points.
+            Rolling windows at the end of ``y`` (of each series of a panel): the
+            cutoffs lie ``max(fh)`` steps apart, the last one ``max(fh)`` steps
+            before the end, so the horizons tile the last ``n_windows * max(fh)``
+            time points.
         cutoffs : sequence or pandas.Index, optional
             Time points of ``y`` (index labels; dates may be strings) to forecast
-            from instead; used in time order, each once.
+            from instead; used in time order, each once. In a panel, each series
+            is forecast from those of its own time points.
         alpha : float or sequence of float, default=None
             Quantile levels in (0, 1); None uses ``quantile_levels``.
         random_state : int, RandomState or None, default=None
@@ -357,16 +494,17 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
 
         Returns
         -------
-        DataFrame of shape (n_cutoffs * n_steps, n_variables * n_levels)
-            Rows ``MultiIndex(cutoff, time)``, columns ``MultiIndex(variable,
-            quantile)`` as in :meth:`predict_quantiles`.
+        DataFrame of shape (n_forecasts * n_steps, n_variables * n_levels)
+            Rows ``MultiIndex(cutoff, time)`` (``(cutoff, series id, time)`` for a
+            panel), columns ``MultiIndex(variable, quantile)`` as in
+            :meth:`predict_quantiles`.
 
         Raises
         ------
         ValueError
             Unless exactly one of ``n_windows`` and ``cutoffs`` is given; for a
-            cutoff that is not a time point of ``y``, more windows than ``y``
-            holds, or a ``y`` unlike the training series.
+            cutoff that is not a time point of ``y``, more windows than ``y`` (or
+            a series of it) holds, or a ``y`` unlike the training series.
         TypeError
             For an ``fh`` of absolute time points (they differ per cutoff).
         """
@@ -385,41 +523,45 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             )
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
         seed = self._sample_seed(random_state)
-        arrays, last, _, _ = self._history(y)
-        steps = self._relative_steps(fh, last)
-        grid = arrays.grid_index
+        arrays, histories = self._read_histories(y)
+        steps = self._horizon_steps(fh, histories)
         if n_windows is not None:
             n_windows = check_positive_int(n_windows, "n_windows")
-            stride = int(steps.max())
-            positions = len(grid) - 1 - stride * np.arange(n_windows, 0, -1)
-            if positions[0] < 0:
-                raise ValueError(
-                    f"y has {len(grid)} time steps; {n_windows} windows of "
-                    f"{stride} steps need at least {n_windows * stride + 1}."
-                )
-        else:
-            wanted = pd.Index(np.atleast_1d(np.asarray(cutoffs, dtype=object)))
-            if isinstance(grid, pd.DatetimeIndex):
-                try:  # dates may come as strings
-                    wanted = pd.DatetimeIndex(wanted, tz=grid.tz)
-                except (TypeError, ValueError):
-                    pass  # not dates: reported as missing below
-            if len(wanted) == 0:
-                raise ValueError("cutoffs is empty; give at least one time point.")
-            positions = grid.get_indexer(grid[:0].append(wanted))
-            if (positions < 0).any():
-                bad = list(wanted[positions < 0][:3])
-                raise ValueError(f"cutoffs {bad} are not time points of y.")
-            positions = np.unique(positions)  # in time order, each once
-        n_c = self.context_length
-        values = np.concatenate(
-            [np.full((n_c - 1, arrays.values.shape[1]), np.nan), arrays.values]
+        elif len(np.atleast_1d(np.asarray(cutoffs, dtype=object))) == 0:
+            raise ValueError("cutoffs is empty; give at least one time point.")
+        series, positions = [], []  # (series, grid row) of every forecast
+        for i, rows in enumerate(arrays.segments):
+            times = _times(arrays.grid_index[rows])
+            if n_windows is not None:
+                label = "y" if arrays.bounds is None else f"series {histories.ids[i]!r}"
+                found = _window_ends(len(times), n_windows, int(steps.max()), label)
+            else:
+                found = _cutoff_rows(times, cutoffs, strict=arrays.bounds is None)
+            series.append(np.full(len(found), i))
+            positions.append(rows.start + found)
+        series, positions = np.concatenate(series), np.concatenate(positions)
+        if len(positions) == 0:
+            raise ValueError("No series of y holds any of the cutoffs.")
+        times = _times(arrays.grid_index)[positions]
+        order = (  # by cutoff, then series
+            pd.DataFrame({"time": times, "series": series})
+            .sort_values(["time", "series"])
+            .index.to_numpy()
         )
-        contexts = np.stack([values[p : p + n_c] for p in positions])  # (N, C, K)
-        samples = self._sample_horizons(contexts, self.num_samples, seed)
+        series, positions, times = series[order], positions[order], times[order]
+        firsts = np.array([r.start for r in arrays.segments])[series]
+        contexts = np.stack(  # (N, C, K): no history reaches into another series
+            [
+                history_until(arrays.values, first, p, self.context_length)
+                for first, p in zip(firsts, positions, strict=True)
+            ]
+        )
+        scaler = histories.scaler.select(series)
+        samples = self._sample_horizons(contexts, scaler, self.num_samples, seed)
         q = self._quantiles(samples[:, :, steps - 1], alpha)  # (Q, N, H', K)
         n_q, n, n_h, n_k = q.shape
-        index = backtest_index(grid[positions], self.freq_, steps)
+        ids = None if histories.ids is None else histories.ids[series]
+        index = backtest_index(times, self.freq_, steps, ids, histories.names)
         return quantile_frame(q.reshape(n_q, n * n_h, n_k), index, self.columns_, alpha)
 
     def _max_step(self) -> int:
@@ -428,52 +570,171 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     def _default_steps(self) -> np.ndarray:
         return np.arange(1, self.prediction_length + 1)
 
+    # -- histories and horizons -------------------------------------------------------
+
+    def _histories(self, y: Any) -> Histories:
+        """The histories to forecast from: the stored ends of the training series
+        for ``y=None``, else the ends of the series of ``y``."""
+        if y is not None:
+            return self._read_histories(y)[1]
+        if self._is_panel():
+            return Histories(
+                contexts=self.context_,
+                cutoffs=self.cutoffs_,
+                ids=self.series_ids_,
+                scaler=self.scaler_,
+                kind=self.y_type_,
+                names=tuple(self.panel_names_),
+            )
+        return Histories(
+            contexts=self.context_[None],  # (1, C, K)
+            cutoffs=_one(self.cutoff_),
+            ids=None,
+            scaler=self.scaler_.select([0]),
+            kind=self.y_type_,
+            name=self.y_name_,
+        )
+
+    def _read_histories(self, y: Any) -> tuple[SeriesArrays, Histories]:
+        """A new series (or panel) ``y`` as arrays and as histories to forecast from."""
+        arrays = to_arrays(self._from_long(y), freq=self.freq, name="y", panel=True)
+        check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
+        if arrays.bounds is None:
+            if self._is_panel():
+                raise ValueError(
+                    "This forecaster was fitted on a panel: pass y as a panel "
+                    "indexed by (series id, time) (or a long table in the layout of "
+                    "fit), so that each series is scaled by its own statistics."
+                )
+            ids, cutoffs, names = None, _one(arrays.grid_index[-1]), (None, None)
+            scaler = self.scaler_.select([0])
+        else:
+            ids, cutoffs = panel_ends(arrays)
+            names = tuple(arrays.grid_index.names)
+            if self._is_panel():  # a series seen in fit keeps its statistics
+                scaler = series_scaler(
+                    arrays, ids, self.series_ids_, self.scaler_, self.scaler
+                )
+            else:  # one model of one series: its statistics for every series
+                scaler = self.scaler_.select(np.zeros(len(ids), dtype=np.int64))
+        if arrays.freq != self.freq_ or _index_kind(cutoffs[0]) != _index_kind(
+            self.cutoff_
+        ):
+            raise ValueError(
+                f"y must have the index type and step of the training series "
+                f"({_index_kind(self.cutoff_)}, step {self.freq_}); got "
+                f"{_index_kind(cutoffs[0])} with step {arrays.freq}."
+            )
+        histories = Histories(
+            contexts=last_steps(arrays, self.context_length),
+            cutoffs=cutoffs,
+            ids=ids,
+            scaler=scaler,
+            kind=arrays.kind,
+            name=arrays.name,
+            names=names,
+        )
+        return arrays, histories
+
+    def _horizon_steps(self, fh: Any, histories: Histories) -> np.ndarray:
+        """Relative steps of ``fh``; absolute time points need one shared cutoff."""
+        cutoffs = histories.cutoffs
+        if isinstance(fh, (pd.Index, list, tuple)) and len(cutoffs.unique()) > 1:
+            absolute = isinstance(fh, pd.Index) or not all(
+                isinstance(v, numbers.Integral) for v in fh
+            )
+            if absolute:
+                raise TypeError(
+                    "The series of this panel end at different time points; give fh "
+                    "as relative steps (an int or a sequence of ints)."
+                )
+        return self._relative_steps(fh, cutoffs[0])
+
+    # -- sampling ---------------------------------------------------------------------
+
     def _forecast(
         self, fh: Any, y: Any, num_samples: int | None = None, random_state: Any = None
-    ) -> tuple[np.ndarray, pd.Index, str, Any]:
-        """Samples of shape (S, H, K) for the horizon, its index, kind and name."""
+    ) -> tuple[np.ndarray, pd.Index, Histories]:
+        """Samples of shape (S, N, H, K) for the horizon of each of N histories,
+        their row index (N * H rows) and the histories."""
         check_is_fitted(self)
         num_samples = check_positive_int(
             self.num_samples if num_samples is None else num_samples, "num_samples"
         )
         seed = self._sample_seed(random_state)
-        arrays, cutoff, kind, name = self._history(y)
-        if arrays is None:
-            context = self.context_
-        else:
-            context = arrays.values[-self.context_length :]
-        steps = self._relative_steps(fh, cutoff)
-        horizon = self._sample_horizons(context[None], num_samples, seed)[:, 0]
-        index = future_index(cutoff, self.freq_, steps, name=None)
-        return horizon[:, steps - 1], index, kind, name  # (S, H', K)
+        histories = self._histories(y)
+        steps = self._horizon_steps(fh, histories)
+        horizons = self._sample_horizons(
+            histories.contexts, histories.scaler, num_samples, seed
+        )
+        index = horizon_index(histories, self.freq_, steps)
+        return horizons[:, :, steps - 1], index, histories  # (S, N, H', K)
 
     def _sample_horizons(
-        self, contexts: np.ndarray, num_samples: int, seed: int
+        self, contexts: np.ndarray, scaler: Scaler, num_samples: int, seed: int
     ) -> np.ndarray:
         """Samples of shape (S, N, H, K), in data units, of the ``prediction_length``
-        steps after each of N contexts of shape (N, C', K) (NaN: missing; C' <=
-        context_length, shorter ones padded as missing), all in one batch."""
+        steps after each of N contexts of shape (N, C, K) (NaN: missing), all in
+        one batch; ``scaler`` holds the statistics of each context, shape (N, K)."""
         n, n_c, n_k = contexts.shape
         future = np.full((n, self.prediction_length, n_k), np.nan)
-        values = np.concatenate([contexts, future], axis=1)  # (N, C' + H, K)
+        values = np.concatenate([contexts, future], axis=1)  # (N, C + H, K)
         observed = ~np.isnan(values)
-        scaled = np.where(observed, self.scaler_.transform(values), 0.0)
-        window_length = self.context_length + self.prediction_length
-        pad = window_length - (n_c + self.prediction_length)
-        scaled = np.pad(scaled, ((0, 0), (pad, 0), (0, 0)))  # (N, W, K)
-        observed = np.pad(observed, ((0, 0), (pad, 0), (0, 0)))
+        scaled = np.where(observed, scaler.transform(values), 0.0)
         samples = self._sample_windows(scaled, observed, num_samples, seed)
-        horizon = samples[:, :, self.context_length :]  # (S, N, H, K)
-        return self.scaler_.inverse_transform(horizon)
+        horizon = samples[:, :, n_c:]  # (S, N, H, K)
+        return scaler.inverse_transform(horizon)
 
     def _forecast_quantiles(
         self, fh: Any, y: Any, alpha: tuple
     ) -> tuple[np.ndarray, pd.Index, str, Any]:
-        """Quantiles of shape (Q, H, K) of the samples, index, kind and name."""
-        samples, index, kind, name = self._forecast(fh, y)
-        return self._quantiles(samples, alpha), index, kind, name
+        """Quantiles of shape (Q, N * H, K) of the samples, index, kind and name."""
+        samples, index, histories = self._forecast(fh, y)
+        q = self._quantiles(samples, alpha)  # (Q, N, H, K)
+        n_q, n, n_h, n_k = q.shape
+        return q.reshape(n_q, n * n_h, n_k), index, histories.kind, histories.name
 
     def _forecast_samples(
         self, fh: Any, y: Any, num_samples: int | None, random_state: Any
     ) -> np.ndarray:
-        return self._forecast(fh, y, num_samples, random_state)[0]
+        samples, _, histories = self._forecast(fh, y, num_samples, random_state)
+        return samples if histories.is_panel else samples[:, 0]
+
+
+def _one(time_point: Any) -> pd.Index:
+    """An index holding one time point (keeping its type and time zone)."""
+    return pd.Index([time_point])
+
+
+def _times(index: pd.Index) -> pd.Index:
+    """The time points of a grid index (the time level of a panel's)."""
+    return index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
+
+
+def _window_ends(n_steps: int, n_windows: int, stride: int, label: str) -> np.ndarray:
+    """Grid rows of the cutoffs of ``n_windows`` rolling windows of ``stride`` steps
+    at the end of a series of ``n_steps``."""
+    positions = n_steps - 1 - stride * np.arange(n_windows, 0, -1)
+    if positions[0] < 0:
+        raise ValueError(
+            f"{label} has {n_steps} time steps; {n_windows} windows of {stride} "
+            f"steps need at least {n_windows * stride + 1}."
+        )
+    return positions
+
+
+def _cutoff_rows(times: pd.Index, cutoffs: Any, strict: bool) -> np.ndarray:
+    """Grid rows of the time points ``cutoffs`` of a series whose grid is ``times``,
+    in time order, each once; those it lacks are an error if ``strict``, else
+    skipped."""
+    wanted = pd.Index(np.atleast_1d(np.asarray(cutoffs, dtype=object)))
+    if isinstance(times, pd.DatetimeIndex):
+        try:  # dates may come as strings
+            wanted = pd.DatetimeIndex(wanted, tz=times.tz)
+        except (TypeError, ValueError):
+            pass  # not dates: reported as missing below
+    positions = times.get_indexer(times[:0].append(wanted))
+    if strict and (positions < 0).any():
+        bad = list(wanted[positions < 0][:3])
+        raise ValueError(f"cutoffs {bad} are not time points of y.")
+    return np.unique(positions[positions >= 0])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tsdiff.data import Scaler, fit_scaler
+from tsdiff.data import Scaler, fit_panel_scaler, fit_scaler
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_bad_inputs_raise(series):
 def test_scaler_validates_and_is_read_only():
     with pytest.raises(ValueError, match="> 0"):
         Scaler(center=np.zeros(2), scale=np.array([1.0, 0.0]))
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match="same shape"):
         Scaler(center=np.zeros(2), scale=np.ones(3))
     scale = np.ones(2)
     scaler = Scaler(center=np.zeros(2), scale=scale)
@@ -149,3 +149,36 @@ def test_scaler_validates_and_is_read_only():
     assert scaler.scale[0] == 1.0
     with pytest.raises(ValueError):
         scaler.center[0] = 1.0
+
+
+def test_panel_scaler_fits_each_series_and_pools_where_a_series_saw_nothing():
+    rng = np.random.default_rng(0)
+    big = rng.normal(1000.0, 50.0, size=(30, 2))
+    small = rng.normal(-3.0, 0.1, size=(20, 2))
+    small[:, 1] = np.nan  # the second series never observes variable 1
+    values = np.concatenate([big, small])  # (50, 2)
+    observed = ~np.isnan(values)
+    scaler = fit_panel_scaler(values, observed, np.array([0, 30, 50]))
+    assert scaler.center.shape == (2, 2) and scaler.n_series == 2
+    np.testing.assert_allclose(scaler.center[0], big.mean(axis=0))
+    np.testing.assert_allclose(scaler.scale[0], big.std(axis=0))
+    np.testing.assert_allclose(scaler.center[1, 0], small[:, 0].mean())
+    pooled = fit_scaler(values, observed)
+    assert scaler.center[1, 1] == pooled.center[1]
+    assert scaler.scale[1, 1] == pooled.scale[1]
+
+
+def test_per_series_scaler_transforms_the_series_axis_and_round_trips():
+    scaler = Scaler(center=np.array([[0.0], [100.0]]), scale=np.array([[1.0], [10.0]]))
+    windows = np.array([[[1.0], [2.0]], [[110.0], [90.0]]])  # (N=2, T=2, K=1)
+    np.testing.assert_allclose(scaler.transform(windows).ravel(), [1, 2, 1, -1])
+    samples = np.stack([scaler.transform(windows)] * 3)  # (S, N, T, K)
+    np.testing.assert_allclose(scaler.inverse_transform(samples)[2], windows)
+    picked = scaler.select(np.array([1, 1, 0]))
+    assert picked.center.ravel().tolist() == [100.0, 100.0, 0.0]
+    shared = Scaler(center=np.array([5.0]), scale=np.array([2.0])).select([0, 0])
+    assert shared.center.shape == (2, 1) and shared.scale.ravel().tolist() == [2, 2]
+    with pytest.raises(ValueError, match="2 series"):
+        scaler.transform(windows[:1])
+    with pytest.raises(ValueError, match="bounds"):
+        fit_panel_scaler(windows[0], windows[0] > 0, np.array([0, 3]))

@@ -84,6 +84,8 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         "yet": "",
         "new_history": _NEW_HISTORY_DOC,
         "to_condition_on": "",
+        "panel_rows": "",
+        "panel_samples": "",
         "joint": "",
         "random_state": _RANDOM_STATE_DOC,
     }

@@ -16,7 +16,12 @@ from tsdiff.data.masks import (
     mix_mask,
     random_mask,
 )
-from tsdiff.data.scaling import SCALING_METHODS, Scaler, fit_scaler
+from tsdiff.data.scaling import (
+    SCALING_METHODS,
+    Scaler,
+    fit_panel_scaler,
+    fit_scaler,
+)
 from tsdiff.data.windows import (
     pad_left,
     sliding_windows,
@@ -32,6 +37,7 @@ __all__ = [
     "Scaler",
     "block_mask",
     "draw_cond_mask",
+    "fit_panel_scaler",
     "fit_scaler",
     "from_long",
     "forecast_mask",

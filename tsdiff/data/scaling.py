@@ -1,9 +1,11 @@
-"""Per-variable scaling fitted on observed entries only.
+"""Per-variable (and per-series) scaling fitted on observed entries only.
 
 Diffusion models assume data of roughly unit scale (the forward process ends at
 ``N(0, I)``), so every variable is centred and scaled before windowing. The
 statistics come from observed entries alone: whatever an unobserved cell holds
-(NaN, a sentinel, garbage) never leaks into them.
+(NaN, a sentinel, garbage) never leaks into them. A panel of series of different
+levels (sales of a large and a small store) gets statistics per series and variable,
+so one global model sees all of them at unit scale.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SCALING_METHODS", "Scaler", "fit_scaler"]
+__all__ = ["SCALING_METHODS", "Scaler", "fit_panel_scaler", "fit_scaler"]
 
 SCALING_METHODS = ("standard", "robust", "none")
 
@@ -31,14 +33,16 @@ class Scaler:
 
     Parameters
     ----------
-    center : ndarray of shape (K,)
-        Value subtracted from each variable, float64.
-    scale : ndarray of shape (K,)
+    center : ndarray of shape (K,) or (N, K)
+        Value subtracted from each variable, float64; with two dimensions, one row
+        per series of a batch (statistics per series and variable).
+    scale : ndarray of the shape of ``center``
         Positive value each centred variable is divided by, float64.
 
     See Also
     --------
     fit_scaler : Fit a ``Scaler`` on observed entries.
+    fit_panel_scaler : Fit one row of statistics per series of a panel.
 
     Examples
     --------
@@ -54,10 +58,10 @@ class Scaler:
     def __post_init__(self) -> None:
         center = np.array(self.center, dtype=np.float64)
         scale = np.array(self.scale, dtype=np.float64)
-        if center.ndim != 1 or scale.shape != center.shape:
+        if center.ndim not in (1, 2) or scale.shape != center.shape:
             raise ValueError(
-                "Scaler center and scale must be 1-D arrays of the same length; got "
-                f"shapes {center.shape} and {scale.shape}."
+                "Scaler center and scale must be arrays of the same shape (K,) or "
+                f"(N, K); got shapes {center.shape} and {scale.shape}."
             )
         if not (np.all(np.isfinite(center)) and np.all(np.isfinite(scale))):
             raise ValueError("Scaler center and scale must be finite.")
@@ -72,7 +76,34 @@ class Scaler:
     @property
     def n_features(self) -> int:
         """Number of variables K the scaler was fitted on."""
-        return int(self.center.shape[0])
+        return int(self.center.shape[-1])
+
+    @property
+    def n_series(self) -> int | None:
+        """Number of series N with statistics of their own (None: shared by all)."""
+        return int(self.center.shape[0]) if self.center.ndim == 2 else None
+
+    def select(self, rows: np.ndarray) -> Scaler:
+        """The statistics of some series, in the order of ``rows``.
+
+        Parameters
+        ----------
+        rows : ndarray of shape (M,), int
+            Series positions; for a scaler shared by all series, every row gets
+            the shared statistics.
+
+        Returns
+        -------
+        Scaler
+            With ``center`` and ``scale`` of shape (M, K).
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.center.ndim == 1:
+            shape = (len(rows), self.n_features)
+            return Scaler(
+                np.broadcast_to(self.center, shape), np.broadcast_to(self.scale, shape)
+            )
+        return Scaler(self.center[rows], self.scale[rows])
 
     def transform(self, values: np.ndarray) -> np.ndarray:
         """Scale values: ``(values - center) / scale`` along the last axis.
@@ -80,7 +111,9 @@ class Scaler:
         Parameters
         ----------
         values : ndarray of shape (..., T, K)
-            Values in data units; NaN passes through unchanged.
+            Values in data units; NaN passes through unchanged. With per-series
+            statistics of shape (N, K), the axis before time is the series axis:
+            shape (..., N, T, K).
 
         Returns
         -------
@@ -117,9 +150,17 @@ class Scaler:
                 f"values must have {self.n_features} variables on the last axis; "
                 f"got shape {values.shape}."
             )
+        center, scale = self.center, self.scale
+        if center.ndim == 2:  # per series: (N, K) -> (N, 1, K) against (..., N, T, K)
+            if values.ndim < 3 or values.shape[-3] != center.shape[0]:
+                raise ValueError(
+                    f"values must hold the {center.shape[0]} series of the scaler "
+                    f"on the axis before time; got shape {values.shape}."
+                )
+            center, scale = center[:, None, :], scale[:, None, :]
         # Cast the statistics to the data's dtype so float32 data stays float32.
         dtype = values.dtype
-        return values, self.center.astype(dtype), self.scale.astype(dtype)
+        return values, center.astype(dtype), scale.astype(dtype)
 
 
 def fit_scaler(
@@ -153,15 +194,91 @@ def fit_scaler(
     TypeError
         If ``observed_mask`` is not boolean.
     """
+    _check_method(method)
+    flat = _observed_matrix(values, observed_mask)  # (N*T, K), NaN where unobserved
+    return Scaler(*_statistics(flat, method))
+
+
+def fit_panel_scaler(
+    values: np.ndarray,
+    observed_mask: np.ndarray,
+    bounds: np.ndarray,
+    method: str = "standard",
+) -> Scaler:
+    """Fit centre and scale per series and variable of a panel.
+
+    Parameters
+    ----------
+    values : ndarray of shape (T, K)
+        The series of a panel stacked along time; unobserved entries may hold
+        anything.
+    observed_mask : ndarray of bool, same shape as ``values``
+        True where a value is observed; those values must be finite.
+    bounds : ndarray of shape (N + 1,), int
+        Series ``i`` holds rows ``bounds[i]:bounds[i + 1]``.
+    method : {"standard", "robust", "none"}, default="standard"
+        As in :func:`fit_scaler`.
+
+    Returns
+    -------
+    Scaler
+        With ``center`` and ``scale`` of shape (N, K). A variable that a series
+        never observes gets the statistics of all series pooled, so that its
+        forecasts start from the level of the panel.
+
+    Raises
+    ------
+    ValueError
+        As :func:`fit_scaler`, and for bounds that do not split the rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.array([[1.0], [3.0], [100.0], [300.0]])
+    >>> scaler = fit_panel_scaler(values, values > 0, np.array([0, 2, 4]))
+    >>> scaler.center.ravel().tolist(), scaler.scale.ravel().tolist()
+    ([2.0, 200.0], [1.0, 100.0])
+    """
+    _check_method(method)
+    flat = _observed_matrix(values, observed_mask)  # (T, K), NaN where unobserved
+    bounds = np.asarray(bounds, dtype=np.int64)
+    if (
+        bounds.ndim != 1
+        or bounds[0] != 0
+        or bounds[-1] != len(flat)
+        or (np.diff(bounds) < 0).any()
+    ):
+        raise ValueError(
+            f"bounds must rise from 0 to the {len(flat)} rows of values; got "
+            f"{bounds.tolist()}."
+        )
+    pooled_center, pooled_scale = _statistics(flat, method)
+    centers, scales = [], []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        block = flat[start:stop]  # (T_i, K)
+        seen = ~np.isnan(block).all(axis=0)
+        center, scale = pooled_center.copy(), pooled_scale.copy()
+        if seen.any():
+            center[seen], scale[seen] = _statistics(block[:, seen], method)
+        centers.append(center)
+        scales.append(scale)
+    return Scaler(center=np.stack(centers), scale=np.stack(scales))
+
+
+def _check_method(method: str) -> None:
     if method not in SCALING_METHODS:
         raise ValueError(
             f"Unknown scaling method {method!r}; known methods: "
             f"{list(SCALING_METHODS)}."
         )
-    flat = _observed_matrix(values, observed_mask)  # (N*T, K), NaN where unobserved
+
+
+def _statistics(flat: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and scale of shape (K,) of the non-NaN entries of ``flat`` (rows, K),
+    every column holding at least one."""
     n_features = flat.shape[1]
     if method == "none":
-        return Scaler(center=np.zeros(n_features), scale=np.ones(n_features))
+        return np.zeros(n_features), np.ones(n_features)
     if method == "standard":
         center = np.nanmean(flat, axis=0)
         spread = np.nanstd(flat, axis=0)
@@ -170,7 +287,7 @@ def fit_scaler(
         spread = (q75 - q25) / _NORMAL_IQR
     magnitude = np.nanmax(np.abs(flat), axis=0)
     constant = spread <= _RELATIVE_SPREAD_TOL * magnitude
-    return Scaler(center=center, scale=np.where(constant, 1.0, spread))
+    return center, np.where(constant, 1.0, spread)
 
 
 def _observed_matrix(values: np.ndarray, observed_mask: np.ndarray) -> np.ndarray:

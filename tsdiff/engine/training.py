@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import hashlib
 import logging
 import time
@@ -234,6 +235,12 @@ def fit_network(
     final = state.best_weights or state.averaged.state_dict()
     network.load_state_dict(final)
     network.eval()
+    if world.size > 1:
+        # The DDP wrapper holds the process group inside reference cycles; collect it
+        # now, so that destroy_process_group() really ends the group's threads
+        # (else they can outlive the interpreter and abort the process at exit).
+        del model, parallel
+        gc.collect()
     return state.history
 
 

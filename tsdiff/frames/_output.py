@@ -24,10 +24,13 @@ def to_output(values: np.ndarray, arrays: SeriesArrays) -> Any:
     Returns
     -------
     DataFrame, Series or ndarray of shape (n_rows, K)
-        Only the input's own rows (inserted grid rows are dropped), in input order.
+        Only the input's own rows (inserted grid rows are dropped), in input order;
+        an ndarray of shape (N, T, K) for a panel given as one.
     """
     rows = values[arrays.rows].astype(arrays.dtype, copy=False)  # (n_rows, K)
     if arrays.kind == "array":
+        if arrays.bounds is not None:  # (N * T, K) -> (N, T, K)
+            return rows.reshape(len(arrays.bounds) - 1, -1, rows.shape[1])
         return rows
     frame = pd.DataFrame(rows, index=arrays.index, columns=arrays.columns)
     if arrays.kind == "series":
@@ -127,9 +130,15 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
     return pd.Index([int(last) + int(h) * int(step) for h in steps], name=name)
 
 
-def backtest_index(cutoffs: pd.Index, step: Any, steps: np.ndarray) -> pd.MultiIndex:
-    """Rows ``(cutoff, time)`` of a backtest: for every cutoff, the time points
-    ``steps`` grid steps after it.
+def backtest_index(
+    cutoffs: pd.Index,
+    step: Any,
+    steps: np.ndarray,
+    ids: pd.Index | None = None,
+    names: tuple = (None, None),
+) -> pd.MultiIndex:
+    """Rows ``(cutoff, time)`` of a backtest (``(cutoff, series id, time)`` for a
+    panel): for every cutoff, the time points ``steps`` grid steps after it.
 
     Parameters
     ----------
@@ -139,14 +148,20 @@ def backtest_index(cutoffs: pd.Index, step: Any, steps: np.ndarray) -> pd.MultiI
         Grid step.
     steps : ndarray of shape (H,), int
         Relative steps (1 = the next time point).
+    ids : pandas.Index of length N, optional
+        The series of each history, for a panel.
+    names : tuple of (id name, time name), default=(None, None)
+        Names of a panel's index levels; the time level of a single series is
+        named after ``cutoffs``.
 
     Returns
     -------
     pandas.MultiIndex of length N * H
-        Cutoff-major, named ``("cutoff", cutoffs.name)``.
+        Cutoff-major, levels named ``("cutoff", [id name,] time name)``.
     """
     times = [future_index(cutoff, step, steps) for cutoff in cutoffs]
-    return pd.MultiIndex.from_arrays(
-        [cutoffs.repeat(len(steps)), times[0].append(times[1:])],
-        names=["cutoff", cutoffs.name],
-    )
+    levels = [cutoffs.repeat(len(steps)), times[0].append(times[1:])]
+    if ids is None:
+        return pd.MultiIndex.from_arrays(levels, names=["cutoff", cutoffs.name])
+    levels.insert(1, ids.repeat(len(steps)))
+    return pd.MultiIndex.from_arrays(levels, names=["cutoff", *names])

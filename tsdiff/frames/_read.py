@@ -25,7 +25,9 @@ def to_arrays(
         Rows are time steps, columns are variables; NaN marks a missing value.
         With ``panel=True`` a DataFrame may also carry a two-level
         ``MultiIndex`` ``(series id, time)``: a panel of several series with the
-        same variables, each put on its own regular grid and stacked along time.
+        same variables, each put on its own regular grid and stacked along time;
+        and an ndarray may have shape (N, T, K): N series of T steps, read as a
+        panel with ids 0..N-1 and integer times 0..T-1.
     freq : str, DateOffset or None, default=None
         Frequency of a datetime/period index; inferred when None.
     name : str, default="X"
@@ -45,7 +47,10 @@ def to_arrays(
         Empty data, infinite values, duplicated or unsorted timestamps, timestamps
         that do not lie on one regular grid.
     """
-    kind, frame = _as_frame(data, name)
+    if panel and _is_3d(data):
+        kind, frame = "array", _array_panel(np.asarray(data), name)
+    else:
+        kind, frame = _as_frame(data, name, panel)
     _check_values(frame, name)
     if isinstance(frame.index, pd.MultiIndex):
         if not panel:
@@ -71,6 +76,30 @@ def to_arrays(
         index=frame.index,
         name=data.name if isinstance(data, pd.Series) else None,
     )
+
+
+def _is_3d(data: Any) -> bool:
+    return (
+        not isinstance(data, (pd.DataFrame, pd.Series))
+        and hasattr(data, "__len__")
+        and np.ndim(data) == 3
+    )
+
+
+def _array_panel(array: np.ndarray, name: str) -> pd.DataFrame:
+    """A frame indexed by ``(series, time)`` holding an array of shape (N, T, K)."""
+    if array.dtype.kind not in "biuf" and array.dtype != object:
+        raise TypeError(f"{name} must hold numbers; got dtype {array.dtype}.")
+    n_series, n_steps, n_features = array.shape
+    if 0 in array.shape:
+        raise ValueError(
+            f"{name} is empty: got shape {array.shape} (series, time steps, "
+            "variables); at least one of each is required."
+        )
+    index = pd.MultiIndex.from_product(
+        [range(n_series), range(n_steps)], names=["series", "time"]
+    )
+    return pd.DataFrame(array.reshape(n_series * n_steps, n_features), index=index)
 
 
 def check_same_columns(

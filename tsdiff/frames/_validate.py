@@ -13,7 +13,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_complex_dtype, is_numeric_dtype
 
 
-def _as_frame(data: Any, name: str) -> tuple[str, pd.DataFrame]:
+def _as_frame(data: Any, name: str, panel: bool = False) -> tuple[str, pd.DataFrame]:
     if isinstance(data, pd.DataFrame):
         return "frame", data
     if isinstance(data, pd.Series):
@@ -30,9 +30,11 @@ def _as_frame(data: Any, name: str) -> tuple[str, pd.DataFrame]:
     if array.ndim == 1:
         array = array[:, None]  # (T,) -> (T, 1)
     if array.ndim != 2:
+        shapes = "1-D or 2-D (time steps x variables)"
+        if panel:
+            shapes += " or a 3-D panel (series x time steps x variables)"
         raise ValueError(
-            f"{name} must be 1-D or 2-D (time steps x variables); got an array with "
-            f"{array.ndim} dimensions."
+            f"{name} must be {shapes}; got an array with {array.ndim} dimensions."
         )
     if array.dtype.kind not in "biuf" and array.dtype != object:
         raise TypeError(f"{name} must hold numbers; got dtype {array.dtype}.")
