@@ -106,10 +106,10 @@ def test_single_row_for_imputer(tiny, frame):
         DiffusionImputer(window_length=8, **tiny).fit(frame.iloc[:1])
 
 
-def test_exogenous_not_supported(tiny, frame):
+def test_exogenous_covariates_must_cover_the_series(tiny, frame):
     fc = DiffusionForecaster(context_length=8, prediction_length=4, **tiny)
-    with pytest.raises(ValueError, match="exogenous"):
-        fc.fit(frame, X=frame)
+    with pytest.raises(ValueError, match="X has no values at 5 time points"):
+        fc.fit(frame, X=frame.iloc[5:].fillna(0.0))
 
 
 def test_window_stride_longer_than_window(tiny, frame):

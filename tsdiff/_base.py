@@ -222,11 +222,13 @@ class _DiffusionEstimator(BaseEstimator):
         n_features: int,
         prediction_length: int,
         patterns: np.ndarray | None = None,
+        covariates: np.ndarray | None = None,
     ) -> None:
         """Build and train ``network_`` on windows of shape (N, L, K).
 
         ``patterns`` (bool, shape (M, L, K)) are the missingness patterns that
-        historical masks copy; None uses the training windows' own.
+        historical masks copy; None uses the training windows' own. ``covariates``
+        (shape (N, L, n_covariates)) join the side information of every window.
         """
         # Under torchrun every process trains on its own GPU (or CPU share).
         world = distributed.world(self._resolve_device())
@@ -234,12 +236,14 @@ class _DiffusionEstimator(BaseEstimator):
         # Every process trains from the same seeds (those of rank 0).
         fit_seed, self.predict_seed_ = world.agree(list(self._draw_seeds()))
         with torch.random.fork_rng(devices=[]):  # leave torch's global RNG untouched
-            self.network_ = Denoiser(self._network_config(n_features))
+            n_cov = 0 if covariates is None else covariates.shape[-1]
+            self.network_ = Denoiser(self._network_config(n_features, n_cov))
         # Initial weights follow random_state too, not torch's global generator.
         self.network_.reset_parameters(torch.Generator().manual_seed(fit_seed))
         self.process_ = self._process()
         x0 = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
         obs = np.ascontiguousarray(observed.transpose(0, 2, 1))  # (N, K, L)
+        cov = _channels_first(covariates)  # (N, n_covariates, L) or None
         # Historical masks borrow the missingness of real windows.
         if patterns is not None:
             source = np.ascontiguousarray(patterns.transpose(0, 2, 1))  # (M, K, L)
@@ -275,17 +279,23 @@ class _DiffusionEstimator(BaseEstimator):
         )
         # A resumed checkpoint must also match the mask policy and its patterns.
         digest = None if patterns is None else hashlib.sha256(source.tobytes())
+        if cov is not None:  # a resumed checkpoint must match the covariates too
+            covariate_digest = hashlib.sha256(cov.tobytes()).hexdigest()
+        else:
+            covariate_digest = None
         context = repr(
             (self.target_strategy, prediction_length, digest and digest.hexdigest())
-        )
+        ) + ("" if covariate_digest is None else covariate_digest)
         self.history_ = fit_network(
             self.network_, self.process_, x0, obs, draw_mask, config,
             device=self.device_, seed=fit_seed, context=context, world=world,
+            covariates=cov,
         )  # fmt: skip
 
-    def _network_config(self, n_features: int) -> DenoiserConfig:
+    def _network_config(self, n_features: int, n_covariates: int = 0) -> DenoiserConfig:
         return DenoiserConfig(
             n_features=n_features,
+            n_covariates=n_covariates,
             n_layers=self.n_layers,
             n_channels=self.n_channels,
             n_heads=self.n_heads,
@@ -311,8 +321,11 @@ class _DiffusionEstimator(BaseEstimator):
         cond_mask: np.ndarray,
         num_samples: int,
         seed: int,
+        covariates: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Samples of shape (S, N, L, K) for scaled windows of shape (N, L, K)."""
+        """Samples of shape (S, N, L, K) for scaled windows of shape (N, L, K)
+        (with ``covariates`` of shape (N, L, n_covariates) for a network that takes
+        them)."""
         if self._process() != self.process_:
             raise ValueError(
                 f"{type(self).__name__} was fitted with another diffusion process "
@@ -337,7 +350,7 @@ class _DiffusionEstimator(BaseEstimator):
         mask = np.ascontiguousarray(cond_mask.transpose(0, 2, 1))  # (N, K, L)
         samples = sample_network(
             self.network_, self.process_, x_cond, mask, config,
-            device=self.device_, seed=seed,
+            device=self.device_, seed=seed, covariates=_channels_first(covariates),
         )  # fmt: skip
         return samples.transpose(0, 1, 3, 2)  # (S, N, K, L) -> (S, N, L, K)
 
@@ -451,6 +464,13 @@ class _DiffusionEstimator(BaseEstimator):
         )
         est.process_ = est._process()
         return est
+
+
+def _channels_first(covariates: np.ndarray | None) -> np.ndarray | None:
+    """Covariates (N, L, C) as the network reads them: float32 (N, C, L)."""
+    if covariates is None:
+        return None
+    return np.ascontiguousarray(covariates.transpose(0, 2, 1), dtype=np.float32)
 
 
 def _available(device: torch.device) -> torch.device:

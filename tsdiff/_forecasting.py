@@ -31,8 +31,8 @@ y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
 _SEE_PREDICT = """\
 fh : int, sequence of int or pandas.Index, default=None
     Horizon, as in :meth:`predict`.
-X : None
-    Not supported{yet}; must be None.
+X : {x_type}
+    {x_desc}
 y : DataFrame, Series or array-like, default=None
     New history{to_condition_on}, as in :meth:`predict`."""
 
@@ -45,16 +45,17 @@ class ForecastMixin:
     A host class calls :meth:`_read_y` and :meth:`_set_time_info` in ``fit`` and
     provides
 
-    * ``_forecast_quantiles(fh, y, alpha) -> (quantiles, index, kind, name)`` with
-      quantiles of shape (Q, H, K) in the order of ``alpha``, non-decreasing in the
-      level, and ``_forecast_samples(fh, y, num_samples, random_state) -> (S, H, K)``;
+    * ``_forecast_quantiles(fh, y, alpha, X) -> (quantiles, index, kind, name)``
+      with quantiles of shape (Q, H, K) in the order of ``alpha``, non-decreasing in
+      the level, and ``_forecast_samples(fh, y, num_samples, random_state, X) ->
+      (S, H, K)``; ``X`` reaches them only where :meth:`_check_exogenous` lets it;
     * ``_max_step()`` (the largest relative step) and ``_default_steps()`` (the
       horizon when neither the predict method nor fit got one);
     * ``_absolute_error`` and ``_range_error``: the ends of the messages for time
       points off the grid (fields ``limit``, ``cutoff``, ``freq``) and for steps out
       of range (field ``limit``);
     * ``_doc_parts``: the words that fill the ``{fields}`` of the method docstrings
-      below (``yet`` also words the exogenous-covariates error).
+      below.
     """
 
     _doc_parts: dict
@@ -92,11 +93,15 @@ class ForecastMixin:
         self.fh_ = None
         self.fh_ = None if fh is None else self._relative_steps(fh, self.cutoff_)
 
+    def _check_exogenous(self, X: Any) -> None:
+        """Refuse ``X`` unless the host takes exogenous covariates."""
+        self._check_no_exogenous(X)
+
     def _check_no_exogenous(self, X: Any) -> None:
         if X is not None:
             raise ValueError(
-                f"{type(self).__name__} does not support exogenous covariates"
-                f"{self._doc_parts['yet']}; pass X=None."
+                f"{type(self).__name__} does not support exogenous covariates; "
+                "pass X=None."
             )
 
     # -- horizons and histories -----------------------------------------------------
@@ -185,8 +190,8 @@ class ForecastMixin:
         fh : int, sequence of int or pandas.Index, default=None
             Horizon: an int ``h`` means steps 1..h, ints are relative steps, an Index
             holds absolute time points. None uses the ``fh`` given to fit{fh_else}.
-        X : None
-            Not supported{yet}; must be None.
+        X : {x_type}
+            {x_desc}
         y : DataFrame, Series or array-like, default=None
             {new_history}
 
@@ -196,8 +201,8 @@ class ForecastMixin:
             Rows are the future time points; a Series when fitted on a Series.
             {panel_rows}
         """
-        self._check_no_exogenous(X)
-        q, index, kind, name = self._forecast_quantiles(fh, y, (0.5,))
+        self._check_exogenous(X)
+        q, index, kind, name = self._forecast_quantiles(fh, y, (0.5,), X)
         frame = pd.DataFrame(q[0], index=index, columns=self.columns_)  # (H, K)
         return frame.iloc[:, 0].rename(name) if kind == "series" else frame
 
@@ -219,9 +224,9 @@ class ForecastMixin:
             with float quantile labels in the order of ``alpha``.
             {panel_rows}
         """
-        self._check_no_exogenous(X)
+        self._check_exogenous(X)
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
-        q, index, _, _ = self._forecast_quantiles(fh, y, alpha)
+        q, index, _, _ = self._forecast_quantiles(fh, y, alpha, X)
         return quantile_frame(q, index, self.columns_, alpha)
 
     def predict_interval(
@@ -241,9 +246,10 @@ class ForecastMixin:
             Columns ``(variable, coverage, "lower"|"upper")``.
             {panel_rows}
         """
-        self._check_no_exogenous(X)
+        self._check_exogenous(X)
         coverage = check_coverage(coverage)
-        q, index, _, _ = self._forecast_quantiles(fh, y, interval_levels(coverage))
+        levels = interval_levels(coverage)
+        q, index, _, _ = self._forecast_quantiles(fh, y, levels, X)
         return interval_table(q, index, self.columns_, coverage)
 
     def sample(
@@ -269,8 +275,8 @@ class ForecastMixin:
         ndarray of shape (num_samples, len(fh), n_variables)
             {panel_samples}
         """
-        self._check_no_exogenous(X)
-        return self._forecast_samples(fh, y, num_samples, random_state)
+        self._check_exogenous(X)
+        return self._forecast_samples(fh, y, num_samples, random_state, X)
 
 
 def _index_kind(time_point: Any) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "last_steps",
     "panel_ends",
     "series_scaler",
+    "series_starts",
 ]
 
 
@@ -42,8 +43,10 @@ class Histories:
         Container of the series given.
     name : object
         Name of a Series given.
-    names : list
+    names : tuple
         Names of the panel's index levels ``(series id, time)``.
+    firsts : pandas.Index of length N or None
+        The first time point of each series given (None for the fitted state).
     """
 
     contexts: np.ndarray
@@ -53,6 +56,7 @@ class Histories:
     kind: str
     name: Any = None
     names: tuple = (None, None)
+    firsts: pd.Index | None = None
 
     @property
     def is_panel(self) -> bool:
@@ -100,6 +104,13 @@ def panel_ends(arrays: SeriesArrays) -> tuple[pd.Index, pd.Index]:
     ids = arrays.grid_index.get_level_values(0)[starts]
     cutoffs = arrays.grid_index.get_level_values(1)[arrays.bounds[1:] - 1]
     return ids, cutoffs
+
+
+def series_starts(arrays: SeriesArrays) -> pd.Index:
+    """The first time point of every series of ``arrays`` (one or a panel)."""
+    if arrays.bounds is None:
+        return arrays.grid_index[:1]
+    return arrays.grid_index.get_level_values(1)[arrays.bounds[:-1]]
 
 
 def series_scaler(

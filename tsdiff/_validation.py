@@ -114,6 +114,28 @@ class Levels:
         return "a non-empty tuple of distinct floats in (0, 1)"
 
 
+class CalendarSpec:
+    """Accepts "auto" and a tuple or list of distinct calendar feature names."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` names calendar features."""
+        from tsdiff._covariates import CALENDAR_FEATURES
+
+        if value == "auto":
+            return True
+        return (
+            isinstance(value, (tuple, list))
+            and len(value) > 0
+            and len(set(value)) == len(value)
+            and all(isinstance(v, str) and v in CALENDAR_FEATURES for v in value)
+        )
+
+    def __str__(self) -> str:
+        from tsdiff._covariates import CALENDAR_FEATURES
+
+        return f"'auto' or a tuple of distinct names among {list(CALENDAR_FEATURES)}"
+
+
 class DeviceSpec:
     """Accepts "auto", "cpu", "cuda" and "cuda:N"."""
 

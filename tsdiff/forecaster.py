@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff._base import _DiffusionEstimator
+from tsdiff._covariates import CovariateSpec, window_times
 from tsdiff._docs import fill_doc, share_docs
 from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin, _index_kind
 from tsdiff._histories import (
@@ -20,9 +21,15 @@ from tsdiff._histories import (
     last_steps,
     panel_ends,
     series_scaler,
+    series_starts,
 )
 from tsdiff._shared import check_observed, set_feature_info, store_params
-from tsdiff._validation import POSITIVE_INT, check_alpha, check_positive_int
+from tsdiff._validation import (
+    POSITIVE_INT,
+    CalendarSpec,
+    check_alpha,
+    check_positive_int,
+)
 from tsdiff.data import Scaler, fit_panel_scaler, sliding_windows
 from tsdiff.frames import (
     SeriesArrays,
@@ -62,6 +69,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     Given a panel (many series of the same variables), one global model learns from
     the windows of all series, each series scaled by its own statistics, and the
     forecasts of all series are sampled in one batch: rows ``(series id, time)``.
+    Known-future covariates ``X``, static features of the series and calendar
+    features of the time index condition every window as side information.
 
     Parameters
     ----------
@@ -70,6 +79,13 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         missing).
     prediction_length : int, default=24
         Largest horizon the model produces.
+    calendar : "auto", tuple of str or None, default=None
+        Calendar features of the time index given to the network as covariates
+        (a sine and a cosine each): names among ``minute``, ``hour``,
+        ``day_of_week``, ``day_of_month``, ``day_of_year`` and ``month``, or
+        ``"auto"`` for those that suit the step (hour and weekday for hourly
+        data, weekday and month for daily, ...). Needs a DatetimeIndex or
+        PeriodIndex.
     <common parameters>
 
     Attributes
@@ -93,6 +109,12 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         Only after a fit on a panel: the series ids, in the order of ``context_``.
     cutoffs_ : pandas.Index of length n_series
         Only after a fit on a panel: the last time point of each series.
+    covariates_ : CovariateSpec or None
+        The covariates learned in fit (``X`` columns and their standardisation,
+        calendar and static features); None without any.
+    covariate_context_ : ndarray of shape (context_length, n_covariates)
+        Only with covariates: their values over ``context_``; shape (n_series,
+        context_length, n_covariates) for a panel.
     y_type_ : {"frame", "series", "array"}
         Container of the training series; ``predict`` returns a Series for "series".
     y_name_ : object
@@ -129,11 +151,13 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         **_DiffusionEstimator._parameter_constraints,
         "context_length": [POSITIVE_INT],
         "prediction_length": [POSITIVE_INT],
+        "calendar": [None, CalendarSpec()],
     }
     _doc_parts = {
         "point_forecast": "Median forecast.",
         "fh_else": ", else\n            1..prediction_length",
-        "yet": " yet",
+        "x_type": "DataFrame, default=None",
+        "x_desc": "Known-future covariates at the forecast time points (see fit).",
         "new_history": _NEW_HISTORY_DOC,
         "to_condition_on": " to condition on",
         "panel_rows": "Rows ``(series id, time)`` for a panel, series-major.",
@@ -191,6 +215,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         quantile_levels: tuple = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95),
         quantile_method: str = "linear",
         freq: str | None = None,
+        calendar: str | tuple | None = None,
         device: str = "auto",
         predict_batch_size: int | str = "auto",
         random_state: Any = None,
@@ -205,6 +230,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         X: Any = None,
         fh: Any = None,
         *,
+        static: Any = None,
         id_col: Any = None,
         time_col: Any = None,
     ) -> DiffusionForecaster:
@@ -220,10 +246,19 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             statistics per variable; windows never straddle two series, and a
             series shorter than ``context_length + prediction_length`` only serves
             as a history to forecast from.
-        X : None
-            Exogenous covariates are not supported yet; must be None.
+        X : DataFrame, optional
+            Known-future exogenous covariates (prices, holidays, weather
+            forecasts), indexed like ``y`` (by time, or by ``(series id, time)``
+            for a panel; a long table in the layout of ``y``), with a value at
+            every time point of ``y``. They condition the forecasts and are never
+            forecast: the predict methods need ``X`` at the time points they
+            forecast (and ``update`` at the new ones). Standardised with the
+            statistics of the training rows.
         fh : int, sequence of int or pandas.Index, default=None
             Horizon to use when the predict methods get none; validated here.
+        static : DataFrame, optional
+            Static covariates of the series of a panel: one row per series id
+            (the index), numeric columns; standardised over the series.
         id_col, time_col : hashable, optional
             Columns of a long table ``y`` (one row per series and time point)
             holding the series id and the time; see :func:`tsdiff.data.from_long`.
@@ -235,7 +270,6 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             The fitted forecaster.
         """
         self._validate_params()
-        self._check_no_exogenous(X)
         y = self._set_long_format(y, id_col, time_col)
         arrays = self._read_y(y)
         window = self.context_length + self.prediction_length
@@ -251,6 +285,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         self.scaler_ = self._fit_scaler(arrays)
         set_feature_info(self, arrays)
         self._set_time_info(arrays, fh)
+        cov_rows = self._fit_covariates(self._from_long(X), static, arrays)
         starts = np.concatenate(  # every start position inside one series
             [np.arange(r.start, r.stop - window + 1) for r in arrays.segments]
         )
@@ -259,10 +294,83 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             sliding_windows(arrays.observed_mask, starts, window),
             n_features=self.n_features_in_,
             prediction_length=self.prediction_length,
+            covariates=None
+            if cov_rows is None
+            else sliding_windows(cov_rows, starts, window),  # (N, W, n_cov)
         )
+        panel = arrays.bounds is not None
         contexts = last_steps(arrays, self.context_length)  # (N, C, K), NaN: missing
-        self.context_ = contexts if arrays.bounds is not None else contexts[0]
+        self.context_ = contexts if panel else contexts[0]
+        if cov_rows is not None:
+            ctx = np.stack(  # (N, C, n_cov); rows before a series starts: 0
+                [
+                    history_until(cov_rows, r.start, r.stop - 1, self.context_length)
+                    for r in arrays.segments
+                ]
+            )
+            self.covariate_context_ = np.nan_to_num(ctx) if panel else ctx[0]
         return self
+
+    def _fit_covariates(
+        self, X: Any, static: Any, arrays: SeriesArrays
+    ) -> np.ndarray | None:
+        """Learn the covariates (``covariates_``); their values (T, n_cov) at every
+        grid row of the training series, or None without covariates."""
+        spec, table = CovariateSpec.fit(
+            X,
+            static,
+            self.calendar,
+            arrays.grid_index,
+            self.freq,
+            arrays.bounds is not None,
+        )
+        self.covariates_ = spec
+        self.__dict__.pop("covariate_context_", None)
+        if spec is None:
+            return None
+        ids, times = _row_keys(arrays.grid_index)
+        return spec.values(table, ids, times, "fit on y")
+
+    def _check_exogenous(self, X: Any) -> None:
+        """``X`` is checked where it is read (it must match fit)."""
+
+    def _window_covariates(
+        self,
+        X: Any,
+        ids: pd.Index | None,
+        cutoffs: pd.Index,
+        firsts: pd.Index | None,
+        what: str,
+    ) -> np.ndarray | None:
+        """Covariates (N, C + H, n_cov) of the windows that end ``prediction_length``
+        steps after ``cutoffs`` (of the series ``ids``). ``firsts`` holds the first
+        time point of each series, from which on ``X`` must cover the context; None
+        takes the context from the fitted state (``covariate_context_``), so ``X``
+        need only cover the horizons."""
+        spec = getattr(self, "covariates_", None)
+        if spec is None:
+            if X is not None:
+                raise ValueError(
+                    "X was given, but the forecaster was fitted without exogenous "
+                    "covariates; pass X=None or fit with X."
+                )
+            return None
+        table = spec.table(self._from_long(X), self.freq, ids is not None)
+        n_c, n_h = self.context_length, self.prediction_length
+        before = 0 if firsts is None else n_c
+        times = [window_times(c, self.freq_, before, n_h) for c in cutoffs]
+        flat = times[0].append(times[1:])  # (N * (before + H),)
+        keys = None if ids is None else ids.repeat(before + n_h)
+        required = None
+        if firsts is not None:  # context rows of the series itself, and the horizon
+            required = flat >= firsts.repeat(before + n_h)
+        values = spec.values(table, keys, flat, what, required)
+        values = values.reshape(len(cutoffs), before + n_h, -1)  # (N, W', n_cov)
+        if firsts is None:
+            stored = self.covariate_context_
+            stored = stored if stored.ndim == 3 else stored[None]  # (N, C, n_cov)
+            values = np.concatenate([stored, values], axis=1)
+        return values
 
     def _fit_scaler(self, arrays: SeriesArrays) -> Scaler:
         """Statistics per variable, and per series of a panel."""
@@ -331,8 +439,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             of an array follow the cutoff step by step. NaN marks a missing
             value. For a forecaster fitted on a panel, a panel (or a long table)
             of some of its series, each continuing its own cutoff. Not modified.
-        X : None
-            Exogenous covariates are not supported yet; must be None.
+        X : DataFrame, optional
+            For a forecaster fitted with covariates: their values at the new time
+            points (those of ``y`` and any skipped between the cutoff and ``y``).
         update_params : bool, default=False
             Must be False: the network is not retrained here (call :meth:`fit` on
             the whole series to retrain).
@@ -351,48 +460,67 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             ``update_params`` is True.
         """
         check_is_fitted(self)
-        self._check_no_exogenous(X)
         if update_params is not False:
             raise ValueError(
                 f"{type(self).__name__}.update does not retrain (update_params must "
                 "be False); fit again on the whole series to retrain."
             )
-        if not self._is_panel():
-            context, self.cutoff_ = self._continue(y, self.context_, self.cutoff_)
-            self.context_ = context
-            return self
-        panel = self._from_long(y)
-        if not isinstance(panel, pd.DataFrame) or not isinstance(
-            panel.index, pd.MultiIndex
-        ):
+        panel = self._is_panel()
+        spec, table = getattr(self, "covariates_", None), None
+        if spec is not None:
+            table = spec.table(self._from_long(X), self.freq, panel)
+        elif X is not None:
+            raise ValueError(
+                "X was given, but the forecaster was fitted without exogenous "
+                "covariates; pass X=None or fit with X."
+            )
+        if panel:
+            parts = self._update_parts(self._from_long(y))
+            contexts, cutoffs = list(self.context_), list(self.cutoffs_)
+        else:
+            parts = [(None, 0, y, "y")]
+            contexts, cutoffs = [self.context_], [self.cutoff_]
+        covariates = None
+        if spec is not None:
+            stored = self.covariate_context_
+            covariates = list(stored) if panel else [stored]
+        n_c = self.context_length
+        for key, i, rows, name in parts:  # all checked before anything is stored
+            arrays = self._continuation(rows, contexts[i][-1], cutoffs[i], name)
+            history = np.concatenate([contexts[i][:-1], arrays.values])  # (C + n, K)
+            contexts[i], cutoffs[i] = history[-n_c:], arrays.grid_index[-1]
+            if covariates is not None:
+                times = arrays.grid_index[1:]  # after the cutoff's own row
+                keys = None if key is None else pd.Index([key] * len(times))
+                new = spec.values(table, keys, times, f"update with {name}")
+                covariates[i] = np.concatenate([covariates[i], new])[-n_c:]
+        if panel:
+            self.context_ = np.stack(contexts)
+            self.cutoffs_ = pd.Index(cutoffs, name=self.cutoffs_.name)
+            self.cutoff_ = self.cutoffs_.max()
+        else:
+            self.context_, self.cutoff_ = contexts[0], cutoffs[0]
+        if covariates is not None:
+            self.covariate_context_ = np.stack(covariates) if panel else covariates[0]
+        return self
+
+    def _update_parts(self, y: Any) -> list[tuple]:
+        """``(series id, position, rows, name)`` of each series of a panel ``y``."""
+        if not isinstance(y, pd.DataFrame) or not isinstance(y.index, pd.MultiIndex):
             raise ValueError(
                 "This forecaster was fitted on a panel: update takes a DataFrame "
                 "indexed by (series id, time) (or a long table in the layout of fit)."
             )
-        contexts, cutoffs = self.context_.copy(), list(self.cutoffs_)
-        for key, rows in panel.groupby(level=0, sort=False):
+        parts = []
+        for key, rows in y.groupby(level=0, sort=False):
             i = self.series_ids_.get_indexer([key])[0]
             if i < 0:
                 raise ValueError(
                     f"y holds series {key!r}, which was not seen in fit; update "
                     "continues known series only (fit again to add series)."
                 )
-            contexts[i], cutoffs[i] = self._continue(
-                rows.droplevel(0), contexts[i], cutoffs[i], f"y (series {key!r})"
-            )
-        self.context_ = contexts
-        self.cutoffs_ = pd.Index(cutoffs, name=self.cutoffs_.name)
-        self.cutoff_ = self.cutoffs_.max()
-        return self
-
-    def _continue(
-        self, y: Any, context: np.ndarray, cutoff: Any, name: str = "y"
-    ) -> tuple[np.ndarray, Any]:
-        """The context of shape (C, K) and the cutoff after appending ``y`` to a
-        series that ends with ``context`` at ``cutoff``."""
-        arrays = self._continuation(y, context[-1], cutoff, name)
-        history = np.concatenate([context[:-1], arrays.values])  # (C + n, K)
-        return history[-self.context_length :], arrays.grid_index[-1]
+            parts.append((key, i, rows.droplevel(0), f"y (series {key!r})"))
+        return parts
 
     def _continuation(
         self, y: Any, last_row: np.ndarray, cutoff: Any, name: str
@@ -459,6 +587,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         cutoffs: Any = None,
         alpha: Any = None,
         random_state: Any = None,
+        X: Any = None,
     ) -> pd.DataFrame:
         """Forecast from many historical cutoffs of ``y`` in one batched pass.
 
@@ -491,6 +620,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             the same cutoffs give the same result; the draws of one cutoff change
             with the set of cutoffs sampled beside it (they share the batch), not
             their distribution.
+        X : DataFrame, optional
+            For a forecaster fitted with covariates: their values at every time
+            point of ``y`` and of the horizons after the cutoffs.
 
         Returns
         -------
@@ -557,10 +689,15 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             ]
         )
         scaler = histories.scaler.select(series)
-        samples = self._sample_horizons(contexts, scaler, self.num_samples, seed)
+        ids = None if histories.ids is None else histories.ids[series]
+        covariates = self._window_covariates(
+            X, ids, times, histories.firsts[series], "backtest"
+        )
+        samples = self._sample_horizons(
+            contexts, scaler, self.num_samples, seed, covariates
+        )
         q = self._quantiles(samples[:, :, steps - 1], alpha)  # (Q, N, H', K)
         n_q, n, n_h, n_k = q.shape
-        ids = None if histories.ids is None else histories.ids[series]
         index = backtest_index(times, self.freq_, steps, ids, histories.names)
         return quantile_frame(q.reshape(n_q, n * n_h, n_k), index, self.columns_, alpha)
 
@@ -633,6 +770,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             kind=arrays.kind,
             name=arrays.name,
             names=names,
+            firsts=series_starts(arrays),
         )
         return arrays, histories
 
@@ -653,7 +791,12 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     # -- sampling ---------------------------------------------------------------------
 
     def _forecast(
-        self, fh: Any, y: Any, num_samples: int | None = None, random_state: Any = None
+        self,
+        fh: Any,
+        y: Any,
+        num_samples: int | None = None,
+        random_state: Any = None,
+        X: Any = None,
     ) -> tuple[np.ndarray, pd.Index, Histories]:
         """Samples of shape (S, N, H, K) for the horizon of each of N histories,
         their row index (N * H rows) and the histories."""
@@ -664,40 +807,49 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         seed = self._sample_seed(random_state)
         histories = self._histories(y)
         steps = self._horizon_steps(fh, histories)
+        covariates = self._window_covariates(
+            X, histories.ids, histories.cutoffs, histories.firsts, "forecast"
+        )
         horizons = self._sample_horizons(
-            histories.contexts, histories.scaler, num_samples, seed
+            histories.contexts, histories.scaler, num_samples, seed, covariates
         )
         index = horizon_index(histories, self.freq_, steps)
         return horizons[:, :, steps - 1], index, histories  # (S, N, H', K)
 
     def _sample_horizons(
-        self, contexts: np.ndarray, scaler: Scaler, num_samples: int, seed: int
+        self,
+        contexts: np.ndarray,
+        scaler: Scaler,
+        num_samples: int,
+        seed: int,
+        covariates: np.ndarray | None = None,
     ) -> np.ndarray:
         """Samples of shape (S, N, H, K), in data units, of the ``prediction_length``
         steps after each of N contexts of shape (N, C, K) (NaN: missing), all in
-        one batch; ``scaler`` holds the statistics of each context, shape (N, K)."""
+        one batch; ``scaler`` holds the statistics of each context, shape (N, K),
+        and ``covariates`` (N, C + H, n_cov) those of each window."""
         n, n_c, n_k = contexts.shape
         future = np.full((n, self.prediction_length, n_k), np.nan)
         values = np.concatenate([contexts, future], axis=1)  # (N, C + H, K)
         observed = ~np.isnan(values)
         scaled = np.where(observed, scaler.transform(values), 0.0)
-        samples = self._sample_windows(scaled, observed, num_samples, seed)
+        samples = self._sample_windows(scaled, observed, num_samples, seed, covariates)
         horizon = samples[:, :, n_c:]  # (S, N, H, K)
         return scaler.inverse_transform(horizon)
 
     def _forecast_quantiles(
-        self, fh: Any, y: Any, alpha: tuple
+        self, fh: Any, y: Any, alpha: tuple, X: Any = None
     ) -> tuple[np.ndarray, pd.Index, str, Any]:
         """Quantiles of shape (Q, N * H, K) of the samples, index, kind and name."""
-        samples, index, histories = self._forecast(fh, y)
+        samples, index, histories = self._forecast(fh, y, X=X)
         q = self._quantiles(samples, alpha)  # (Q, N, H, K)
         n_q, n, n_h, n_k = q.shape
         return q.reshape(n_q, n * n_h, n_k), index, histories.kind, histories.name
 
     def _forecast_samples(
-        self, fh: Any, y: Any, num_samples: int | None, random_state: Any
+        self, fh: Any, y: Any, num_samples: int | None, random_state: Any, X: Any = None
     ) -> np.ndarray:
-        samples, _, histories = self._forecast(fh, y, num_samples, random_state)
+        samples, _, histories = self._forecast(fh, y, num_samples, random_state, X)
         return samples if histories.is_panel else samples[:, 0]
 
 
@@ -738,3 +890,10 @@ def _cutoff_rows(times: pd.Index, cutoffs: Any, strict: bool) -> np.ndarray:
         bad = list(wanted[positions < 0][:3])
         raise ValueError(f"cutoffs {bad} are not time points of y.")
     return np.unique(positions[positions >= 0])
+
+
+def _row_keys(grid: pd.Index) -> tuple[pd.Index | None, pd.Index]:
+    """Series ids (None for a single series) and time points of grid rows."""
+    if isinstance(grid, pd.MultiIndex):
+        return grid.get_level_values(0), grid.get_level_values(1)
+    return None, grid

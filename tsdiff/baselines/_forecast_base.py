@@ -81,9 +81,10 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
     _doc_parts = {
         "point_forecast": "Point forecast: the median of the predictive distribution.",
         "fh_else": "",
-        "yet": "",
         "new_history": _NEW_HISTORY_DOC,
         "to_condition_on": "",
+        "x_type": "None",
+        "x_desc": "Not supported; must be None.",
         "panel_rows": "",
         "panel_samples": "",
         "joint": "",
@@ -153,7 +154,7 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         return dists, future_index(cutoff, self.freq_, steps), kind, name
 
     def _forecast_quantiles(
-        self, fh: Any, y: Any, alpha: tuple
+        self, fh: Any, y: Any, alpha: tuple, X: Any = None
     ) -> tuple[np.ndarray, pd.Index, str, Any]:
         """Quantiles of shape (Q, H, K), non-decreasing in the level, index, kind and
         name."""
@@ -162,7 +163,7 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         return monotone_quantiles(q, alpha), index, kind, name
 
     def _forecast_samples(
-        self, fh: Any, y: Any, num_samples: int | None, random_state: Any
+        self, fh: Any, y: Any, num_samples: int | None, random_state: Any, X: Any = None
     ) -> np.ndarray:
         """Draws of shape (num_samples, H, K), one column at a time."""
         num_samples = check_positive_int(

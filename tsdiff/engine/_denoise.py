@@ -85,6 +85,7 @@ def make_denoise(
     parameterization: str,
     cache_side: bool,
     mixed_precision: bool = False,
+    covariates: torch.Tensor | None = None,
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """Bind one batch's conditioning to the network: ``denoise(x_t, t) -> eps_hat``.
 
@@ -94,17 +95,20 @@ def make_denoise(
     them, as training needs (one call per batch) and as CSDI does. With
     ``mixed_precision`` the network runs under bf16 autocast on CUDA; its output is
     returned in float32 so that the sampler's arithmetic stays in full precision.
+    ``covariates`` (shape (B, n_covariates, L)) join the side information of a
+    network that takes them.
     """
     amp = autocast(x_cond.device, mixed_precision)
-    projections = None
+    side = {"covariates": covariates}
     if cache_side:
         with amp:
-            projections = network.project_side(network.side_info(cond_mask))
+            info = network.side_info(cond_mask, covariates=covariates)
+            side = {"side_projections": network.project_side(info)}
 
     def model(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         with amp:
             level = schedule.noise_level(t)  # (B,) float
-            out = network(x_t, level, x_cond, cond_mask, side_projections=projections)
+            out = network(x_t, level, x_cond, cond_mask, **side)
         return out.float()
 
     return as_eps_predictor(model, schedule, parameterization)

@@ -71,6 +71,7 @@ def sample_network(
     *,
     device: torch.device,
     seed: int,
+    covariates: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw conditional samples for every window, samples folded into the batch.
 
@@ -92,6 +93,8 @@ def sample_network(
     seed : int
         Seed of the sampling noise: equal seeds give equal samples on one device
         (and on the same number of GPUs).
+    covariates : ndarray of shape (N, n_covariates, L), float32, optional
+        Covariates of each window, for a network that takes them.
 
     Returns
     -------
@@ -100,8 +103,12 @@ def sample_network(
     """
     devices = _devices(device)
     if len(devices) == 1:
-        return _sample_on(network, schedule, x_cond, cond_mask, config, device, seed)
-    return _sample_sharded(network, schedule, x_cond, cond_mask, config, devices, seed)
+        return _sample_on(
+            network, schedule, x_cond, cond_mask, config, device, seed, covariates
+        )
+    return _sample_sharded(
+        network, schedule, x_cond, cond_mask, config, devices, seed, covariates
+    )
 
 
 def _devices(device: torch.device) -> list[torch.device]:
@@ -120,6 +127,7 @@ def _sample_sharded(
     config: SamplingConfig,
     devices: list[torch.device],
     seed: int,
+    covariates: np.ndarray | None = None,
 ) -> np.ndarray:
     """Contiguous shares of the windows sampled at once on ``devices`` (share i with
     seed ``seed + 7919 i``), in window order: shape (S, N, K, L)."""
@@ -136,6 +144,7 @@ def _sample_sharded(
                 config,
                 device,
                 seed + 7919 * i,
+                None if covariates is None else covariates[rows],
             )  # fmt: skip
             for i, (rows, replica, device) in enumerate(
                 zip(shares, replicas, devices, strict=False)
@@ -153,6 +162,7 @@ def _sample_on(
     config: SamplingConfig,
     device: torch.device,
     seed: int,
+    covariates: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`sample_network` on one device."""
     network.to(device).eval()
@@ -163,6 +173,7 @@ def _sample_on(
     total = n_windows * n_samples
     x_all = torch.from_numpy(np.nan_to_num(x_cond, nan=0.0)).float()
     mask_all = torch.from_numpy(cond_mask)
+    cov_all = None if covariates is None else torch.from_numpy(covariates).float()
     out = torch.empty((total, n_k, n_l), dtype=torch.float32)  # (N*S, K, L)
     batch = config.batch_size or _auto_batch_size(network, x_cond.shape, device)
     batch = min(batch, total)
@@ -197,6 +208,7 @@ def _sample_on(
                 config.parameterization,
                 cache_side=config.cache_side,
                 mixed_precision=config.mixed_precision,
+                covariates=None if cov_all is None else cov_all[windows].to(device),
             )
             draw = sampler(denoise, schedule, centred, m_c, **kwargs) + offset
             draw = torch.where(m_c, x_c, draw)  # given values exactly, not x - o + o

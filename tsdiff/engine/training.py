@@ -60,6 +60,7 @@ def _batch_loss(
     draw_mask: MaskFn,
     generator: torch.Generator,
     config: TrainingConfig,
+    covariates: torch.Tensor | None = None,
 ) -> torch.Tensor:
     cond_mask = draw_mask(observed, generator)  # (B, K, L) bool
     target_mask = observed & ~cond_mask
@@ -74,6 +75,7 @@ def _batch_loss(
         config.parameterization,
         cache_side=False,
         mixed_precision=config.mixed_precision,
+        covariates=covariates,
     )
     return eps_loss(
         denoise, schedule, x0, target_mask, loss=config.loss, generator=generator
@@ -103,6 +105,7 @@ def fit_network(
     seed: int,
     context: str = "",
     world: World | None = None,
+    covariates: np.ndarray | None = None,
 ) -> list[dict]:
     """Train ``network`` in place on windows with CSDI's masked epsilon objective.
 
@@ -130,6 +133,8 @@ def fit_network(
     world : World or None, default=None
         The training processes of a distributed fit (see
         :mod:`tsdiff.engine.distributed`); None trains in this process alone.
+    covariates : ndarray of shape (N, n_covariates, L), float32, optional
+        Covariates of each window, for a network that takes them.
 
     Returns
     -------
@@ -157,6 +162,9 @@ def fit_network(
     network.to(device)
     x0_t = _to_device(torch.from_numpy(np.nan_to_num(x0, nan=0.0)).float(), device)
     obs_t = _to_device(torch.from_numpy(observed_mask), device)
+    cov_t = None
+    if covariates is not None:
+        cov_t = _to_device(torch.from_numpy(covariates).float(), device)
     state = _initial_state(network, config, device, seed, world.rank)
     train_idx, val_idx = _split(len(x0_t), config.validation_fraction)
     if len(train_idx) < world.size:
@@ -188,8 +196,9 @@ def fit_network(
             break
         epoch_start = time.monotonic()
         record = _train_epoch(
-            state, model, schedule, x0_t, obs_t, train_idx, draw_mask, config, world
-        )
+            state, model, schedule, x0_t, obs_t, train_idx, draw_mask, config, world,
+            cov_t,
+        )  # fmt: skip
         record = {"epoch": epoch + 1, **record}
         monitored = record["train_loss"]
         if len(val_idx):
@@ -202,6 +211,7 @@ def fit_network(
                 config,
                 device,
                 seed,
+                None if cov_t is None else cov_t[val_idx],
             )
             # The same number in every process, so all decide alike.
             record["val_loss"] = monitored = world.mean(monitored, device)
@@ -314,6 +324,7 @@ def _train_epoch(
     draw_mask: MaskFn,
     config: TrainingConfig,
     world: World,
+    covariates: torch.Tensor | None = None,
 ) -> dict:
     """One pass over the training windows in a fresh random order (over this
     process's shard of them).
@@ -337,6 +348,7 @@ def _train_epoch(
             draw_mask,
             state.noise_gen,
             config,
+            None if covariates is None else covariates[rows].to(device),
         )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -424,6 +436,7 @@ def _validation_loss(
     config: TrainingConfig,
     device: torch.device,
     seed: int,
+    covariates: torch.Tensor | None = None,
 ) -> float:
     """Loss on held-out windows with the same masks, steps and noise every epoch."""
     network.eval()
@@ -439,6 +452,7 @@ def _validation_loss(
             draw_mask,
             generator,
             config,
+            None if covariates is None else covariates[rows].to(device),
         )
         total += loss.item() * len(x0[rows])
     return total / len(x0)

@@ -56,6 +56,10 @@ class DenoiserConfig:
         Size of the learned variable embedding.
     diffusion_embedding_dim : int, default=128
         Size of the noise-level embedding (even).
+    n_covariates : int, default=0
+        Channels of covariates per time step (known-future drivers, calendar
+        features, static features repeated over time) that join the side
+        information; 0 for none.
 
     Raises
     ------
@@ -73,6 +77,7 @@ class DenoiserConfig:
     time_embedding_dim: int = 128
     feature_embedding_dim: int = 16
     diffusion_embedding_dim: int = 128
+    n_covariates: int = 0
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
@@ -85,14 +90,24 @@ class DenoiserConfig:
             raise ValueError(
                 f"n_heads ({self.n_heads}) must divide n_channels ({self.n_channels})"
             )
+        covariates = self.n_covariates
+        if isinstance(covariates, bool) or not isinstance(covariates, Integral):
+            raise TypeError(
+                f"n_covariates must be an int, got {type(covariates).__name__}"
+            )
+        if covariates < 0:
+            raise ValueError(f"n_covariates must be >= 0, got {covariates}")
         for name in ("time_embedding_dim", "diffusion_embedding_dim"):
             if getattr(self, name) % 2:
                 raise ValueError(f"{name} must be even, got {getattr(self, name)}")
 
     @property
     def side_dim(self) -> int:
-        """Channels of the side information: time + variable embedding + cond mask."""
-        return self.time_embedding_dim + self.feature_embedding_dim + 1
+        """Channels of the side information: time + variable embedding + cond mask
+        + covariates."""
+        return (
+            self.time_embedding_dim + self.feature_embedding_dim + 1 + self.n_covariates
+        )
 
 
 class Denoiser(nn.Module):
@@ -181,8 +196,10 @@ class Denoiser(nn.Module):
         cond_mask: Tensor,
         time_points: Tensor | None = None,
         feature_ids: Tensor | None = None,
+        covariates: Tensor | None = None,
     ) -> Tensor:
-        """Side information: time-position embedding, variable embedding, cond mask.
+        """Side information: time-position embedding, variable embedding, cond mask
+        and covariates.
 
         Parameters
         ----------
@@ -193,15 +210,20 @@ class Denoiser(nn.Module):
         feature_ids : Tensor of shape (B, K), integer, or None, default=None
             Row of the variable-embedding table for each variable, in
             ``[0, n_features)``; None means ``0, 1, ..., K - 1``.
+        covariates : Tensor of shape (B, n_covariates, L) or None, default=None
+            Covariate values per time step, shared by all variables; required when
+            the network has covariates, else must be None.
 
         Returns
         -------
         Tensor of shape (B, side_dim, K, L)
-            ``side_dim = time_embedding_dim + feature_embedding_dim + 1``; channels are
-            the time embedding, the variable embedding and the cond mask, in that order.
+            ``side_dim = time_embedding_dim + feature_embedding_dim + 1 +
+            n_covariates``; channels are the time embedding, the variable embedding,
+            the cond mask and the covariates, in that order.
         """
         _check_tensor("cond_mask", cond_mask, 3)
         B, K, L = cond_mask.shape
+        parts = self._covariate_channels(covariates, B, K, L)
         time_points = self._resolve_time_points(time_points, B, L, cond_mask.device)
         feature_ids = self._resolve_feature_ids(feature_ids, B, K, cond_mask.device)
         dtype = self.feature_embedding.weight.dtype
@@ -212,8 +234,29 @@ class Denoiser(nn.Module):
         feat_emb = self.feature_embedding(feature_ids)  # (B, K, Df)
         feat_emb = feat_emb[:, :, None].expand(B, K, L, -1)  # (B, K, L, Df)
         mask = _as_bool(cond_mask).to(dtype)[..., None]  # (B, K, L, 1)
-        side = torch.cat([time_emb, feat_emb, mask], dim=-1)  # (B, K, L, side_dim)
+        parts = [time_emb, feat_emb, mask, *(p.to(dtype) for p in parts)]
+        side = torch.cat(parts, dim=-1)  # (B, K, L, side_dim)
         return side.permute(0, 3, 1, 2)  # (B, side_dim, K, L)
+
+    def _covariate_channels(
+        self, covariates: Tensor | None, B: int, K: int, L: int
+    ) -> list[Tensor]:
+        """The covariates as side channels: [] or [(B, K, L, n_covariates)]."""
+        n_cov = self.config.n_covariates
+        if covariates is None:
+            if n_cov:
+                raise ValueError(
+                    f"this network takes {n_cov} covariate channels; pass covariates "
+                    f"of shape (B, {n_cov}, L)"
+                )
+            return []
+        _check_tensor("covariates", covariates, 3)
+        if tuple(covariates.shape) != (B, n_cov, L):
+            raise ValueError(
+                f"covariates must have shape (B, n_covariates, L) = {(B, n_cov, L)}, "
+                f"got {tuple(covariates.shape)}"
+            )
+        return [covariates.transpose(1, 2)[:, None].expand(B, K, L, n_cov)]
 
     def forward(
         self,
@@ -224,6 +267,7 @@ class Denoiser(nn.Module):
         *,
         time_points: Tensor | None = None,
         feature_ids: Tensor | None = None,
+        covariates: Tensor | None = None,
         side: Tensor | None = None,
         side_projections: tuple[Tensor, ...] | None = None,
     ) -> Tensor:
@@ -244,14 +288,17 @@ class Denoiser(nn.Module):
             See :meth:`side_info`. Must be None when ``side`` is given.
         feature_ids : Tensor of shape (B, K) or None, default=None
             See :meth:`side_info`. Must be None when ``side`` is given.
+        covariates : Tensor of shape (B, n_covariates, L) or None, default=None
+            See :meth:`side_info`. Must be None when ``side`` is given.
         side : Tensor of shape (B, side_dim, K, L) or None, default=None
-            Precomputed ``side_info(cond_mask, time_points, feature_ids)``, so a sampler
+            Precomputed ``side_info(cond_mask, time_points, feature_ids, covariates)``,
+            so a sampler
             builds it once per window rather than once per step. It must have been made
             from the same ``cond_mask``.
         side_projections : tuple of Tensor, each (B, K, L, 2C), or None
             ``project_side(side)``: the side information as every residual block
             projects it, computed once and reused across sampling steps. Replaces
-            ``side``, ``time_points`` and ``feature_ids``.
+            ``side``, ``time_points``, ``feature_ids`` and ``covariates``.
 
         Returns
         -------
@@ -262,9 +309,9 @@ class Denoiser(nn.Module):
         if side_projections is not None:
             self._check_projections(side_projections, side, (B, K, L))
         elif side is None:
-            side = self.side_info(cond_mask, time_points, feature_ids)
+            side = self.side_info(cond_mask, time_points, feature_ids, covariates)
         else:
-            self._check_side(side, time_points, feature_ids, (B, K, L))
+            self._check_side(side, time_points, feature_ids, covariates, (B, K, L))
         given = _as_bool(cond_mask)
         zero = x_t.new_zeros(())
         # where(), not a product with the mask, so NaN in unread entries cannot leak.
@@ -383,11 +430,12 @@ class Denoiser(nn.Module):
         side: Tensor,
         time_points: Tensor | None,
         feature_ids: Tensor | None,
+        covariates: Tensor | None,
         shape: tuple[int, int, int],
     ) -> None:
-        if time_points is not None or feature_ids is not None:
+        if any(v is not None for v in (time_points, feature_ids, covariates)):
             raise ValueError(
-                "pass either side or time_points/feature_ids, not both "
+                "pass either side or time_points/feature_ids/covariates, not both "
                 "(side already contains them)"
             )
         _check_tensor("side", side, 4)
