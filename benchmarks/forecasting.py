@@ -183,31 +183,50 @@ def _tsdiff_forecast(model: DiffusionForecaster, task: Task, joint: bool):
     return q, samples
 
 
-def _baseline_forecast(make: Any, task: Task, num_samples: int, seed: int):
-    """Quantile frame (and samples for joint tasks) of one baseline per series."""
-    if task.is_panel:
-        frames = []
-        for key, train in task.train.groupby(level=0, sort=False):
-            model = make().fit(train.droplevel(0))
-            q = model.predict_quantiles(fh=task.horizon, alpha=LEVELS)
-            frames.append(pd.concat({key: q}, names=task.series.index.names))
-        return pd.concat(frames), None
-    model = make().fit(task.train)
-    frames, draws = {}, []
-    for c in task.cutoffs:
-        history = task.series.loc[:c]
-        frames[c] = model.predict_quantiles(fh=task.horizon, y=history, alpha=LEVELS)
-        if task.joint:
-            draws.append(
-                model.sample(
-                    fh=task.horizon,
-                    y=history,
-                    num_samples=num_samples,
-                    random_state=seed,
-                )  # fmt: skip
+class _Baseline:
+    """One baseline model per series (per variable inside it), fitted on the
+    training part and forecasting every window from the history before it."""
+
+    def __init__(self, make: Any, task: Task, num_samples: int, seed: int):
+        self.make, self.task = make, task
+        self.num_samples, self.seed = num_samples, seed
+        self.models: dict = {}
+
+    def fit(self) -> None:
+        task = self.task
+        if task.is_panel:
+            for key, train in task.train.groupby(level=0, sort=False):
+                self.models[key] = self.make().fit(train.droplevel(0))
+        else:
+            self.models[None] = self.make().fit(task.train)
+
+    def forecast(self) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """Quantile frame (and samples for joint tasks) on the rows of the truth."""
+        task = self.task
+        if task.is_panel:
+            frames = {
+                key: model.predict_quantiles(fh=task.horizon, alpha=LEVELS)
+                for key, model in self.models.items()
+            }
+            return pd.concat(frames, names=task.series.index.names), None
+        model = self.models[None]
+        frames, draws = {}, []
+        for c in task.cutoffs:
+            history = task.series.loc[:c]
+            frames[c] = model.predict_quantiles(
+                fh=task.horizon, y=history, alpha=LEVELS
             )
-    samples = np.concatenate(draws, axis=1) if draws else None
-    return pd.concat(frames, names=["cutoff", task.series.index.name]), samples
+            if task.joint:
+                draws.append(
+                    model.sample(
+                        fh=task.horizon,
+                        y=history,
+                        num_samples=self.num_samples,
+                        random_state=self.seed,
+                    )  # fmt: skip
+                )
+        samples = np.concatenate(draws, axis=1) if draws else None
+        return pd.concat(frames, names=["cutoff", task.series.index.name]), samples
 
 
 def _score(truth: pd.DataFrame, q: pd.DataFrame, samples: np.ndarray | None) -> dict:
@@ -303,17 +322,8 @@ def main(argv: list[str] | None = None) -> dict | None:
                                seasonal="add" if seasonal else None)),
     ]  # fmt: skip
     for name, make in baselines:
-        runs.append(
-            _run(
-                name,
-                lambda: None,  # fitted inside, per series: timed with the forecasts
-                lambda m=make: _baseline_forecast(
-                    m, task, params["num_samples"], args.seed
-                ),  # fmt: skip
-                truth,
-                {},
-            )
-        )
+        baseline = _Baseline(make, task, params["num_samples"], args.seed)
+        runs.append(_run(name, baseline.fit, baseline.forecast, truth, {}))
     horizon_tag = f"_h{task.horizon}" if args.horizon else ""
     result = {
         "protocol": f"forecast_{args.protocol}{horizon_tag}"
