@@ -367,3 +367,14 @@ def test_forecasting_smoke_scores_tsdiff_and_baselines_on_the_same_cells(
         assert ("crps_sum" in run) == (protocol == "exchange_rate")
     table = (tmp_path / f"forecast_{protocol}_smoke.md").read_text()
     assert table.count("\n| ") == len(written["runs"]) + 1
+
+
+def test_long_context_smoke_measures_each_context_in_its_own_process(tmp_path):
+    result = _load("long_context").main(["--smoke", "--results", str(tmp_path)])
+    written = json.loads((tmp_path / "long_context_smoke.json").read_text())
+    assert [r["context"] for r in written["runs"]] == [8, 24]
+    for run in result["runs"]:
+        assert run["window"] == run["context"] + run["horizon"]
+        assert run["train_ms_per_window"] > 0 and run["sample_ms_per_window_nfe"] > 0
+        assert run["peak_memory_mb"] > 0
+    assert (tmp_path / "long_context_smoke.md").read_text().count("\n| ") == 3
