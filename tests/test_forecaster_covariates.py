@@ -154,3 +154,21 @@ def test_panel_with_known_future_and_static_covariates(tiny, tmp_path):
         panel.reset_index(), X=X.reset_index(), id_col="store", time_col="time"
     )
     assert long_fc.predict(X=X.reset_index()).shape == (2 * H, 1)
+
+
+def test_short_series_and_calendar_steps_of_a_panel(tiny):
+    panel, X, static = _panel_with_covariates()
+    short = pd.concat([panel.loc[["a"]], panel.loc[["b"]].iloc[-5:]])  # b: 5 < C
+    fc = _forecaster(tiny, calendar="auto").fit(short, X=X, static=static)
+    # The padded start of the short series is the same in both paths.
+    pd.testing.assert_frame_equal(
+        fc.predict_quantiles(X=X, alpha=ALPHA),
+        fc.predict_quantiles(y=short, X=X, alpha=ALPHA),
+    )
+    # Daily series recorded at different hours are still daily.
+    a = pd.DataFrame(
+        {"v": np.arange(20.0)}, index=pd.date_range("2024-01-01", periods=20, freq="D")
+    )
+    daily = pd.concat({"x": a, "y": a.shift(12, freq="h")}, names=["id", "t"])
+    fitted = _forecaster(tiny, calendar="auto").fit(daily)
+    assert fitted.covariates_.calendar == ("day_of_week", "month")

@@ -181,3 +181,29 @@ def test_a_one_series_model_forecasts_a_panel_with_its_statistics(tiny, panel):
     assert median.loc["a"].index.equals(fc.predict().index)
     two = pd.concat({"a": small, "b": small * 100}, names=["store", "day"])
     assert fc.predict(y=two).shape == (2 * H, 2)
+
+
+def test_fh_at_fit_short_series_and_single_rows_on_a_panel(tiny, panel):
+    fc = _forecaster(tiny).fit(panel, fh=[1, 3])
+    assert list(fc.fh_) == [1, 3] and len(fc.predict()) == 3 * 2
+    # A series of two time points takes the step of the others ("D", not "24h").
+    two = pd.concat([panel.loc[["small"]].iloc[-2:], panel.loc[["large"]]])
+    assert fc.predict(y=two).shape == (2 * 2, 2)
+    ones = panel.groupby(level=0).tail(1)  # one time point per series
+    assert fc.predict(y=ones).shape == (3 * 2, 2)
+    cube = fc.context_[:, -2:]  # (3 series, 2 new steps, 2 variables)
+    fc.update(cube)
+    assert list(fc.cutoffs_) == list(
+        panel.reset_index(level=1).groupby(level=0, sort=False)["day"].max()
+        + pd.Timedelta(days=2)
+    )
+
+
+def test_a_failed_refit_leaves_an_unfitted_forecaster(tiny, panel):
+    from sklearn.exceptions import NotFittedError
+
+    fc = _forecaster(tiny).fit(panel.loc["small"])
+    with pytest.raises(ValueError, match="X has no values"):
+        fc.fit(panel.loc["large"], X=panel.loc["large"].iloc[5:].fillna(0.0))
+    with pytest.raises(NotFittedError):
+        fc.predict()

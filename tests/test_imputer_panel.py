@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from tsdiff import DiffusionImputer
+from tsdiff.data import from_long
 
 
 def make_panel(lengths=(20, 13, 5), n_vars=3, seed=0):
@@ -164,3 +165,33 @@ def test_three_dimensional_array_is_a_panel(tiny):
     # The same data as a (series, time) frame imputes the same cells alike.
     frame = imp.transform(make_panel(lengths=(20, 20, 20)))
     np.testing.assert_allclose(frame.to_numpy().reshape(3, 20, 3), out)
+
+
+def test_long_table_in_long_table_out(tiny):
+    panel = make_panel(lengths=(20, 13, 9))
+    long = panel.reset_index().sample(frac=1.0, random_state=0)  # rows shuffled
+    long["note"] = 1.5  # a numeric column is a variable like the others
+    long_before = long.copy()
+    imp = DiffusionImputer(window_length=8, **tiny).fit(
+        long, id_col="stay", time_col="hour"
+    )
+    out = imp.transform(long)
+    pd.testing.assert_frame_equal(long, long_before)  # not modified
+    pd.testing.assert_index_equal(out.index, long.index)  # its rows, its order
+    assert list(out.columns) == list(long.columns)
+    pd.testing.assert_frame_equal(out[["stay", "hour"]], long[["stay", "hour"]])
+    observed = long.notna()
+    assert (out[observed] == long[observed]).sum().sum() == observed.sum().sum()
+    assert not out.isna().any().any()
+    # The same imputations as its panel gives (series in order of first
+    # appearance), row for row.
+    by_panel = imp.transform(from_long(long, "stay", "hour")).reset_index()
+    key = ["stay", "hour"]
+    merged = out.merge(by_panel, on=key, suffixes=("", "_panel"))
+    np.testing.assert_allclose(merged["v0"], merged["v0_panel"])
+    q = imp.predict_quantiles(long, alpha=(0.5,))
+    pairs = list(zip(long.stay, long.hour, strict=True))
+    assert q.index.names == key and list(q.index) == pairs
+    assert imp.sample(long, num_samples=2).shape == (2, len(long), 4)
+    with pytest.raises(ValueError, match="both id_col and time_col"):
+        DiffusionImputer(window_length=8, **tiny).fit(long, id_col="stay")

@@ -269,3 +269,24 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
     old.__setstate__(state)
     assert old.get_params()["center_windows"] is True
     assert old.get_params()["loss"] == "epsilon"
+
+
+def test_fingerprint_of_a_network_without_covariates_is_unchanged():
+    # Checkpoints written before covariates existed must still resume: the
+    # architecture reads as it did then unless covariates are used.
+    from tsdiff.diffusion import make_process
+    from tsdiff.engine.training import TrainingConfig, _fingerprint
+    from tsdiff.nn import Denoiser, DenoiserConfig
+
+    x0 = np.zeros((2, 1, 4), dtype=np.float32)
+    observed = np.ones((2, 1, 4), dtype=bool)
+    config = TrainingConfig()
+    process = make_process(
+        "ddpm", n_steps=5, schedule="quad", beta_start=1e-4, beta_end=0.5
+    )
+    size = dict(n_features=1, n_layers=1, n_channels=4, n_heads=1)
+    plain = Denoiser(DenoiserConfig(**size))
+    text = _fingerprint(plain, process, config, x0, observed, seed=0)
+    assert "n_covariates" not in text and "diffusion_embedding_dim=128)" in text
+    with_cov = Denoiser(DenoiserConfig(**size, n_covariates=2))
+    assert "n_covariates=2" in _fingerprint(with_cov, process, config, x0, observed, 0)

@@ -192,6 +192,18 @@ class _DiffusionEstimator(BaseEstimator):
                 )
         return device
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once a fit has trained (or a model was loaded): a fit that failed
+        before that leaves the estimator unfitted."""
+        return "history_" in vars(self)
+
+    def _forget_fit(self) -> None:
+        """Drop what an earlier fit learned, so that a fit that fails leaves an
+        unfitted estimator rather than a mix of two fits."""
+        learned = [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]
+        for name in learned:
+            delattr(self, name)
+
     def _draw_seeds(self) -> tuple[int, int]:
         """Seeds for training and for prediction, both derived from ``random_state``."""
         rng = check_random_state(self.random_state)

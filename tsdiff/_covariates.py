@@ -201,10 +201,14 @@ def _calendar_names(calendar: Any, grid: pd.Index, freq: Any) -> tuple[str, ...]
             f"{type(times).__name__}. Set calendar=None."
         )
     if calendar == "auto":
-        if isinstance(times, pd.PeriodIndex):
-            times = times.to_timestamp()
-        steps = pd.Series(times.unique().sort_values()).diff().dropna()
-        return default_calendar(steps.median() if len(steps) else pd.Timedelta(days=1))
+        stamps = times.to_timestamp() if isinstance(times, pd.PeriodIndex) else times
+        stamps = pd.Series(stamps)
+        if isinstance(grid, pd.MultiIndex):  # the step within each series
+            gaps = stamps.groupby(grid.get_level_values(0).to_numpy()).diff()
+        else:
+            gaps = stamps.diff()
+        gaps = gaps.dropna()
+        return default_calendar(gaps.median() if len(gaps) else pd.Timedelta(days=1))
     return tuple(calendar)
 
 

@@ -19,8 +19,30 @@ from tsdiff.frames import (
     to_arrays,
     to_output,
 )
+from tsdiff.frames._long import long_panel
 
 __all__ = ["ImputeMixin"]
+
+
+class _LongRows:
+    """Where the rows of a long table went in its panel, to bring results back."""
+
+    def __init__(self, table: pd.DataFrame, rows: np.ndarray, panel_index: pd.Index):
+        self.table = table
+        self.rows = rows  # (n_rows,): the panel row of each row of the table
+        self.index = panel_index[rows]  # (series id, time) of each row, table order
+
+    def filled(self, panel: pd.DataFrame) -> pd.DataFrame:
+        """A copy of the table with its value columns taken from ``panel``."""
+        out = self.table.copy()
+        values = panel.to_numpy()[self.rows]  # (n_rows, K), in table order
+        for k, column in enumerate(panel.columns):
+            out[column] = values[:, k]
+        return out
+
+
+def _is_flat_table(X: Any) -> bool:
+    return isinstance(X, pd.DataFrame) and not isinstance(X.index, pd.MultiIndex)
 
 
 class ImputeMixin:
@@ -50,11 +72,18 @@ class ImputeMixin:
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
-    def _check_input(self, X: Any) -> SeriesArrays:
+    def _check_input(self, X: Any) -> tuple[SeriesArrays, _LongRows | None]:
+        """``X`` as arrays and, for a long table in the layout of fit, how its rows
+        map to the panel rows."""
         check_is_fitted(self)
+        long = None
+        columns = getattr(self, "long_columns_", None)
+        if columns is not None and _is_flat_table(X):
+            panel, rows = long_panel(X, *columns)
+            long, X = _LongRows(X, rows, panel.index), panel
         arrays = to_arrays(X, freq=self.freq, name="X", panel=True)
         check_same_columns(arrays, self.columns_, self.n_features_in_, "X")
-        return arrays
+        return arrays, long
 
     def transform(self, X: Any) -> Any:
         """Fill the missing values of ``X`` with the {median}.
@@ -71,12 +100,13 @@ class ImputeMixin:
             Same type, shape, index, columns and floating dtype as ``X``; observed
             values are unchanged.
         """
-        arrays = self._check_input(X)
+        arrays, long = self._check_input(X)
         median = self._quantiles(self._samples(arrays), (0.5,))[0]  # (n_rows, K)
         grid = arrays.values.copy()  # (T, K)
         rows = arrays.rows
         grid[rows] = np.where(arrays.observed_mask[rows], grid[rows], median)
-        return to_output(grid, arrays)
+        out = to_output(grid, arrays)
+        return out if long is None else long.filled(out)
 
     def predict_quantiles(self, X: Any, alpha: Any = None) -> pd.DataFrame:
         """Quantiles of every cell of ``X``; observed cells repeat their value.
@@ -94,9 +124,13 @@ class ImputeMixin:
             Index of ``X``; columns ``MultiIndex(variable, quantile)``.
         """
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
-        arrays = self._check_input(X)
+        arrays, long = self._check_input(X)
         q = self._quantiles(self._samples(arrays), alpha)  # (Q, n_rows, K)
-        return quantile_frame(q, arrays.index, arrays.columns, alpha)
+        if long is not None:  # rows back in the order of the long table
+            q, index = q[:, long.rows], long.index
+        else:
+            index = arrays.index
+        return quantile_frame(q, index, arrays.columns, alpha)
 
     def predict_interval(self, X: Any, coverage: Any = 0.9) -> pd.DataFrame:
         """Central prediction intervals of every cell of ``X``.
@@ -114,10 +148,14 @@ class ImputeMixin:
             Index of ``X``; columns ``(variable, coverage, "lower"|"upper")``.
         """
         coverage = check_coverage(coverage)
-        arrays = self._check_input(X)
+        arrays, long = self._check_input(X)
         levels = interval_levels(coverage)
         q = self._quantiles(self._samples(arrays), levels)  # (2C, n_rows, K)
-        return interval_table(q, arrays.index, arrays.columns, coverage)
+        if long is not None:  # rows back in the order of the long table
+            q, index = q[:, long.rows], long.index
+        else:
+            index = arrays.index
+        return interval_table(q, index, arrays.columns, coverage)
 
     def sample(
         self, X: Any, num_samples: int | None = None, random_state: Any = None
@@ -136,8 +174,10 @@ class ImputeMixin:
             {sample_note} For a 3-D array ``X`` (a panel), shape (num_samples,
             n_series, n_timesteps, n_variables).
         """
-        arrays = self._check_input(X)
+        arrays, long = self._check_input(X)
         samples = self._samples(arrays, num_samples, random_state)  # (S, n_rows, K)
+        if long is not None:
+            return samples[:, long.rows]  # in the order of the long table
         if arrays.kind == "array" and arrays.bounds is not None:
             n_series = len(arrays.bounds) - 1  # (S, N * T, K) -> (S, N, T, K)
             return samples.reshape(len(samples), n_series, -1, samples.shape[-1])

@@ -40,6 +40,7 @@ from tsdiff.frames import (
     quantile_frame,
     to_arrays,
 )
+from tsdiff.frames._long import long_columns
 
 __all__ = ["DiffusionForecaster"]
 
@@ -93,7 +94,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     network_ : torch.nn.Module
         The trained denoiser.
     scaler_ : Scaler
-        Per-variable centre and scale.
+        Per-variable centre and scale; per series and variable (shape
+        (n_series, n_variables)) after a fit on a panel.
     history_ : list of dict
         One record per epoch: training (and validation) loss, learning rate, wall
         seconds and the device it ran on.
@@ -157,7 +159,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         "point_forecast": "Median forecast.",
         "fh_else": ", else\n            1..prediction_length",
         "x_type": "DataFrame, default=None",
-        "x_desc": "Known-future covariates at the forecast time points (see fit).",
+        "x_desc": (
+            "Known-future covariates at the ``prediction_length`` time points after"
+            " the cutoff (with ``y``: also at its last ``context_length``); see fit."
+        ),
         "new_history": _NEW_HISTORY_DOC,
         "to_condition_on": " to condition on",
         "panel_rows": "Rows ``(series id, time)`` for a panel, series-major.",
@@ -251,9 +256,11 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             forecasts), indexed like ``y`` (by time, or by ``(series id, time)``
             for a panel; a long table in the layout of ``y``), with a value at
             every time point of ``y``. They condition the forecasts and are never
-            forecast: the predict methods need ``X`` at the time points they
-            forecast (and ``update`` at the new ones). Standardised with the
-            statistics of the training rows.
+            forecast: the predict methods need ``X`` at all ``prediction_length``
+            time points after the cutoff (whatever ``fh`` asks for: the model
+            samples the whole horizon jointly), with a new history ``y`` also at
+            its last ``context_length`` time points, and ``update`` at the new
+            ones. Standardised with the statistics of the training rows.
         fh : int, sequence of int or pandas.Index, default=None
             Horizon to use when the predict methods get none; validated here.
         static : DataFrame, optional
@@ -270,6 +277,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             The fitted forecaster.
         """
         self._validate_params()
+        self._forget_fit()
         y = self._set_long_format(y, id_col, time_col)
         arrays = self._read_y(y)
         window = self.context_length + self.prediction_length
@@ -282,10 +290,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 f"{longest} {lengths.max()} time steps; fitting needs at least "
                 f"context_length + prediction_length = {window}."
             )
+        cov_rows = self._fit_covariates(self._from_long(X), static, arrays)
         self.scaler_ = self._fit_scaler(arrays)
         set_feature_info(self, arrays)
         self._set_time_info(arrays, fh)
-        cov_rows = self._fit_covariates(self._from_long(X), static, arrays)
         starts = np.concatenate(  # every start position inside one series
             [np.arange(r.start, r.stop - window + 1) for r in arrays.segments]
         )
@@ -325,7 +333,6 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             arrays.bounds is not None,
         )
         self.covariates_ = spec
-        self.__dict__.pop("covariate_context_", None)
         if spec is None:
             return None
         ids, times = _row_keys(arrays.grid_index)
@@ -365,6 +372,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         if firsts is not None:  # context rows of the series itself, and the horizon
             required = flat >= firsts.repeat(before + n_h)
         values = spec.values(table, keys, flat, what, required)
+        if required is not None:  # before a series starts: 0, as in the fitted state
+            values[~required] = 0.0
         values = values.reshape(len(cutoffs), before + n_h, -1)  # (N, W', n_cov)
         if firsts is None:
             stored = self.covariate_context_
@@ -383,11 +392,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
 
     def _set_long_format(self, y: Any, id_col: Any, time_col: Any) -> Any:
         """Remember the id and time columns of a long table ``y``; ``y`` as a panel."""
-        if (id_col is None) != (time_col is None):
-            raise ValueError(
-                "Pass both id_col and time_col for a long table, or neither."
-            )
-        self.long_columns_ = None if id_col is None else (id_col, time_col)
+        self.long_columns_ = long_columns(id_col, time_col)
         return self._from_long(y)
 
     def _from_long(self, y: Any) -> Any:
@@ -403,8 +408,6 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         """Store the step, cutoffs, container and default horizon of the series."""
         if arrays.bounds is None:
             super()._set_time_info(arrays, fh)
-            for name in ("series_ids_", "cutoffs_", "panel_names_"):  # of a panel
-                self.__dict__.pop(name, None)
             return
         self.series_ids_, self.cutoffs_ = panel_ends(arrays)
         self.panel_names_ = list(arrays.grid_index.names)
@@ -414,7 +417,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         self.y_name_ = arrays.name
         self.fh_ = None
         if fh is not None:
-            self.fh_ = self._horizon_steps(fh, self._histories(None))
+            self.fh_ = self._horizon_steps(fh, self.cutoffs_)
 
     def _is_panel(self) -> bool:
         return hasattr(self, "series_ids_")
@@ -438,7 +441,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             (one row is enough; skipped time points count as missing). The rows
             of an array follow the cutoff step by step. NaN marks a missing
             value. For a forecaster fitted on a panel, a panel (or a long table)
-            of some of its series, each continuing its own cutoff. Not modified.
+            of some of its series, each continuing its own cutoff, or an array of
+            shape (n_series, n_new, n_variables) continuing all of them. Not
+            modified.
         X : DataFrame, optional
             For a forecaster fitted with covariates: their values at the new time
             points (those of ``y`` and any skipped between the cutoff and ``y``).
@@ -506,6 +511,15 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
 
     def _update_parts(self, y: Any) -> list[tuple]:
         """``(series id, position, rows, name)`` of each series of a panel ``y``."""
+        if not isinstance(y, (pd.DataFrame, pd.Series)) and np.ndim(y) == 3:
+            values = np.asarray(y)  # (n_series, n_new, K): rows follow each cutoff
+            if len(values) != len(self.series_ids_):
+                raise ValueError(
+                    f"y holds {len(values)} series; an array updates all "
+                    f"{len(self.series_ids_)} series of fit, in their order."
+                )
+            keys = self.series_ids_
+            return [(k, i, values[i], f"y (series {k!r})") for i, k in enumerate(keys)]
         if not isinstance(y, pd.DataFrame) or not isinstance(y.index, pd.MultiIndex):
             raise ValueError(
                 "This forecaster was fitted on a panel: update takes a DataFrame "
@@ -656,7 +670,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
         seed = self._sample_seed(random_state)
         arrays, histories = self._read_histories(y)
-        steps = self._horizon_steps(fh, histories)
+        steps = self._horizon_steps(fh, histories.cutoffs)
         if n_windows is not None:
             n_windows = check_positive_int(n_windows, "n_windows")
         elif len(np.atleast_1d(np.asarray(cutoffs, dtype=object))) == 0:
@@ -734,7 +748,11 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
 
     def _read_histories(self, y: Any) -> tuple[SeriesArrays, Histories]:
         """A new series (or panel) ``y`` as arrays and as histories to forecast from."""
-        arrays = to_arrays(self._from_long(y), freq=self.freq, name="y", panel=True)
+        y = self._from_long(y)
+        step = self.freq
+        if step is None and _longest_series(y) <= 2 and not isinstance(self.freq_, int):
+            step = self.freq_  # two time points cannot tell a day from "24 hours"
+        arrays = to_arrays(y, freq=step, name="y", panel=True)
         check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
         if arrays.bounds is None:
             if self._is_panel():
@@ -754,9 +772,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 )
             else:  # one model of one series: its statistics for every series
                 scaler = self.scaler_.select(np.zeros(len(ids), dtype=np.int64))
-        if arrays.freq != self.freq_ or _index_kind(cutoffs[0]) != _index_kind(
-            self.cutoff_
-        ):
+        if arrays.freq not in (None, self.freq_) or _index_kind(
+            cutoffs[0]
+        ) != _index_kind(self.cutoff_):  # None: every series has a single row
             raise ValueError(
                 f"y must have the index type and step of the training series "
                 f"({_index_kind(self.cutoff_)}, step {self.freq_}); got "
@@ -774,9 +792,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         )
         return arrays, histories
 
-    def _horizon_steps(self, fh: Any, histories: Histories) -> np.ndarray:
-        """Relative steps of ``fh``; absolute time points need one shared cutoff."""
-        cutoffs = histories.cutoffs
+    def _horizon_steps(self, fh: Any, cutoffs: pd.Index) -> np.ndarray:
+        """Relative steps of ``fh`` after ``cutoffs``; absolute time points need one
+        shared cutoff."""
         if isinstance(fh, (pd.Index, list, tuple)) and len(cutoffs.unique()) > 1:
             absolute = isinstance(fh, pd.Index) or not all(
                 isinstance(v, numbers.Integral) for v in fh
@@ -806,7 +824,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         )
         seed = self._sample_seed(random_state)
         histories = self._histories(y)
-        steps = self._horizon_steps(fh, histories)
+        steps = self._horizon_steps(fh, histories.cutoffs)
         covariates = self._window_covariates(
             X, histories.ids, histories.cutoffs, histories.firsts, "forecast"
         )
@@ -890,6 +908,14 @@ def _cutoff_rows(times: pd.Index, cutoffs: Any, strict: bool) -> np.ndarray:
         bad = list(wanted[positions < 0][:3])
         raise ValueError(f"cutoffs {bad} are not time points of y.")
     return np.unique(positions[positions >= 0])
+
+
+def _longest_series(y: Any) -> int:
+    """Rows of the longest series of ``y`` (a series, a panel or an array)."""
+    if isinstance(y, (pd.DataFrame, pd.Series)) and isinstance(y.index, pd.MultiIndex):
+        return int(y.groupby(level=0).size().max()) if len(y) else 0
+    shape = np.shape(y)
+    return shape[1] if len(shape) == 3 else (shape[0] if shape else 0)
 
 
 def _row_keys(grid: pd.Index) -> tuple[pd.Index | None, pd.Index]:

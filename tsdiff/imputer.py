@@ -21,7 +21,8 @@ from tsdiff.data import (
     stitch_windows,
     window_starts,
 )
-from tsdiff.frames import SeriesArrays, to_arrays
+from tsdiff.frames import SeriesArrays, from_long, to_arrays
+from tsdiff.frames._long import long_columns
 
 __all__ = ["DiffusionImputer"]
 
@@ -176,7 +177,13 @@ class DiffusionImputer(
             )
 
     def fit(
-        self, X: Any, y: Any = None, *, mask_patterns: Any = None
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        mask_patterns: Any = None,
+        id_col: Any = None,
+        time_col: Any = None,
     ) -> DiffusionImputer:
         """Train the denoiser on sliding windows of ``X``.
 
@@ -196,6 +203,12 @@ class DiffusionImputer(
             mask of data whose gaps look like the ones to be filled (a DataFrame with
             a ``(series id, time)`` MultiIndex is cut into windows per series). None
             borrows the patterns of ``X`` itself.
+        id_col, time_col : hashable, optional
+            Columns of a long table ``X`` (one row per series and time point)
+            holding the series id and the time; every other column is a variable.
+            Later calls take a long table in the same layout and answer in its row
+            order: ``transform`` returns a copy of the table with its gaps filled,
+            the quantile and interval frames and the samples follow its rows.
 
         Returns
         -------
@@ -203,6 +216,10 @@ class DiffusionImputer(
             The fitted imputer.
         """
         self._validate_params()
+        self._forget_fit()
+        self.long_columns_ = long_columns(id_col, time_col)
+        if id_col is not None:
+            X = from_long(X, id_col, time_col)
         arrays = to_arrays(X, freq=self.freq, name="X", panel=True)
         if len(arrays.rows) < 2:
             raise ValueError(

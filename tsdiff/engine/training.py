@@ -348,7 +348,7 @@ def _train_epoch(
             draw_mask,
             state.noise_gen,
             config,
-            None if covariates is None else covariates[rows].to(device),
+            _rows_of(covariates, rows, device),
         )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -393,7 +393,10 @@ def _fingerprint(
     digest.update(schedule.identity())
     for array in (x0, observed_mask):
         digest.update(np.ascontiguousarray(array).tobytes())
-    return repr((network.config, sorted(settings.items()), digest.hexdigest(), seed))
+    # A network without covariates is described as before covariates existed, so
+    # that checkpoints written then still resume.
+    text = repr((network.config, sorted(settings.items()), digest.hexdigest(), seed))
+    return text.replace(", n_covariates=0)", ")", 1)
 
 
 def _device_name(device: torch.device) -> str:
@@ -401,6 +404,18 @@ def _device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
     return device.type
+
+
+def _rows_of(
+    tensor: torch.Tensor | None, rows: torch.Tensor | slice, device: torch.device
+) -> torch.Tensor | None:
+    """Rows of ``tensor`` (None passes through) on ``device``; the index may live on
+    another device than the tensor (each stays on the GPU only when small)."""
+    if tensor is None:
+        return None
+    if isinstance(rows, torch.Tensor):
+        rows = rows.to(tensor.device)
+    return tensor[rows].to(device)
 
 
 def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -452,7 +467,7 @@ def _validation_loss(
             draw_mask,
             generator,
             config,
-            None if covariates is None else covariates[rows].to(device),
+            _rows_of(covariates, rows, device),
         )
         total += loss.item() * len(x0[rows])
     return total / len(x0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["from_long", "to_long"]
@@ -60,6 +61,15 @@ def from_long(
     >>> panel.index.tolist(), panel["sales"].tolist()
     ([('a', 1), ('a', 2), ('b', 1)], [3.0, nan, 5.0])
     """
+    keys, values = _check_long(df, id_col, time_col, value_cols)
+    return _sorted_panel(df, keys, values)[0]
+
+
+def _check_long(
+    df: pd.DataFrame, id_col: Hashable, time_col: Hashable, value_cols: Any
+) -> tuple[list, list]:
+    """The key and value columns of a long table, after the checks of
+    :func:`from_long`."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"from_long expects a DataFrame, got {type(df).__name__}")
     for arg, value in (("id_col", id_col), ("time_col", time_col)):
@@ -103,10 +113,38 @@ def from_long(
             f"{int(duplicated.sum())} rows repeat a ({id_col!r}, {time_col!r}) pair, "
             f"e.g. {first}; aggregate them first."
         )
-    order = pd.Index(pd.unique(df[id_col]))  # series in order of first appearance
-    panel = df[[*keys, *values]].assign(_order=order.get_indexer(df[id_col]))
-    panel = panel.sort_values(["_order", time_col], kind="stable")
-    return panel.drop(columns="_order").set_index(keys)
+    return keys, values
+
+
+def _sorted_panel(
+    df: pd.DataFrame, keys: list, values: list
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The checked long table ``df`` as a panel, and the panel row of each of its
+    rows (shape (n_rows,))."""
+    series = pd.Index(pd.unique(df[keys[0]]))  # in order of first appearance
+    panel = df[[*keys, *values]].assign(
+        _series=series.get_indexer(df[keys[0]]), _row=np.arange(len(df))
+    )
+    panel = panel.sort_values(["_series", keys[1]], kind="stable")
+    source = panel["_row"].to_numpy()  # panel row j is long row source[j]
+    panel = panel.drop(columns=["_series", "_row"]).set_index(keys)
+    return panel, np.argsort(source)
+
+
+def long_columns(id_col: Hashable, time_col: Hashable) -> tuple | None:
+    """``(id_col, time_col)`` of a long table given to ``fit``, or None for
+    neither; one without the other is an error."""
+    if (id_col is None) != (time_col is None):
+        raise ValueError("Pass both id_col and time_col for a long table, or neither.")
+    return None if id_col is None else (id_col, time_col)
+
+
+def long_panel(
+    df: pd.DataFrame, id_col: Hashable, time_col: Hashable
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`from_long` of every other column, and the panel row of each row of
+    ``df`` (to put results back in the order of the long table)."""
+    return _sorted_panel(df, *_check_long(df, id_col, time_col, None))
 
 
 def to_long(panel: pd.DataFrame) -> pd.DataFrame:

@@ -29,12 +29,19 @@ def _panel_arrays(
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)  # (n_rows, K)
     times = index.get_level_values(1)
     groups = pd.Series(np.arange(len(frame))).groupby(ids.to_numpy(), sort=False)
+    short_freq = freq  # the step of series too short to tell it themselves
+    if freq is None and isinstance(times, (pd.DatetimeIndex, pd.PeriodIndex)):
+        # Two time points cannot tell a day from "24 hours": such series take the
+        # step of the longest series.
+        longest = max(groups.indices.values(), key=len)
+        short_freq = _regular_grid(times[longest], None, f"{name} (longest series)")[2]
     grids, blocks, bounds = [], [], [0]
     rows = np.empty(len(frame), dtype=np.int64)
     steps = set()
     for key, positions in groups.indices.items():
         label = f"{name} (series {key!r})"
-        grid, grid_rows, step = _regular_grid(times[positions], freq, label)
+        given = freq if len(positions) > 2 else short_freq
+        grid, grid_rows, step = _regular_grid(times[positions], given, label)
         if len(positions) > 1 and step is not None:
             steps.add(step)
         block = np.full((len(grid), values.shape[1]), np.nan)  # (T_i, K)
