@@ -55,7 +55,7 @@ def test_boolean_column_is_not_numeric(estimator, frame):
 
 
 def test_complex_values(estimator):
-    with pytest.raises(TypeError, match="complex"):
+    with pytest.raises(ValueError, match="Complex data not supported"):
         estimator.fit(np.ones((30, 2), dtype=complex))
 
 

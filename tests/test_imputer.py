@@ -159,7 +159,7 @@ def test_pipeline_composition(tiny, frame):
 def test_bad_input_after_fit(imputer, frame):
     with pytest.raises(ValueError, match=r"missing \['v2'\]"):
         imputer.transform(frame.drop(columns="v2").assign(w=1.0))
-    with pytest.raises(ValueError, match="2 variables"):
+    with pytest.raises(ValueError, match="X has 2 features, but DiffusionImp"):
         imputer.transform(frame.to_numpy()[:, :2])
     with pytest.raises(ValueError, match="another order"):
         imputer.transform(frame[["v2", "v1", "v0"]])

@@ -168,7 +168,7 @@ class ForecastMixin:
         if y is None:
             return None, self.cutoff_, self.y_type_, self.y_name_
         arrays = to_arrays(y, freq=self.freq, name="y")
-        check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
+        check_same_columns(arrays, self, "y")
         cutoff = arrays.grid_index[-1]
         if arrays.freq != self.freq_ or _index_kind(cutoff) != _index_kind(
             self.cutoff_

@@ -82,7 +82,7 @@ class ImputeMixin:
             panel, rows = long_panel(X, *columns)
             long, X = _LongRows(X, rows, panel.index), panel
         arrays = to_arrays(X, freq=self.freq, name="X", panel=True)
-        check_same_columns(arrays, self.columns_, self.n_features_in_, "X")
+        check_same_columns(arrays, self, "X")
         return arrays, long
 
     def transform(self, X: Any) -> Any:

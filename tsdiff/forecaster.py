@@ -589,7 +589,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 )
             grid = np.arange(cutoff, combined.index[-1] + 1, self.freq_)
             arrays = to_arrays(combined.reindex(grid), name=name)
-        check_same_columns(arrays, self.columns_, self.n_features_in_, name)
+        check_same_columns(arrays, self, name)
         return arrays
 
     def backtest(
@@ -753,7 +753,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         if step is None and _longest_series(y) <= 2 and not isinstance(self.freq_, int):
             step = self.freq_  # two time points cannot tell a day from "24 hours"
         arrays = to_arrays(y, freq=step, name="y", panel=True)
-        check_same_columns(arrays, self.columns_, self.n_features_in_, "y")
+        check_same_columns(arrays, self, "y")
         if arrays.bounds is None:
             if self._is_panel():
                 raise ValueError(

@@ -102,27 +102,25 @@ def _array_panel(array: np.ndarray, name: str) -> pd.DataFrame:
     return pd.DataFrame(array.reshape(n_series * n_steps, n_features), index=index)
 
 
-def check_same_columns(
-    arrays: SeriesArrays, columns: pd.Index, n_features: int, name: str
-) -> None:
+def check_same_columns(arrays: SeriesArrays, estimator: Any, name: str) -> None:
     """Raise ValueError when new data has other variables than the data seen in fit.
 
     Parameters
     ----------
     arrays : SeriesArrays
         The converted new data.
-    columns : pandas.Index
-        Variable names seen in fit.
-    n_features : int
-        Number of variables seen in fit.
+    estimator : object
+        The fitted estimator: its ``columns_`` (variable names) and
+        ``n_features_in_`` are those seen in fit.
     name : str
         Argument name for the message.
     """
+    columns, n_features = estimator.columns_, estimator.n_features_in_
     got = arrays.values.shape[1]
     if got != n_features:
         raise ValueError(
-            f"{name} has {got} variables, but the estimator was fitted with "
-            f"{n_features}."
+            f"{name} has {got} features, but {type(estimator).__name__} is expecting "
+            f"{n_features} features as input (the variables seen in fit)."
         )
     if arrays.kind == "frame" and not isinstance(columns, pd.RangeIndex):
         if not arrays.columns.equals(columns):

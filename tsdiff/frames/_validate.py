@@ -18,7 +18,13 @@ def _as_frame(data: Any, name: str, panel: bool = False) -> tuple[str, pd.DataFr
         return "frame", data
     if isinstance(data, pd.Series):
         return "series", data.to_frame(name=0 if data.name is None else data.name)
-    if isinstance(data, (pd.Index, str, bytes, dict)) or not hasattr(data, "__len__"):
+    if _is_sparse(data):
+        raise TypeError(
+            f"{name} is a sparse matrix; tsdiff needs dense data (a missing value "
+            "is NaN, not an absent entry): pass X.toarray()."
+        )
+    array_like = hasattr(data, "__len__") or hasattr(data, "__array__")
+    if isinstance(data, (pd.Index, str, bytes, dict)) or not array_like:
         raise TypeError(
             f"{name} must be a pandas DataFrame, a pandas Series or a 2-D array; "
             f"got {type(data).__name__}."
@@ -36,23 +42,37 @@ def _as_frame(data: Any, name: str, panel: bool = False) -> tuple[str, pd.DataFr
         raise ValueError(
             f"{name} must be {shapes}; got an array with {array.ndim} dimensions."
         )
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}.")
     if array.dtype.kind not in "biuf" and array.dtype != object:
         raise TypeError(f"{name} must hold numbers; got dtype {array.dtype}.")
     return "array", pd.DataFrame(array)
 
 
+def _is_sparse(data: Any) -> bool:
+    """A SciPy sparse matrix or array (SciPy imported only if already loaded)."""
+    import sys
+
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and sparse.issparse(data)
+
+
 def _check_values(frame: pd.DataFrame, name: str) -> None:
     if frame.shape[0] == 0 or frame.shape[1] == 0:
+        what = "sample(s)" if frame.shape[0] == 0 else "feature(s)"
         raise ValueError(
-            f"{name} is empty: got {frame.shape[0]} time steps and {frame.shape[1]} "
-            "variables; at least one of each is required."
+            f"{name} is empty: found 0 {what} (shape={frame.shape}) while a minimum "
+            "of 1 is required (time steps x variables)."
         )
     if frame.columns.has_duplicates:
         dup = list(frame.columns[frame.columns.duplicated()].unique())
         raise ValueError(f"{name} has duplicated column names: {dup}.")
     complex_cols = [c for c in frame.columns if is_complex_dtype(frame[c].dtype)]
     if complex_cols:
-        raise TypeError(f"{name} has complex-valued columns {complex_cols}.")
+        raise ValueError(
+            f"Complex data not supported: {name} has complex-valued columns "
+            f"{complex_cols}."
+        )
     bad = [
         c
         for c in frame.columns
@@ -62,7 +82,8 @@ def _check_values(frame: pd.DataFrame, name: str) -> None:
     if bad:
         raise TypeError(
             f"{name} has non-numeric columns {bad}; tsdiff models numeric variables "
-            "only (encode or drop these columns first)."
+            "only: every argument must be a real number, not a string or another "
+            "object where a number belongs (encode or drop these columns first)."
         )
     values = frame.to_numpy(dtype=np.float64, na_value=np.nan)
     if np.isinf(values).any():
