@@ -15,6 +15,7 @@ from tsdiff.frames import SeriesArrays, interval_frame
 __all__ = [
     "FREQ",
     "check_observed",
+    "band_levels",
     "interval_levels",
     "interval_table",
     "monotone_quantiles",
@@ -86,6 +87,15 @@ def sample_quantiles(
 def interval_levels(coverage: tuple) -> tuple:
     """Quantile levels of central intervals: every lower bound, then every upper."""
     return (*[(1 - c) / 2 for c in coverage], *[(1 + c) / 2 for c in coverage])
+
+
+def band_levels(coverage: Any) -> tuple:
+    """Sorted quantile levels of the central intervals ``coverage`` and the median,
+    the levels a fan chart draws."""
+    from tsdiff._validation import check_coverage
+
+    levels = {0.5, *interval_levels(check_coverage(coverage))}
+    return tuple(sorted(round(v, 10) for v in levels))
 
 
 def interval_table(

@@ -23,7 +23,12 @@ from tsdiff._histories import (
     series_scaler,
     series_starts,
 )
-from tsdiff._shared import check_observed, set_feature_info, store_params
+from tsdiff._shared import (
+    band_levels,
+    check_observed,
+    set_feature_info,
+    store_params,
+)
 from tsdiff._validation import (
     POSITIVE_INT,
     CalendarSpec,
@@ -714,6 +719,65 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         n_q, n, n_h, n_k = q.shape
         index = backtest_index(times, self.freq_, steps, ids, histories.names)
         return quantile_frame(q.reshape(n_q, n * n_h, n_k), index, self.columns_, alpha)
+
+    def plot(
+        self,
+        fh: Any = None,
+        X: Any = None,
+        *,
+        y: Any = None,
+        variable: Any = None,
+        series: Any = None,
+        coverage: Any = (0.5, 0.8, 0.95),
+        truth: Any = None,
+        max_history: int | None = None,
+        ax: Any = None,
+    ) -> Any:
+        """Fan chart of the forecast: :func:`tsdiff.plotting.plot_forecast` of
+        ``predict_quantiles`` at the intervals ``coverage`` and the median, after
+        the history (``y``, else the stored last ``context_length`` steps).
+
+        Parameters
+        ----------
+        fh, X, y
+            As in :meth:`predict_quantiles`.
+        variable, series, truth, max_history, ax
+            As in :func:`tsdiff.plotting.plot_forecast`.
+        coverage : float or sequence of float, default=(0.5, 0.8, 0.95)
+            Central intervals drawn as nested bands.
+
+        Returns
+        -------
+        matplotlib.axes.Axes, or ndarray of Axes for a grid
+        """
+        from tsdiff.plotting import plot_forecast
+
+        q = self.predict_quantiles(fh, X, y=y, alpha=band_levels(coverage))
+        history = self._from_long(y) if y is not None else self._stored_history()
+        return plot_forecast(
+            history, q, variable=variable, series=series, truth=truth,
+            max_history=max_history, ax=ax,
+        )  # fmt: skip
+
+    def _stored_history(self) -> pd.DataFrame:
+        """The stored last ``context_length`` steps as a frame (a panel after a fit
+        on a panel), NaN where missing."""
+        check_is_fitted(self)
+        n_c = self.context_length
+        if not self._is_panel():
+            index = window_times(self.cutoff_, self.freq_, n_c, 0)
+            return pd.DataFrame(self.context_, index=index, columns=self.columns_)
+        frames = {
+            key: pd.DataFrame(
+                context,
+                index=window_times(cutoff, self.freq_, n_c, 0),
+                columns=self.columns_,
+            )  # fmt: skip
+            for key, context, cutoff in zip(
+                self.series_ids_, self.context_, self.cutoffs_, strict=True
+            )
+        }
+        return pd.concat(frames, names=self.panel_names_)
 
     def _max_step(self) -> int:
         return self.prediction_length

@@ -12,7 +12,7 @@ from sklearn.base import OneToOneFeatureMixin, TransformerMixin
 from tsdiff._base import _DiffusionEstimator
 from tsdiff._docs import share_docs
 from tsdiff._imputing import ImputeMixin
-from tsdiff._shared import set_feature_info, store_params
+from tsdiff._shared import band_levels, set_feature_info, store_params
 from tsdiff._validation import POSITIVE_INT, check_positive_int
 from tsdiff.data import (
     pad_left,
@@ -247,6 +247,39 @@ class DiffusionImputer(
             patterns=patterns,
         )
         return self
+
+    def plot(
+        self,
+        X: Any,
+        *,
+        variable: Any = None,
+        series: Any = None,
+        coverage: Any = (0.5, 0.8, 0.95),
+        ax: Any = None,
+    ) -> Any:
+        """Observed points and imputed gaps of ``X``:
+        :func:`tsdiff.plotting.plot_imputation` of ``predict_quantiles(X)`` at the
+        intervals ``coverage`` and the median.
+
+        Parameters
+        ----------
+        X : DataFrame or Series
+            Data to impute (a ``(series id, time)`` panel for several series).
+        variable, series, ax
+            As in :func:`tsdiff.plotting.plot_imputation`.
+        coverage : float or sequence of float, default=(0.5, 0.8, 0.95)
+            Central intervals drawn as nested bands.
+
+        Returns
+        -------
+        matplotlib.axes.Axes, or ndarray of Axes for a grid
+        """
+        from tsdiff.plotting import plot_imputation
+
+        if not isinstance(X, (pd.DataFrame, pd.Series)):
+            raise TypeError("plot needs X as a DataFrame or Series (its time index).")
+        q = self.predict_quantiles(X, alpha=band_levels(coverage))
+        return plot_imputation(X, q, variable=variable, series=series, ax=ax)
 
     def _pattern_windows(self, mask_patterns: Any, n_features: int):
         """Windows of shape (N, L, K) of the user's observed-mask patterns, or None."""
