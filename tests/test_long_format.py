@@ -138,3 +138,49 @@ def test_bad_long_input_is_named(call, error, match):
 def test_name_clashes_and_wrong_kinds_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call(_long())
+
+
+def test_to_nixtla_names_point_and_interval_columns_per_series_and_variable():
+    from tsdiff.data import to_nixtla
+
+    index = pd.MultiIndex.from_product(
+        [["s1", "s2"], pd.date_range("2024-01-01", periods=2, freq="D")],
+        names=["store", "day"],
+    )
+    columns = pd.MultiIndex.from_product(
+        [["sales", "visits"], [0.025, 0.1, 0.5, 0.9, 0.975]],
+        names=["variable", "quantile"],
+    )
+    q = pd.DataFrame(np.arange(40.0).reshape(4, 10), index=index, columns=columns)
+    before = q.copy()
+    out = to_nixtla(q, model="CSDI")
+    pd.testing.assert_frame_equal(q, before)  # not modified
+    assert list(out.columns) == [
+        "unique_id", "ds", "CSDI", "CSDI-lo-95", "CSDI-hi-95", "CSDI-lo-80",
+        "CSDI-hi-80",
+    ]  # fmt: skip
+    assert (
+        list(out["unique_id"])
+        == ["s1/sales"] * 2 + ["s2/sales"] * 2 + ["s1/visits"] * 2 + ["s2/visits"] * 2
+    )
+    first = out.iloc[0]
+    assert first["CSDI"] == 2.0 and first["CSDI-lo-95"] == 0.0
+    assert first["CSDI-hi-80"] == 3.0 and first["ds"] == pd.Timestamp("2024-01-01")
+    # Interval frames (no point column) and single series.
+    intervals = pd.DataFrame(
+        [[1.0, 5.0]],
+        index=pd.Index([7]),
+        columns=pd.MultiIndex.from_tuples(
+            [("y", 0.9, "lower"), ("y", 0.9, "upper")],
+            names=["variable", "coverage", "bound"],
+        ),
+    )
+    flat = to_nixtla(intervals)
+    assert list(flat.columns) == ["unique_id", "ds", "tsdiff-lo-90", "tsdiff-hi-90"]
+    assert flat.iloc[0].tolist() == ["y", 7, 1.0, 5.0]
+    one = to_nixtla(q[["sales"]])  # one variable of a panel: the series id
+    assert list(one["unique_id"].unique()) == ["s1", "s2"]
+    with pytest.raises(ValueError, match="no pair symmetric about 0.5"):
+        to_nixtla(q.loc[:, pd.IndexSlice[:, [0.5, 0.9]]])
+    with pytest.raises(ValueError, match="predict_quantiles"):
+        to_nixtla(pd.DataFrame({"a": [1.0]}))

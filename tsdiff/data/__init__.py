@@ -3,7 +3,7 @@
 Series arrays are time-major, values (T, K) float with NaN allowed where unobserved and
 ``observed_mask`` (T, K) bool; windows are (N, L, K). Masks are torch bool tensors of
 shape (B, K, L), drawn per training batch on the training device. No pandas here:
-the long-table converters :func:`from_long` and :func:`to_long` live in
+the converters :func:`from_long`, :func:`to_long` and :func:`to_nixtla` live in
 :mod:`tsdiff.frames` and are offered here too, beside the rest of the data tools.
 """
 
@@ -30,6 +30,7 @@ from tsdiff.data.windows import (
     window_starts,
 )
 from tsdiff.frames._long import from_long, to_long
+from tsdiff.frames._nixtla import to_nixtla
 
 __all__ = [
     "MASK_STRATEGIES",
@@ -49,5 +50,6 @@ __all__ = [
     "stitch_owner",
     "stitch_windows",
     "to_long",
+    "to_nixtla",
     "window_starts",
 ]

@@ -11,7 +11,8 @@ Modules: ``_read`` (:func:`to_arrays`, :func:`check_same_columns`), ``_validate`
 (container and value checks, output dtype), ``_grid`` (regular grid and frequency
 inference), ``_panel`` (``(series id, time)`` panels), ``_arrays``
 (:class:`SeriesArrays`), ``_output`` (frames and containers in the user's layout) and
-``_long`` (long tables to and from panels: :func:`from_long`, :func:`to_long`).
+``_long`` (long tables to and from panels: :func:`from_long`, :func:`to_long`) and
+``_nixtla`` (forecast frames in Nixtla's columns: :func:`to_nixtla`).
 The private helpers of the former single module ``frames.py`` are re-exported under
 their old names, so ``from tsdiff.frames import _regular_grid`` keeps working.
 """
@@ -24,6 +25,7 @@ from tsdiff.frames._grid import _infer_freq as _infer_freq
 from tsdiff.frames._grid import _integer_step as _integer_step
 from tsdiff.frames._grid import _regular_grid as _regular_grid
 from tsdiff.frames._long import from_long, to_long
+from tsdiff.frames._nixtla import to_nixtla
 from tsdiff.frames._output import (
     backtest_index,
     future_index,
@@ -48,5 +50,6 @@ __all__ = [
     "quantile_frame",
     "to_arrays",
     "to_long",
+    "to_nixtla",
     "to_output",
 ]
