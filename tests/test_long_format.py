@@ -156,8 +156,8 @@ def test_to_nixtla_names_point_and_interval_columns_per_series_and_variable():
     out = to_nixtla(q, model="CSDI")
     pd.testing.assert_frame_equal(q, before)  # not modified
     assert list(out.columns) == [
-        "unique_id", "ds", "CSDI", "CSDI-lo-95", "CSDI-hi-95", "CSDI-lo-80",
-        "CSDI-hi-80",
+        "unique_id", "ds", "CSDI", "CSDI-lo-95", "CSDI-lo-80", "CSDI-hi-80",
+        "CSDI-hi-95",
     ]  # fmt: skip
     assert (
         list(out["unique_id"])
@@ -184,3 +184,25 @@ def test_to_nixtla_names_point_and_interval_columns_per_series_and_variable():
         to_nixtla(q.loc[:, pd.IndexSlice[:, [0.5, 0.9]]])
     with pytest.raises(ValueError, match="predict_quantiles"):
         to_nixtla(pd.DataFrame({"a": [1.0]}))
+
+
+def test_to_nixtla_keeps_the_cutoffs_of_a_backtest():
+    from tsdiff.data import to_nixtla
+
+    index = pd.MultiIndex.from_tuples(
+        [(1, "a", 2), (1, "a", 3), (3, "a", 4)], names=["cutoff", "id", "t"]
+    )
+    q = pd.DataFrame(
+        [[0.0, 1.0, 2.0], [1.0, 2.0, 3.0], [2.0, 3.0, 4.0]],
+        index=index,
+        columns=pd.MultiIndex.from_product(
+            [["y"], [0.1, 0.5, 0.9]], names=["variable", "quantile"]
+        ),
+    )
+    out = to_nixtla(q)
+    assert list(out.columns[:3]) == ["unique_id", "ds", "cutoff"]
+    assert out["cutoff"].tolist() == [1, 1, 3] and out["ds"].tolist() == [2, 3, 4]
+    assert out["unique_id"].tolist() == ["a"] * 3
+    four = q.set_index(pd.MultiIndex.from_tuples([(0, 1, "a", 2)] * 3), append=False)
+    with pytest.raises(ValueError, match="index levels"):
+        to_nixtla(four)

@@ -104,3 +104,16 @@ def test_imputation_plot_draws_runs_as_bands_and_single_gaps_as_error_bars(
     assert len(_bands(axes[1])) == 0  # nothing missing in v1
     with pytest.raises(ValueError, match="axes"):
         plot_imputation(gappy, q, variable=["v0", "v1"], ax=plt.gca())
+
+
+def test_plot_shortcuts_read_long_tables_and_refuse_arrays(forecaster, tiny):
+    fc, frame = forecaster
+    with pytest.raises(TypeError, match="plot needs y as a DataFrame"):
+        fc.plot(y=frame.to_numpy())
+    panel = pd.concat({"a": frame.iloc[:40], "b": frame.iloc[:40]}, names=["id", "t"])
+    long = panel.reset_index()
+    imp = DiffusionImputer(window_length=8, **tiny).fit(long, id_col="id", time_col="t")
+    gappy = long.copy()
+    gappy.loc[5:8, "v0"] = np.nan
+    ax = imp.plot(gappy, series="a")
+    assert ax.get_title() == "a: v0" and len(_bands(ax)) == 3

@@ -752,8 +752,15 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         """
         from tsdiff.plotting import plot_forecast
 
+        for name, value in (("y", y), ("truth", truth)):
+            if value is not None and not isinstance(value, (pd.DataFrame, pd.Series)):
+                raise TypeError(
+                    f"plot needs {name} as a DataFrame or Series (its time index); "
+                    f"got {type(value).__name__}."
+                )
         q = self.predict_quantiles(fh, X, y=y, alpha=band_levels(coverage))
         history = self._from_long(y) if y is not None else self._stored_history()
+        truth = None if truth is None else self._from_long(truth)
         return plot_forecast(
             history, q, variable=variable, series=series, truth=truth,
             max_history=max_history, ax=ax,

@@ -30,8 +30,10 @@ class DiffusionSktimeForecaster(BaseForecaster):
     """sktime forecaster wrapping :class:`tsdiff.DiffusionForecaster`.
 
     The horizon the model is trained for is the larger of ``prediction_length``
-    and the ``fh`` given to ``fit``; a later ``fh`` may not reach further. The
-    context is shortened where the training series are too short for it. Exogenous
+    and the ``fh`` given to ``fit``; a later ``fh`` may not reach further. Without
+    an ``fh`` in fit, series too short for ``prediction_length`` shorten the
+    horizon to their length minus one, and the context is shortened where the
+    training series are too short for it. Exogenous
     ``X`` condition the forecasts (rows beyond the last one given at predict repeat
     it, since the model samples its whole horizon jointly).
 
@@ -146,8 +148,34 @@ class DiffusionSktimeForecaster(BaseForecaster):
         self.forecaster_.fit(y, X=X)
         return self
 
-    def _steps(self, fh: Any) -> list[int]:
-        return [int(h) for h in fh.to_relative(self.cutoff)]
+    def _forecast(self, method: str, fh: Any, X: Any, **kwargs) -> pd.DataFrame:
+        """``method`` of the tsdiff model for the time points of ``fh``.
+
+        sktime counts a panel's horizon from one cutoff, the latest end. A series
+        that ends earlier is forecast from that cutoff too, the time points between
+        its end and the cutoff counting as missing history, so every series gets
+        the same time points.
+        """
+        model = self.forecaster_
+        steps = [int(h) for h in fh.to_relative(self.cutoff)]
+        if not model._is_panel() or model.cutoffs_.nunique() == 1:
+            return getattr(model, method)(fh=steps, X=self._future_x(X), **kwargs)
+        if model.covariates_ is not None:
+            raise ValueError(
+                "With exogenous X, the series of a panel must end at the same time "
+                "point (they end at different ones here)."
+            )
+        gaps = pd.DataFrame(  # one missing row per series at the common cutoff
+            np.nan,
+            index=pd.MultiIndex.from_arrays(
+                [model.series_ids_, [self.cutoff[0]] * len(model.series_ids_)],
+                names=self._y.index.names,
+            ),
+            columns=self._y.columns,
+        )
+        late = gaps[model.cutoffs_ != self.cutoff[0]]
+        history = pd.concat([self._y, late]).sort_index()  # each series in time order
+        return getattr(model, method)(fh=steps, y=history, **kwargs)
 
     def _future_x(self, X: pd.DataFrame | None) -> pd.DataFrame | None:
         """``X`` over the model's whole horizon: rows it lacks repeat its last."""
@@ -155,28 +183,26 @@ class DiffusionSktimeForecaster(BaseForecaster):
             return None
         model = self.forecaster_
         if isinstance(X.index, pd.MultiIndex):
-            parts = {
-                key: _extend(rows.droplevel(0), cutoff, model)
-                for (key, rows), cutoff in zip(
-                    X.groupby(level=0, sort=False), model.cutoffs_, strict=False
-                )
-            }
+            cutoffs = dict(zip(model.series_ids_, model.cutoffs_, strict=True))
+            parts = {}
+            for key, rows in X.groupby(level=0, sort=False):
+                if key not in cutoffs:
+                    raise ValueError(
+                        f"X holds series {key!r}, which was not seen in fit."
+                    )
+                parts[key] = _extend(rows.droplevel(0), cutoffs[key], model)
             return pd.concat(parts, names=X.index.names)
         return _extend(X, model.cutoff_, model)
 
     def _predict(self, fh: Any, X: pd.DataFrame | None) -> pd.DataFrame:
-        return self.forecaster_.predict(fh=self._steps(fh), X=self._future_x(X))
+        return self._forecast("predict", fh, X)
 
     def _predict_quantiles(self, fh: Any, X: pd.DataFrame | None, alpha: list):
-        q = self.forecaster_.predict_quantiles(
-            fh=self._steps(fh), X=self._future_x(X), alpha=tuple(alpha)
-        )
+        q = self._forecast("predict_quantiles", fh, X, alpha=tuple(alpha))
         return q.rename_axis(columns=[None, None])
 
     def _predict_interval(self, fh: Any, X: pd.DataFrame | None, coverage: list):
-        intervals = self.forecaster_.predict_interval(
-            fh=self._steps(fh), X=self._future_x(X), coverage=tuple(coverage)
-        )
+        intervals = self._forecast("predict_interval", fh, X, coverage=tuple(coverage))
         return intervals.rename_axis(columns=[None, None, None])
 
     def _update(self, y: pd.DataFrame, X: pd.DataFrame | None, update_params=True):
@@ -228,8 +254,8 @@ def _after(y: pd.DataFrame, model: DiffusionForecaster) -> pd.DataFrame:
     """The rows of ``y`` after the model's cutoff (of each series of a panel)."""
     if isinstance(y.index, pd.MultiIndex):
         cutoffs = dict(zip(model.series_ids_, model.cutoffs_, strict=True))
-        keep = [
-            t > cutoffs.get(key, t)
+        keep = [  # a series unknown to the model stays, for update to refuse it
+            key not in cutoffs or t > cutoffs[key]
             for key, t in zip(
                 y.index.get_level_values(0), y.index.get_level_values(1), strict=True
             )

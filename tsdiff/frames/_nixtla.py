@@ -20,19 +20,22 @@ def to_nixtla(frame: pd.DataFrame, model: str = "tsdiff") -> pd.DataFrame:
         Output of ``predict_quantiles`` (columns ``(variable, quantile)``; every
         pair of levels symmetric about 0.5 becomes an interval, the level 0.5 the
         point forecast) or of ``predict_interval`` (columns ``(variable,
-        coverage, bound)``; no point column). Rows: time points, or ``(series id,
-        time)`` for a panel. Not modified.
+        coverage, bound)``; no point column). Rows: time points, ``(series id,
+        time)`` for a panel, or a backtest's ``(cutoff, [series id,] time)``. Not
+        modified.
     model : str, default="tsdiff"
         Model name used in the column names.
 
     Returns
     -------
     DataFrame
-        Columns ``unique_id``, ``ds``, then ``model`` (if the median is there)
-        and ``model-lo-L``, ``model-hi-L`` for each coverage L in percent, widest
-        first. ``unique_id`` is the variable for a single series, the series id
-        for a panel of one variable, and ``"<series id>/<variable>"`` for a panel
-        of several.
+        Columns ``unique_id``, ``ds``, ``cutoff`` (for a backtest, as in Nixtla's
+        cross-validation output), then ``model`` (if the median is there) and the
+        bounds in statsforecast's order: ``model-lo-L`` from the widest coverage L
+        (in percent) inwards, then ``model-hi-L`` from the narrowest outwards.
+        ``unique_id`` is the variable for a single series, the series id for a
+        panel of one variable, and ``"<series id>/<variable>"`` for a panel of
+        several.
 
     Raises
     ------
@@ -65,20 +68,33 @@ def to_nixtla(frame: pd.DataFrame, model: str = "tsdiff") -> pd.DataFrame:
             f"quantile) or predict_interval (variable, coverage, bound); got columns "
             f"named {names}."
         )
-    panel = isinstance(frame.index, pd.MultiIndex)
+    index = frame.index
+    levels = list(index.names) if isinstance(index, pd.MultiIndex) else [index.name]
+    cutoffs = None
+    if levels[0] == "cutoff":  # a backtest: (cutoff, [series id,] time)
+        cutoffs = index.get_level_values(0)
+        index = index.droplevel(0)
+    if index.nlevels > 2:
+        raise ValueError(
+            f"to_nixtla takes rows (time), (series id, time) or a backtest's "
+            f"(cutoff, [series id,] time); got index levels {levels}."
+        )
+    panel = index.nlevels == 2
     variables = frame.columns.get_level_values("variable").unique()
     parts = []
     for variable in variables:
         rows = pd.DataFrame(index=range(len(frame)))
         if panel:
-            ids = frame.index.get_level_values(0)
+            ids = index.get_level_values(0)
             if len(variables) > 1:
                 ids = [f"{i}/{variable}" for i in ids]
             rows["unique_id"] = np.asarray(ids, dtype=object)
-            rows["ds"] = frame.index.get_level_values(-1)
+            rows["ds"] = index.get_level_values(-1)
         else:
             rows["unique_id"] = variable
-            rows["ds"] = frame.index
+            rows["ds"] = index
+        if cutoffs is not None:
+            rows["cutoff"] = cutoffs
         for suffix, values in bounds(variable):
             rows[model + suffix] = values
         parts.append(rows)
@@ -104,11 +120,9 @@ def _from_quantiles(frame: pd.DataFrame):
     def bounds(variable):
         block = frame[variable]
         out = [("", block[0.5].to_numpy())] if 0.5 in levels else []
-        for lo, hi in pairs:  # widest first
-            level = _percent(hi - lo)
-            out += [(f"-lo-{level}", block[lo].to_numpy()),
-                    (f"-hi-{level}", block[hi].to_numpy())]  # fmt: skip
-        return out
+        lows = [(f"-lo-{_percent(hi - lo)}", block[lo].to_numpy()) for lo, hi in pairs]
+        highs = [(f"-hi-{_percent(hi - lo)}", block[hi].to_numpy()) for lo, hi in pairs]
+        return out + lows + highs[::-1]  # lo-95, lo-80, hi-80, hi-95
 
     return bounds
 
@@ -120,11 +134,9 @@ def _from_intervals(frame: pd.DataFrame):
 
     def bounds(variable):
         block = frame[variable]
-        out = []
-        for c in coverages:  # widest first
-            level = _percent(c)
-            out += [(f"-lo-{level}", block[(c, "lower")].to_numpy()),
-                    (f"-hi-{level}", block[(c, "upper")].to_numpy())]  # fmt: skip
-        return out
+        lows = [(f"-lo-{_percent(c)}", block[(c, "lower")]) for c in coverages]
+        highs = [(f"-hi-{_percent(c)}", block[(c, "upper")]) for c in coverages]
+        ordered = lows + highs[::-1]  # widest low first, widest high last
+        return [(suffix, values.to_numpy()) for suffix, values in ordered]
 
     return bounds

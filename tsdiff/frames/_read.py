@@ -42,10 +42,10 @@ def to_arrays(
     Raises
     ------
     TypeError
-        Unsupported container, non-numeric or complex values.
+        Unsupported container (a sparse matrix included), non-numeric values.
     ValueError
-        Empty data, infinite values, duplicated or unsorted timestamps, timestamps
-        that do not lie on one regular grid.
+        Complex or empty data, infinite values, duplicated or unsorted timestamps,
+        timestamps that do not lie on one regular grid.
     """
     if panel and _is_3d(data):
         kind, frame = "array", _array_panel(np.asarray(data), name)
@@ -88,6 +88,8 @@ def _is_3d(data: Any) -> bool:
 
 def _array_panel(array: np.ndarray, name: str) -> pd.DataFrame:
     """A frame indexed by ``(series, time)`` holding an array of shape (N, T, K)."""
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {array.dtype}.")
     if array.dtype.kind not in "biuf" and array.dtype != object:
         raise TypeError(f"{name} must hold numbers; got dtype {array.dtype}.")
     n_series, n_steps, n_features = array.shape
