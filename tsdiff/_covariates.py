@@ -17,7 +17,7 @@ import pandas as pd
 
 from tsdiff.frames import to_arrays
 
-__all__ = ["CALENDAR_FEATURES", "CovariateSpec", "default_calendar", "window_times"]
+__all__ = ["CALENDAR_FEATURES", "CovariateSpec", "default_calendar"]
 
 # name -> (period, value of a DatetimeIndex or PeriodIndex in [0, period))
 CALENDAR_FEATURES = {
@@ -45,19 +45,6 @@ def default_calendar(step: pd.Timedelta) -> tuple[str, ...]:
     if step < pd.Timedelta(days=28):
         return ("day_of_year",)
     return ("month",)
-
-
-def window_times(cutoff: Any, freq: Any, n_before: int, n_after: int) -> pd.Index:
-    """The ``n_before`` grid time points up to ``cutoff`` (inclusive) and the
-    ``n_after`` after it."""
-    steps = np.arange(1 - n_before, n_after + 1)
-    if isinstance(cutoff, pd.Period):
-        return pd.PeriodIndex([cutoff + int(s) for s in steps])
-    if isinstance(cutoff, pd.Timestamp):
-        before = pd.date_range(end=cutoff, periods=n_before, freq=freq)
-        after = pd.date_range(cutoff, periods=n_after + 1, freq=freq)[1:]
-        return before.append(after)
-    return pd.Index(int(cutoff) + steps * int(freq))
 
 
 @dataclass(frozen=True)
@@ -112,7 +99,7 @@ class CovariateSpec:
         Returns the spec (None when there are no covariates) and the standardised
         ``X`` as a table on its own rows (None without ``X``).
         """
-        names = _calendar_names(calendar, grid, freq)
+        names = _calendar_names(calendar, grid)
         if X is None and static is None and not names:
             return None, None
         x_columns, center, scale, table = pd.Index([]), np.zeros(0), np.ones(0), None
@@ -191,7 +178,7 @@ class CovariateSpec:
         return np.concatenate(parts, axis=1)  # (n, n_channels)
 
 
-def _calendar_names(calendar: Any, grid: pd.Index, freq: Any) -> tuple[str, ...]:
+def _calendar_names(calendar: Any, grid: pd.Index) -> tuple[str, ...]:
     if calendar is None or calendar is False:
         return ()
     times = grid.get_level_values(-1) if isinstance(grid, pd.MultiIndex) else grid

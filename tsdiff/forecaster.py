@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff._base import _DiffusionEstimator
-from tsdiff._covariates import CovariateSpec, window_times
+from tsdiff._covariates import CovariateSpec
 from tsdiff._docs import fill_doc, share_docs
 from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin, _index_kind
 from tsdiff._histories import (
@@ -370,7 +370,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         table = spec.table(self._from_long(X), self.freq, ids is not None)
         n_c, n_h = self.context_length, self.prediction_length
         before = 0 if firsts is None else n_c
-        times = [window_times(c, self.freq_, before, n_h) for c in cutoffs]
+        window = np.arange(1 - before, n_h + 1)  # context (if any), then horizon
+        times = [future_index(c, self.freq_, window) for c in cutoffs]
         flat = times[0].append(times[1:])  # (N * (before + H),)
         keys = None if ids is None else ids.repeat(before + n_h)
         required = None
@@ -770,21 +771,21 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         """The stored last ``context_length`` steps as a frame (a panel after a fit
         on a panel), NaN where missing."""
         check_is_fitted(self)
-        n_c = self.context_length
-        if not self._is_panel():
-            index = window_times(self.cutoff_, self.freq_, n_c, 0)
-            return pd.DataFrame(self.context_, index=index, columns=self.columns_)
-        frames = {
-            key: pd.DataFrame(
-                context,
-                index=window_times(cutoff, self.freq_, n_c, 0),
+        steps = np.arange(1 - self.context_length, 1)  # up to the cutoff, inclusive
+        histories = self._histories(None)
+        ends = zip(histories.contexts, histories.cutoffs, strict=True)
+        frames = [
+            pd.DataFrame(
+                values,
+                index=future_index(cutoff, self.freq_, steps),
                 columns=self.columns_,
             )  # fmt: skip
-            for key, context, cutoff in zip(
-                self.series_ids_, self.context_, self.cutoffs_, strict=True
-            )
-        }
-        return pd.concat(frames, names=self.panel_names_)
+            for values, cutoff in ends
+        ]
+        if not histories.is_panel:
+            return frames[0]
+        by_id = dict(zip(histories.ids, frames, strict=True))
+        return pd.concat(by_id, names=list(histories.names))
 
     def _max_step(self) -> int:
         return self.prediction_length

@@ -21,6 +21,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra
         "tsdiff.sktime needs sktime: pip install 'tsdiff[sktime]'"
     ) from error
 
+from tsdiff._shared import store_params
 from tsdiff.forecaster import DiffusionForecaster
 
 __all__ = ["DiffusionSktimeForecaster"]
@@ -104,18 +105,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
         device: str = "auto",
         random_state: int | None = None,
     ):
-        self.context_length = context_length
-        self.prediction_length = prediction_length
-        self.n_layers = n_layers
-        self.n_channels = n_channels
-        self.n_heads = n_heads
-        self.n_diffusion_steps = n_diffusion_steps
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.num_samples = num_samples
-        self.sampler = sampler
-        self.device = device
-        self.random_state = random_state
+        store_params(self, locals())
         super().__init__()
 
     # -- sktime's private interface --------------------------------------------------

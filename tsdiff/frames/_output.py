@@ -114,7 +114,8 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
     step : DateOffset or int
         Grid step.
     steps : ndarray of shape (H,), int
-        Relative steps (1 = the next time point).
+        Relative steps: 1 is the next time point, 0 the cutoff itself, negative
+        steps lie before it (a window of history and horizon).
     name : object, default=None
         Name of the returned index.
 
@@ -122,11 +123,14 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
     -------
     pandas.Index of length H
     """
+    steps = np.asarray(steps, dtype=np.int64)
     if isinstance(last, pd.Period):
         return pd.PeriodIndex([last + int(h) for h in steps], name=name)
     if isinstance(last, pd.Timestamp):
-        horizon = pd.date_range(last, periods=int(steps.max()) + 1, freq=step)
-        return pd.DatetimeIndex(horizon[steps], name=name)
+        first, final = min(int(steps.min()), 0), max(int(steps.max()), 0)
+        before = pd.date_range(end=last, periods=1 - first, freq=step)  # ..., last
+        after = pd.date_range(last, periods=final + 1, freq=step)[1:]
+        return pd.DatetimeIndex(before.append(after)[steps - first], name=name)
     return pd.Index([int(last) + int(h) * int(step) for h in steps], name=name)
 
 
