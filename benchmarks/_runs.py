@@ -55,8 +55,9 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
     parser.add_argument(
         "--samplers",
         default=samplers,
-        help="comma list of sampler:steps[:fp32]; the first is the headline run; "
-        "':fp32' samples that run in float32 (no bf16 autocast)",
+        help="comma list of sampler:steps[:fp32][:eta=E]; the first is the headline "
+        "run; ':fp32' samples that run in float32 (no bf16 autocast), ':eta=E' sets "
+        "the sampler's stochasticity (ddim, dpmpp_2m)",
     )
     parser.add_argument(
         "--checkpoint", help="training checkpoint file: resume from it if present"
@@ -131,26 +132,32 @@ def model_params(args: argparse.Namespace) -> dict:
     return params | overrides(args)
 
 
-def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool]]:
-    """(sampler, steps, fp32) triples of ``--samplers``; with --smoke the steps are
-    capped at the tiny model's chain length (and repeated triples dropped)."""
-    triples = []
+def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool, float | None]]:
+    """(sampler, steps, fp32, eta) of every ``--samplers`` entry (eta None: the
+    estimator's own); with --smoke the steps are capped at the tiny model's chain
+    length (and repeated entries dropped)."""
+    entries = []
     for spec in args.samplers.split(","):
-        name, _, rest = spec.partition(":")
-        steps, _, flag = rest.partition(":")
-        if not steps.isdigit() or flag not in ("", "fp32"):
+        name, *fields = spec.split(":")
+        flags = fields[1:]
+        etas = [f.removeprefix("eta=") for f in flags if f.startswith("eta=")]
+        unknown = [f for f in flags if f != "fp32" and not f.startswith("eta=")]
+        if not fields or not fields[0].isdigit() or unknown or len(etas) > 1:
             raise SystemExit(
-                f"--samplers entries are sampler:steps[:fp32]; got {spec!r}"
+                f"--samplers entries are sampler:steps[:fp32][:eta=E]; got {spec!r}"
             )
-        triples.append((name, int(steps), flag == "fp32"))
+        try:
+            eta = float(etas[0]) if etas else None
+        except ValueError:
+            message = f"--samplers: sampler:steps:eta=E needs a number E; got {spec!r}"
+            raise SystemExit(message) from None
+        entries.append((name, int(fields[0]), "fp32" in flags, eta))
     if args.smoke:
         cap = SMOKE_MODEL["n_diffusion_steps"]
-        triples = list(
-            dict.fromkeys(
-                (name, min(steps, cap), fp32) for name, steps, fp32 in triples
-            )
+        entries = list(
+            dict.fromkeys((n, min(steps, cap), *rest) for n, steps, *rest in entries)
         )
-    return triples
+    return entries
 
 
 def score_samplers(
@@ -158,28 +165,32 @@ def score_samplers(
 ) -> list[dict]:
     """Sample and score the fitted imputer for every case and sampler."""
     runs = []
-    mixed = imputer.mixed_precision
+    mixed, own_eta = imputer.mixed_precision, imputer.eta
     try:
         for extra, given, target in cases:
-            for sampler, steps, fp32 in samplers(args):
+            for sampler, steps, fp32, eta in samplers(args):
                 imputer.set_params(
                     sampler=sampler,
                     sampling_steps=steps,
                     mixed_precision=mixed and not fp32,
+                    eta=own_eta if eta is None else eta,
                 )
+                label = f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else "")
+                label += "" if eta is None else f" eta={eta:g}"
                 runs.append(
                     h.run_method(
-                        f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else ""),
+                        label,
                         lambda: None,
                         lambda g=given: imputer.sample(g),
                         truth,
                         target,
                         {**extra, "nfe": nfe(sampler, steps), "sampler": sampler}
-                        | ({"precision": "fp32"} if fp32 else {}),
+                        | ({"precision": "fp32"} if fp32 else {})
+                        | ({} if eta is None else {"eta": eta}),
                     )
                 )
     finally:  # the imputer is the caller's: leave it as it was
-        imputer.set_params(mixed_precision=mixed)
+        imputer.set_params(mixed_precision=mixed, eta=own_eta)
     return runs
 
 

@@ -56,6 +56,7 @@ def curves(result: dict) -> dict[str, list[tuple[int, float]]]:
     for run in result["runs"]:
         if "sampler" in run:
             name = run["sampler"] + (" fp32" if "precision" in run else "")
+            name += f" eta={run['eta']:g}" if "eta" in run else ""
             out.setdefault(name, []).append((run["nfe"], run["crps"]))
     return {name: sorted(points) for name, points in out.items()}
 

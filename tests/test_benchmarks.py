@@ -239,7 +239,7 @@ def test_set_passes_any_estimator_parameter_and_is_recorded(tmp_path):
     assert config["runs_sharing_device"] == 2
 
 
-def test_fp32_sampler_runs_turn_autocast_off_for_that_run_only(tiny, monkeypatch):
+def test_fp32_and_eta_sampler_runs_change_that_run_only(tiny, monkeypatch):
     from tsdiff import DiffusionImputer
 
     monkeypatch.syspath_prepend(str(BENCHMARKS))
@@ -252,18 +252,25 @@ def test_fp32_sampler_runs_turn_autocast_off_for_that_run_only(tiny, monkeypatch
     sample = imputer.sample
 
     def spy(data):
-        seen.append(imputer.mixed_precision)
+        seen.append((imputer.mixed_precision, imputer.eta))
         return sample(data)
 
     monkeypatch.setattr(imputer, "sample", spy)
     parser = runs.common_args("x", "ddpm:50", seed=0)
-    args = parser.parse_args(["--samplers", "ddpm:3,ddpm:3:fp32"])
+    specs = "ddpm:3,ddpm:3:fp32,dpmpp_2m:3:eta=0.5,ddim:3:fp32:eta=1"
+    args = parser.parse_args(["--samplers", specs])
     records = runs.score_samplers(imputer, [({}, given, np.isnan(given))], X, args)
-    assert seen == [True, False]
-    assert imputer.mixed_precision is True  # restored
-    assert [r["method"] for r in records] == ["tsdiff ddpm-3", "tsdiff ddpm-3 fp32"]
+    assert seen == [(True, 0.0), (False, 0.0), (True, 0.5), (False, 1.0)]
+    assert imputer.mixed_precision is True and imputer.eta == 0.0  # restored
+    assert [r["method"] for r in records] == [
+        "tsdiff ddpm-3",
+        "tsdiff ddpm-3 fp32",
+        "tsdiff dpmpp_2m-3 eta=0.5",
+        "tsdiff ddim-3 fp32 eta=1",
+    ]
     assert "precision" not in records[0] and records[1]["precision"] == "fp32"
-    for spec in ("ddpm:3:fp16", "ddim", "ddim:x"):
+    assert "eta" not in records[1] and records[2]["eta"] == 0.5
+    for spec in ("ddpm:3:fp16", "ddim", "ddim:x", "ddim:3:eta=x", "ddim:3:eta=1:eta=0"):
         bad = parser.parse_args(["--samplers", spec])
         with pytest.raises(SystemExit, match="sampler:steps"):
             runs.samplers(bad)
