@@ -13,8 +13,10 @@ Usage::
     python benchmarks/nfe_curves.py physionet --ema 0.999 --compile
     python benchmarks/nfe_curves.py pm25 --smoke  # seconds on a CPU
 
-For a continuous-time process pass ``--set process=vp`` (or ``subvp``, ``ve``),
-``--sampler-names euler_maruyama,pc,heun`` and a ``--reference`` such as
+A sampler name may carry options, e.g. ``--sampler-names ddim,dpmpp_2m:eta=1`` for
+the stochastic DPM-Solver++. For a continuous-time process pass ``--set process=vp``
+(or ``subvp``, ``ve``), ``--sampler-names euler_maruyama,pc,heun`` and a
+``--reference`` such as
 ``euler_maruyama:1000``; every point records its true NFE (Heun and the
 predictor-corrector sampler spend two per step). Other options are passed to the
 protocol script unchanged. Writes
@@ -43,10 +45,14 @@ ANCHOR = {"pm25": 0.108, "physionet": 0.238}  # CSDI's published CRPS (see scrip
 def grid(samplers: tuple[str, ...], budgets: tuple[int, ...], reference: str) -> str:
     """The ``--samplers`` value: the reference first, then every sampler at the
     steps that spend each NFE budget (at least one step: a sampler with two
-    evaluations per step cannot spend one)."""
-    pairs = [reference] + [
-        f"{s}:{max(1, n // nfe(s, 1))}" for s in samplers for n in budgets
-    ]
+    evaluations per step cannot spend one). A sampler name may carry the options of
+    a ``--samplers`` entry after a colon, e.g. ``dpmpp_2m:eta=1``."""
+    pairs = [reference]
+    for spec in samplers:
+        name, colon, options = spec.partition(":")
+        pairs += [
+            f"{name}:{max(1, n // nfe(name, 1))}{colon}{options}" for n in budgets
+        ]
     return ",".join(dict.fromkeys(pairs))
 
 

@@ -76,6 +76,12 @@ def test_nfe_curves_smoke_mode_scores_every_sampler_at_every_nfe(tmp_path):
     assert curves["ddpm"][0][1] == curves["ddim"][0][1] == curves["dpmpp_2m"][0][1]
 
 
+def test_nfe_grid_carries_sampler_options_to_every_budget():
+    nfe = _load("nfe_curves")
+    spec = nfe.grid(("heun", "dpmpp_2m:eta=1"), (2, 10), "ddpm:50")
+    assert spec == "ddpm:50,heun:1,heun:5,dpmpp_2m:2:eta=1,dpmpp_2m:10:eta=1"
+
+
 def test_throughput_smoke_mode_times_training_and_sampling(tmp_path):
     result = _load("throughput").main(["--smoke", "--results", str(tmp_path)])
     written = json.loads((tmp_path / "throughput_smoke.json").read_text())

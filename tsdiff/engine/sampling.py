@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -59,6 +60,14 @@ def _auto_batch_size(network: Denoiser, shape: tuple, device: torch.device) -> i
     else:
         budget = 2**30
     return max(1, int(budget // per_row))
+
+
+def _balanced(batch: int, rows: int) -> int:
+    """The chunk size that splits ``rows`` into as many chunks as ``batch`` needs,
+    as evenly as possible: a ragged last chunk (padded to full size when compiled)
+    costs at most one row per chunk instead of up to a whole chunk."""
+    n_chunks = math.ceil(rows / max(1, batch))
+    return max(1, math.ceil(rows / n_chunks))
 
 
 @torch.no_grad()
@@ -176,7 +185,7 @@ def _sample_on(
     cov_all = None if covariates is None else torch.from_numpy(covariates).float()
     out = torch.empty((total, n_k, n_l), dtype=torch.float32)  # (N*S, K, L)
     batch = config.batch_size or _auto_batch_size(network, x_cond.shape, device)
-    batch = min(batch, total)
+    batch = _balanced(batch, total)
     generator = torch.Generator(device=device).manual_seed(seed)
     kwargs = {"generator": generator}
     if config.sampling_steps is not None:  # None: the sampler's own default
@@ -215,7 +224,7 @@ def _sample_on(
         except torch.OutOfMemoryError:
             if batch == 1:
                 raise
-            batch = max(1, batch // 2)
+            batch = _balanced(max(1, batch // 2), total - start)
             torch.cuda.empty_cache()
             logger.warning("out of GPU memory; retrying with batch size %d", batch)
             continue
