@@ -8,6 +8,7 @@ from torch import nn
 
 from tsdiff.nn import Denoiser, DenoiserConfig
 from tsdiff.nn.layers import (
+    SHORT_SEQUENCE,
     TransformerLayer,
     diffusion_step_features,
     sinusoidal_time_embedding,
@@ -218,7 +219,10 @@ def test_bf16_autocast_runs_and_is_close():
     assert (low - ref).abs().max() < 0.05 * ref.abs().max() + 1e-3
 
 
-def test_transformer_layer_matches_torch_encoder_layer():
+@pytest.mark.parametrize("length", [6, SHORT_SEQUENCE + 1])
+def test_transformer_layer_matches_torch_encoder_layer(length):
+    # Both attention paths: short sequences with their own kernel priority, and
+    # longer ones with PyTorch's choice.
     ours = TransformerLayer(16, 4)
     ours.reset_parameters(_gen(0))
     ref = nn.TransformerEncoderLayer(
@@ -234,7 +238,7 @@ def test_transformer_layer_matches_torch_encoder_layer():
             theirs.weight.copy_(mine.weight)
             theirs.bias.copy_(mine.bias)
     ref.train()  # the training path, not the fused inference fast path
-    x = torch.randn(3, 6, 16, generator=_gen(2))
+    x = torch.randn(3, length, 16, generator=_gen(2))
     assert torch.allclose(ours(x), ref(x), atol=1e-5)
 
 
