@@ -1,5 +1,7 @@
-"""The sktime adapter (optional extra): sktime's own estimator checks, and panels
-forecast by one global model."""
+"""The sktime adapters (optional extra): sktime's own estimator checks, panels
+forecast and imputed by one global model, and predict_proba."""
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -9,16 +11,94 @@ pytest.importorskip("sktime")
 
 from sktime.utils.estimator_checks import check_estimator  # noqa: E402
 
-from tsdiff.sktime import DiffusionSktimeForecaster  # noqa: E402
+from tsdiff.sktime import DiffusionSktimeForecaster, DiffusionSktimeImputer  # noqa: E402
 
 TINY = DiffusionSktimeForecaster.get_test_params()[0]
+TINY_IMPUTER = DiffusionSktimeImputer.get_test_params()[0]
 
 
-def test_passes_sktime_check_estimator():
-    results = check_estimator(DiffusionSktimeForecaster, raise_exceptions=False)
+@pytest.mark.parametrize("cls", [DiffusionSktimeForecaster, DiffusionSktimeImputer])
+def test_passes_sktime_check_estimator(cls):
+    results = check_estimator(cls, raise_exceptions=False)
     failed = {name: str(error)[:300] for name, error in results.items()
               if error != "PASSED"}  # fmt: skip
     assert len(results) > 100 and not failed
+
+
+def test_construction_warns_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DiffusionSktimeForecaster()
+        DiffusionSktimeImputer()
+
+
+def _daily(n, columns, seed):
+    rng = np.random.default_rng(seed)
+    index = pd.date_range("2024-01-01", periods=n, freq="D")
+    return pd.DataFrame(rng.normal(size=(n, len(columns))).cumsum(0), index, columns)
+
+
+def test_predict_proba_is_the_empirical_distribution_of_the_samples():
+    pytest.importorskip("skpro")
+    y = _daily(40, ["a", "b"], seed=0)
+    forecaster = DiffusionSktimeForecaster(**TINY).fit(y, fh=[1, 2, 3])
+    dist = forecaster.predict_proba()
+    assert type(dist).__name__ == "Empirical"
+    median = forecaster.predict()
+    assert dist.index.equals(median.index) and list(dist.columns) == ["a", "b"]
+    # Same seed, same samples: the distribution's mean is the samples' mean.
+    samples = forecaster.forecaster_.sample(fh=[1, 2, 3])  # (S, 3, 2)
+    np.testing.assert_allclose(dist.mean().to_numpy(), samples.mean(axis=0))
+    lo, hi = dist.ppf(0.05).to_numpy(), dist.ppf(0.95).to_numpy()
+    assert (lo <= hi).all() and np.isfinite(lo).all()
+    draws = dist.sample(2)  # whole sample paths, two of them
+    assert draws.shape == (2 * 3, 2)
+
+
+def test_predict_proba_of_a_panel_has_the_panel_rows():
+    pytest.importorskip("skpro")
+    index = pd.MultiIndex.from_product(
+        [["a", "b"], pd.date_range("2024-01-01", periods=30, freq="D")],
+        names=["id", "time"],
+    )
+    y = pd.DataFrame({"v": np.random.default_rng(2).normal(size=60)}, index=index)
+    forecaster = DiffusionSktimeForecaster(**TINY).fit(y, fh=[1, 2])
+    dist = forecaster.predict_proba()
+    assert dist.index.equals(forecaster.predict().index)
+    assert dist.mean().shape == (4, 1)
+
+
+def test_update_without_training_keeps_every_observation():
+    y = _daily(40, ["v"], seed=3)
+    forecaster = DiffusionSktimeForecaster(**TINY).fit(y.iloc[:30], fh=[1, 2])
+    forecaster.update(y.iloc[30:], update_params=False)
+    assert forecaster.seen_y_.index.equals(y.index)
+    assert forecaster.forecaster_.cutoff_ == y.index[-1]
+    trained = forecaster.forecaster_
+    forecaster.update(y.iloc[35:] + 1.0, update_params=True)  # newer values win
+    assert forecaster.forecaster_ is not trained  # trained again on everything
+    np.testing.assert_allclose(forecaster.seen_y_.iloc[35:], y.iloc[35:] + 1.0)
+
+
+def test_imputer_fills_a_panel_with_one_model_and_keeps_observed_values():
+    index = pd.MultiIndex.from_product(
+        [["a", "b"], pd.date_range("2024-01-01", periods=20, freq="h")],
+        names=["id", "time"],
+    )
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(40, 2)), index=index, columns=["x", "z"])
+    X.iloc[[2, 3, 25], 0] = np.nan
+    X.iloc[30, 1] = np.nan
+    original = X.copy()
+    imputer = DiffusionSktimeImputer(**TINY_IMPUTER)
+    filled = imputer.fit_transform(X)
+    assert filled.index.equals(X.index) and not filled.isna().any().any()
+    observed = original.notna().to_numpy()
+    np.testing.assert_array_equal(
+        filled.to_numpy()[observed], original.to_numpy()[observed]
+    )
+    pd.testing.assert_frame_equal(X, original)  # the input is left alone
+    assert imputer.imputer_.n_features_in_ == 2  # one model for both series
 
 
 def test_a_panel_is_one_global_model_with_quantiles_and_intervals():

@@ -1,10 +1,12 @@
-"""sktime adapter: :class:`DiffusionSktimeForecaster`, an sktime forecaster backed
-by :class:`tsdiff.DiffusionForecaster`.
+"""sktime adapters: :class:`DiffusionSktimeForecaster`, an sktime forecaster backed
+by :class:`tsdiff.DiffusionForecaster`, and :class:`DiffusionSktimeImputer`, an sktime
+transformer that fills gaps with :class:`tsdiff.DiffusionImputer`.
 
 Needs the optional extra ``pip install tsdiff[sktime]``; ``import tsdiff`` never
 imports sktime, only ``import tsdiff.sktime`` does. Panels (sktime's
 ``pd-multiindex``) go to one global model instead of one model per series, and the
-quantiles and intervals come from the same samples as the point forecast.
+quantiles, intervals and ``predict_proba`` (skpro's ``Empirical`` distribution)
+come from the same samples as the point forecast.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 
 try:
     from sktime.forecasting.base import BaseForecaster
+    from sktime.transformations.base import BaseTransformer
 except ImportError as error:  # pragma: no cover - exercised without the extra
     raise ImportError(
         "tsdiff.sktime needs sktime: pip install 'tsdiff[sktime]'"
@@ -23,8 +26,9 @@ except ImportError as error:  # pragma: no cover - exercised without the extra
 
 from tsdiff._shared import store_params
 from tsdiff.forecaster import DiffusionForecaster
+from tsdiff.imputer import DiffusionImputer
 
-__all__ = ["DiffusionSktimeForecaster"]
+__all__ = ["DiffusionSktimeForecaster", "DiffusionSktimeImputer"]
 
 
 class DiffusionSktimeForecaster(BaseForecaster):
@@ -59,6 +63,15 @@ class DiffusionSktimeForecaster(BaseForecaster):
     ----------
     forecaster_ : DiffusionForecaster
         The fitted tsdiff model.
+    seen_y_, seen_X_ : DataFrame or None
+        Every observation seen by ``fit`` and ``update``.
+
+    Notes
+    -----
+    ``update(y, update_params=True)`` (sktime's default) trains a new model on
+    everything seen, which costs a full fit; ``update_params=False`` appends the new
+    observations to the stored history without training (:meth:`tsdiff.
+    DiffusionForecaster.update`).
 
     Examples
     --------
@@ -88,7 +101,9 @@ class DiffusionSktimeForecaster(BaseForecaster):
         "capability:update": True,
         "python_dependencies": ["torch"],
     }
-    _config = {"remember_data": True}  # update(update_params=True) refits on all
+    # The adapter keeps the data it has seen itself (``seen_y_``, ``seen_X_``): an
+    # update with update_params=True refits on all of it.
+    _config = {"remember_data": False}
 
     def __init__(
         self,
@@ -107,6 +122,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
     ):
         store_params(self, locals())
         super().__init__()
+        self._y = self._X = None  # sktime's own store, used if remember_data is set
 
     # -- sktime's private interface --------------------------------------------------
 
@@ -136,6 +152,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
             random_state=self.random_state,
         )
         self.forecaster_.fit(y, X=X)
+        self.seen_y_, self.seen_X_ = y, X
         return self
 
     def _forecast(self, method: str, fh: Any, X: Any, **kwargs) -> pd.DataFrame:
@@ -149,7 +166,8 @@ class DiffusionSktimeForecaster(BaseForecaster):
         model = self.forecaster_
         steps = [int(h) for h in fh.to_relative(self.cutoff)]
         if not model._is_panel() or model.cutoffs_.nunique() == 1:
-            return getattr(model, method)(fh=steps, X=self._future_x(X), **kwargs)
+            future_x = self._future_x(X)
+            return getattr(model, method)(fh=steps, X=future_x, y=None, **kwargs)
         if model.covariates_ is not None:
             raise ValueError(
                 "With exogenous X, the series of a panel must end at the same time "
@@ -159,12 +177,12 @@ class DiffusionSktimeForecaster(BaseForecaster):
             np.nan,
             index=pd.MultiIndex.from_arrays(
                 [model.series_ids_, [self.cutoff[0]] * len(model.series_ids_)],
-                names=self._y.index.names,
+                names=self.seen_y_.index.names,
             ),
-            columns=self._y.columns,
+            columns=self.seen_y_.columns,
         )
         late = gaps[model.cutoffs_ != self.cutoff[0]]
-        history = pd.concat([self._y, late]).sort_index()  # each series in time order
+        history = pd.concat([self.seen_y_, late]).sort_index()  # series in time order
         return getattr(model, method)(fh=steps, y=history, **kwargs)
 
     def _future_x(self, X: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -195,10 +213,39 @@ class DiffusionSktimeForecaster(BaseForecaster):
         intervals = self._forecast("predict_interval", fh, X, coverage=tuple(coverage))
         return intervals.rename_axis(columns=[None, None, None])
 
+    def _predict_proba(self, fh: Any, X: pd.DataFrame | None, marginal: bool = True):
+        """The forecast distribution as skpro's ``Empirical`` over the samples.
+
+        Quantiles, intervals and the point forecast of the returned distribution
+        come from the same kind of joint sample paths as :meth:`predict_quantiles`;
+        ``sample`` of the distribution draws whole paths (``time_indep=False``).
+        """
+        try:
+            from skpro.distributions import Empirical
+        except ImportError as error:  # pragma: no cover - skpro comes with the extra
+            raise ImportError(
+                "predict_proba needs skpro: pip install 'tsdiff[sktime]'"
+            ) from error
+        samples, index, _ = self._forecast("_forecast", fh, X)  # (S, N, H', K)
+        n_s, n, n_h, n_k = samples.shape
+        rows = np.tile(np.arange(n * n_h), n_s)  # row of `index` per sample row
+        levels = [index.get_level_values(i).take(rows) for i in range(index.nlevels)]
+        spl_index = pd.MultiIndex.from_arrays(
+            [np.repeat(np.arange(n_s), n * n_h), *levels],
+            names=["sample", *index.names],
+        )
+        columns = self.forecaster_.columns_
+        spl = pd.DataFrame(
+            samples.reshape(n_s * n * n_h, n_k), index=spl_index, columns=columns
+        )  # (S * N * H', K)
+        return Empirical(spl, time_indep=False, index=index, columns=columns)
+
     def _update(self, y: pd.DataFrame, X: pd.DataFrame | None, update_params=True):
         model = self.forecaster_
+        seen_y, seen_X = _combine(self.seen_y_, y), _combine(self.seen_X_, X)
         if update_params:  # train again on everything seen
-            return self._fit(self._y, self._X, self._fh)
+            return self._fit(seen_y, seen_X, self._fh)
+        self.seen_y_, self.seen_X_ = seen_y, seen_X
         new = _after(y, model)
         if len(new):
             model.update(new, X=X if model.covariates_ is not None else None)
@@ -222,6 +269,135 @@ class DiffusionSktimeForecaster(BaseForecaster):
             {"context_length": 6, "prediction_length": 4, **tiny},
             {"context_length": 3, "prediction_length": 2, "sampler": "ddim", **tiny},
         ]
+
+
+class DiffusionSktimeImputer(BaseTransformer):
+    """sktime transformer imputing missing values with :class:`tsdiff.DiffusionImputer`.
+
+    ``fit`` trains one model on the series (all series of a panel together, not one
+    model per series); ``transform`` returns a copy of the data with every missing
+    value replaced by the median of the samples, observed values unchanged. For
+    quantiles or samples of the imputations use the fitted ``imputer_`` directly.
+
+    Parameters
+    ----------
+    window_length : int, default=48
+        Time steps per training and imputation window.
+    n_layers, n_channels, n_heads, n_diffusion_steps, n_epochs, batch_size :
+        As in :class:`tsdiff.DiffusionImputer`.
+    num_samples : int, default=100
+        Samples behind every imputed value.
+    sampler : str or None, default=None
+        As in :class:`tsdiff.DiffusionImputer`.
+    device : str, default="auto"
+        As in :class:`tsdiff.DiffusionImputer`.
+    random_state : int or None, default=None
+        Seed of training and sampling.
+
+    Attributes
+    ----------
+    imputer_ : DiffusionImputer
+        The fitted tsdiff model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.sktime import DiffusionSktimeImputer
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)},
+    ...                  index=pd.date_range("2024-01-01", periods=30, freq="h"))
+    >>> X.iloc[[3, 4, 17], 0] = np.nan
+    >>> t = DiffusionSktimeImputer(window_length=8, n_layers=1, n_channels=8,
+    ...                            n_heads=1, n_epochs=1, n_diffusion_steps=5,
+    ...                            num_samples=8, device="cpu", random_state=0)
+    >>> filled = t.fit_transform(X)
+    >>> int(filled.isna().sum().sum()), bool(filled["b"].equals(X["b"]))
+    (0, True)
+    """
+
+    _tags = {
+        "authors": ["tsdiff developers"],
+        "scitype:transform-input": "Series",
+        "scitype:transform-output": "Series",
+        "scitype:instancewise": False,  # one model for every series of a panel
+        "X_inner_mtype": ["pd.DataFrame", "pd-multiindex"],
+        "y_inner_mtype": "None",
+        "fit_is_empty": False,
+        "capability:multivariate": True,
+        "capability:missing_values": True,
+        "capability:missing_values:removes": True,
+        "capability:categorical_in_X": False,  # numeric variables only
+        "capability:inverse_transform": False,
+        "capability:random_state": True,
+        "property:randomness": "derandomized",
+        "python_dependencies": ["torch"],
+    }
+
+    def __init__(
+        self,
+        window_length: int = 48,
+        n_layers: int = 4,
+        n_channels: int = 64,
+        n_heads: int = 8,
+        n_diffusion_steps: int = 50,
+        n_epochs: int = 100,
+        batch_size: int = 32,
+        num_samples: int = 100,
+        sampler: str | None = None,
+        device: str = "auto",
+        random_state: int | None = None,
+    ):
+        store_params(self, locals())
+        super().__init__()
+
+    def _fit(self, X: pd.DataFrame, y: Any = None):
+        self.imputer_ = DiffusionImputer(
+            window_length=self.window_length,
+            n_layers=self.n_layers,
+            n_channels=self.n_channels,
+            n_heads=self.n_heads,
+            n_diffusion_steps=self.n_diffusion_steps,
+            n_epochs=self.n_epochs,
+            batch_size=self.batch_size,
+            num_samples=self.num_samples,
+            sampler=self.sampler,
+            device=self.device,
+            random_state=self.random_state,
+        )
+        self.imputer_.fit(X)
+        return self
+
+    def _transform(self, X: pd.DataFrame, y: Any = None) -> pd.DataFrame:
+        return self.imputer_.transform(X)
+
+    @classmethod
+    def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
+        """Tiny configurations for sktime's estimator checks (seconds on a CPU)."""
+        tiny = {
+            "n_layers": 1,
+            "n_channels": 4,
+            "n_heads": 1,
+            "n_diffusion_steps": 3,
+            "n_epochs": 1,
+            "batch_size": 64,
+            "num_samples": 4,
+            "device": "cpu",
+            "random_state": 0,
+        }
+        return [
+            {"window_length": 6, **tiny},
+            {"window_length": 4, "sampler": "ddim", **tiny},
+        ]
+
+
+def _combine(old: pd.DataFrame | None, new: pd.DataFrame | None) -> Any:
+    """Rows of ``old`` and ``new`` in index order, ``new`` winning where both have
+    a row (sktime's update semantics); None where neither holds data."""
+    if new is None or old is None:
+        return old if new is None else new
+    both = pd.concat([old[~old.index.isin(new.index)], new])
+    return both.sort_index()
 
 
 def _shortest_series(y: pd.DataFrame) -> int:
