@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -51,6 +52,23 @@ def random_mask(
     Tensor of bool, shape (B, K, L)
         ``cond_mask``: per row a ratio ``r ~ U(0, 1)`` is drawn and
         ``round(r * n_observed)`` observed entries, chosen uniformly, are hidden.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.data import random_mask
+    >>> observed = torch.ones(4, 2, 6, dtype=torch.bool)
+    >>> observed[:, 1, :2] = False  # variable 1 misses its first two steps
+    >>> cond = random_mask(observed, torch.Generator().manual_seed(0))
+    >>> cond.shape, cond.dtype
+    (torch.Size([4, 2, 6]), torch.bool)
+
+    The mask is a subset of ``observed``: an unobserved cell is never given.
+
+    >>> bool((cond & ~observed).any()), bool(cond[:, 1, :2].any())
+    (False, False)
+    >>> bool((cond.sum(dim=(1, 2)) <= observed.sum(dim=(1, 2))).all())
+    True
     """
     _check_mask(observed_mask)
     _check_generator(generator, observed_mask)
@@ -94,6 +112,24 @@ def historical_mask(
     -------
     Tensor of bool, shape (B, K, L)
         ``cond_mask = observed_mask & pattern``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.data import historical_mask
+    >>> observed = torch.tensor([[[True, True, True, False]],
+    ...                          [[False, True, True, True]]])  # (B=2, K=1, L=4)
+
+    Without ``patterns`` each row borrows the missingness of the previous row:
+
+    >>> historical_mask(observed).int().tolist()
+    [[[0, 1, 1, 0]], [[0, 1, 1, 0]]]
+
+    With one real pattern (a gap at step 1), every row draws that pattern:
+
+    >>> patterns = torch.tensor([[[True, False, True, True]]])  # (P=1, K=1, L=4)
+    >>> historical_mask(observed, patterns=patterns).int().tolist()
+    [[[1, 0, 1, 0]], [[0, 0, 1, 1]]]
     """
     _check_mask(observed_mask)
     _check_generator(generator, observed_mask)
@@ -132,6 +168,25 @@ def mix_mask(
     Tensor of bool, shape (B, K, L)
         Each row is, with probability 1/2 each, its :func:`random_mask` or its
         :func:`historical_mask`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.data import mix_mask
+    >>> observed = torch.ones(8, 3, 10, dtype=torch.bool)
+    >>> observed[::2, 0, :5] = False  # even rows miss half of variable 0
+    >>> cond = mix_mask(observed, torch.Generator().manual_seed(0))
+    >>> cond.shape
+    torch.Size([8, 3, 10])
+    >>> bool((cond & ~observed).any())  # a subset of observed_mask, as always
+    False
+
+    ``patterns`` must match the (K, L) of the windows:
+
+    >>> mix_mask(observed, patterns=torch.ones(5, 3, 4, dtype=torch.bool))
+    Traceback (most recent call last):
+    ...
+    ValueError: patterns must have shape (P, K, L) ... (K, L) = (3, 10); got (5, 3, 4).
     """
     random_cond = random_mask(observed_mask, generator)
     historical_cond = historical_mask(observed_mask, generator, patterns=patterns)
@@ -159,6 +214,23 @@ def block_mask(
         ``[1, max(1, L // 2)]`` and its position uniform among those that fit, and
         each span covers one uniformly drawn variable or, with probability 1/2, all
         variables. Spans may overlap.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.data import block_mask
+    >>> observed = torch.ones(8, 3, 10, dtype=torch.bool)
+    >>> cond = block_mask(observed, torch.Generator().manual_seed(0))
+    >>> hidden = observed & ~cond  # (B, K, L)
+    >>> bool(hidden.flatten(1).any(dim=1).all())  # every window loses something
+    True
+
+    The hidden time steps of a window form at most 3 contiguous runs:
+
+    >>> steps = hidden.any(dim=1).int()  # (B, L)
+    >>> runs = (steps.diff(dim=1, prepend=torch.zeros(8, 1, dtype=torch.int)) == 1)
+    >>> bool((runs.sum(dim=1) <= 3).all())
+    True
     """
     _check_mask(observed_mask)
     _check_generator(generator, observed_mask)
@@ -199,13 +271,29 @@ def forecast_mask(observed_mask: Tensor, prediction_length: int) -> Tensor:
     -------
     Tensor of bool, shape (B, K, L)
         ``observed_mask`` with the last ``prediction_length`` steps set to False.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.data import forecast_mask
+    >>> observed = torch.ones(1, 2, 5, dtype=torch.bool)
+    >>> observed[0, 1, 0] = False
+    >>> forecast_mask(observed, 2).int().tolist()
+    [[[1, 1, 1, 0, 0], [0, 1, 1, 0, 0]]]
+    >>> forecast_mask(observed, 6)
+    Traceback (most recent call last):
+    ...
+    ValueError: prediction_length must be in [0, 5] (the window length); got 6.
     """
     _check_mask(observed_mask)
     length = observed_mask.shape[-1]
-    if isinstance(prediction_length, bool) or not isinstance(prediction_length, int):
+    if isinstance(prediction_length, bool) or not isinstance(
+        prediction_length, (int, np.integer)
+    ):
         raise TypeError(
             f"prediction_length must be an int; got {type(prediction_length).__name__}."
         )
+    prediction_length = int(prediction_length)
     if not 0 <= prediction_length <= length:
         raise ValueError(
             f"prediction_length must be in [0, {length}] (the window length); "
@@ -262,6 +350,24 @@ def draw_cond_mask(
     ------
     ValueError
         On an unknown strategy (named) or a ``prediction_length`` outside [0, L].
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.data import MASK_STRATEGIES, draw_cond_mask
+    >>> sorted(MASK_STRATEGIES)
+    ['block', 'historical', 'mix', 'random']
+    >>> observed = torch.ones(8, 3, 10, dtype=torch.bool)
+    >>> cond = draw_cond_mask(observed, torch.Generator().manual_seed(0),
+    ...                       strategy="block", prediction_length=3)
+    >>> cond.shape
+    torch.Size([8, 3, 10])
+    >>> bool(cond[..., -3:].any())  # the horizon is always hidden
+    False
+    >>> draw_cond_mask(observed, strategy="gaps")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown mask strategy 'gaps'; known strategies: ['block', ...].
     """
     if strategy not in MASK_STRATEGIES:
         raise ValueError(

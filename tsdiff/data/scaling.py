@@ -96,6 +96,24 @@ class Scaler:
         -------
         Scaler
             With ``center`` and ``scale`` of shape (M, K).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.data import Scaler
+        >>> panel = Scaler(center=np.array([[0.0], [100.0]]),
+        ...                scale=np.array([[1.0], [10.0]]))  # 2 series, 1 variable
+        >>> panel.n_series, panel.n_features
+        (2, 1)
+        >>> picked = panel.select(np.array([1, 0, 1]))
+        >>> picked.center.ravel().tolist(), picked.scale.ravel().tolist()
+        ([100.0, 0.0, 100.0], [10.0, 1.0, 10.0])
+
+        A shared scaler (``n_series`` None) repeats its statistics for every row:
+
+        >>> shared = Scaler(center=np.array([1.0, 2.0]), scale=np.array([3.0, 4.0]))
+        >>> shared.n_series is None, shared.select(np.arange(3)).center.tolist()
+        (True, [[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
         """
         rows = np.asarray(rows, dtype=np.int64)
         if self.center.ndim == 1:
@@ -120,6 +138,22 @@ class Scaler:
         ndarray of shape (..., T, K)
             Scaled values, a new array. Floating inputs keep their dtype (float32
             stays float32); other inputs become float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.data import Scaler
+        >>> panel = Scaler(center=np.array([[0.0], [100.0]]),
+        ...                scale=np.array([[1.0], [10.0]]))
+        >>> values = np.array([[[1.0], [2.0]],
+        ...                    [[110.0], [np.nan]]], dtype=np.float32)  # (N, T, K)
+        >>> scaled = panel.transform(values)
+        >>> scaled.dtype, scaled[..., 0].tolist()
+        (dtype('float32'), [[1.0, 2.0], [1.0, nan]])
+        >>> panel.transform(np.ones((3, 2, 1)))
+        Traceback (most recent call last):
+        ...
+        ValueError: values must hold the 2 series of the scaler on the axis before ...
         """
         values, center, scale = self._prepare(values)
         return (values - center) / scale
@@ -137,6 +171,22 @@ class Scaler:
         ndarray of shape (..., T, K)
             Values in data units, a new array with the dtype rule of
             :meth:`transform`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.data import Scaler
+        >>> panel = Scaler(center=np.array([[0.0], [100.0]]),
+        ...                scale=np.array([[1.0], [10.0]]))
+        >>> panel.inverse_transform(np.zeros((2, 1, 1))).ravel().tolist()
+        [0.0, 100.0]
+
+        Samples with a leading sample axis, shape (S, N, T, K), round-trip:
+
+        >>> scaled = np.random.default_rng(0).normal(size=(5, 2, 3, 1))
+        >>> values = panel.inverse_transform(scaled)
+        >>> values.shape, bool(np.allclose(panel.transform(values), scaled))
+        ((5, 2, 3, 1), True)
         """
         values, center, scale = self._prepare(values)
         return values * scale + center
@@ -193,6 +243,29 @@ def fit_scaler(
         variable (column index named) with no observed entry.
     TypeError
         If ``observed_mask`` is not boolean.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.data import fit_scaler
+    >>> values = np.array([[1.0, 10.0], [2.0, -999.0], [3.0, 30.0], [100.0, 20.0]])
+    >>> observed = np.array([[True, True], [True, False], [True, True],
+    ...                      [False, True]])
+
+    The unobserved 100.0 and -999.0 do not enter the statistics:
+
+    >>> scaler = fit_scaler(values, observed)
+    >>> scaler.center.tolist(), np.round(scaler.scale, 3).tolist()
+    ([2.0, 20.0], [0.816, 8.165])
+    >>> np.round(scaler.transform(values[[0, 2]]), 3).tolist()
+    [[-1.225, -1.225], [1.225, 1.225]]
+    >>> robust = fit_scaler(values, observed, method="robust")
+    >>> robust.center.tolist(), np.round(robust.scale, 3).tolist()
+    ([2.0, 20.0], [0.741, 7.413])
+    >>> fit_scaler(values, observed & [True, False])
+    Traceback (most recent call last):
+    ...
+    ValueError: Variable(s) at column index [1] have no observed entry; cannot fit ...
     """
     _check_method(method)
     flat = _observed_matrix(values, observed_mask)  # (N*T, K), NaN where unobserved

@@ -89,6 +89,20 @@ def sliding_windows(
     -------
     ndarray of shape (N, L, K)
         A new array (a copy) with the dtype of ``array``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.data import sliding_windows, window_starts
+    >>> series = np.arange(20.0).reshape(10, 2)  # (T=10, K=2)
+    >>> starts = window_starts(10, 4, 3)
+    >>> windows = sliding_windows(series, starts, 4)
+    >>> windows.shape
+    (3, 4, 2)
+    >>> windows[:, :, 0].tolist()  # variable 0 of each window
+    [[0.0, 2.0, 4.0, 6.0], [6.0, 8.0, 10.0, 12.0], [12.0, 14.0, 16.0, 18.0]]
+    >>> sliding_windows(np.isfinite(series), starts, 4).dtype  # masks stay bool
+    dtype('bool')
     """
     array = np.asarray(array)
     if array.ndim < 1:
@@ -122,6 +136,20 @@ def pad_left(
         Preceded by rows of False, so padded cells are never observed.
     n_pad : int
         Number of rows added at the front; drop them with ``result[n_pad:]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.data import pad_left
+    >>> values = np.array([[1.0], [2.0]])
+    >>> observed = np.array([[True], [False]])
+    >>> padded, padded_mask, n_pad = pad_left(values, observed, 4)
+    >>> padded.ravel().tolist(), padded_mask.ravel().tolist(), n_pad
+    ([0.0, 0.0, 1.0, 2.0], [False, False, True, False], 2)
+    >>> padded[n_pad:].ravel().tolist()
+    [1.0, 2.0]
+    >>> pad_left(values, observed, 2)[2]  # long enough: nothing added
+    0
     """
     values = np.asarray(values)
     observed_mask = np.asarray(observed_mask)
@@ -165,6 +193,20 @@ def stitch_owner(starts: np.ndarray, window_length: int, n_steps: int) -> np.nda
     ------
     ValueError
         If a window runs past ``n_steps`` or some step lies in no window.
+
+    Examples
+    --------
+    Windows of length 4 starting at 0, 3, 6 and 7 (centres 1.5, 4.5, 7.5, 8.5);
+    steps 3, 6 and 8 lie halfway between two centres and go to the earlier window:
+
+    >>> import numpy as np
+    >>> from tsdiff.data import stitch_owner
+    >>> stitch_owner(np.array([0, 3, 6, 7]), 4, 11).tolist()
+    [0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 3]
+    >>> stitch_owner(np.array([0, 6]), 4, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: Time step 4 is not covered by any window (2 uncovered steps).
     """
     _check_positive_int(window_length, "window_length")
     _check_positive_int(n_steps, "n_steps")
@@ -208,6 +250,32 @@ def stitch_windows(
     -------
     ndarray of shape (..., T, K)
         Step ``t`` holds ``window_values[..., owner[t], t - starts[owner[t]], :]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.data import sliding_windows, stitch_windows, window_starts
+    >>> series = np.arange(11.0)[:, None]  # (T=11, K=1)
+    >>> starts = window_starts(11, 4, 3)
+    >>> windows = sliding_windows(series, starts, 4)  # (N=4, L=4, K=1)
+
+    Cutting and stitching gives the series back:
+
+    >>> bool(np.array_equal(stitch_windows(windows, starts, 11), series))
+    True
+
+    Each step takes its value from one window, never an average (here every
+    window holds its own index):
+
+    >>> labels = np.broadcast_to(np.arange(4.0)[:, None, None], (4, 4, 1))
+    >>> stitch_windows(labels, starts, 11).ravel().tolist()
+    [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+
+    Leading axes, such as samples (S, N, L, K), are kept:
+
+    >>> samples = np.stack([windows, windows + 100.0])
+    >>> stitch_windows(samples, starts, 11).shape
+    (2, 11, 1)
     """
     window_values = np.asarray(window_values)
     if window_values.ndim < 3:

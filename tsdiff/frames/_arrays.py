@@ -40,6 +40,31 @@ class SeriesArrays:
     bounds : ndarray of shape (n_series + 1,), int64, or None
         For a panel (several series stacked along the time axis), series ``i`` holds
         grid rows ``bounds[i]:bounds[i + 1]``; None for a single series.
+
+    Examples
+    --------
+    A frame with a missing day gets an all-missing grid row for it:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.frames import to_arrays
+    >>> days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"])
+    >>> arrays = to_arrays(pd.DataFrame({"a": [1.0, np.nan, 3.0]}, index=days))
+    >>> arrays.n_steps, arrays.rows.tolist(), arrays.kind
+    (4, [0, 1, 3], 'frame')
+    >>> arrays.values[:, 0].tolist()
+    [1.0, nan, nan, 3.0]
+    >>> arrays.segments
+    [slice(0, 4, None)]
+
+    A panel of two series, given as an array (N=2, T=3, K=1), is stacked along
+    time; ``segments`` gives each series' rows:
+
+    >>> panel = to_arrays(np.arange(6.0).reshape(2, 3, 1), panel=True)
+    >>> panel.values.shape, panel.bounds.tolist()
+    ((6, 1), [0, 3, 6])
+    >>> [panel.values[rows, 0].tolist() for rows in panel.segments]
+    [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     """
 
     values: np.ndarray

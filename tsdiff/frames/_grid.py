@@ -23,6 +23,13 @@ def _regular_grid(index: pd.Index, freq: Any, name: str) -> tuple[pd.Index, Any,
             raise ValueError(f"The index of {name} must be increasing.")
         return index, np.arange(n), step
     is_time = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
+    if not is_time and pd.api.types.infer_dtype(index, skipna=True) == "datetime":
+        # Timestamps that pandas could not make one DatetimeIndex of.
+        raise ValueError(
+            f"The index of {name} mixes time zones (or time-zone-aware and naive "
+            "timestamps); convert every timestamp to one time zone first, e.g. "
+            "`pd.to_datetime(index, utc=True)`."
+        )
     if not is_time and not pd.api.types.is_integer_dtype(index.dtype):
         if index.has_duplicates:
             raise ValueError(f"The index of {name} has duplicated labels.")
@@ -88,7 +95,13 @@ def _datetime_step(index: pd.DatetimeIndex, freq: Any, name: str) -> Any:
     if votes:
         return votes.most_common(1)[0][0]
     spacings = pd.Series(index[1:] - index[:-1]).value_counts()
-    return pd.tseries.frequencies.to_offset(spacings.idxmax())
+    step = spacings.idxmax()
+    days, rest = divmod(step, pd.Timedelta(days=1))
+    if days and not rest and len(set(index.time)) == 1:
+        # Whole days at one time of day: calendar days, which also span a daylight
+        # saving change (a fixed 24 h step would leave the grid there).
+        return pd.tseries.frequencies.to_offset(f"{days}D")
+    return pd.tseries.frequencies.to_offset(step)
 
 
 def _infer_freq(index: pd.DatetimeIndex) -> Any:

@@ -26,6 +26,31 @@ def to_output(values: np.ndarray, arrays: SeriesArrays) -> Any:
     DataFrame, Series or ndarray of shape (n_rows, K)
         Only the input's own rows (inserted grid rows are dropped), in input order;
         an ndarray of shape (N, T, K) for a panel given as one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.frames import to_arrays, to_output
+    >>> days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"])
+    >>> X = pd.DataFrame({"a": [1.0, np.nan, 3.0]}, index=days)
+    >>> arrays = to_arrays(X)
+    >>> arrays.n_steps  # the grid holds the inserted 2024-01-03
+    4
+    >>> to_output(np.array([[1.0], [2.0], [2.5], [3.0]]), arrays)
+                  a
+    2024-01-01  1.0
+    2024-01-02  2.0
+    2024-01-04  3.0
+
+    A Series comes back as a Series of its name, an (N, T, K) array as one:
+
+    >>> y = to_arrays(pd.Series([1, 2, 3], name="y"))
+    >>> to_output(y.values + 0.5, y).tolist(), to_output(y.values, y).name
+    ([1.5, 2.5, 3.5], 'y')
+    >>> panel = to_arrays(np.zeros((2, 3, 1)), panel=True)
+    >>> to_output(panel.values, panel).shape
+    (2, 3, 1)
     """
     rows = values[arrays.rows].astype(arrays.dtype, copy=False)  # (n_rows, K)
     if arrays.kind == "array":
@@ -59,6 +84,21 @@ def quantile_frame(
     DataFrame
         Columns ``MultiIndex.from_product([columns, alpha], names=["variable",
         "quantile"])`` with float quantile labels, variable-major.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.frames import quantile_frame
+    >>> quantiles = np.arange(12.0).reshape(3, 2, 2)  # (Q=3, T=2, K=2)
+    >>> frame = quantile_frame(quantiles, pd.Index([10, 11], name="t"),
+    ...                        pd.Index(["a", "b"]), (0.1, 0.5, 0.9))
+    >>> list(frame.columns.names), frame.columns.tolist()[:4]
+    (['variable', 'quantile'], [('a', 0.1), ('a', 0.5), ('a', 0.9), ('b', 0.1)])
+    >>> frame["a"].to_numpy().tolist()  # variable a: one row per time point
+    [[0.0, 4.0, 8.0], [2.0, 6.0, 10.0]]
+    >>> frame.index.name, frame[("b", 0.5)].tolist()
+    ('t', [5.0, 7.0])
     """
     n_q, n_t, n_k = quantiles.shape
     table = quantiles.transpose(1, 2, 0).reshape(n_t, n_k * n_q)  # (T, K*Q)
@@ -93,6 +133,22 @@ def interval_frame(
     DataFrame
         Columns ``(variable, coverage, "lower"|"upper")`` named
         ``["variable", "coverage", "bound"]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.frames import interval_frame
+    >>> lower = np.zeros((2, 3, 1))  # (C=2, T=3, K=1)
+    >>> upper = lower + np.array([1.0, 2.0])[:, None, None]
+    >>> frame = interval_frame(lower, upper, pd.RangeIndex(3), pd.Index(["y"]),
+    ...                        (0.5, 0.9))
+    >>> list(frame.columns.names)
+    ['variable', 'coverage', 'bound']
+    >>> frame.columns.tolist()
+    [('y', 0.5, 'lower'), ('y', 0.5, 'upper'), ('y', 0.9, 'lower'), ('y', 0.9, 'upper')]
+    >>> frame[("y", 0.9, "upper")].tolist()
+    [2.0, 2.0, 2.0]
     """
     n_c, n_t, n_k = lower.shape
     bounds = np.stack([lower, upper], axis=-1)  # (C, T, K, 2)
@@ -122,6 +178,24 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
     Returns
     -------
     pandas.Index of length H
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.frames import future_index
+    >>> month_ends = future_index(pd.Timestamp("2024-01-31"), pd.offsets.MonthEnd(),
+    ...                           np.array([1, 2, 3]))
+    >>> month_ends.strftime("%Y-%m-%d").tolist()
+    ['2024-02-29', '2024-03-31', '2024-04-30']
+    >>> window = future_index(pd.Timestamp("2024-01-05"), pd.offsets.Day(),
+    ...                       np.array([-1, 0, 1]), name="date")
+    >>> window.name, window.strftime("%m-%d").tolist()
+    ('date', ['01-04', '01-05', '01-06'])
+    >>> future_index(pd.Period("2024Q4", freq="Q"), None, np.array([1, 2])).tolist()
+    [Period('2025Q1', 'Q-DEC'), Period('2025Q2', 'Q-DEC')]
+    >>> future_index(100, 10, np.array([1, 2, 3])).tolist()  # integer time
+    [110, 120, 130]
     """
     steps = np.asarray(steps, dtype=np.int64)
     if isinstance(last, pd.Period):
@@ -162,6 +236,22 @@ def backtest_index(
     -------
     pandas.MultiIndex of length N * H
         Cutoff-major, levels named ``("cutoff", [id name,] time name)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.frames import backtest_index
+    >>> rows = backtest_index(pd.Index([5, 7], name="t"), 1, np.array([1, 2]))
+    >>> list(rows.names), rows.tolist()
+    (['cutoff', 't'], [(5, 6), (5, 7), (7, 8), (7, 9)])
+
+    For a panel, each cutoff belongs to one series:
+
+    >>> rows = backtest_index(pd.Index([5, 7]), 1, np.array([1, 2]),
+    ...                       ids=pd.Index(["a", "b"]), names=("store", "day"))
+    >>> list(rows.names), rows.tolist()
+    (['cutoff', 'store', 'day'], [(5, 'a', 6), (5, 'a', 7), (7, 'b', 8), (7, 'b', 9)])
     """
     times = [future_index(cutoff, step, steps) for cutoff in cutoffs]
     levels = [cutoffs.repeat(len(steps)), times[0].append(times[1:])]

@@ -46,6 +46,33 @@ def to_arrays(
     ValueError
         Complex or empty data, infinite values, duplicated or unsorted timestamps,
         timestamps that do not lie on one regular grid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.frames import to_arrays
+    >>> days = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-04"])
+    >>> X = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [4, 5, 6]}, index=days)
+    >>> arrays = to_arrays(X)
+    >>> arrays.grid_index.strftime("%m-%d").tolist()  # 01-03 inserted
+    ['01-01', '01-02', '01-03', '01-04']
+    >>> arrays.observed_mask.astype(int).tolist()
+    [[1, 1], [0, 1], [0, 0], [1, 1]]
+    >>> list(arrays.columns), arrays.dtype  # integer column b: float64 outputs
+    (['a', 'b'], dtype('float64'))
+
+    A ``(series id, time)`` MultiIndex needs ``panel=True``:
+
+    >>> index = pd.MultiIndex.from_tuples([("s1", 1), ("s1", 2), ("s2", 1)])
+    >>> panel = to_arrays(pd.DataFrame({"y": [1.0, 2.0, 3.0]}, index=index),
+    ...                   panel=True)
+    >>> panel.bounds.tolist(), panel.values.ravel().tolist()
+    ([0, 2, 3], [1.0, 2.0, 3.0])
+    >>> to_arrays(X.iloc[::-1])
+    Traceback (most recent call last):
+    ...
+    ValueError: The index of X is not sorted in increasing time order; sort it ...
     """
     if panel and _is_3d(data):
         kind, frame = "array", _array_panel(np.asarray(data), name)
@@ -116,6 +143,25 @@ def check_same_columns(arrays: SeriesArrays, estimator: Any, name: str) -> None:
         ``n_features_in_`` are those seen in fit.
     name : str
         Argument name for the message.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tsdiff.frames import check_same_columns, to_arrays
+    >>> class Fitted:  # stands for an estimator fitted on columns a, b
+    ...     columns_ = pd.Index(["a", "b"])
+    ...     n_features_in_ = 2
+    >>> check_same_columns(to_arrays(pd.DataFrame({"a": [1.0], "b": [2.0]})),
+    ...                    Fitted(), "X")  # same variables: no error
+    >>> check_same_columns(to_arrays(pd.DataFrame({"a": [1.0], "c": [2.0]})),
+    ...                    Fitted(), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: The columns of X differ from those seen in fit (missing ['b'], ...
+    >>> check_same_columns(to_arrays(pd.DataFrame({"a": [1.0]})), Fitted(), "X")
+    Traceback (most recent call last):
+    ...
+    ValueError: X has 1 features, but Fitted is expecting 2 features as input ...
     """
     columns, n_features = estimator.columns_, estimator.n_features_in_
     got = arrays.values.shape[1]

@@ -73,6 +73,23 @@ def crps(y_true: Any, samples: Any, *, fair: bool = False, mask: Any = None) -> 
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.metrics import crps
+
+    Two samples -1 and 1 around a target 0: ``E|X - y| = 1``, ``E|X - X'| = 1``.
+
+    >>> y, samples = np.array([0.0]), np.array([[-1.0], [1.0]])  # (S=2, T=1)
+    >>> crps(y, samples), crps(y, samples, fair=True)
+    (0.5, 0.0)
+
+    Standard normal samples; the exact CRPS of N(0, 1) at 0 is 0.234:
+
+    >>> samples = np.random.default_rng(0).normal(size=(1000, 50))  # (S, T)
+    >>> round(crps(np.zeros(50), samples), 3)
+    0.236
     """
     y, m, _, pred = _normalise(y_true, samples, mask, ("samples",), "crps")
     x = np.sort(_finite(pred[:, m]), axis=0)  # (S, n)
@@ -115,6 +132,31 @@ def wql(
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.metrics import wql
+
+    A single sample is a point forecast: ``sum |y - p| / sum |y| = 2 / 6``.
+
+    >>> round(wql(np.array([2.0, 4.0]), np.array([[1.0, 5.0]])), 3)
+    0.333
+
+    A quantile frame (as from ``predict_quantiles``) must hold every level asked:
+
+    >>> import pandas as pd
+    >>> from tsdiff.frames import quantile_frame
+    >>> quantiles = np.array([[8.0, 19.0], [11.0, 21.0], [14.0, 22.0]])[..., None]
+    >>> frame = quantile_frame(quantiles, pd.RangeIndex(2), pd.Index(["y"]),
+    ...                        (0.1, 0.5, 0.9))  # (Q=3, T=2, K=1)
+    >>> y = np.array([10.0, 20.0])
+    >>> round(wql(y, frame, quantile_levels=[0.1, 0.5, 0.9]), 3)
+    0.042
+    >>> wql(y, frame)  # the default QUANTILE_LEVELS 0.05, 0.1, ..., 0.95
+    Traceback (most recent call last):
+    ...
+    ValueError: The prediction quantile frame lacks quantile levels [0.05, 0.15, ...].
     """
     levels, method = _options(quantile_levels, method)
     kinds = ("samples", "quantile frame")
@@ -151,6 +193,26 @@ def crps_sum(
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.metrics import crps_sum, wql
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=(4, 3)) + 5.0  # (T, K)
+    >>> samples = y + rng.normal(size=(100, 4, 3))  # (S, T, K)
+    >>> round(crps_sum(y, samples), 4)
+    0.0291
+
+    With every entry evaluated it is :func:`wql` of the sums over variables:
+
+    >>> bool(np.isclose(crps_sum(y, samples), wql(y.sum(axis=-1),
+    ...                                           samples.sum(axis=-1))))
+    True
+    >>> crps_sum(y[:, 0], samples[..., 0])
+    Traceback (most recent call last):
+    ...
+    ValueError: crps_sum needs y_true with a variable axis (last); got 1-D.
     """
     levels, method = _options(quantile_levels, method)
     y, m, _, pred = _normalise(y_true, prediction, mask, ("samples",), "crps_sum")
@@ -178,6 +240,21 @@ def mae(y_true: Any, prediction: Any, *, mask: Any = None) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.metrics import mae
+
+    NaN in ``y_true`` is not evaluated, so the point forecast 100.0 is ignored:
+
+    >>> mae(np.array([1.0, np.nan, 3.0]), np.array([2.0, 100.0, 3.0]))
+    0.5
+
+    Samples (S=2) are scored by their median, here [0.5, 3.0, 3.0]:
+
+    >>> mae(np.array([1.0, 2.0, 3.0]), np.array([[0.0, 2.0, 3.0], [1.0, 4.0, 3.0]]))
+    0.5
     """
     y, m, kind, pred = _normalise(y_true, prediction, mask, _POINT, "mae")
     return float(np.abs(_median(kind, pred, m) - y[m]).mean())
@@ -193,6 +270,17 @@ def rmse(y_true: Any, prediction: Any, *, mask: Any = None) -> float:
     Returns
     -------
     float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.metrics import mae, rmse
+    >>> y = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]])  # NaN: not evaluated
+    >>> point = np.array([[1.0, 2.0], [4.0, 0.0], [5.0, 8.0]])  # errors 0, 0, 1, 0, 2
+    >>> rmse(y, point), mae(y, point)  # a large error weighs more in rmse
+    (1.0, 0.6)
+    >>> rmse(y, point, mask=np.array([[True, True], [True, True], [True, False]]))
+    0.5
     """
     y, m, kind, pred = _normalise(y_true, prediction, mask, _POINT, "rmse")
     return float(np.sqrt(np.square(_median(kind, pred, m) - y[m]).mean()))
@@ -217,6 +305,29 @@ def coverage(
     Returns
     -------
     float in [0, 1]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.metrics import coverage
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.normal(size=(200, 5))
+    >>> samples = rng.normal(size=(500, 200, 5))  # calibrated: same distribution
+    >>> coverage(y, samples), round(coverage(y, samples, coverage=0.5), 3)
+    (0.91, 0.513)
+
+    An interval frame (as from ``predict_interval``) must hold the coverage asked:
+
+    >>> import pandas as pd
+    >>> from tsdiff.frames import interval_frame
+    >>> frame = interval_frame(np.full((1, 3, 1), -1.0), np.full((1, 3, 1), 1.0),
+    ...                        pd.RangeIndex(3), pd.Index(["y"]), (0.8,))
+    >>> round(coverage(np.array([0.0, 0.5, 3.0]), frame, coverage=0.8), 3)
+    0.667
+    >>> coverage(np.array([0.0, 0.5, 3.0]), frame)  # default coverage=0.9
+    Traceback (most recent call last):
+    ...
+    ValueError: The prediction interval frame lacks quantile levels [0.05, 0.95].
     """
     y, lower, upper = _interval(y_true, prediction, coverage, mask, "coverage")
     return float(((lower <= y) & (y <= upper)).mean())
@@ -237,6 +348,17 @@ def interval_score(
     Returns
     -------
     float
+
+    Examples
+    --------
+    The 50% interval of the samples -1 and 1 is [-0.5, 0.5] (linear quantiles):
+    width 1 for the target 0 inside it, ``1 + 2 / 0.5 * 4.5 = 19`` for the target 5.
+
+    >>> import numpy as np
+    >>> from tsdiff.metrics import interval_score
+    >>> samples = np.array([[-1.0, -1.0], [1.0, 1.0]])  # (S=2, T=2)
+    >>> interval_score(np.array([0.0, 5.0]), samples, coverage=0.5)
+    10.0
     """
     y, lower, upper = _interval(y_true, prediction, coverage, mask, "interval_score")
     misses = np.maximum(lower - y, 0.0) + np.maximum(y - upper, 0.0)
@@ -270,6 +392,22 @@ def mase(
     Returns
     -------
     float
+
+    Examples
+    --------
+    The naive in-sample error of ``y_train`` = [1, 2, 3] is 1 per step (2 per two
+    steps), so an absolute error of 0.5 scales to 0.5 (0.25 with seasonality 2):
+
+    >>> import numpy as np
+    >>> from tsdiff.metrics import mase
+    >>> y_train = np.array([1.0, 2.0, 3.0])
+    >>> y, point = np.array([4.0, 5.0]), np.array([5.0, 5.0])  # errors 1 and 0
+    >>> mase(y, point, y_train), mase(y, point, y_train, seasonality=2)
+    (0.5, 0.25)
+    >>> mase(y, point, np.ones(3))
+    Traceback (most recent call last):
+    ...
+    ValueError: MASE is undefined: the seasonal differences of y_train are all 0 ...
     """
     if not isinstance(seasonality, (int, np.integer)) or isinstance(seasonality, bool):
         raise TypeError(f"seasonality must be an int; got {seasonality!r}.")

@@ -62,7 +62,8 @@ def _normalise(
     if kind not in kinds:
         raise (TypeError if isinstance(prediction, pd.DataFrame) else ValueError)(
             f"{func} takes prediction as {' or '.join(kinds)} (samples: shape "
-            f"(S, *y_true.shape) = (S, *{y.shape})); got a {kind}."
+            f"(S, *y_true.shape) = (S, *{y.shape})); got "
+            f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}."
         )
     if isinstance(prediction, pd.DataFrame):
         y, m = _align(y_true, y, m, prediction, kind)

@@ -1,0 +1,169 @@
+"""The table of bad inputs in docs/bad_inputs.md is exact: every row's call raises
+the error type and message the row gives, and every case here has its row."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsdiff import DiffusionForecaster, DiffusionImputer
+
+DOC = Path(__file__).parents[1] / "docs" / "bad_inputs.md"
+
+
+@pytest.fixture(scope="module")
+def ctx(tiny_shared, make_frame):
+    frame = make_frame()  # 64 hourly steps, columns v0..v2, some values missing
+    times = frame.index
+    panel_index = pd.MultiIndex.from_product(
+        [["a", "b"], times[:40]], names=["id", "t"]
+    )
+    rng = np.random.default_rng(0)
+    panel = pd.DataFrame(rng.normal(size=(80, 3)), panel_index, frame.columns)
+    return {
+        "frame": frame,
+        "imputer": DiffusionImputer(window_length=8, **tiny_shared).fit(frame),
+        "forecaster": DiffusionForecaster(
+            context_length=8, prediction_length=4, **tiny_shared
+        ).fit(frame),
+        "panel_forecaster": DiffusionForecaster(
+            context_length=8, prediction_length=4, **tiny_shared
+        ).fit(panel),
+        "new_imputer": lambda **kw: DiffusionImputer(
+            **{"window_length": 8, **tiny_shared, **kw}
+        ),
+        "new_forecaster": lambda **kw: DiffusionForecaster(
+            **{"context_length": 8, "prediction_length": 4, **tiny_shared, **kw}
+        ),
+    }
+
+
+def _with(frame, **columns):
+    out = frame.copy()
+    for name, value in columns.items():
+        out[name] = value
+    return out
+
+
+def _inf(frame):
+    out = frame.copy()
+    out.iloc[3, 1] = np.inf
+    return out
+
+
+def _mixed_zones(frame):
+    half = len(frame) // 2
+    stamps = [t.tz_localize("UTC") for t in frame.index[:half]]
+    stamps += [t.tz_localize("America/New_York") for t in frame.index[half:]]
+    return frame.set_axis(pd.Index(stamps, dtype=object))
+
+
+def _off_grid(frame):
+    stamps = frame.index.to_series()
+    stamps.iloc[5] += pd.Timedelta(minutes=30)
+    return frame.set_axis(pd.DatetimeIndex(stamps))
+
+
+def _unseen_series(frame):
+    index = pd.MultiIndex.from_tuples(
+        [("c", frame.index[40]), ("c", frame.index[41])], names=["id", "t"]
+    )
+    return pd.DataFrame(np.zeros((2, 3)), index, frame.columns)
+
+
+CASES = {
+    "inf": lambda c: c["new_imputer"]().fit(_inf(c["frame"])),
+    "inf-transform": lambda c: c["imputer"].transform(_inf(c["frame"])),
+    "all-nan-column": lambda c: c["new_forecaster"]().fit(_with(c["frame"], v2=np.nan)),
+    "object-column": lambda c: c["new_imputer"]().fit(_with(c["frame"], site="a")),
+    "categorical-column": lambda c: c["new_forecaster"]().fit(
+        _with(c["frame"], kind=pd.Categorical(["x"] * len(c["frame"])))
+    ),
+    "strings": lambda c: c["new_forecaster"]().fit(c["frame"].astype(str)),
+    "complex": lambda c: c["new_imputer"]().fit(np.ones((30, 2), dtype=complex)),
+    "mixed-time-zones": lambda c: c["new_imputer"]().fit(_mixed_zones(c["frame"])),
+    "duplicated-timestamps": lambda c: c["new_forecaster"]().fit(
+        pd.concat([c["frame"].iloc[:10], c["frame"].iloc[9:]])
+    ),
+    "unsorted": lambda c: c["new_imputer"]().fit(c["frame"].iloc[::-1]),
+    "off-grid": lambda c: c["new_forecaster"]().fit(_off_grid(c["frame"])),
+    "empty": lambda c: c["new_imputer"]().fit(c["frame"].iloc[:0]),
+    "none": lambda c: c["new_forecaster"]().fit(None),
+    "four-dimensional": lambda c: c["imputer"].transform(np.zeros((1, 2, 30, 3))),
+    "too-short": lambda c: c["new_forecaster"](context_length=10**7).fit(c["frame"]),
+    "negative-size": lambda c: c["new_imputer"](window_length=-1).fit(c["frame"]),
+    "zero-samples": lambda c: c["forecaster"].sample(num_samples=0),
+    "wrong-column-names": lambda c: c["imputer"].transform(
+        c["frame"].rename(columns={"v0": "zz"})
+    ),
+    "wrong-column-count": lambda c: c["forecaster"].predict(y=c["frame"].iloc[:, :2]),
+    "array-column-count": lambda c: c["imputer"].transform(
+        c["frame"].to_numpy()[:, :2]
+    ),
+    "alpha-out-of-range": lambda c: c["forecaster"].predict_quantiles(alpha=[0.1, 1.5]),
+    "alpha-zero": lambda c: c["imputer"].predict_quantiles(c["frame"], alpha=[0.0]),
+    "coverage-zero": lambda c: c["forecaster"].predict_interval(coverage=0.0),
+    "coverage-above-one": lambda c: c["imputer"].predict_interval(
+        c["frame"], coverage=1.2
+    ),
+    "fh-string": lambda c: c["forecaster"].predict(fh="tomorrow"),
+    "fh-float": lambda c: c["forecaster"].predict(fh=1.5),
+    "fh-too-far": lambda c: c["forecaster"].predict(fh=10),
+    "other-time-zone": lambda c: c["forecaster"].predict(
+        y=c["frame"].tz_localize("UTC")
+    ),
+    "update-overlap": lambda c: c["forecaster"].update(c["frame"].iloc[-5:]),
+    "update-unseen-series": lambda c: c["panel_forecaster"].update(
+        _unseen_series(c["frame"])
+    ),
+    "x-not-fitted-with": lambda c: c["forecaster"].predict(X=c["frame"]),
+    "backtest-no-windows": lambda c: c["forecaster"].backtest(
+        c["frame"], fh=2, n_windows=0
+    ),
+}
+
+
+def _doc_rows() -> dict[str, tuple[str, str]]:
+    """``{case: (error type, message)}`` of the table in docs/bad_inputs.md."""
+    rows = {}
+    for line in DOC.read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        match = re.fullmatch(r"`([a-z0-9-]+)`", cells[0]) if len(cells) == 5 else None
+        if match:
+            rows[match.group(1)] = (cells[3].strip("`"), cells[4])
+    return rows
+
+
+def test_every_case_has_its_row_and_every_row_its_case():
+    assert sorted(_doc_rows()) == sorted(CASES)
+    assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_the_call_raises_what_the_table_says(case, ctx):
+    error_type, message = _doc_rows()[case]
+    with pytest.raises((ValueError, TypeError)) as caught:
+        CASES[case](ctx)
+    assert caught.type.__name__ == error_type or (
+        error_type == "ValueError" and isinstance(caught.value, ValueError)
+    )
+    assert str(caught.value) == message
+
+
+def test_a_panel_with_an_unseen_series_is_forecast_from_its_own_history(ctx):
+    # The documented behaviour (docs/bad_inputs.md): predict(y=...) forecasts a
+    # series the model has not seen, scaled by that series' own history.
+    new = (
+        ctx["frame"]
+        .iloc[:40]
+        .set_axis(
+            pd.MultiIndex.from_product(
+                [["c"], ctx["frame"].index[:40]], names=["id", "t"]
+            )
+        )
+    )
+    forecast = ctx["panel_forecaster"].predict(y=new)
+    assert forecast.index.get_level_values(0).unique().tolist() == ["c"]
+    assert np.isfinite(forecast.to_numpy()).all()
