@@ -41,7 +41,22 @@ def make_process(
 ) -> Process:
     """The process ``name`` of :data:`PROCESS_NAMES`; the other arguments describe the
     DDPM chain and are ignored by the continuous processes (which use their
-    published defaults)."""
+    published defaults).
+
+    Examples
+    --------
+    >>> from tsdiff.diffusion import make_process
+    >>> chain = dict(n_steps=50, schedule="quad", beta_start=1e-4, beta_end=0.5)
+    >>> ddpm = make_process("ddpm", **chain)
+    >>> type(ddpm).__name__, ddpm.n_steps
+    ('NoiseSchedule', 50)
+    >>> make_process("ve", **chain)  # the chain's settings are ignored
+    VESDE(sigma_min=0.01, sigma_max=50.0, t_min=0.0)
+    >>> make_process("edm", **chain)
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown process 'edm'; known: ('ddpm', 'vp', 'subvp', 've')
+    """
     if name == "ddpm":
         return NoiseSchedule.from_name(schedule, n_steps, beta_start, beta_end)
     if name not in PROCESSES:
@@ -65,6 +80,18 @@ def get_sampler(name: str) -> Callable[..., Tensor]:
     ------
     ValueError
         If the name is unknown; the message lists the known samplers.
+
+    Examples
+    --------
+    >>> from tsdiff.diffusion import ALL_SAMPLERS, get_sampler, sample_heun
+    >>> get_sampler("heun") is sample_heun
+    True
+    >>> len(ALL_SAMPLERS)
+    7
+    >>> get_sampler("euler")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown sampler 'euler'; known samplers: ['annealed_langevin', ...]
     """
     if name not in ALL_SAMPLERS:
         raise ValueError(
@@ -80,7 +107,16 @@ def default_sampler(process: str) -> str:
 
     The chain's default follows the NFE curves of ``benchmarks/nfe_curves.py``: at
     10 network evaluations it came closest to 50 ancestral steps, with wider, better
-    calibrated intervals, at a fifth of the cost."""
+    calibrated intervals, at a fifth of the cost.
+
+    Examples
+    --------
+    >>> from tsdiff.diffusion import PROCESS_NAMES, default_sampler
+    >>> PROCESS_NAMES
+    ('ddpm', 'vp', 'subvp', 've')
+    >>> [default_sampler(process) for process in PROCESS_NAMES]
+    ['dpmpp_2m', 'euler_maruyama', 'euler_maruyama', 'euler_maruyama']
+    """
     return "dpmpp_2m" if process == "ddpm" else "euler_maruyama"
 
 
@@ -109,7 +145,22 @@ def default_steps(sampler: str, n_steps: int) -> int | None:
 
 def check_pair(process: str, sampler: str) -> None:
     """Raise a ``ValueError`` naming the fitting samplers unless ``sampler`` can
-    sample ``process``."""
+    sample ``process``.
+
+    Examples
+    --------
+    >>> from tsdiff.diffusion import check_pair
+    >>> check_pair("ve", "annealed_langevin")  # fits: returns None
+    >>> check_pair("ddpm", "heun")
+    Traceback (most recent call last):
+    ...
+    ValueError: sampler='heun' cannot sample process='ddpm'; its samplers are ...
+    >>> try:
+    ...     check_pair("vp", "annealed_langevin")  # needs alpha = 1 (VE only)
+    ... except ValueError as error:
+    ...     print(str(error).split("; ")[-1])
+    its samplers are ('euler_maruyama', 'pc', 'heun').
+    """
     get_sampler(sampler)  # known at all?
     if process == "ddpm":
         fitting = tuple(SAMPLERS)

@@ -107,6 +107,32 @@ def as_eps_predictor(
     -------
     callable
         ``denoise(x_t, t) -> eps_hat`` of shape (B, K, L).
+
+    Examples
+    --------
+    An epsilon network on the DDPM chain is used as it is. Read as a velocity, a
+    network that outputs 0 predicts ``eps_hat = sigma_t x_t``: almost nothing at
+    the first step, all of ``x_t`` at the last, where ``x_t`` is nearly pure noise.
+
+    >>> import torch
+    >>> from tsdiff.diffusion import VESDE, NoiseSchedule, as_eps_predictor
+    >>> schedule = NoiseSchedule.from_name("quad", 50)
+    >>> def zeros(x, t):
+    ...     return torch.zeros_like(x)
+    >>> as_eps_predictor(zeros, schedule, "epsilon") is zeros
+    True
+    >>> denoise = as_eps_predictor(zeros, schedule, "v")
+    >>> eps_hat = denoise(torch.ones(2, 1, 3), torch.tensor([0, 49]))
+    >>> [round(v, 4) for v in eps_hat[:, 0, 0].tolist()]
+    [0.01, 1.0]
+
+    On the VE process the network reads ``x_t / sqrt(1 + sigma^2)``, here
+    ``10 / sqrt(101)`` at t = 1:
+
+    >>> process = VESDE(sigma_min=0.01, sigma_max=10.0)
+    >>> seen = as_eps_predictor(lambda x, t: x, process, "epsilon")
+    >>> round(float(seen(torch.full((1, 1, 2), 10.0), torch.tensor([1.0]))[0, 0, 0]), 4)
+    0.995
     """
     if parameterization not in PARAMETERIZATIONS:
         raise ValueError(
@@ -225,6 +251,30 @@ def eps_loss(
         If shapes disagree or the generator is on another device type.
     TypeError
         If ``denoise`` is not callable or ``x0`` is not a floating tensor.
+
+    Examples
+    --------
+    For data that are all zero, ``x_t = sigma_t eps``, so ``x_t / sigma_t`` is a
+    perfect prediction (loss 0), while predicting 0 scores about ``E[eps^2] = 1``;
+    without target entries the loss is 0.
+
+    >>> import torch
+    >>> from tsdiff.diffusion import NoiseSchedule, eps_loss
+    >>> schedule = NoiseSchedule.from_name("quad", 50)
+    >>> x0 = torch.zeros(4, 2, 32)
+    >>> target = torch.ones(4, 2, 32, dtype=torch.bool)
+    >>> def oracle(x_t, t):
+    ...     return x_t / schedule.gather("sqrt_one_minus_alphas_cumprod", t, x_t)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> loss = eps_loss(oracle, schedule, x0, target, generator=g)
+    >>> loss.shape, float(loss) < 1e-10
+    (torch.Size([]), True)
+    >>> def zero(x_t, t):
+    ...     return torch.zeros_like(x_t)
+    >>> 0.5 < float(eps_loss(zero, schedule, x0, target, generator=g)) < 1.5
+    True
+    >>> eps_loss(zero, schedule, x0, torch.zeros_like(target), generator=g)
+    tensor(0.)
     """
     if not callable(denoise):
         raise TypeError("denoise must be callable as denoise(x_t, t)")

@@ -279,6 +279,19 @@ class NoiseSchedule:
         Returns
         -------
         schedule : NoiseSchedule
+
+        Examples
+        --------
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> schedule = NoiseSchedule.from_name("linear", 4, 0.1, 0.4)  # betas 0.1..0.4
+        >>> schedule.betas.round(4).tolist(), schedule.n_steps
+        ([0.1, 0.2, 0.3, 0.4], 4)
+        >>> schedule.alphas_cumprod.round(4).tolist()  # abar_t, strictly decreasing
+        [0.9, 0.72, 0.504, 0.3024]
+        >>> NoiseSchedule.from_name("sigmoid", 4)
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown schedule 'sigmoid'; known schedules: ['cosine', ...]
         """
         return cls(make_betas(name, n_steps, beta_start, beta_end))
 
@@ -345,6 +358,22 @@ class NoiseSchedule:
             On an unknown name, mismatched batch sizes or an out-of-range step.
         TypeError
             If ``t`` is not an integer tensor.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> schedule = NoiseSchedule.from_name("linear", 4, 0.1, 0.4)  # betas 0.1..0.4
+        >>> x = torch.zeros(2, 5, 6)  # (B, K, L)
+        >>> abar = schedule.gather("alphas_cumprod", torch.tensor([0, 3]), x)
+        >>> abar.shape, abar.dtype
+        (torch.Size([2, 1, 1]), torch.float32)
+        >>> [round(v, 4) for v in abar.flatten().tolist()]
+        [0.9, 0.3024]
+        >>> schedule.gather("betas", torch.tensor([4, 0]), x)
+        Traceback (most recent call last):
+        ...
+        ValueError: step indices must lie in [0, 4), got [0, 4]
         """
         if name not in _GATHERABLE:
             raise ValueError(f"unknown schedule array {name!r}; known: {_GATHERABLE}")
@@ -363,18 +392,62 @@ class NoiseSchedule:
     def draw_times(
         self, n: int, generator: torch.Generator | None, device: torch.device
     ) -> Tensor:
-        """Training steps ``t ~ U{0, ..., n_steps - 1}``, shape (n,), long."""
+        """Training steps ``t ~ U{0, ..., n_steps - 1}``, shape (n,), long.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> schedule = NoiseSchedule.from_name("quad", 50)
+        >>> cpu = torch.device("cpu")
+        >>> t = schedule.draw_times(1000, torch.Generator().manual_seed(0), cpu)
+        >>> t.shape, t.dtype
+        (torch.Size([1000]), torch.int64)
+        >>> int(t.min()) >= 0, int(t.max()) < schedule.n_steps
+        (True, True)
+        >>> again = schedule.draw_times(1000, torch.Generator().manual_seed(0), cpu)
+        >>> torch.equal(t, again)  # the generator alone decides the draw
+        True
+        """
         return torch.randint(0, self.n_steps, (n,), generator=generator, device=device)
 
     def add_noise(self, x0: Tensor, t: Tensor, eps: Tensor) -> Tensor:
         """``x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps`` row by row (Ho et al. 2020,
         eq. 4); ``x0`` and ``eps`` of shape (B, K, L), ``t`` step indices of shape (B,).
+
+        Examples
+        --------
+        With ``x0 = 1`` and ``eps = 0`` the result is the signal scale
+        ``sqrt(abar_t)``: nearly 1 at the first step, nearly 0 at the last.
+
+        >>> import torch
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> schedule = NoiseSchedule.from_name("quad", 50)
+        >>> x0, eps = torch.ones(3, 3, 4), torch.zeros(3, 3, 4)
+        >>> x_t = schedule.add_noise(x0, torch.tensor([0, 25, 49]), eps)
+        >>> x_t.shape
+        torch.Size([3, 3, 4])
+        >>> [round(v, 3) for v in x_t[:, 0, 0].tolist()]
+        [1.0, 0.531, 0.006]
         """
         signal, noise = self.scales(t, x0)
         return signal * x0 + noise * eps
 
     def scales(self, t: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
-        """``(sqrt(abar_t), sqrt(1 - abar_t))`` per row, each of shape (B, 1, 1)."""
+        """``(sqrt(abar_t), sqrt(1 - abar_t))`` per row, each of shape (B, 1, 1).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> schedule = NoiseSchedule.from_name("quad", 50)
+        >>> t = torch.tensor([0, 25, 49])
+        >>> signal, noise = schedule.scales(t, torch.zeros(3, 2, 8))
+        >>> signal.shape
+        torch.Size([3, 1, 1])
+        >>> bool(torch.allclose(signal**2 + noise**2, torch.ones(3, 1, 1)))  # VP
+        True
+        """
         return (
             self.gather("sqrt_alphas_cumprod", t, like),
             self.gather("sqrt_one_minus_alphas_cumprod", t, like),
@@ -382,15 +455,46 @@ class NoiseSchedule:
 
     def input_scale(self, t: Tensor, like: Tensor) -> None:
         """None: ``x_t`` has the scale of the data at every step (variance
-        preserving), so the network reads it as it is."""
+        preserving), so the network reads it as it is.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> schedule = NoiseSchedule.from_name("quad", 50)
+        >>> print(schedule.input_scale(torch.tensor([0, 49]), torch.zeros(2, 3, 4)))
+        None
+        """
         return None
 
     def noise_level(self, t: Tensor) -> Tensor:
-        """The network's conditioning value: the step index as a float (CSDI)."""
+        """The network's conditioning value: the step index as a float (CSDI).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> schedule = NoiseSchedule.from_name("quad", 50)
+        >>> level = schedule.noise_level(torch.tensor([0, 10, 49]))
+        >>> level.tolist(), level.dtype
+        ([0.0, 10.0, 49.0], torch.float32)
+        """
         return t.float()
 
     def identity(self) -> bytes:
-        """What a training checkpoint must match: the betas."""
+        """What a training checkpoint must match: the betas.
+
+        Examples
+        --------
+        >>> from tsdiff.diffusion import NoiseSchedule
+        >>> quad = NoiseSchedule.from_name("quad", 50)
+        >>> len(quad.identity())  # 50 float64 betas
+        400
+        >>> quad.identity() == NoiseSchedule.from_name("quad", 50).identity()
+        True
+        >>> quad.identity() == NoiseSchedule.from_name("linear", 50).identity()
+        False
+        """
         return np.ascontiguousarray(self.betas).tobytes()
 
     def _table(self, name: str, device: torch.device) -> Tensor:

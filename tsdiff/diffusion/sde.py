@@ -45,25 +45,95 @@ class SDEProcess(ABC):
     the squared diffusion ``g^2 = d(sigma^2) / dt - 2 f sigma^2`` follow from them and
     are given in closed form. Times run over ``[t_min, 1]``; samplers start at 1 and
     stop at ``t_min``.
+
+    Examples
+    --------
+    Sampling starts from ``N(0, prior_std^2 I)``: unit variance for the VP and
+    sub-VP processes, ``sqrt(1 + sigma_max^2)`` for the VE one.
+
+    >>> from tsdiff.diffusion import VESDE, VPSDE, SDEProcess, SubVPSDE
+    >>> processes = [VPSDE(), SubVPSDE(), VESDE()]
+    >>> all(isinstance(process, SDEProcess) for process in processes)
+    True
+    >>> [round(process.prior_std, 2) for process in processes]
+    [1.0, 1.0, 50.01]
+    >>> [process.t_min for process in processes]
+    [0.001, 0.001, 0.0]
     """
 
     t_min: float
 
     @abstractmethod
     def alpha(self, t: Array) -> Array:
-        """Signal scale at times ``t`` (ndarray or tensor in, same kind out)."""
+        """Signal scale at times ``t`` (ndarray or tensor in, same kind out).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from tsdiff.diffusion import VPSDE
+        >>> process = VPSDE()
+        >>> process.alpha(np.array([0.0, 0.5, 1.0])).round(4).tolist()
+        [1.0, 0.2812, 0.0066]
+        >>> type(process.alpha(torch.tensor([0.5]))).__name__
+        'Tensor'
+        """
 
     @abstractmethod
     def sigma(self, t: Array) -> Array:
-        """Noise scale at times ``t``, positive on ``[t_min, 1]``."""
+        """Noise scale at times ``t``, positive on ``[t_min, 1]``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VESDE, VPSDE, SubVPSDE
+        >>> t = np.array([1e-3, 1.0])  # t_min of VP and sub-VP, and the start
+        >>> [process.sigma(t).round(4).tolist() for process in (VPSDE(), SubVPSDE())]
+        [[0.0105, 1.0], [0.0001, 1.0]]
+        >>> VESDE(sigma_min=0.01, sigma_max=10.0).sigma(np.array([0.0, 1.0])).tolist()
+        [0.01, 10.0]
+        """
 
     @abstractmethod
     def drift(self, t: Array) -> Array:
-        """``f(t) = d log(alpha) / dt``."""
+        """``f(t) = d log(alpha) / dt``.
+
+        Examples
+        --------
+        The closed form agrees with a central difference of ``log(alpha)``:
+
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VPSDE
+        >>> process, t, h = VPSDE(), np.array(0.3), 1e-6
+        >>> def log_alpha(u):
+        ...     return np.log(process.alpha(u))
+        >>> numeric = (log_alpha(t + h) - log_alpha(t - h)) / (2 * h)
+        >>> drift = process.drift(t)
+        >>> round(float(drift), 4), bool(np.isclose(drift, numeric))
+        (-3.035, True)
+        """
 
     @abstractmethod
     def diffusion_squared(self, t: Array) -> Array:
-        """``g(t)^2 = d(sigma^2) / dt - 2 f(t) sigma(t)^2``."""
+        """``g(t)^2 = d(sigma^2) / dt - 2 f(t) sigma(t)^2``.
+
+        Examples
+        --------
+        The closed form agrees with a central difference of ``sigma^2`` for every
+        process:
+
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VESDE, VPSDE, SubVPSDE
+        >>> t, h = np.array(0.3), 1e-6
+        >>> def numeric(process):
+        ...     ahead, var, behind = process.sigma(t + np.array([h, 0.0, -h])) ** 2
+        ...     return (ahead - behind) / (2 * h) - 2 * process.drift(t) * var
+        >>> [
+        ...     bool(np.isclose(process.diffusion_squared(t), numeric(process)))
+        ...     for process in (VPSDE(), SubVPSDE(), VESDE())
+        ... ]
+        [True, True, True]
+        """
 
     @property
     def prior_std(self) -> float:
@@ -77,6 +147,19 @@ class SDEProcess(ABC):
 
         Even spacing in t is geometric spacing of the noise level for the VE process
         (NCSN's levels) and Song et al.'s choice for VP and sub-VP.
+
+        Examples
+        --------
+        >>> from tsdiff.diffusion import VESDE, VPSDE
+        >>> VPSDE().time_grid(4).round(5).tolist()
+        [1.0, 0.75025, 0.5005, 0.25075, 0.001]
+        >>> process = VESDE(sigma_min=0.01, sigma_max=100.0)
+        >>> process.sigma(process.time_grid(4)).round(4).tolist()  # geometric levels
+        [100.0, 10.0, 1.0, 0.1, 0.01]
+        >>> VPSDE().time_grid(0)
+        Traceback (most recent call last):
+        ...
+        ValueError: sampling_steps must be >= 1, got 0
         """
         if isinstance(sampling_steps, bool) or not isinstance(sampling_steps, int):
             raise TypeError(f"sampling_steps must be an int, got {sampling_steps!r}")
@@ -87,13 +170,38 @@ class SDEProcess(ABC):
     def draw_times(
         self, n: int, generator: torch.Generator | None, device: torch.device
     ) -> Tensor:
-        """Training times ``t ~ U(t_min, 1)``, shape (n,), float32."""
+        """Training times ``t ~ U(t_min, 1)``, shape (n,), float32.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import VPSDE
+        >>> process = VPSDE()
+        >>> g = torch.Generator().manual_seed(0)
+        >>> t = process.draw_times(1000, g, torch.device("cpu"))
+        >>> t.shape, t.dtype
+        (torch.Size([1000]), torch.float32)
+        >>> bool(t.min() >= process.t_min), bool(t.max() <= 1.0)
+        (True, True)
+        """
         u = torch.rand(n, generator=generator, device=device)
         return self.t_min + (1.0 - self.t_min) * u
 
     def scales(self, t: Tensor, like: Tensor) -> tuple[Tensor, Tensor]:
         """``(alpha(t), sigma(t))`` per row, each of shape (B, 1, 1) in ``like``'s
-        dtype."""
+        dtype.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import VPSDE
+        >>> t = torch.tensor([0.001, 0.5, 1.0])
+        >>> alpha, sigma = VPSDE().scales(t, torch.zeros(3, 2, 8, dtype=torch.float64))
+        >>> alpha.shape, alpha.dtype
+        (torch.Size([3, 1, 1]), torch.float64)
+        >>> bool(torch.allclose(alpha**2 + sigma**2, torch.ones_like(alpha)))  # VP
+        True
+        """
         times = t.to(torch.float64)[:, None, None]  # (B, 1, 1)
         return self.alpha(times).to(like.dtype), self.sigma(times).to(like.dtype)
 
@@ -101,17 +209,46 @@ class SDEProcess(ABC):
         """``sqrt(alpha^2 + sigma^2)`` per row, shape (B, 1, 1): the scale of ``x_t``
         for data of unit variance, by which the network's input is divided (the
         ``c_in`` of Karras et al. 2022), so that it sees values of unit scale at
-        every noise level, also where the VE process's noise reaches tens."""
+        every noise level, also where the VE process's noise reaches tens.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import VESDE, VPSDE
+        >>> t, like = torch.tensor([0.0, 1.0]), torch.zeros(2, 3, 4)
+        >>> [round(v, 2) for v in VESDE().input_scale(t, like).flatten().tolist()]
+        [1.0, 50.01]
+        >>> [round(v, 4) for v in VPSDE().input_scale(t, like).flatten().tolist()]
+        [1.0, 1.0]
+        """
         alpha, sigma = self.scales(t, like)
         return (alpha.square() + sigma.square()).sqrt()
 
     def noise_level(self, t: Tensor) -> Tensor:
         """The network's conditioning value, ``50 t``: time on the scale of CSDI's 50
-        step indices, for which the sinusoidal noise-level embedding was made."""
+        step indices, for which the sinusoidal noise-level embedding was made.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import VPSDE
+        >>> level = VPSDE().noise_level(torch.tensor([0.5, 1.0]))
+        >>> level.tolist(), level.dtype
+        ([25.0, 50.0], torch.float32)
+        """
         return 50.0 * t.float()
 
     def identity(self) -> bytes:
-        """What a training checkpoint must match: the process and its settings."""
+        """What a training checkpoint must match: the process and its settings.
+
+        Examples
+        --------
+        >>> from tsdiff.diffusion import VPSDE
+        >>> VPSDE().identity()
+        b'VPSDE(beta_min=0.1, beta_max=20.0, t_min=0.001)'
+        >>> VPSDE().identity() == VPSDE(beta_max=10.0).identity()
+        False
+        """
         return repr(self).encode()
 
     def add_noise(self, x0: Tensor, t: Tensor, eps: Tensor) -> Tensor:
@@ -127,6 +264,21 @@ class SDEProcess(ABC):
         Returns
         -------
         x_t : Tensor of shape (B, K, L)
+
+        Examples
+        --------
+        The VE process keeps the signal (``alpha = 1``) and adds noise of scale
+        ``sigma(t)``, from ``sigma_min`` at t = 0 to ``sigma_max`` at t = 1:
+
+        >>> import torch
+        >>> from tsdiff.diffusion import VESDE
+        >>> process = VESDE(sigma_min=0.01, sigma_max=10.0)
+        >>> x0, eps = torch.ones(2, 1, 3), torch.ones(2, 1, 3)
+        >>> x_t = process.add_noise(x0, torch.tensor([0.0, 1.0]), eps)
+        >>> x_t.shape
+        torch.Size([2, 1, 3])
+        >>> [round(v, 4) for v in x_t[:, 0, 0].tolist()]
+        [1.01, 11.0]
         """
         alpha, sigma = self.scales(t, x0)
         return alpha * x0 + sigma * eps
@@ -196,10 +348,29 @@ class VPSDE(_LinearBeta):
     """
 
     def sigma(self, t: Array) -> Array:
+        """Noise scale ``sqrt(1 - alpha(t)^2)``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import VPSDE
+        >>> sigma = VPSDE().sigma(torch.tensor([0.001, 1.0]))
+        >>> [round(v, 4) for v in sigma.tolist()], sigma.dtype
+        ([0.0105, 1.0], torch.float32)
+        """
         xp = _xp(t)
         return xp.sqrt(-xp.expm1(-self._integral(t)))
 
     def diffusion_squared(self, t: Array) -> Array:
+        """``g(t)^2 = beta(t)``, linear from ``beta_min`` to ``beta_max``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VPSDE
+        >>> VPSDE().diffusion_squared(np.array([0.0, 0.5, 1.0])).round(4).tolist()
+        [0.1, 10.05, 20.0]
+        """
         return self._beta(t)
 
 
@@ -216,12 +387,42 @@ class SubVPSDE(_LinearBeta):
         Noise rate at t = 0 and t = 1.
     t_min : float, default=1e-3
         Where sampling stops.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from tsdiff.diffusion import VPSDE, SubVPSDE
+    >>> process, t = SubVPSDE(), np.linspace(0.001, 1.0, 5)
+    >>> bool(np.allclose(process.sigma(t), 1 - process.alpha(t) ** 2))
+    True
+    >>> bool(np.all(process.sigma(t) < VPSDE().sigma(t)))  # below the VP noise
+    True
     """
 
     def sigma(self, t: Array) -> Array:
+        """Noise scale ``1 - alpha(t)^2``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import SubVPSDE, VPSDE
+        >>> t = np.array([0.001, 0.5])
+        >>> SubVPSDE().sigma(t).round(4).tolist(), VPSDE().sigma(t).round(4).tolist()
+        ([0.0001, 0.9209], [0.0105, 0.9597])
+        """
         return -_xp(t).expm1(-self._integral(t))
 
     def diffusion_squared(self, t: Array) -> Array:
+        """``g(t)^2 = beta(t) (1 - exp(-2 B(t)))``: 0 at t = 0, close to ``beta``
+        later on.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import SubVPSDE
+        >>> SubVPSDE().diffusion_squared(np.array([0.0, 0.5, 1.0])).round(4).tolist()
+        [0.0, 9.9872, 20.0]
+        """
         return self._beta(t) * -_xp(t).expm1(-2.0 * self._integral(t))
 
 
@@ -264,15 +465,56 @@ class VESDE(SDEProcess):
             raise ValueError(f"t_min must lie in [0, 1), got {self.t_min}")
 
     def alpha(self, t: Array) -> Array:
+        """Signal scale 1 at every time: the signal is never shrunk.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.diffusion import VESDE
+        >>> VESDE().alpha(torch.tensor([0.0, 0.5, 1.0])).tolist()
+        [1.0, 1.0, 1.0]
+        """
         return _xp(t).ones_like(t)
 
     def sigma(self, t: Array) -> Array:
+        """Noise scale ``sigma_min (sigma_max / sigma_min)^t``, geometric in t.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VESDE
+        >>> process = VESDE(sigma_min=0.01, sigma_max=100.0)
+        >>> process.sigma(np.array([0.0, 0.5, 1.0])).round(4).tolist()
+        [0.01, 1.0, 100.0]
+        """
         return self.sigma_min * (self.sigma_max / self.sigma_min) ** t
 
     def drift(self, t: Array) -> Array:
+        """``f(t) = 0``: no drift, since ``alpha = 1``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VESDE
+        >>> VESDE().drift(np.array([0.2, 0.9])).tolist()
+        [0.0, 0.0]
+        """
         return _xp(t).zeros_like(t)
 
     def diffusion_squared(self, t: Array) -> Array:
+        """``g(t)^2 = d(sigma^2) / dt = 2 log(sigma_max / sigma_min) sigma(t)^2``.
+
+        Examples
+        --------
+        At ``sigma(t) = 1`` it is ``2 log(10^4)``:
+
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VESDE
+        >>> process = VESDE(sigma_min=0.01, sigma_max=100.0)
+        >>> g2 = process.diffusion_squared(np.array([0.5]))
+        >>> g2.round(4).tolist(), bool(np.isclose(g2[0], 2 * np.log(1e4)))
+        ([18.4207], True)
+        """
         log_ratio = math.log(self.sigma_max / self.sigma_min)
         return 2.0 * log_ratio * self.sigma(t) ** 2
 
@@ -292,6 +534,16 @@ def get_process(name: str, **options: float) -> SDEProcess:
     ------
     ValueError
         If the name is unknown; the message lists the known processes.
+
+    Examples
+    --------
+    >>> from tsdiff.diffusion.sde import get_process
+    >>> get_process("ve", sigma_max=10.0)
+    VESDE(sigma_min=0.01, sigma_max=10.0, t_min=0.0)
+    >>> get_process("edm")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown process 'edm'; known: ['subvp', 've', 'vp']
     """
     if name not in PROCESSES:
         raise ValueError(f"unknown process {name!r}; known: {sorted(PROCESSES)}")

@@ -31,6 +31,14 @@ class World:
         Number of processes, 1 for a plain fit.
     local_rank : int
         Index of this process on its machine: the GPU it trains on.
+
+    Examples
+    --------
+    >>> from tsdiff.engine.distributed import World
+    >>> World()  # a plain fit
+    World(rank=0, size=1, local_rank=0)
+    >>> World().is_main, World(rank=1, size=2, local_rank=1).is_main
+    (True, False)
     """
 
     rank: int = 0
@@ -43,7 +51,20 @@ class World:
         return self.rank == 0
 
     def device(self, device: torch.device) -> torch.device:
-        """The GPU of this process where ``device`` is a GPU, else ``device``."""
+        """The GPU of this process where ``device`` is a GPU, else ``device``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.engine.distributed import World
+        >>> second = World(rank=1, size=2, local_rank=1)
+        >>> second.device(torch.device("cuda"))
+        device(type='cuda', index=1)
+        >>> second.device(torch.device("cpu"))
+        device(type='cpu')
+        >>> World().device(torch.device("cuda"))  # a plain fit keeps the device
+        device(type='cuda')
+        """
         if self.size > 1 and device.type == "cuda":
             return torch.device("cuda", self.local_rank)
         return device
@@ -54,12 +75,35 @@ class World:
         Every process gets ``len(order) // size`` windows, rank r the r-th of each
         run of ``size``, so that all take the same number of optimiser steps (the
         few windows left over sit out that epoch; the next order differs).
+
+        Examples
+        --------
+        Three processes share an order of 10 windows; window 9 sits out:
+
+        >>> import torch
+        >>> from tsdiff.engine.distributed import World
+        >>> order = torch.arange(10)
+        >>> [World(rank=r, size=3).shard(order).tolist() for r in range(3)]
+        [[0, 3, 6], [1, 4, 7], [2, 5, 8]]
+        >>> World().shard(order).tolist() == order.tolist()  # a plain fit: all
+        True
         """
         usable = len(order) - len(order) % self.size
         return order[self.rank : usable : self.size]
 
     def sum(self, value: torch.Tensor) -> torch.Tensor:
-        """The sum of ``value`` over all processes (itself for a plain fit)."""
+        """The sum of ``value`` over all processes (itself for a plain fit).
+
+        Examples
+        --------
+        In a plain fit (one process) the sum is the value itself, not a copy:
+
+        >>> import torch
+        >>> from tsdiff.engine.distributed import World
+        >>> loss = torch.tensor([1.5, 2.0])
+        >>> World().sum(loss) is loss
+        True
+        """
         if self.size > 1:
             value = value.clone()
             dist.all_reduce(value)
@@ -67,21 +111,45 @@ class World:
 
     def agree(self, values: list) -> list:
         """Rank 0's ``values`` in every process (themselves for a plain fit), e.g.
-        seeds drawn from an unseeded ``random_state``."""
+        seeds drawn from an unseeded ``random_state``.
+
+        Examples
+        --------
+        >>> from tsdiff.engine.distributed import World
+        >>> World().agree([11, 42])  # one process agrees with itself
+        [11, 42]
+        """
         if self.size > 1:
             values = list(values)
             dist.broadcast_object_list(values, src=0)
         return values
 
     def mean(self, value: float, device: torch.device) -> float:
-        """The mean of ``value`` over all processes."""
+        """The mean of ``value`` over all processes.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.engine.distributed import World
+        >>> World().mean(0.25, torch.device("cpu"))  # the mean over one process
+        0.25
+        """
         if self.size == 1:
             return value
         total = self.sum(torch.tensor([value], dtype=torch.float64, device=device))
         return float(total.item()) / self.size
 
     def any(self, flag: bool, device: torch.device) -> bool:
-        """Whether ``flag`` holds in any process (so that all stop together)."""
+        """Whether ``flag`` holds in any process (so that all stop together).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.engine.distributed import World
+        >>> cpu = torch.device("cpu")
+        >>> World().any(True, cpu), World().any(False, cpu)
+        (True, False)
+        """
         if self.size == 1:
             return flag
         return bool(self.sum(torch.tensor([float(flag)], device=device)).item() > 0)
@@ -95,6 +163,17 @@ def world(device: torch.device) -> World:
     ----------
     device : torch.device
         Where training runs: a GPU selects the NCCL backend, otherwise gloo.
+
+    Examples
+    --------
+    Outside ``torchrun`` (no ``WORLD_SIZE``) no process group is created:
+
+    >>> import torch
+    >>> from tsdiff.engine.distributed import world
+    >>> world(torch.device("cpu"))
+    World(rank=0, size=1, local_rank=0)
+    >>> torch.distributed.is_initialized()
+    False
     """
     size = int(os.environ.get("WORLD_SIZE", "1"))
     if not dist.is_available() or (size <= 1 and not dist.is_initialized()):

@@ -68,6 +68,22 @@ class DenoiserConfig:
     ValueError
         If a field is not positive, ``n_heads`` does not divide ``n_channels``, or an
         embedding size that must be even is odd.
+
+    Examples
+    --------
+    The side information has ``time_embedding_dim + feature_embedding_dim + 1 +
+    n_covariates`` channels (``side_dim``):
+
+    >>> from tsdiff.nn import DenoiserConfig
+    >>> config = DenoiserConfig(n_features=3)
+    >>> config.n_layers, config.n_channels, config.side_dim
+    (4, 64, 145)
+    >>> DenoiserConfig(n_features=3, n_covariates=2).side_dim
+    147
+    >>> DenoiserConfig(n_features=3, n_channels=8, n_heads=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_heads (3) must divide n_channels (8)
     """
 
     n_features: int
@@ -182,6 +198,24 @@ class Denoiser(nn.Module):
         generator : torch.Generator or None, default=None
             Source of randomness, on the parameters' device; None uses torch's global
             generator. The output projection is always set to exactly zero.
+
+        Examples
+        --------
+        Equal seeds give equal weights, and the zero output projection makes the
+        fresh network predict exactly 0:
+
+        >>> import torch
+        >>> from tsdiff.nn import Denoiser, DenoiserConfig
+        >>> config = DenoiserConfig(n_features=2, n_layers=1, n_channels=8, n_heads=1)
+        >>> net, other = Denoiser(config), Denoiser(config)
+        >>> net.reset_parameters(torch.Generator().manual_seed(0))
+        >>> other.reset_parameters(torch.Generator().manual_seed(0))
+        >>> all(torch.equal(p, q) for p, q in zip(net.parameters(), other.parameters()))
+        True
+        >>> x = torch.randn(1, 2, 6, generator=torch.Generator().manual_seed(1))
+        >>> mask = torch.zeros(1, 2, 6, dtype=torch.bool)
+        >>> bool((net(x, torch.tensor([10.0]), x, mask) == 0).all())
+        True
         """
         nn.init.normal_(self.feature_embedding.weight, generator=generator)
         self.diffusion_embedding.reset_parameters(generator)
@@ -220,6 +254,30 @@ class Denoiser(nn.Module):
             ``side_dim = time_embedding_dim + feature_embedding_dim + 1 +
             n_covariates``; channels are the time embedding, the variable embedding,
             the cond mask and the covariates, in that order.
+
+        Examples
+        --------
+        With 4 time-embedding and 2 variable-embedding channels, channel 6 is the
+        mask:
+
+        >>> import torch
+        >>> from tsdiff.nn import Denoiser, DenoiserConfig
+        >>> config = DenoiserConfig(n_features=3, n_layers=1, n_channels=8, n_heads=1,
+        ...                         time_embedding_dim=4, feature_embedding_dim=2)
+        >>> net = Denoiser(config)
+        >>> cond_mask = torch.zeros(2, 3, 5, dtype=torch.bool)
+        >>> cond_mask[..., :2] = True
+        >>> side = net.side_info(cond_mask)
+        >>> side.shape, config.side_dim
+        (torch.Size([2, 7, 3, 5]), 7)
+        >>> torch.equal(side[:, 6], cond_mask.float())
+        True
+        >>> side[0, :4, 0, 0].tolist()  # time position 0: sin 0 = 0, cos 0 = 1
+        [0.0, 1.0, 0.0, 1.0]
+        >>> net.side_info(cond_mask, feature_ids=torch.tensor([[0, 1, 3], [0, 1, 2]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: feature_ids must lie in [0, n_features=3)
         """
         _check_tensor("cond_mask", cond_mask, 3)
         B, K, L = cond_mask.shape
@@ -304,6 +362,31 @@ class Denoiser(nn.Module):
         -------
         Tensor of shape (B, K, L)
             The prediction, in the dtype of ``x_t``.
+
+        Examples
+        --------
+        With a non-zero output projection (as after training), the prediction reads
+        ``x_cond`` only where ``cond_mask`` is True and ``x_t`` only elsewhere:
+
+        >>> import torch
+        >>> from tsdiff.nn import Denoiser, DenoiserConfig
+        >>> config = DenoiserConfig(n_features=3, n_layers=1, n_channels=8, n_heads=1)
+        >>> net = Denoiser(config)
+        >>> g = torch.Generator().manual_seed(0)
+        >>> net.reset_parameters(g)
+        >>> _ = torch.nn.init.normal_(net.output_projection.weight, generator=g)
+        >>> x_t = torch.randn(2, 3, 5, generator=g)
+        >>> cond_mask = torch.zeros(2, 3, 5, dtype=torch.bool)
+        >>> cond_mask[..., :2] = True
+        >>> given = torch.randn(2, 3, 5, generator=g)
+        >>> x_cond = torch.where(cond_mask, given, torch.nan)  # NaN where not given
+        >>> level = torch.tensor([3.0, 7.0])
+        >>> out = net(x_t, level, x_cond, cond_mask)
+        >>> out.shape, bool(out.isfinite().all())  # the NaN are never read
+        (torch.Size([2, 3, 5]), True)
+        >>> x_t_changed = torch.where(cond_mask, 100.0, x_t)
+        >>> torch.equal(net(x_t_changed, level, x_cond, cond_mask), out)
+        True
         """
         B, K, L = self._check_inputs(x_t, noise_level, x_cond, cond_mask)
         if side_projections is not None:
@@ -407,6 +490,29 @@ class Denoiser(nn.Module):
         -------
         tuple of Tensor, one per block, each of shape (B, K, L, 2 * n_channels)
             To pass as ``side_projections`` while the conditioning stays the same.
+
+        Examples
+        --------
+        Projecting once gives the same prediction as passing the side information
+        (or nothing) at every call:
+
+        >>> import torch
+        >>> from tsdiff.nn import Denoiser, DenoiserConfig
+        >>> config = DenoiserConfig(n_features=3, n_layers=2, n_channels=8, n_heads=1)
+        >>> net = Denoiser(config)
+        >>> g = torch.Generator().manual_seed(0)
+        >>> net.reset_parameters(g)
+        >>> _ = torch.nn.init.normal_(net.output_projection.weight, generator=g)
+        >>> x = torch.randn(2, 3, 5, generator=g)
+        >>> cond_mask = torch.zeros(2, 3, 5, dtype=torch.bool)
+        >>> cond_mask[..., :2] = True
+        >>> projections = net.project_side(net.side_info(cond_mask))
+        >>> len(projections), projections[0].shape
+        (2, torch.Size([2, 3, 5, 16]))
+        >>> level = torch.tensor([3.0, 7.0])
+        >>> cached = net(x, level, x, cond_mask, side_projections=projections)
+        >>> bool(torch.allclose(cached, net(x, level, x, cond_mask)))
+        True
         """
         side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
         return tuple(block.side_projection(side_last) for block in self.blocks)

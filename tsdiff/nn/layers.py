@@ -56,6 +56,18 @@ def sinusoidal_time_embedding(time_points: Tensor, dim: int) -> Tensor:
     Returns
     -------
     Tensor of shape (B, L, dim), float32.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.layers import sinusoidal_time_embedding
+    >>> emb = sinusoidal_time_embedding(torch.tensor([[0.0, 1.0, 2.5]]), 4)
+    >>> emb.shape, emb.dtype
+    (torch.Size([1, 3, 4]), torch.float32)
+    >>> emb[0, 0].tolist()  # position 0: sin = 0 and cos = 1 at every frequency
+    [0.0, 1.0, 0.0, 1.0]
+    >>> [round(v, 4) for v in emb[0, 1, :2].tolist()]  # sin(1), cos(1)
+    [0.8415, 0.5403]
     """
     if dim % 2:
         raise ValueError(f"dim must be even, got {dim}")
@@ -82,6 +94,19 @@ def diffusion_step_features(noise_level: Tensor, dim: int) -> Tensor:
     Returns
     -------
     Tensor of shape (B, dim), float32.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.layers import diffusion_step_features
+    >>> features = diffusion_step_features(torch.tensor([0.0, 2.0]), 6)
+    >>> features.shape
+    torch.Size([2, 6])
+    >>> features[0].tolist()  # level 0: three sines, then three cosines
+    [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]
+    >>> sines, cosines = features[:, :3], features[:, 3:]
+    >>> bool(torch.allclose(sines**2 + cosines**2, torch.ones(2, 3)))
+    True
     """
     if dim % 2:
         raise ValueError(f"dim must be even, got {dim}")
@@ -108,6 +133,23 @@ def init_linear(
         ``"zero"`` zeroes weight and bias.
     generator : torch.Generator or None, default=None
         Source of randomness.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.layers import init_linear
+    >>> a, b = torch.nn.Linear(4, 3), torch.nn.Linear(4, 3)
+    >>> init_linear(a, "xavier", torch.Generator().manual_seed(0))
+    >>> init_linear(b, "xavier", torch.Generator().manual_seed(0))
+    >>> torch.equal(a.weight, b.weight), a.bias.tolist()  # same draw, zero bias
+    (True, [0.0, 0.0, 0.0])
+    >>> init_linear(a, "zero")
+    >>> bool((a.weight == 0).all() and (a.bias == 0).all())
+    True
+    >>> init_linear(a, "normal")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown init scheme 'normal'; known: ('default', 'kaiming', ...)
     """
     if scheme not in _INIT_SCHEMES:
         raise ValueError(f"unknown init scheme {scheme!r}; known: {_INIT_SCHEMES}")
@@ -141,6 +183,15 @@ class DiffusionEmbedding(nn.Module):
     Notes
     -----
     Input ``noise_level`` of shape (B,), output of shape (B, dim).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.layers import DiffusionEmbedding
+    >>> embedding = DiffusionEmbedding(8)
+    >>> embedding.reset_parameters(torch.Generator().manual_seed(0))
+    >>> embedding(torch.tensor([0.0, 25.0, 49.0])).shape
+    torch.Size([3, 8])
     """
 
     def __init__(self, dim: int) -> None:
@@ -150,12 +201,36 @@ class DiffusionEmbedding(nn.Module):
         self.projection2 = nn.Linear(dim, dim)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Re-draw the weights from ``generator`` (torch's default Linear init)."""
+        """Re-draw the weights from ``generator`` (torch's default Linear init).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.nn.layers import DiffusionEmbedding
+        >>> a, b = DiffusionEmbedding(8), DiffusionEmbedding(8)
+        >>> a.reset_parameters(torch.Generator().manual_seed(0))
+        >>> b.reset_parameters(torch.Generator().manual_seed(0))
+        >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+        True
+        """
         init_linear(self.projection1, generator=generator)
         init_linear(self.projection2, generator=generator)
 
     def forward(self, noise_level: Tensor) -> Tensor:
-        """Embed ``noise_level`` of shape (B,) into shape (B, dim)."""
+        """Embed ``noise_level`` of shape (B,) into shape (B, dim).
+
+        Examples
+        --------
+        Equal levels get equal embeddings, different levels different ones:
+
+        >>> import torch
+        >>> from tsdiff.nn.layers import DiffusionEmbedding
+        >>> embedding = DiffusionEmbedding(8)
+        >>> embedding.reset_parameters(torch.Generator().manual_seed(0))
+        >>> out = embedding(torch.tensor([3.0, 3.0, 7.0]))
+        >>> out.shape, torch.equal(out[0], out[1]), torch.equal(out[0], out[2])
+        (torch.Size([3, 8]), True, False)
+        """
         features = diffusion_step_features(noise_level, self.dim)  # (B, dim)
         hidden = F.silu(self.projection1(features))
         return F.silu(self.projection2(hidden))
@@ -179,6 +254,19 @@ class TransformerLayer(nn.Module):
     Notes
     -----
     Input and output of shape (N, S, C): N independent sequences of length S.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.layers import TransformerLayer
+    >>> layer = TransformerLayer(channels=8, n_heads=2)
+    >>> x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0))
+    >>> layer(x).shape
+    torch.Size([2, 5, 8])
+    >>> TransformerLayer(channels=8, n_heads=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_heads (3) must divide the channel count (8)
     """
 
     def __init__(self, channels: int, n_heads: int) -> None:
@@ -196,7 +284,20 @@ class TransformerLayer(nn.Module):
         self.norm2 = nn.LayerNorm(channels)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Re-draw the weights from ``generator`` as torch initialises its layer."""
+        """Re-draw the weights from ``generator`` as torch initialises its layer.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.nn.layers import TransformerLayer
+        >>> a, b = TransformerLayer(8, 2), TransformerLayer(8, 2)
+        >>> a.reset_parameters(torch.Generator().manual_seed(0))
+        >>> b.reset_parameters(torch.Generator().manual_seed(0))
+        >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+        True
+        >>> bool((a.attn_out.bias == 0).all())  # as nn.MultiheadAttention's out_proj
+        True
+        """
         init_linear(self.qkv, "xavier", generator)
         init_linear(self.attn_out, generator=generator)
         nn.init.zeros_(self.attn_out.bias)  # as nn.MultiheadAttention's out_proj
@@ -206,7 +307,25 @@ class TransformerLayer(nn.Module):
         self.norm2.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
-        """Apply the layer to ``x`` of shape (N, S, C); returns shape (N, S, C)."""
+        """Apply the layer to ``x`` of shape (N, S, C); returns shape (N, S, C).
+
+        Examples
+        --------
+        Without position information the layer is permutation equivariant along the
+        sequence, and the final LayerNorm leaves every output vector with mean 0:
+
+        >>> import torch
+        >>> from tsdiff.nn.layers import TransformerLayer
+        >>> layer = TransformerLayer(channels=8, n_heads=2)
+        >>> layer.reset_parameters(torch.Generator().manual_seed(0))
+        >>> x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(1))
+        >>> y = layer(x)
+        >>> perm = torch.tensor([4, 2, 0, 1, 3])
+        >>> bool(torch.allclose(layer(x[:, perm]), y[:, perm], atol=1e-6))
+        True
+        >>> bool(y.mean(dim=-1).abs().max() < 1e-5)
+        True
+        """
         x = self.norm1(x + self._attention(x))
         return self.norm2(x + self.ff_out(F.gelu(self.ff_in(x))))
 
@@ -252,6 +371,19 @@ class ResidualBlock(nn.Module):
     (B, K, L, C), with ``x_next = (x + residual) / sqrt(2)``. ``side`` may instead be
     the block's own ``side_projection(side)`` of shape (B, K, L, 2C), computed once
     and reused while the side information stays the same (``projected=True``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.layers import ResidualBlock
+    >>> block = ResidualBlock(channels=8, side_dim=5, diffusion_embedding_dim=16,
+    ...                       n_heads=2)
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(2, 3, 4, 8, generator=g)  # (B, K, L, C)
+    >>> side = torch.randn(2, 3, 4, 5, generator=g)  # (B, K, L, side_dim)
+    >>> x_next, skip = block(x, side, torch.randn(2, 16, generator=g))
+    >>> x_next.shape, skip.shape
+    (torch.Size([2, 3, 4, 8]), torch.Size([2, 3, 4, 8]))
     """
 
     def __init__(
@@ -266,7 +398,18 @@ class ResidualBlock(nn.Module):
         self.output_projection = nn.Linear(channels, 2 * channels)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Re-draw the weights from ``generator`` (CSDI: Kaiming on 1x1 convs)."""
+        """Re-draw the weights from ``generator`` (CSDI: Kaiming on 1x1 convs).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.nn.layers import ResidualBlock
+        >>> a, b = ResidualBlock(8, 5, 16, 2), ResidualBlock(8, 5, 16, 2)
+        >>> a.reset_parameters(torch.Generator().manual_seed(0))
+        >>> b.reset_parameters(torch.Generator().manual_seed(0))
+        >>> all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+        True
+        """
         init_linear(self.diffusion_projection, generator=generator)
         self.time_layer.reset_parameters(generator)
         self.feature_layer.reset_parameters(generator)
@@ -280,7 +423,26 @@ class ResidualBlock(nn.Module):
     def forward(
         self, x: Tensor, side: Tensor, diffusion_emb: Tensor, projected: bool = False
     ) -> tuple[Tensor, Tensor]:
-        """Return ``(x_next, skip)``, both (B, K, L, C); see the class notes."""
+        """Return ``(x_next, skip)``, both (B, K, L, C); see the class notes.
+
+        Examples
+        --------
+        The block's own projection of the side information, passed with
+        ``projected=True``, gives the same result as the raw side information:
+
+        >>> import torch
+        >>> from tsdiff.nn.layers import ResidualBlock
+        >>> block = ResidualBlock(8, side_dim=5, diffusion_embedding_dim=16, n_heads=2)
+        >>> g = torch.Generator().manual_seed(0)
+        >>> x = torch.randn(2, 3, 4, 8, generator=g)  # (B, K, L, C)
+        >>> side = torch.randn(2, 3, 4, 5, generator=g)  # (B, K, L, side_dim)
+        >>> emb = torch.randn(2, 16, generator=g)
+        >>> x_next, skip = block(x, side, emb)
+        >>> projected = block.side_projection(side)  # (B, K, L, 2C)
+        >>> again, _ = block(x, projected, emb, projected=True)
+        >>> x_next.shape, bool(torch.allclose(again, x_next))
+        (torch.Size([2, 3, 4, 8]), True)
+        """
         y = x + self.diffusion_projection(diffusion_emb)[:, None, None, :]  # (B,K,L,C)
         y = self._along_time(y)
         y = self._along_features(y)
