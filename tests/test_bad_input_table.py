@@ -114,6 +114,9 @@ CASES = {
     "other-time-zone": lambda c: c["forecaster"].predict(
         y=c["frame"].tz_localize("UTC")
     ),
+    "short-history-other-type": lambda c: c["forecaster"].predict(
+        y=c["frame"].iloc[:1].set_axis(pd.period_range("2024-01-01", periods=1))
+    ),
     "update-overlap": lambda c: c["forecaster"].update(c["frame"].iloc[-5:]),
     "update-unseen-series": lambda c: c["panel_forecaster"].update(
         _unseen_series(c["frame"])

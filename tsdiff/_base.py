@@ -92,6 +92,7 @@ class _DiffusionEstimator(BaseEstimator):
         "validation_fraction": [Interval(float, 0, 1, "left")],
         "early_stopping_patience": [None, POSITIVE_INT],
         "ema_decay": [None, Interval(float, 0, 1, "neither")],
+        "max_grad_norm": [None, Interval(float, 0, None, "neither")],
         "mixed_precision": [InstanceOf((bool,), "a bool")],
         "compile": [InstanceOf((bool,), "a bool")],
         "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
@@ -283,6 +284,7 @@ class _DiffusionEstimator(BaseEstimator):
             loss=self.loss,
             center_windows=self.center_windows,
             ema_decay=self.ema_decay,
+            max_grad_norm=self.max_grad_norm,
             mixed_precision=self.mixed_precision,
             compile=self.compile,
             checkpoint_path=self.checkpoint_path and os.fspath(self.checkpoint_path),
@@ -298,11 +300,15 @@ class _DiffusionEstimator(BaseEstimator):
         context = repr(
             (self.target_strategy, prediction_length, digest and digest.hexdigest())
         ) + ("" if covariate_digest is None else covariate_digest)
-        self.history_ = fit_network(
-            self.network_, self.process_, x0, obs, draw_mask, config,
-            device=self.device_, seed=fit_seed, context=context, world=world,
-            covariates=cov,
-        )  # fmt: skip
+        try:
+            self.history_ = fit_network(
+                self.network_, self.process_, x0, obs, draw_mask, config,
+                device=self.device_, seed=fit_seed, context=context, world=world,
+                covariates=cov,
+            )  # fmt: skip
+        except BaseException:  # a fit that fails (or is interrupted) leaves nothing
+            self._forget_fit()
+            raise
 
     def _network_config(self, n_features: int, n_covariates: int = 0) -> DenoiserConfig:
         return DenoiserConfig(
@@ -402,7 +408,9 @@ class _DiffusionEstimator(BaseEstimator):
         super().__setstate__(state)
         if spec is not None:
             self.device_ = _available(self.device_)
-            self.network_ = _rebuild_network(*spec, self.device_)
+            config, weights = spec
+            network = _rebuild_network(config, weights, "the pickled estimator")
+            self.network_ = network.to(self.device_)
 
     def save(self, path: str | Path) -> None:
         """Save the fitted estimator into the folder ``path``.
@@ -414,6 +422,20 @@ class _DiffusionEstimator(BaseEstimator):
         ----------
         path : str or Path
             Folder to write (created if missing).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from tsdiff import DiffusionImputer
+        >>> X = np.random.default_rng(0).normal(size=(40, 2))
+        >>> imp = DiffusionImputer(window_length=8, n_layers=1, n_channels=8,
+        ...                        n_heads=1, n_diffusion_steps=5, n_epochs=1,
+        ...                        num_samples=4, device="cpu", random_state=0).fit(X)
+        >>> folder = tempfile.mkdtemp()
+        >>> imp.save(folder)
+        >>> import os; sorted(os.listdir(folder))
+        ['config.json', 'tensors.pt']
         """
         check_is_fitted(self)
         tensors: dict[str, torch.Tensor] = {}
@@ -450,30 +472,62 @@ class _DiffusionEstimator(BaseEstimator):
         -------
         estimator
             A fitted estimator of this class.
+
+        Raises
+        ------
+        FileNotFoundError
+            When ``path`` holds no saved model.
+        ValueError
+            When the files are damaged, of another format version, hold anything
+            but JSON and tensors (nothing in them is run), or describe another
+            estimator.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from tsdiff import DiffusionImputer
+        >>> X = np.random.default_rng(0).normal(size=(40, 2))
+        >>> X[5, 0] = np.nan
+        >>> imp = DiffusionImputer(window_length=8, n_layers=1, n_channels=8,
+        ...                        n_heads=1, n_diffusion_steps=5, n_epochs=1,
+        ...                        num_samples=4, device="cpu", random_state=0).fit(X)
+        >>> folder = tempfile.mkdtemp()
+        >>> imp.save(folder)
+        >>> same = DiffusionImputer.load(folder, device="cpu")
+        >>> bool(np.array_equal(same.transform(X), imp.transform(X)))
+        True
         """
+        # Everything is checked before anything is built: the files, the
+        # estimator's name, its parameter names and the weights' names and shapes.
         document, tensors = _persist.read(path)
         if document["estimator"] != cls.__name__:
             raise ValueError(
                 f"{path} holds a {document['estimator']}, not a {cls.__name__}."
             )
         params = _persist.decode(document["params"], tensors)
+        unknown = sorted(set(params) - set(cls._get_param_names()))
+        if unknown:
+            raise ValueError(
+                f"{path} sets parameters {unknown}, which {cls.__name__} does not "
+                "have; it was written by another version of tsdiff."
+            )
         # JSON has no tuples; tuple-valued parameters come back as lists.
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
         # A file written before an option existed was trained with its earlier value.
         params = SETTINGS_BEFORE_OPTIONS | params
-        est = cls(**{**params, "device": device})
-        est._validate_params()
-        for key, value in document["fitted"].items():
-            setattr(est, key, _persist.decode(value, tensors))
         weights = {
             k.removeprefix("network."): v
             for k, v in tensors.items()
             if k.startswith("network.")
         }
+        network = _rebuild_network(document["network_config"], weights, path)
+        est = cls(**{**params, "device": device})
+        est._validate_params()
+        for key, value in document["fitted"].items():
+            setattr(est, key, _persist.decode(value, tensors))
         est.device_ = est._resolve_device()
-        est.network_ = _rebuild_network(
-            document["network_config"], weights, est.device_
-        )
+        est.network_ = network.to(est.device_)
         est.process_ = est._process()
         return est
 
@@ -492,7 +546,26 @@ def _available(device: torch.device) -> torch.device:
     return device
 
 
-def _rebuild_network(config: dict, state: dict, device: torch.device) -> Denoiser:
-    network = Denoiser(DenoiserConfig(**config))
+def _rebuild_network(config: Any, state: dict, path: Any) -> Denoiser:
+    """The saved network on the CPU, after checking that the weights fit it."""
+    try:
+        network = Denoiser(DenoiserConfig(**config))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path} describes no valid network: {err}") from None
+    expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
+    given = {k: tuple(v.shape) for k, v in state.items()}
+    problems = [f"missing {k}" for k in expected if k not in given]
+    problems += [f"unexpected {k}" for k in given if k not in expected]
+    problems += [
+        f"{k} of shape {given[k]} instead of {shape}"
+        for k, shape in expected.items()
+        if k in given and given[k] != shape
+    ]
+    if problems:
+        raise ValueError(
+            f"The weights in {path} do not fit the network it describes: "
+            + "; ".join(problems[:5])
+            + "."
+        )
     network.load_state_dict(state)
-    return network.to(device).eval()
+    return network.eval()

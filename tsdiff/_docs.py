@@ -78,6 +78,11 @@ COMMON_PARAMETERS_DOC = """\
     ema_decay : float or None, default=None
         Keep an exponential moving average of the weights with this decay per
         optimiser step (e.g. 0.999) and predict with it; None uses the last weights.
+    max_grad_norm : float or None, default=1.0
+        Clip the gradient norm of every training step to this value (a rare steep
+        batch cannot throw the weights off); None disables clipping, as CSDI trains.
+        A loss that still becomes NaN or infinite stops the fit with a
+        ``ValueError`` naming the epoch.
     mixed_precision : bool, default=True
         Run the network in bfloat16 autocast on CUDA devices; ignored on CPU.
     compile : bool, default=False

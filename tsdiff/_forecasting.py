@@ -36,6 +36,16 @@ X : {x_type}
 y : DataFrame, Series or array-like, default=None
     New history{to_condition_on}, as in :meth:`predict`."""
 
+_EXAMPLE_FIELDS = (
+    "predict_examples",
+    "predict_quantiles_examples",
+    "predict_interval_examples",
+    "sample_examples",
+)
+"""Fields of the method docstrings below that hold an ``Examples`` section (with
+its header) of the host class; a host that gives none gets no section. As the rest
+of the docstring, the text is filled by ``str.format``: double a literal brace."""
+
 
 class ForecastMixin:
     """``predict``, ``predict_quantiles``, ``predict_interval`` and ``sample`` of a
@@ -55,7 +65,7 @@ class ForecastMixin:
       points off the grid (fields ``limit``, ``cutoff``, ``freq``) and for steps out
       of range (field ``limit``);
     * ``_doc_parts``: the words that fill the ``{fields}`` of the method docstrings
-      below.
+      below, and optionally their ``Examples`` sections (``_EXAMPLE_FIELDS``).
     """
 
     _doc_parts: dict
@@ -65,7 +75,11 @@ class ForecastMixin:
 
     def __init_subclass__(cls, **kwargs):
         if "_doc_parts" in vars(cls):
-            parts = {**cls._doc_parts, "see_predict": _SEE_PREDICT}
+            parts = {
+                **dict.fromkeys(_EXAMPLE_FIELDS, ""),
+                **cls._doc_parts,
+                "see_predict": _SEE_PREDICT,
+            }
             methods = ("predict", "predict_quantiles", "predict_interval", "sample")
             fill_method_docs(cls, ForecastMixin, methods, parts)
         super().__init_subclass__(**kwargs)
@@ -200,6 +214,8 @@ class ForecastMixin:
         DataFrame or Series
             Rows are the future time points; a Series when fitted on a Series.
             {panel_rows}
+
+        {predict_examples}
         """
         self._check_exogenous(X)
         q, index, kind, name = self._forecast_quantiles(fh, y, (0.5,), X)
@@ -223,6 +239,8 @@ class ForecastMixin:
             Rows are the future time points; columns ``MultiIndex(variable, quantile)``
             with float quantile labels in the order of ``alpha``.
             {panel_rows}
+
+        {predict_quantiles_examples}
         """
         self._check_exogenous(X)
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
@@ -245,6 +263,8 @@ class ForecastMixin:
         DataFrame
             Columns ``(variable, coverage, "lower"|"upper")``.
             {panel_rows}
+
+        {predict_interval_examples}
         """
         self._check_exogenous(X)
         coverage = check_coverage(coverage)
@@ -274,6 +294,8 @@ class ForecastMixin:
         -------
         ndarray of shape (num_samples, len(fh), n_variables)
             {panel_samples}
+
+        {sample_examples}
         """
         self._check_exogenous(X)
         return self._forecast_samples(fh, y, num_samples, random_state, X)

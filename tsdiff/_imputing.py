@@ -41,6 +41,17 @@ class _LongRows:
         return out
 
 
+_EXAMPLE_FIELDS = (
+    "transform_examples",
+    "predict_quantiles_examples",
+    "predict_interval_examples",
+    "sample_examples",
+)
+"""Fields of the method docstrings below that hold an ``Examples`` section (with
+its header) of the host class; a host that gives none gets no section. As the rest
+of the docstring, the text is filled by ``str.format``: double a literal brace."""
+
+
 def _is_flat_table(X: Any) -> bool:
     return isinstance(X, pd.DataFrame) and not isinstance(X.index, pd.MultiIndex)
 
@@ -53,9 +64,10 @@ class ImputeMixin:
     (S, n_rows, K)`` (imputations of the input's rows, in input order, observed cells
     exact; None means its defaults), ``_quantiles(samples, alpha) -> (Q, ...)`` and
     ``_doc_parts``, the words that fill the ``{fields}`` of the method docstrings
-    below. List this mixin before scikit-learn's ``TransformerMixin``, so that the
-    ``transform`` it gives each host is the one ``set_output`` wraps. Imputers accept
-    NaN and keep a float32 or float64 dtype.
+    below (optionally their ``Examples`` sections, ``_EXAMPLE_FIELDS``). List this
+    mixin before scikit-learn's ``TransformerMixin``, so that the ``transform`` it
+    gives each host is the one ``set_output`` wraps. Imputers accept NaN and keep a
+    float32 or float64 dtype.
     """
 
     _doc_parts: dict
@@ -63,7 +75,8 @@ class ImputeMixin:
     def __init_subclass__(cls, **kwargs):
         if "_doc_parts" in vars(cls):
             methods = ("transform", "predict_quantiles", "predict_interval", "sample")
-            fill_method_docs(cls, ImputeMixin, methods, cls._doc_parts)
+            parts = {**dict.fromkeys(_EXAMPLE_FIELDS, ""), **cls._doc_parts}
+            fill_method_docs(cls, ImputeMixin, methods, parts)
         super().__init_subclass__(**kwargs)
 
     def __sklearn_tags__(self):
@@ -99,6 +112,8 @@ class ImputeMixin:
         DataFrame, Series or ndarray of shape (n_timesteps, n_variables)
             Same type, shape, index, columns and floating dtype as ``X``; observed
             values are unchanged.
+
+        {transform_examples}
         """
         arrays, long = self._check_input(X)
         median = self._quantiles(self._samples(arrays), (0.5,))[0]  # (n_rows, K)
@@ -122,6 +137,8 @@ class ImputeMixin:
         -------
         DataFrame of shape (n_timesteps, n_variables * len(alpha))
             Index of ``X``; columns ``MultiIndex(variable, quantile)``.
+
+        {predict_quantiles_examples}
         """
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
         arrays, long = self._check_input(X)
@@ -146,6 +163,8 @@ class ImputeMixin:
         -------
         DataFrame
             Index of ``X``; columns ``(variable, coverage, "lower"|"upper")``.
+
+        {predict_interval_examples}
         """
         coverage = check_coverage(coverage)
         arrays, long = self._check_input(X)
@@ -173,6 +192,8 @@ class ImputeMixin:
         ndarray of shape (num_samples, n_timesteps, n_variables)
             {sample_note} For a 3-D array ``X`` (a panel), shape (num_samples,
             n_series, n_timesteps, n_variables).
+
+        {sample_examples}
         """
         arrays, long = self._check_input(X)
         samples = self._samples(arrays, num_samples, random_state)  # (S, n_rows, K)

@@ -2,14 +2,18 @@
 
 ``save`` writes ``config.json`` and ``tensors.pt`` into a folder; ``load`` reads the
 tensors back with ``torch.load(..., weights_only=True)``, so loading a model never runs
-pickled code.
+pickled code, and rebuilds only tsdiff's own dataclasses from the JSON. A file that
+is not what ``save`` wrote (corrupted, truncated, another format version, pickled
+objects) is refused with a ``ValueError`` that names the file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import numbers
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -145,11 +149,20 @@ def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if kind == "Period":
         return pd.Period(value["value"], freq=value["freq"])
     if kind == "dataclass":
-        module, name = value["cls"].split(":")
+        module, _, name = str(value["cls"]).partition(":")
         if module.split(".")[0] != "tsdiff":
             raise ValueError(f"Refusing to load a class from {module!r}.")
-        cls = getattr(__import__(module, fromlist=[name]), name)
-        return cls(**{k: decode(v, tensors) for k, v in value["fields"].items()})
+        cls = getattr(__import__(module, fromlist=[name]), name, None)
+        # Only tsdiff's dataclasses, never another callable a module happens to hold.
+        if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+            raise ValueError(
+                f"Refusing to load {value['cls']!r}: not a tsdiff dataclass."
+            )
+        fields = value["fields"]
+        unknown = set(fields) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"{value['cls']} has no fields {sorted(unknown)}.")
+        return cls(**{k: decode(v, tensors) for k, v in fields.items()})
     raise ValueError(f"Unknown saved value kind {kind!r}.")
 
 
@@ -169,23 +182,81 @@ def _decode_index(spec: dict) -> pd.Index:
 
 def write(path: str | Path, document: dict, tensors: dict[str, torch.Tensor]) -> None:
     """Write ``config.json`` and ``tensors.pt`` into the folder ``path``."""
+    from tsdiff import __version__
+
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
-    document = {"format_version": FORMAT_VERSION, **document}
+    document = {
+        "format_version": FORMAT_VERSION,
+        "tsdiff_version": __version__,
+        **document,
+    }
     (folder / "config.json").write_text(json.dumps(document, indent=2))
     torch.save(tensors, folder / "tensors.pt")
 
 
+DOCUMENT_KEYS = ("estimator", "params", "network_config", "fitted")
+
+
 def read(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    """Read what :func:`write` wrote; tensors are loaded with ``weights_only=True``."""
+    """Read what :func:`write` wrote; tensors are loaded with ``weights_only=True``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the folder holds no ``config.json`` or no ``tensors.pt``.
+    ValueError
+        When either file is not what :func:`write` writes: invalid JSON, another
+        format version, missing entries, a truncated or corrupted tensor file, or
+        one holding anything but a dict of tensors (pickled objects are refused
+        unrun).
+    """
     folder = Path(path)
-    if not (folder / "config.json").is_file():
+    config = folder / "config.json"
+    if not config.is_file():
         raise FileNotFoundError(f"No saved tsdiff model in {folder} (no config.json).")
-    document = json.loads((folder / "config.json").read_text())
-    if document.get("format_version") != FORMAT_VERSION:
+    try:
+        document = json.loads(config.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(
-            f"{folder} holds format version {document.get('format_version')}; this "
-            f"tsdiff reads version {FORMAT_VERSION}."
+            f"{config} is not a tsdiff model description (invalid JSON: {err})."
+        ) from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{config} is not a tsdiff model description.")
+    version = document.get("format_version")
+    if version != FORMAT_VERSION:
+        writer = document.get("tsdiff_version", "an older version")
+        raise ValueError(
+            f"{folder} holds a model file of format version {version!r}, written by "
+            f"tsdiff {writer}; this tsdiff reads version {FORMAT_VERSION}. Load it "
+            "with the tsdiff that wrote it, or fit the model again."
         )
-    tensors = torch.load(folder / "tensors.pt", map_location="cpu", weights_only=True)
-    return document, tensors
+    missing = [key for key in DOCUMENT_KEYS if key not in document]
+    if missing:
+        raise ValueError(f"{config} lacks {missing}: it is incomplete.")
+    return document, _read_tensors(folder / "tensors.pt")
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No tensors.pt beside the model description in {path.parent}."
+        )
+    try:
+        tensors = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise ValueError(
+            f"{path} holds objects other than tensors; tsdiff refuses to load it "
+            "(nothing in it was run)."
+        ) from None
+    except Exception as err:  # a truncated or corrupted archive, in any wording
+        first = str(err).splitlines()[0] if str(err) else ""
+        raise ValueError(
+            f"{path} could not be read ({type(err).__name__}: {first}); the file is "
+            "truncated or corrupted."
+        ) from None
+    if not isinstance(tensors, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in tensors.items()
+    ):
+        raise ValueError(f"{path} must hold a dict of named tensors.")
+    return tensors

@@ -59,6 +59,66 @@ random_state : int, RandomState or None, default=None
     Seed for fresh draws; None reuses the fitted seed (the samples behind
     ``predict``)."""
 
+_EXAMPLE_SETUP = """\
+Examples
+--------
+>>> from tsdiff import DiffusionForecaster
+>>> from tsdiff.datasets import make_seasonal_ar
+>>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+...                      random_state=0).truth
+>>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+...                          n_epochs=1, num_samples=4, device="cpu",
+...                          random_state=0).fit(y)
+"""
+"""The start of the ``Examples`` of the predict methods: a tiny fitted forecaster
+of two hourly series ending at 2024-01-02 23:00."""
+
+_EXAMPLES = {
+    "predict_examples": _EXAMPLE_SETUP
+    + """\
+>>> median = fc.predict(fh=[1, 2, 4])
+>>> median.shape
+(3, 2)
+>>> median.index.strftime("%Y-%m-%d %H:%M").tolist()
+['2024-01-03 00:00', '2024-01-03 01:00', '2024-01-03 03:00']
+>>> median.columns.tolist()
+['y0', 'y1']
+
+A new history is forecast from its own end, without refitting:
+
+>>> fc.predict(y=y.iloc[:24]).index[0]
+Timestamp('2024-01-02 00:00:00')""",
+    "predict_quantiles_examples": _EXAMPLE_SETUP
+    + """\
+>>> q = fc.predict_quantiles(alpha=[0.1, 0.5, 0.9])
+>>> q.shape
+(4, 6)
+>>> q.columns.tolist()[:3]
+[('y0', 0.1), ('y0', 0.5), ('y0', 0.9)]
+>>> bool((q["y0"][0.1] <= q["y0"][0.9]).all())
+True""",
+    "predict_interval_examples": _EXAMPLE_SETUP
+    + """\
+>>> bands = fc.predict_interval(coverage=[0.5, 0.9])
+>>> bands.shape
+(4, 8)
+>>> list(bands.columns.names)
+['variable', 'coverage', 'bound']
+>>> bands["y0"].columns.tolist()
+[(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
+>>> bool((bands["y0", 0.9, "lower"] <= bands["y0", 0.5, "lower"]).all())
+True""",
+    "sample_examples": _EXAMPLE_SETUP
+    + """\
+>>> import numpy as np
+>>> fc.sample(fh=[1, 2], num_samples=3).shape  # (samples, steps, variables)
+(3, 2, 2)
+>>> np.array_equal(fc.sample(random_state=1), fc.sample(random_state=1))
+True""",
+}
+"""The ``Examples`` sections of the predict methods."""
+
 
 class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     """Probabilistic multivariate forecaster based on a conditional diffusion model
@@ -176,6 +236,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         ),
         "joint": "joint ",
         "random_state": _RANDOM_STATE_DOC,
+        **_EXAMPLES,
     }
     _panels = True
     _absolute_error = (
@@ -214,6 +275,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         validation_fraction: float = 0.0,
         early_stopping_patience: int | None = None,
         ema_decay: float | None = None,
+        max_grad_norm: float | None = 1.0,
         mixed_precision: bool = True,
         compile: bool = False,
         checkpoint_path: str | None = None,
@@ -280,6 +342,34 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         -------
         self : DiffusionForecaster
             The fitted forecaster.
+
+        Examples
+        --------
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0)
+        >>> fc.fit(y, fh=[1, 2]) is fc
+        True
+        >>> fc.cutoff_  # the last time point of y
+        Timestamp('2024-01-02 23:00:00')
+        >>> fc.context_.shape  # the last context_length steps, the default history
+        (8, 2)
+        >>> fc.fh_
+        array([1, 2])
+        >>> [record["epoch"] for record in fc.history_]
+        [1]
+
+        Too short a series for one window is an error:
+
+        >>> fc.fit(y.iloc[:10])
+        Traceback (most recent call last):
+        ...
+        ValueError: y has 10 time steps; fitting needs at least ... = 12.
         """
         self._validate_params()
         self._forget_fit()
@@ -469,6 +559,30 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             If ``y`` does not start after the cutoff, has other variables or
             another index type or step, holds a series not seen in fit, or
             ``update_params`` is True.
+
+        Examples
+        --------
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0).fit(y.iloc[:44])
+        >>> fc.cutoff_
+        Timestamp('2024-01-02 19:00:00')
+        >>> fc.update(y.iloc[44:]).cutoff_  # four new hours, weights unchanged
+        Timestamp('2024-01-02 23:00:00')
+        >>> fc.predict().index[0]
+        Timestamp('2024-01-03 00:00:00')
+
+        Observations must continue after the cutoff:
+
+        >>> fc.update(y.iloc[40:])
+        Traceback (most recent call last):
+        ...
+        ValueError: y must start after the cutoff Timestamp('2024-01-02 23:00:00'); ...
         """
         check_is_fitted(self)
         if update_params is not False:
@@ -659,6 +773,26 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             a series of it) holds, or a ``y`` unlike the training series.
         TypeError
             For an ``fh`` of absolute time points (they differ per cutoff).
+
+        Examples
+        --------
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0).fit(y)
+        >>> scores = fc.backtest(y, fh=2, n_windows=3, alpha=[0.1, 0.9])
+        >>> scores.shape  # 3 cutoffs x 2 steps, 2 variables x 2 levels
+        (6, 4)
+        >>> list(scores.index.names)
+        ['cutoff', 'time']
+        >>> scores.index.get_level_values("cutoff").unique().strftime("%H:%M").tolist()
+        ['17:00', '19:00', '21:00']
+        >>> scores.columns.tolist()
+        [('y0', 0.1), ('y0', 0.9), ('y1', 0.1), ('y1', 0.9)]
         """
         check_is_fitted(self)
         if y is None:
@@ -750,6 +884,29 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         Returns
         -------
         matplotlib.axes.Axes, or ndarray of Axes for a grid
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0).fit(y)
+        >>> ax = fc.plot(coverage=0.8)
+        >>> type(ax).__name__, ax.get_title()
+        ('Axes', 'y0')
+        >>> [line.get_label() for line in ax.get_lines()]
+        ['observed', 'median']
+        >>> axes = fc.plot(variable=["y0", "y1"])  # one panel per variable
+        >>> axes.shape, axes[1].get_title()
+        ((2,), 'y1')
+        >>> plt.close("all")
         """
         from tsdiff.plotting import plot_forecast
 
@@ -822,7 +979,12 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         """A new series (or panel) ``y`` as arrays and as histories to forecast from."""
         y = self._from_long(y)
         step = self.freq
-        if step is None and _longest_series(y) <= 2 and not isinstance(self.freq_, int):
+        if (
+            step is None
+            and _longest_series(y) <= 2
+            and not isinstance(self.freq_, int)
+            and _first_time_kind(y) == _index_kind(self.cutoff_)
+        ):
             step = self.freq_  # two time points cannot tell a day from "24 hours"
         arrays = to_arrays(y, freq=step, name="y", panel=True)
         check_same_columns(arrays, self, "y")
@@ -988,6 +1150,16 @@ def _longest_series(y: Any) -> int:
         return int(y.groupby(level=0).size().max()) if len(y) else 0
     shape = np.shape(y)
     return shape[1] if len(shape) == 3 else (shape[0] if shape else 0)
+
+
+def _first_time_kind(y: Any) -> str | None:
+    """Kind of the first time point of a frame or series ``y`` (None for arrays
+    and empty data), as :func:`_index_kind` names it."""
+    index = getattr(y, "index", None)
+    if index is None or not len(index):
+        return None
+    times = index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
+    return _index_kind(times[0])
 
 
 def _row_keys(grid: pd.Index) -> tuple[pd.Index | None, pd.Index]:

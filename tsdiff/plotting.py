@@ -110,6 +110,35 @@ def plot_imputation(
     Returns
     -------
     matplotlib.axes.Axes, or ndarray of Axes for a grid
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> data = pd.Series([1.0, np.nan, np.nan, 4.0, np.nan, 6.0], name="y")
+    >>> filled, spread = data.interpolate(), 0.5 * data.isna()
+    >>> q = pd.DataFrame(
+    ...     np.column_stack([filled - spread, filled, filled + spread]),
+    ...     columns=pd.MultiIndex.from_product([["y"], [0.1, 0.5, 0.9]],
+    ...                                        names=["variable", "quantile"]))
+    >>> ax = plot_imputation(data, q)
+    >>> [text.get_text() for text in ax.get_legend().get_texts()]
+    ['observed', '80% interval', 'median']
+    >>> len(ax.containers)  # the isolated gap: a point with error bars
+    1
+
+    A panel draws the series asked for, one panel each:
+
+    >>> panel = pd.concat({"a": data.to_frame(), "b": 2 * data.to_frame()},
+    ...                   names=["id", "time"])
+    >>> quantiles = pd.concat({"a": q, "b": 2 * q}, names=["id", "time"])
+    >>> axes = plot_imputation(panel, quantiles, series=["a", "b"])
+    >>> [axis.get_title() for axis in axes]
+    ['a: y', 'b: y']
+    >>> plt.close("all")
     """
     return _draw_each(_imputation_panel, quantiles, variable, series, ax, data=data)
 

@@ -30,6 +30,19 @@ from tsdiff.imputer import DiffusionImputer
 
 __all__ = ["DiffusionSktimeForecaster", "DiffusionSktimeImputer"]
 
+# The tiny model of both adapters' test configurations (sktime's checks fit dozens).
+_TINY = {
+    "n_layers": 1,
+    "n_channels": 4,
+    "n_heads": 1,
+    "n_diffusion_steps": 3,
+    "n_epochs": 1,
+    "batch_size": 64,
+    "num_samples": 4,
+    "device": "cpu",
+    "random_state": 0,
+}
+
 
 class DiffusionSktimeForecaster(BaseForecaster):
     """sktime forecaster wrapping :class:`tsdiff.DiffusionForecaster`.
@@ -253,21 +266,17 @@ class DiffusionSktimeForecaster(BaseForecaster):
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
-        """Tiny configurations for sktime's estimator checks (seconds on a CPU)."""
-        tiny = {
-            "n_layers": 1,
-            "n_channels": 4,
-            "n_heads": 1,
-            "n_diffusion_steps": 3,
-            "n_epochs": 1,
-            "batch_size": 64,
-            "num_samples": 4,
-            "device": "cpu",
-            "random_state": 0,
-        }
+        """Tiny configurations for sktime's estimator checks (seconds on a CPU).
+
+        Examples
+        --------
+        >>> from tsdiff.sktime import DiffusionSktimeForecaster
+        >>> [p["context_length"] for p in DiffusionSktimeForecaster.get_test_params()]
+        [6, 3]
+        """
         return [
-            {"context_length": 6, "prediction_length": 4, **tiny},
-            {"context_length": 3, "prediction_length": 2, "sampler": "ddim", **tiny},
+            {"context_length": 6, "prediction_length": 4, **_TINY},
+            {"context_length": 3, "prediction_length": 2, "sampler": "ddim", **_TINY},
         ]
 
 
@@ -373,21 +382,17 @@ class DiffusionSktimeImputer(BaseTransformer):
 
     @classmethod
     def get_test_params(cls, parameter_set: str = "default") -> list[dict]:
-        """Tiny configurations for sktime's estimator checks (seconds on a CPU)."""
-        tiny = {
-            "n_layers": 1,
-            "n_channels": 4,
-            "n_heads": 1,
-            "n_diffusion_steps": 3,
-            "n_epochs": 1,
-            "batch_size": 64,
-            "num_samples": 4,
-            "device": "cpu",
-            "random_state": 0,
-        }
+        """Tiny configurations for sktime's estimator checks (seconds on a CPU).
+
+        Examples
+        --------
+        >>> from tsdiff.sktime import DiffusionSktimeImputer
+        >>> [p["window_length"] for p in DiffusionSktimeImputer.get_test_params()]
+        [6, 4]
+        """
         return [
-            {"window_length": 6, **tiny},
-            {"window_length": 4, "sampler": "ddim", **tiny},
+            {"window_length": 6, **_TINY},
+            {"window_length": 4, "sampler": "ddim", **_TINY},
         ]
 
 

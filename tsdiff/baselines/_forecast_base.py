@@ -117,6 +117,32 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         -------
         self
             The fitted forecaster.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from tsdiff.baselines import (ARIMAForecaster, ETSForecaster,
+        ...                               SeasonalNaiveForecaster)
+        >>> y = pd.Series(5 + np.sin(np.arange(24) / 2),
+        ...               index=pd.period_range("2020-01", periods=24, freq="M"))
+        >>> for model in (SeasonalNaiveForecaster(sp=12), ETSForecaster(),
+        ...               ARIMAForecaster()):
+        ...     model = model.fit(y, fh=[1, 2, 3])
+        ...     print(type(model).__name__, model.cutoff_, model.fh_)
+        SeasonalNaiveForecaster 2021-12 [1 2 3]
+        ETSForecaster 2021-12 [1 2 3]
+        ARIMAForecaster 2021-12 [1 2 3]
+
+        The horizon given here is the default of the predict methods, which need
+        one from somewhere:
+
+        >>> model.predict().index.strftime("%Y-%m").tolist()
+        ['2022-01', '2022-02', '2022-03']
+        >>> ARIMAForecaster().fit(y).predict()
+        Traceback (most recent call last):
+        ...
+        ValueError: No forecasting horizon: pass fh to the predict method or to fit.
         """
         self._validate_params()
         self._check_no_exogenous(X)

@@ -73,6 +73,36 @@ class _BaseImputer(ImputeMixin, OneToOneFeatureMixin, TransformerMixin, BaseEsti
         -------
         self
             The fitted imputer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from tsdiff.baselines import (
+        ...     InterpolationImputer, IterativeImputerBaseline, KNNImputerBaseline)
+        >>> X = pd.DataFrame({"a": [1.0, np.nan, 3.0, np.nan, np.nan, 6.0],
+        ...                   "b": [2.0, 4.0, np.nan, 8.0, 10.0, 12.0]},
+        ...                  index=pd.date_range("2024-01-01", periods=6, freq="h"))
+        >>> for imp in (InterpolationImputer(), KNNImputerBaseline(),
+        ...             IterativeImputerBaseline(random_state=0)):
+        ...     imp = imp.fit(X)
+        ...     print(type(imp).__name__, imp.feature_names_in_, imp.mean_.round(2))
+        InterpolationImputer ['a' 'b'] [3.33 7.2 ]
+        KNNImputerBaseline ['a' 'b'] [3.33 7.2 ]
+        IterativeImputerBaseline ['a' 'b'] [3.33 7.2 ]
+
+        A panel, indexed by ``(series id, time)``, fits one imputer on all series:
+
+        >>> panel = pd.concat({"p1": X, "p2": 2 * X}, names=["id", "time"])
+        >>> InterpolationImputer().fit(panel).transform(panel).loc["p2", "a"].tolist()
+        [2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
+
+        Every variable needs an observed value:
+
+        >>> InterpolationImputer().fit(X.assign(b=np.nan))
+        Traceback (most recent call last):
+        ...
+        ValueError: Columns ['b'] of X have no observed value; ...
         """
         self._validate_params()
         arrays = to_arrays(X, freq=self.freq, name="X", panel=True)

@@ -63,6 +63,79 @@ _STATSMODELS_DOC = f"""\
 {FORECASTER_ATTRIBUTES_DOC}"""
 
 
+_DATA = """\
+>>> import numpy as np
+>>> import pandas as pd
+>>> rng = np.random.default_rng(0)
+>>> trend = 10 + 0.5 * np.arange(30) + rng.normal(0, 0.3, 30)
+>>> y = pd.DataFrame({{"trend": trend, "level": 5 + rng.normal(0, 1, 30)}},
+...                  index=pd.date_range("2024-01-01", periods=30, freq="D"))
+"""
+"""A seeded daily frame of a trending and a level series, ending 2024-01-30 (its
+braces doubled for the ``str.format`` that fills the method docstrings)."""
+
+_ETS_SETUP = f"""\
+Examples
+--------
+>>> from tsdiff.baselines import ETSForecaster
+{_DATA}>>> model = ETSForecaster(trend="add").fit(y)
+"""
+
+_ARIMA_SETUP = f"""\
+Examples
+--------
+>>> from tsdiff.baselines import ARIMAForecaster
+{_DATA}>>> model = ARIMAForecaster(order=(1, 0, 0), trend="c").fit(y)
+"""
+
+
+def _predict_examples(setup: str) -> dict:
+    """The ``Examples`` sections of the predict methods of a statsmodels forecaster
+    fitted on ``y`` by ``setup``: its Gaussian predictive distribution shows in
+    every method."""
+    return {
+        "predict_examples": setup
+        + """\
+>>> point = model.predict(fh=3)
+>>> point.shape
+(3, 2)
+>>> point.index.strftime("%Y-%m-%d").tolist()
+['2024-01-31', '2024-02-01', '2024-02-02']
+>>> point.columns.tolist()
+['trend', 'level']
+>>> model.predict(fh=[1, 2], y=y.iloc[:20]).index[0]  # a new history, no refit
+Timestamp('2024-01-21 00:00:00')""",
+        "predict_quantiles_examples": setup
+        + """\
+>>> q = model.predict_quantiles(fh=3, alpha=[0.05, 0.5, 0.95])
+>>> q.columns.tolist()[:3]
+[('trend', 0.05), ('trend', 0.5), ('trend', 0.95)]
+>>> q.xs(0.5, axis=1, level="quantile").equals(model.predict(fh=3))
+True
+>>> bool(np.allclose(q["trend", 0.05] + q["trend", 0.95], 2 * q["trend", 0.5]))
+True""",
+        "predict_interval_examples": setup
+        + """\
+>>> bands = model.predict_interval(fh=3, coverage=[0.5, 0.9])
+>>> bands.shape
+(3, 8)
+>>> bands["level"].columns.tolist()
+[(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
+>>> level = bands["level"]
+>>> wide = level[0.9, "upper"] - level[0.9, "lower"]
+>>> bool((wide > level[0.5, "upper"] - level[0.5, "lower"]).all())
+True""",
+        "sample_examples": setup
+        + """\
+>>> draws = model.sample(fh=3, num_samples=2000, random_state=0)
+>>> draws.shape  # (num_samples, len(fh), n_variables)
+(2000, 3, 2)
+>>> mean = model.predict(fh=3).to_numpy()
+>>> bool(np.allclose(draws.mean(axis=0), mean, atol=0.1))
+True""",
+    }
+
+
 def _interpolated(values: np.ndarray) -> pd.Series:
     """Values (T,) with NaN filled by linear interpolation (nearest value at the
     ends), as a Series on a RangeIndex (ETS prediction needs a pandas endog)."""
@@ -109,6 +182,22 @@ class ETSForecaster(_BaseForecaster):
     ----------
     Hyndman, R.J., & Athanasopoulos, G. (2021). Forecasting: principles and practice,
     3rd edition, OTexts, chapter 8.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.baselines import ETSForecaster
+    >>> rng = np.random.default_rng(0)
+    >>> y = pd.Series(10 + 0.5 * np.arange(30) + rng.normal(0, 0.3, 30),
+    ...               index=pd.date_range("2024-01-01", periods=30, freq="D"))
+    >>> y.iloc[[5, 6]] = np.nan  # filled by interpolation before fitting
+    >>> model = ETSForecaster(trend="add").fit(y)
+    >>> point = model.predict(fh=3)
+    >>> point.index.strftime("%Y-%m-%d").tolist()
+    ['2024-01-31', '2024-02-01', '2024-02-02']
+    >>> np.diff(point).round(1).tolist()  # Holt's linear trend: 0.5 a day
+    [0.5, 0.5]
     """
 
     _parameter_constraints = {
@@ -119,6 +208,7 @@ class ETSForecaster(_BaseForecaster):
         "sp": [POSITIVE_INT],
         "damped_trend": [InstanceOf((bool, np.bool_), "a bool")],
     }
+    _doc_parts = {**_BaseForecaster._doc_parts, **_predict_examples(_ETS_SETUP)}
 
     def __init__(
         self,
@@ -213,6 +303,21 @@ class ARIMAForecaster(_BaseForecaster):
     trend : {"n", "c", "t", "ct"} or None, default=None
         Deterministic trend, as in SARIMAX (None means none).
     <statsmodels parameters>
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.baselines import ARIMAForecaster
+    >>> rng = np.random.default_rng(0)
+    >>> y = pd.Series(5 + rng.normal(0, 1, 40), name="level",
+    ...               index=pd.period_range("2020-01", periods=40, freq="M"))
+    >>> y.iloc[[3, 10, 11]] = np.nan  # the Kalman filter skips missing values
+    >>> model = ARIMAForecaster(order=(1, 0, 0), trend="c").fit(y)
+    >>> model.predict(fh=2).index.strftime("%Y-%m").tolist()
+    ['2023-05', '2023-06']
+    >>> model.predict_interval(fh=1, coverage=0.9).columns.tolist()
+    [('level', 0.9, 'lower'), ('level', 0.9, 'upper')]
     """
 
     _parameter_constraints = {
@@ -221,6 +326,7 @@ class ARIMAForecaster(_BaseForecaster):
         "seasonal_order": [_IntTuple(4)],
         "trend": [None, Options(("n", "c", "t", "ct"))],
     }
+    _doc_parts = {**_BaseForecaster._doc_parts, **_predict_examples(_ARIMA_SETUP)}
 
     def __init__(
         self,

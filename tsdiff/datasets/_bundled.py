@@ -48,6 +48,17 @@ def load_co2() -> pd.DataFrame:
     concentrations derived from flask air samples at sites in the SIO network", in
     *Trends: A Compendium of Data on Global Change*, CDIAC, Oak Ridge National
     Laboratory.
+
+    Examples
+    --------
+    >>> from tsdiff.datasets import load_co2
+    >>> co2 = load_co2()
+    >>> co2.shape, co2.index.freqstr
+    ((2284, 1), 'W-SAT')
+    >>> co2.loc["1958-05", "co2"].tolist()  # two weeks of May 1958 are gaps
+    [316.9, nan, 317.5, 317.9, nan]
+    >>> int(co2["co2"].isna().sum())
+    59
     """
     frame = sm_datasets.co2.load_pandas().data.astype("float64")
     frame.index = pd.DatetimeIndex(frame.index, freq="W-SAT")
@@ -70,6 +81,17 @@ def load_macrodata() -> pd.DataFrame:
     Source: ``statsmodels.datasets.macrodata`` (public domain), compiled by Skipper
     Seabold from FRED (Federal Reserve Bank of St. Louis) and the Bureau of Labor
     Statistics (unemployment rate).
+
+    Examples
+    --------
+    >>> from tsdiff.datasets import load_macrodata
+    >>> macro = load_macrodata()
+    >>> macro.shape, macro.index.freqstr
+    ((203, 12), 'Q-DEC')
+    >>> macro.index[[0, -1]].strftime("%YQ%q").tolist()
+    ['1959Q1', '2009Q3']
+    >>> macro.loc["2008Q4", ["realgdp", "unemp"]].tolist()
+    [13141.92, 6.9]
     """
     raw = sm_datasets.macrodata.load_pandas().data
     index = pd.PeriodIndex.from_fields(
@@ -97,6 +119,15 @@ def load_sunspots() -> pd.DataFrame:
     -----
     Source: ``statsmodels.datasets.sunspots`` (public domain), from NOAA's National
     Geophysical Data Center solar data services.
+
+    Examples
+    --------
+    >>> from tsdiff.datasets import load_sunspots
+    >>> sun = load_sunspots()
+    >>> sun.shape, sun.index.freqstr
+    ((309, 1), 'YS-JAN')
+    >>> sun["sunactivity"].idxmax().year, float(sun["sunactivity"].max())
+    (1957, 190.2)
     """
     raw = sm_datasets.sunspots.load_pandas().data
     return _yearly(raw["YEAR"], raw["SUNACTIVITY"], "sunactivity")
@@ -116,6 +147,18 @@ def load_nile() -> pd.DataFrame:
     Source: ``statsmodels.datasets.nile`` (public domain). Cite Cobb, G.W. (1978),
     "The problem of the Nile: conditional solution to a changepoint problem",
     *Biometrika* 65(2), 243-251.
+
+    Examples
+    --------
+    >>> from tsdiff.datasets import load_nile
+    >>> nile = load_nile()
+    >>> nile.shape, nile.index.freqstr
+    ((100, 1), 'YS-JAN')
+    >>> nile.index[[0, -1]].year.tolist()
+    [1871, 1970]
+    >>> volume = nile["volume"]  # the mean flow drops after 1898 (Cobb's changepoint)
+    >>> round(volume[:"1898"].mean()), round(volume["1899":].mean())
+    (1098, 850)
     """
     raw = sm_datasets.nile.load_pandas().data
     return _yearly(raw["year"], raw["volume"], "volume")
@@ -137,6 +180,18 @@ def load_elnino() -> pd.DataFrame:
     -----
     Source: ``statsmodels.datasets.elnino`` (public domain), NOAA National Weather
     Service Climate Prediction Center, ERSST.V3B, Nino 1+2 index.
+
+    Examples
+    --------
+    >>> from tsdiff.datasets import load_elnino
+    >>> sst = load_elnino()
+    >>> sst.shape, sst.index.freqstr
+    ((732, 1), 'MS')
+    >>> sst.index[[0, -1]].strftime("%Y-%m").tolist()
+    ['1950-01', '2010-12']
+    >>> by_month = sst["sst"].groupby(sst.index.month).mean().round(1)
+    >>> by_month[[3, 9]].tolist()  # warmest in March, coolest in September
+    [26.2, 20.6]
     """
     raw = sm_datasets.elnino.load_pandas().data
     years = raw["YEAR"].to_numpy().astype(int)

@@ -42,6 +42,25 @@ class GluonTSData:
         Steps forecast per window.
     freq : str
         Pandas frequency alias of the index (``"B"`` for business days).
+
+    Examples
+    --------
+    Each test window holds the history and, in its last ``prediction_length``
+    rows, the values to forecast from it:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.datasets import GluonTSData
+    >>> index = pd.date_range("2024-01-01", periods=8, freq="D", name="date")
+    >>> full = pd.DataFrame({0: np.arange(8.0), 1: 10 + np.arange(8.0)}, index=index)
+    >>> data = GluonTSData(train=full.iloc[:4], test=[full.iloc[:6], full],
+    ...                    prediction_length=2, freq="D")
+    >>> h = data.prediction_length
+    >>> for window in data.test:
+    ...     history, target = window.iloc[:-h], window.iloc[-h:]
+    ...     print(len(history), target.index[0].strftime("%Y-%m-%d"))
+    4 2024-01-05
+    6 2024-01-07
     """
 
     train: pd.DataFrame
@@ -51,7 +70,7 @@ class GluonTSData:
 
 
 def load_gluonts(path: PathType) -> GluonTSData:
-    """Load a multivariate GluonTS data set in TimeGrad's ``*_nips`` layout.
+    r"""Load a multivariate GluonTS data set in TimeGrad's ``*_nips`` layout.
 
     Parameters
     ----------
@@ -75,6 +94,35 @@ def load_gluonts(path: PathType) -> GluonTSData:
         If the train, test or metadata file is missing or malformed, or the test
         entries do not group into windows of N series of equal length growing by a
         constant step.
+
+    Examples
+    --------
+    A data set of two daily series with two test windows, in a temporary folder:
+
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from tsdiff.datasets import load_gluonts
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = Path(tmp.name) / "toy_nips"
+    >>> def write(role, entries):
+    ...     (root / role).mkdir(parents=True)
+    ...     lines = [json.dumps(entry) for entry in entries]
+    ...     (root / role / f"{role}.json").write_text("\n".join(lines))
+    >>> def series(n):  # two series of n days
+    ...     return [{"start": "2024-01-01", "target": [10.0 * k + t for t in range(n)]}
+    ...             for k in range(2)]
+    >>> write("metadata", [{"freq": "D", "prediction_length": 2}])
+    >>> write("train", series(4))
+    >>> write("test", series(6) + series(8))
+    >>> data = load_gluonts(root)
+    >>> data.train.shape, data.train.columns.tolist(), data.freq
+    ((4, 2), [0, 1], 'D')
+    >>> [len(window) for window in data.test], data.prediction_length
+    ([6, 8], 2)
+    >>> data.test[-1][1].iloc[-2:].tolist()  # the targets of series 1, last window
+    [16.0, 17.0]
+    >>> tmp.cleanup()
     """
     files = _read_members(
         existing_path(path, "GluonTS data set (.tar.gz or directory)")
@@ -99,7 +147,7 @@ def load_gluonts(path: PathType) -> GluonTSData:
 
 
 def load_exchange_rate_nips(path: PathType) -> GluonTSData:
-    """Load GluonTS ``exchange_rate_nips``: 8 daily exchange rates, 5 test windows.
+    r"""Load GluonTS ``exchange_rate_nips``: 8 daily exchange rates, 5 test windows.
 
     Parameters
     ----------
@@ -131,6 +179,35 @@ def load_exchange_rate_nips(path: PathType) -> GluonTSData:
     (2021), "Autoregressive denoising diffusion models for multivariate
     probabilistic time series forecasting", ICML) and CSDI. The series are LSTNet's
     (Lai, G. et al. (2018), SIGIR). No data licence is stated.
+
+    Examples
+    --------
+    A data set of the same layout, 8 flat series of a few business days, in a
+    temporary folder:
+
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from tsdiff.datasets import load_exchange_rate_nips
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> root = Path(tmp.name) / "exchange_rate_nips"
+    >>> def write(role, entries):
+    ...     (root / role).mkdir(parents=True)
+    ...     lines = [json.dumps(entry) for entry in entries]
+    ...     (root / role / f"{role}.json").write_text("\n".join(lines))
+    >>> def series(n):  # 8 series of n business days
+    ...     return [{"start": "1990-01-01", "target": [1.0] * n}] * 8
+    >>> write("metadata", [{"freq": "B"}])
+    >>> write("train", series(5))
+    >>> write("test", series(7) + series(9))
+    >>> data = load_exchange_rate_nips(root)
+    >>> data.train.shape, data.train.columns.tolist()[:3]
+    ((5, 8), ['Australia', 'British', 'Canada'])
+    >>> data.prediction_length, data.freq  # the step between the test windows
+    (2, 'B')
+    >>> data.train.index[-1].strftime("%a %Y-%m-%d")
+    'Fri 1990-01-05'
+    >>> tmp.cleanup()
     """
     data = load_gluonts(path)
     if data.train.shape[1] != len(EXCHANGE_RATE_COLUMNS):

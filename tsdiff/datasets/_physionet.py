@@ -48,7 +48,7 @@ def load_physionet2012(
     layout: str = "grid",
     max_records: int | None = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
-    """Load the ICU stays of the PhysioNet/CinC Challenge 2012.
+    r"""Load the ICU stays of the PhysioNet/CinC Challenge 2012.
 
     Parameters
     ----------
@@ -109,6 +109,33 @@ def load_physionet2012(
     Cardiology 39, 245-248, and Goldberger, A. et al. (2000), "PhysioBank,
     PhysioToolkit, and PhysioNet", Circulation 101(23). Open access on PhysioNet
     (Open Data Commons Attribution licence, to be confirmed on the project page).
+
+    Examples
+    --------
+    A ``set-a`` folder of two short stays, in a temporary folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from tsdiff.datasets import load_physionet2012
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> stays = Path(tmp.name) / "set-a"
+    >>> stays.mkdir()
+    >>> _ = (stays / "132539.txt").write_text("\n".join([
+    ...     "Time,Parameter,Value", "00:00,RecordID,132539", "00:00,Age,54",
+    ...     "00:07,HR,73", "00:37,HR,77", "01:15,HR,80", "01:15,Temp,36.8"]))
+    >>> _ = (stays / "132540.txt").write_text("\n".join([
+    ...     "Time,Parameter,Value", "00:00,RecordID,132540", "00:00,Age,76",
+    ...     "02:30,Glucose,105"]))
+    >>> grid = load_physionet2012(stays)
+    >>> grid.shape, list(grid.index.names)  # 48 hours of 35 variables per stay
+    ((96, 35), ['RecordID', 'hour'])
+    >>> grid.loc[132539, "HR"].iloc[:3].tolist()  # the last value of each hour
+    [77.0, 80.0, nan]
+    >>> load_physionet2012(stays, layout="static")["Age"].tolist()
+    [54.0, 76.0]
+    >>> load_physionet2012(stays, layout="long")["parameter"].tolist()
+    ['HR', 'HR', 'HR', 'Temp', 'Glucose']
+    >>> tmp.cleanup()
     """
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {_LAYOUTS}; got {layout!r}")

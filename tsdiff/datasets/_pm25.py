@@ -35,6 +35,23 @@ class PM25Data:
         Hourly PM2.5 in ug/m^3 with the natural gaps of the sensors (NaN).
     missing : DataFrame of shape (8759, 36)
         The same table with the evaluation cells additionally hidden (NaN).
+
+    Examples
+    --------
+    Fit an imputer on ``missing`` and score it on the cells of ``target_mask``;
+    here with two stations over three hours:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.datasets import PM25Data
+    >>> index = pd.date_range("2014-05-01 01:00", periods=3, freq="h", name="time")
+    >>> ground = pd.DataFrame({"001001": [80.0, np.nan, 95.0],
+    ...                        "001002": [60.0, 62.0, 70.0]}, index=index)
+    >>> missing = ground.copy()
+    >>> missing.iloc[1:, 1] = np.nan  # two readings of 001002 held out
+    >>> data = PM25Data(ground=ground, missing=missing)
+    >>> data.ground.to_numpy()[data.target_mask.to_numpy()].tolist()  # to score
+    [62.0, 70.0]
     """
 
     ground: pd.DataFrame
@@ -42,7 +59,18 @@ class PM25Data:
 
     @property
     def target_mask(self) -> pd.DataFrame:
-        """Evaluation cells: present in ``ground`` and hidden in ``missing`` (bool)."""
+        """Evaluation cells: present in ``ground`` and hidden in ``missing`` (bool).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from tsdiff.datasets import PM25Data
+        >>> ground = pd.DataFrame({"001001": [80.0, np.nan], "001002": [60.0, 62.0]})
+        >>> missing = pd.DataFrame({"001001": [np.nan, np.nan], "001002": [60.0, 62.0]})
+        >>> PM25Data(ground=ground, missing=missing).target_mask["001001"].tolist()
+        [True, False]
+        """
         return self.ground.notna() & self.missing.isna()
 
 
@@ -81,6 +109,36 @@ def load_pm25(path: PathType) -> PM25Data:
     by CSDI (``ermongroup/CSDI``, ``download.py``). Cite Yi, X., Zheng, Y., Zhang, J.
     and Li, T. (2016), "ST-MVL: filling missing values in geo-sensory time series
     data", IJCAI. No licence is stated; treat the data as research-use only.
+
+    Examples
+    --------
+    Both tables for two stations over three hours, in a temporary folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.datasets import load_pm25
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> index = pd.date_range("2014-05-01 01:00", periods=3, freq="h")
+    >>> ground = pd.DataFrame({"001001": [80.0, np.nan, 95.0],
+    ...                        "001002": [60.0, 62.0, 70.0]}, index=index)
+    >>> missing = ground.copy()
+    >>> missing.iloc[1:, 1] = np.nan
+    >>> for name, table in [("pm25_ground.txt", ground), ("pm25_missing.txt", missing)]:
+    ...     table.to_csv(Path(tmp.name) / name, index_label="datetime",
+    ...                  date_format="%Y/%m/%d %H:%M:%S")
+    >>> data = load_pm25(tmp.name)
+    >>> data.ground.shape, data.ground.index.freqstr, data.ground.columns.tolist()
+    ((3, 2), 'h', ['001001', '001002'])
+    >>> data.target_mask.sum().tolist()  # cells held out for scoring, per station
+    [0, 2]
+    >>> (Path(tmp.name) / "pm25_missing.txt").unlink()
+    >>> load_pm25(tmp.name)
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: [Errno 2] PM2.5 missing table (...) not found: ...
+    >>> tmp.cleanup()
     """
     ground_path, missing_path = _locate(path)
     ground = _read_table(ground_path)

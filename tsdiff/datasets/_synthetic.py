@@ -48,6 +48,18 @@ class SyntheticData:
         The generating parameters.
     phases : ndarray of shape (n_series,)
         Phase of each series' season, in radians.
+
+    Examples
+    --------
+    >>> from tsdiff.datasets import make_seasonal_ar
+    >>> data = make_seasonal_ar(n_steps=48, n_series=2, random_state=0)
+    >>> data.phi, data.noise, data.period
+    (0.7, 0.5, 24.0)
+    >>> data.truth.where(data.observed.notna()).equals(data.observed)
+    True
+    >>> ar = data.truth - data.seasonal  # the AR(1) part, centred on 0
+    >>> ar.shape
+    (48, 2)
     """
 
     observed: pd.DataFrame
@@ -86,6 +98,23 @@ class SyntheticData:
         mean, std : DataFrame of shape (horizon, n_series)
             Indexed by the ``horizon`` time points after ``history``; columns as
             ``observed``.
+
+        Examples
+        --------
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> data = make_seasonal_ar(n_steps=48, n_series=2, random_state=0)
+        >>> mean, std = data.true_forecast(3)
+        >>> mean.index.strftime("%Y-%m-%d %H:%M").tolist()
+        ['2024-01-03 00:00', '2024-01-03 01:00', '2024-01-03 02:00']
+        >>> std["y0"].round(3).tolist()  # noise first, towards sqrt(v) = 0.700
+        [0.5, 0.61, 0.658]
+
+        Given a leading slice, the forecast can be scored against ``truth``;
+        here ``y1`` lacks its last value, so its forecast starts two steps out:
+
+        >>> mean, std = data.true_forecast(2, history=data.observed.iloc[:-1])
+        >>> std["y1"].round(3).tolist()
+        [0.61, 0.658]
         """
         history = self.observed if history is None else history
         n = len(history)
@@ -120,6 +149,21 @@ class SyntheticData:
         mean, std : DataFrame of shape (n_steps, n_series)
             Index and columns of ``observed``; observed cells have their value as
             mean and a standard deviation of 0.
+
+        Examples
+        --------
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> data = make_seasonal_ar(n_steps=48, n_series=2, random_state=0)
+        >>> mean, std = data.true_imputation()
+        >>> gaps = data.observed["y0"].isna()
+        >>> gaps[gaps].index.strftime("%d %H:%M").tolist()
+        ['01 04:00', '01 23:00', '02 01:00', '02 02:00']
+        >>> std["y0"][gaps].round(3).tolist()  # a gap of two is less certain
+        [0.41, 0.41, 0.464, 0.464]
+        >>> float(std["y0"][~gaps].max())  # observed cells are known exactly
+        0.0
+        >>> mean.where(data.observed.notna()).equals(data.observed)
+        True
         """
         values = self.observed.to_numpy(np.float64)
         x = values - self.seasonal.to_numpy()
@@ -153,6 +197,22 @@ class SyntheticData:
         DataFrame of shape (horizon, n_series * len(levels))
             Columns ``MultiIndex(variable, quantile)``, variable-major: the layout of
             ``DiffusionForecaster.predict_quantiles``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> data = make_seasonal_ar(n_steps=48, n_series=2, random_state=0)
+        >>> q = data.true_forecast_quantiles([0.1, 0.5, 0.9], horizon=2)
+        >>> q.shape
+        (2, 6)
+        >>> q.columns.tolist()[:3]
+        [('y0', 0.1), ('y0', 0.5), ('y0', 0.9)]
+        >>> mean, std = data.true_forecast(2)
+        >>> bool(np.allclose(q.xs(0.5, axis=1, level="quantile"), mean))
+        True
+        >>> (q["y0", 0.9] - q["y0", 0.1]).round(2).tolist()  # 2 * 1.2816 * std
+        [1.28, 1.56]
         """
         return _quantiles(*self.true_forecast(horizon, history), levels)
 
@@ -164,6 +224,17 @@ class SyntheticData:
         DataFrame of shape (n_steps, n_series * len(levels))
             Columns ``MultiIndex(variable, quantile)``, variable-major: the layout of
             ``DiffusionImputer.predict_quantiles``; observed cells repeat their value.
+
+        Examples
+        --------
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> data = make_seasonal_ar(n_steps=48, n_series=2, random_state=0)
+        >>> q = data.true_imputation_quantiles([0.05, 0.95])
+        >>> q.shape
+        (48, 4)
+        >>> width = q["y1", 0.95] - q["y1", 0.05]
+        >>> int((width > 0).sum()), int(data.observed["y1"].isna().sum())
+        (6, 6)
         """
         return _quantiles(*self.true_imputation(), levels)
 
@@ -236,6 +307,19 @@ def make_seasonal_ar(
         ``true_forecast``, ``true_forecast_quantiles``, ``true_imputation`` and
         ``true_imputation_quantiles``, which give the exact conditional
         distributions.
+
+    Examples
+    --------
+    >>> from tsdiff.datasets import make_seasonal_ar
+    >>> data = make_seasonal_ar(n_steps=48, n_series=2, random_state=0)
+    >>> data.observed.shape, data.observed.index.freqstr
+    ((48, 2), 'h')
+    >>> data.observed.index[0], data.observed.columns.tolist()
+    (Timestamp('2024-01-01 00:00:00'), ['y0', 'y1'])
+    >>> data.observed.isna().sum().tolist()  # each cell hidden with probability 0.1
+    [4, 6]
+    >>> bool(data.truth.notna().all().all())
+    True
     """
     if n_steps < 1 or n_series < 1:
         raise ValueError("n_steps and n_series must be >= 1")

@@ -88,6 +88,40 @@ def load_ett(path: PathType) -> pd.DataFrame:
     required, modified copies may not be redistributed. Cite Zhou, H. et al. (2021),
     "Informer: beyond efficient transformer for long sequence time-series
     forecasting", AAAI.
+
+    Examples
+    --------
+    A four-hour table in the layout of ``ETTh1.csv``, in a temporary folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.datasets import ETT_COLUMNS, load_ett
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "ETTh1.csv"
+    >>> table = pd.DataFrame(np.arange(28.0).reshape(4, 7), columns=list(ETT_COLUMNS))
+    >>> dates = pd.date_range("2016-07-01", periods=4, freq="h")
+    >>> table.insert(0, "date", dates.strftime("%Y-%m-%d %H:%M:%S"))
+    >>> table.to_csv(path, index=False)
+    >>> ett = load_ett(path)
+    >>> ett.shape, ett.index.name, ett.index.freqstr
+    ((4, 7), 'date', 'h')
+    >>> ett["OT"].tolist()
+    [6.0, 13.0, 20.0, 27.0]
+
+    A missing file or column is an error:
+
+    >>> load_ett(Path(tmp.name) / "ETTh2.csv")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: [Errno 2] an ETT CSV file not found: '...ETTh2.csv'
+    >>> table.drop(columns="OT").to_csv(path, index=False)
+    >>> load_ett(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...ETTh1.csv: expected an ETT CSV file with header [...]; missing ['OT']
+    >>> tmp.cleanup()
     """
     return _dated_table(path, ETT_COLUMNS, "an ETT CSV file")
 
@@ -122,6 +156,28 @@ def load_ili(path: PathType) -> pd.DataFrame:
     Xu, J., Wang, J. and Long, M. (2021), "Autoformer: decomposition transformers
     with auto-correlation for long-term series forecasting", NeurIPS). No licence is
     stated for the table; cite the CDC for the underlying data.
+
+    Examples
+    --------
+    Three weeks in the layout of ``national_illness.csv``, in a temporary folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.datasets import ILI_COLUMNS, load_ili
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "national_illness.csv"
+    >>> table = pd.DataFrame(np.arange(21.0).reshape(3, 7), columns=list(ILI_COLUMNS))
+    >>> dates = pd.date_range("2002-01-01", periods=3, freq="7D")
+    >>> table.insert(0, "date", dates.strftime("%Y-%m-%d"))
+    >>> table.to_csv(path, index=False)
+    >>> ili = load_ili(path)
+    >>> ili.shape, ili.index.freqstr  # weekly, on Tuesdays
+    ((3, 7), 'W-TUE')
+    >>> ili["ILITOTAL"].tolist()
+    [4.0, 11.0, 18.0]
+    >>> tmp.cleanup()
     """
     return _dated_table(path, ILI_COLUMNS, "an ILI CSV file (national_illness.csv)")
 
@@ -155,6 +211,29 @@ def load_exchange_rate(path: PathType) -> pd.DataFrame:
     Source: ``laiguokun/multivariate-time-series-data``. Cite Lai, G., Chang, W.,
     Yang, Y. and Liu, H. (2018), "Modeling long- and short-term temporal patterns
     with deep neural networks", SIGIR. No licence is stated.
+
+    Examples
+    --------
+    Three days in the layout of ``exchange_rate.txt``, in a temporary folder:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from tsdiff.datasets import load_exchange_rate
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "exchange_rate.txt"
+    >>> np.savetxt(path, np.arange(24.0).reshape(3, 8), delimiter=",")
+    >>> rates = load_exchange_rate(path)
+    >>> rates.shape, rates.index.name, rates.columns.tolist()[:3]
+    ((3, 8), 'step', ['Australia', 'British', 'Canada'])
+    >>> rates["Singapore"].tolist()
+    [7.0, 15.0, 23.0]
+    >>> np.savetxt(path, np.ones((3, 7)), delimiter=",")  # a currency short
+    >>> load_exchange_rate(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...exchange_rate.txt: expected an LSTNet ... file ...; got 7 columns
+    >>> tmp.cleanup()
     """
     what = "an LSTNet exchange-rate file (8 comma-separated columns, no header)"
     file = existing_file(path, what)

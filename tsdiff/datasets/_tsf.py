@@ -38,7 +38,7 @@ _TYPES = ("string", "numeric", "date")
 
 @dataclass(frozen=True)
 class TSFData:
-    """A Monash ``.tsf`` data set as a long panel.
+    r"""A Monash ``.tsf`` data set as a long panel.
 
     Attributes
     ----------
@@ -58,6 +58,30 @@ class TSFData:
         ``horizon``, ``missing`` and ``equallength`` (bool or None), ``attributes``
         (list of ``(name, type)``) and ``series`` (DataFrame of the per-series
         attributes other than ``series_name``, indexed by series name).
+
+    Examples
+    --------
+    A two-series file in a temporary folder, then the panel side by side:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from tsdiff.datasets import load_tsf
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "toy.tsf"
+    >>> lines = ["# two hourly series", "@relation toy",
+    ...          "@attribute series_name string", "@attribute start_timestamp date",
+    ...          "@frequency hourly", "@horizon 2", "@missing true", "@data",
+    ...          "T1:2024-01-01 00-00-00:1,2,3", "T2:2024-01-01 05-00-00:4,?"]
+    >>> _ = path.write_text("\n".join(lines))
+    >>> data = load_tsf(path)
+    >>> data.frequency, data.horizon, data.metadata["relation"]
+    ('h', 2, 'toy')
+    >>> data.metadata["series"]["start_timestamp"].dt.hour.tolist()
+    [0, 5]
+    >>> wide = data.data["value"].unstack("series")  # one column per series
+    >>> wide.shape, wide.columns.tolist()
+    ((5, 2), ['T1', 'T2'])
+    >>> tmp.cleanup()
     """
 
     data: pd.DataFrame
@@ -67,7 +91,7 @@ class TSFData:
 
 
 def load_tsf(path: PathType) -> TSFData:
-    """Load a ``.tsf`` file of the Monash forecasting archive.
+    r"""Load a ``.tsf`` file of the Monash forecasting archive.
 
     Parameters
     ----------
@@ -97,6 +121,29 @@ def load_tsf(path: PathType) -> TSFData:
     Montero-Manso, P. (2021), "Monash time series forecasting archive", NeurIPS
     Datasets and Benchmarks Track, and the original source of each data set (e.g.
     the M4 competition, Makridakis et al. (2020), IJF 36(1)).
+
+    Examples
+    --------
+    A two-series file in a temporary folder (``?`` marks a missing value):
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from tsdiff.datasets import load_tsf
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "toy.tsf"
+    >>> lines = ["# two hourly series", "@relation toy",
+    ...          "@attribute series_name string", "@attribute start_timestamp date",
+    ...          "@frequency hourly", "@horizon 2", "@missing true", "@data",
+    ...          "T1:2024-01-01 00-00-00:1,2,3", "T2:2024-01-01 05-00-00:4,?"]
+    >>> _ = path.write_text("\n".join(lines))
+    >>> data = load_tsf(path)
+    >>> data.data.shape, list(data.data.index.names), data.frequency
+    ((5, 1), ['series', 'time'], 'h')
+    >>> data.data.loc["T2", "value"].tolist()
+    [4.0, nan]
+    >>> data.data.loc["T2"].index[0]
+    Timestamp('2024-01-01 05:00:00')
+    >>> tmp.cleanup()
     """
     file = existing_file(path, "Monash .tsf file")
     lines = read_bytes(file).decode("utf-8", errors="replace").splitlines()

@@ -319,9 +319,29 @@ class _LinearBeta(SDEProcess):
         return self.beta_min * t + 0.5 * (self.beta_max - self.beta_min) * t**2
 
     def alpha(self, t: Array) -> Array:
+        """Signal scale ``exp(-integral_0^t beta(s) ds / 2)`` at times ``t``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import VPSDE
+        >>> sde = VPSDE()
+        >>> a = sde.alpha(np.array([0.0, 1.0]))
+        >>> float(a[0]), bool(a[1] < 0.01)  # no noise at t=0, nearly none left at 1
+        (1.0, True)
+        """
         return _xp(t).exp(-0.5 * self._integral(t))
 
     def drift(self, t: Array) -> Array:
+        """Drift coefficient ``f(t) = -beta(t) / 2`` (the drift is ``f(t) x``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.diffusion import SubVPSDE
+        >>> SubVPSDE(beta_min=0.1, beta_max=20.0).drift(np.array([0.0, 1.0])).tolist()
+        [-0.05, -10.0]
+        """
         return -0.5 * self._beta(t)
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import gc
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class TrainingConfig:
     loss: str = "epsilon"
     center_windows: bool = True
     ema_decay: float | None = None
+    max_grad_norm: float | None = 1.0
     mixed_precision: bool = True
     compile: bool = False
     checkpoint_path: str | None = None
@@ -249,6 +251,7 @@ def fit_network(
             cov_t,
         )  # fmt: skip
         record = {"epoch": epoch + 1, **record}
+        _check_finite(record["train_loss"], epoch + 1, config)
         monitored = record["train_loss"]
         if len(val_idx):
             record["val_loss"] = monitored = _validation_loss(
@@ -318,8 +321,9 @@ def _initial_state(
         weight_decay=config.weight_decay,
         fused=device.type == "cuda",  # one kernel for all parameters
     )
-    # CSDI's schedule: learning rate x0.1 at 75 % and 90 % of the epochs.
-    milestones = sorted({int(0.75 * config.n_epochs), int(0.9 * config.n_epochs)})
+    # CSDI's schedule: learning rate x0.1 at 75 % and 90 % of the epochs (a
+    # milestone at epoch 0 would lower the rate from the start: dropped).
+    milestones = sorted({int(0.75 * config.n_epochs), int(0.9 * config.n_epochs)} - {0})
     return TrainState(
         network=network,
         # The evaluated network: an exponential moving average of the weights, if
@@ -401,6 +405,8 @@ def _train_epoch(
         )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if config.max_grad_norm is not None:  # on the device: no host sync
+            torch.nn.utils.clip_grad_norm_(network.parameters(), config.max_grad_norm)
         optimizer.step()
         state.steps += 1
         if state.averaged is not network:
@@ -414,7 +420,28 @@ def _train_epoch(
     return record
 
 
-SETTINGS_BEFORE_OPTIONS = {"center_windows": True, "loss": "epsilon"}
+def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:
+    """Stop a fit whose loss is no longer a number: its weights are lost."""
+    if math.isfinite(loss):
+        return
+    advice = (
+        "keep gradient clipping on (max_grad_norm)"
+        if config.max_grad_norm is None
+        else "lower max_grad_norm"
+    )
+    raise ValueError(
+        f"Training diverged: the loss of epoch {epoch} is {loss}, so no model is "
+        f"kept. Lower learning_rate (now {config.learning_rate:g}), {advice}, or "
+        "check the data for extreme values; a checkpoint_path holds the last "
+        "finite epoch."
+    )
+
+
+SETTINGS_BEFORE_OPTIONS = {
+    "center_windows": True,
+    "loss": "epsilon",
+    "max_grad_norm": None,
+}
 """Settings added after checkpoints and results were first written, at the value
 they had before: such checkpoints resume (these values are left out of the
 fingerprint) and older benchmark files are read with them."""
