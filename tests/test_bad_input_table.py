@@ -1,6 +1,7 @@
 """The table of bad inputs in docs/bad_inputs.md is exact: every row's call raises
 the error type and message the row gives, and every case here has its row."""
 
+import json
 import re
 from pathlib import Path
 
@@ -14,7 +15,7 @@ DOC = Path(__file__).parents[1] / "docs" / "bad_inputs.md"
 
 
 @pytest.fixture(scope="module")
-def ctx(tiny_shared, make_frame):
+def ctx(tiny_shared, make_frame, tmp_path_factory):
     frame = make_frame()  # 64 hourly steps, columns v0..v2, some values missing
     times = frame.index
     panel_index = pd.MultiIndex.from_product(
@@ -23,6 +24,7 @@ def ctx(tiny_shared, make_frame):
     rng = np.random.default_rng(0)
     panel = pd.DataFrame(rng.normal(size=(80, 3)), panel_index, frame.columns)
     return {
+        "tmp": tmp_path_factory.mktemp("models"),
         "frame": frame,
         "imputer": DiffusionImputer(window_length=8, **tiny_shared).fit(frame),
         "forecaster": DiffusionForecaster(
@@ -64,6 +66,18 @@ def _off_grid(frame):
     stamps = frame.index.to_series()
     stamps.iloc[5] += pd.Timedelta(minutes=30)
     return frame.set_axis(pd.DatetimeIndex(stamps))
+
+
+def _other_version(c):
+    """A saved model whose description claims another file format."""
+    folder = c["tmp"] / "old"
+    if not folder.exists():
+        c["imputer"].save(folder)
+        config = folder / "config.json"
+        document = json.loads(config.read_text())
+        document.update(format_version=0, tsdiff_version="0.0.1")
+        config.write_text(json.dumps(document))
+    return folder
 
 
 def _unseen_series(frame):
@@ -122,6 +136,16 @@ CASES = {
         _unseen_series(c["frame"])
     ),
     "x-not-fitted-with": lambda c: c["forecaster"].predict(X=c["frame"]),
+    "load-other-version": lambda c: DiffusionImputer.load(_other_version(c)),
+    "save-unfitted": lambda c: c["new_imputer"]().save(c["tmp"] / "unfitted"),
+    "plot-wrong-fh": lambda c: c["forecaster"].plot(fh=[1.5]),
+    "imputer-sample-negative": lambda c: c["imputer"].sample(
+        c["frame"], num_samples=-1
+    ),
+    "fit-transform-inf": lambda c: c["new_imputer"]().fit_transform(_inf(c["frame"])),
+    "feature-names-out-wrong": lambda c: c["imputer"].get_feature_names_out(
+        ["a", "b", "c"]
+    ),
     "backtest-no-windows": lambda c: c["forecaster"].backtest(
         c["frame"], fh=2, n_windows=0
     ),
@@ -152,7 +176,8 @@ def test_the_call_raises_what_the_table_says(case, ctx):
     assert caught.type.__name__ == error_type or (
         error_type == "ValueError" and isinstance(caught.value, ValueError)
     )
-    assert str(caught.value) == message
+    # Paths of the test's temporary folder read as <tmp> in the table.
+    assert str(caught.value).replace(str(ctx["tmp"]), "<tmp>") == message
 
 
 def test_a_panel_with_an_unseen_series_is_forecast_from_its_own_history(ctx):

@@ -80,6 +80,22 @@ def test_update_without_training_keeps_every_observation():
     np.testing.assert_allclose(forecaster.seen_y_.iloc[35:], y.iloc[35:] + 1.0)
 
 
+def test_update_keeps_values_a_new_row_lacks_as_sktime_does():
+    y = _daily(30, ["p", "q"], seed=5)
+    forecaster = DiffusionSktimeForecaster(**TINY).fit(y.iloc[:28], fh=[1])
+    newer = y.iloc[27:].copy()
+    newer.iloc[0] = [100.0, np.nan]  # a new p for a day already seen, q unknown
+    forecaster.update(newer, update_params=False)
+    day = y.index[27]
+    assert forecaster.seen_y_.loc[day, "p"] == 100.0
+    assert forecaster.seen_y_.loc[day, "q"] == y.loc[day, "q"]
+    # An adapter pickled before seen_y_ existed falls back to sktime's own store.
+    del forecaster.seen_y_, forecaster.seen_X_
+    forecaster._y, forecaster._X = y.iloc[:29], None
+    forecaster.update(y.iloc[29:], update_params=True)
+    assert forecaster.seen_y_.index.equals(y.index)
+
+
 def test_imputer_fills_a_panel_with_one_model_and_keeps_observed_values():
     index = pd.MultiIndex.from_product(
         [["a", "b"], pd.date_range("2024-01-01", periods=20, freq="h")],

@@ -499,18 +499,30 @@ class _DiffusionEstimator(BaseEstimator):
         True
         """
         # Everything is checked before anything is built: the files, the
-        # estimator's name, its parameter names and the weights' names and shapes.
+        # estimator's name, its parameter and attribute names, and the weights'
+        # names and shapes against the network they describe.
         document, tensors = _persist.read(path)
         if document["estimator"] != cls.__name__:
             raise ValueError(
-                f"{path} holds a {document['estimator']}, not a {cls.__name__}."
+                f"{path} holds a {document['estimator']!r}, not a {cls.__name__}."
             )
-        params = _persist.decode(document["params"], tensors)
+        params = _persist.decode_entry(document, "params", tensors, path)
         unknown = sorted(set(params) - set(cls._get_param_names()))
         if unknown:
             raise ValueError(
                 f"{path} sets parameters {unknown}, which {cls.__name__} does not "
                 "have; it was written by another version of tsdiff."
+            )
+        fitted = _persist.decode_entry(document, "fitted", tensors, path)
+        bad = sorted(
+            k
+            for k in fitted
+            if not (k.endswith("_") and k[0].isalpha()) or k in ("network_", "process_")
+        )
+        if bad or "n_features_in_" not in fitted:
+            raise ValueError(
+                f"{path} holds no fitted {cls.__name__}: "
+                + (f"unexpected entries {bad}." if bad else "no n_features_in_.")
             )
         # JSON has no tuples; tuple-valued parameters come back as lists.
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
@@ -522,10 +534,15 @@ class _DiffusionEstimator(BaseEstimator):
             if k.startswith("network.")
         }
         network = _rebuild_network(document["network_config"], weights, path)
+        if network.config.n_features != fitted["n_features_in_"]:
+            raise ValueError(
+                f"{path} pairs a network of {network.config.n_features} variables "
+                f"with a fitted state of {fitted['n_features_in_']}."
+            )
         est = cls(**{**params, "device": device})
         est._validate_params()
-        for key, value in document["fitted"].items():
-            setattr(est, key, _persist.decode(value, tensors))
+        for key, value in fitted.items():
+            setattr(est, key, value)
         est.device_ = est._resolve_device()
         est.network_ = network.to(est.device_)
         est.process_ = est._process()
@@ -547,9 +564,17 @@ def _available(device: torch.device) -> torch.device:
 
 
 def _rebuild_network(config: Any, state: dict, path: Any) -> Denoiser:
-    """The saved network on the CPU, after checking that the weights fit it."""
+    """The saved network on the CPU, after checking that the weights fit it.
+
+    The network is first built on the ``meta`` device (shapes, no memory), so a
+    description of an absurdly large network costs nothing before it is refused,
+    and building it draws nothing from torch's global random generator.
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} describes no valid network.")
     try:
-        network = Denoiser(DenoiserConfig(**config))
+        with torch.device("meta"):
+            network = Denoiser(DenoiserConfig(**config))
     except (TypeError, ValueError) as err:
         raise ValueError(f"{path} describes no valid network: {err}") from None
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
@@ -567,5 +592,8 @@ def _rebuild_network(config: Any, state: dict, path: Any) -> Denoiser:
             + "; ".join(problems[:5])
             + "."
         )
+    # Memory for the weights, then the weights themselves: no initialisation, so
+    # torch's global random generator is left alone.
+    network = network.to_empty(device="cpu")
     network.load_state_dict(state)
     return network.eval()

@@ -10,6 +10,7 @@ objects) is refused with a ``ValueError`` that names the file.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import numbers
 import os
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-__all__ = ["decode", "encode", "read", "write"]
+__all__ = ["decode", "decode_entry", "encode", "read", "write"]
 
 FORMAT_VERSION = 1
 
@@ -132,7 +133,7 @@ def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if kind is None:
         return {k: decode(v, tensors) for k, v in value.items()}
     if kind == "array":
-        return tensors[value["key"]].numpy()
+        return tensors[value["key"]].detach().numpy()
     if kind == "objects":
         return np.array([decode(v, tensors) for v in value["values"]], dtype=object)
     if kind == "index":
@@ -166,6 +167,26 @@ def decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     raise ValueError(f"Unknown saved value kind {kind!r}.")
 
 
+def decode_entry(
+    document: dict, key: str, tensors: dict[str, torch.Tensor], path: Any
+) -> dict:
+    """:func:`decode` of the mapping ``document[key]``; whatever in it fails to
+    decode (a damaged or crafted file) is a ``ValueError`` naming the entry."""
+    entry = document[key]
+    if not isinstance(entry, dict):
+        raise ValueError(f"{path}: {key!r} must be a mapping.")
+    out = {}
+    for name, value in entry.items():
+        try:
+            out[name] = decode(value, tensors)
+        except Exception as err:  # any failure inside a damaged description
+            raise ValueError(
+                f"{path}: {key}[{name!r}] cannot be read ({type(err).__name__}: "
+                f"{str(err).splitlines()[0] if str(err) else ''})."
+            ) from None
+    return out
+
+
 def _decode_index(spec: dict) -> pd.Index:
     name = spec["name"]
     if spec["type"] == "range":
@@ -181,18 +202,33 @@ def _decode_index(spec: dict) -> pd.Index:
 
 
 def write(path: str | Path, document: dict, tensors: dict[str, torch.Tensor]) -> None:
-    """Write ``config.json`` and ``tensors.pt`` into the folder ``path``."""
+    """Write ``tensors.pt`` and then ``config.json`` into the folder ``path``.
+
+    Each file is written under a temporary name and renamed, and the description
+    records a digest of the tensor file: an interrupted save never leaves half a
+    file, and a description paired with another save's tensors is refused on load.
+    """
     from tsdiff import __version__
 
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
+    _replace(folder / "tensors.pt", lambda f: torch.save(tensors, f))
+    digest = hashlib.sha256((folder / "tensors.pt").read_bytes()).hexdigest()
     document = {
         "format_version": FORMAT_VERSION,
         "tsdiff_version": __version__,
+        "tensors_sha256": digest,
         **document,
     }
-    (folder / "config.json").write_text(json.dumps(document, indent=2))
-    torch.save(tensors, folder / "tensors.pt")
+    text = json.dumps(document, indent=2)
+    _replace(folder / "config.json", lambda f: f.write_text(text))
+
+
+def _replace(target: Path, write: Any) -> None:
+    """``write`` a temporary file beside ``target``, then rename it over ``target``."""
+    partial = target.with_name(target.name + ".partial")
+    write(partial)
+    os.replace(partial, target)
 
 
 DOCUMENT_KEYS = ("estimator", "params", "network_config", "fitted")
@@ -217,14 +253,14 @@ def read(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
         raise FileNotFoundError(f"No saved tsdiff model in {folder} (no config.json).")
     try:
         document = json.loads(config.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise ValueError(
             f"{config} is not a tsdiff model description (invalid JSON: {err})."
         ) from None
     if not isinstance(document, dict):
         raise ValueError(f"{config} is not a tsdiff model description.")
     version = document.get("format_version")
-    if version != FORMAT_VERSION:
+    if type(version) is not int or version != FORMAT_VERSION:
         writer = document.get("tsdiff_version", "an older version")
         raise ValueError(
             f"{folder} holds a model file of format version {version!r}, written by "
@@ -234,7 +270,18 @@ def read(path: str | Path) -> tuple[dict, dict[str, torch.Tensor]]:
     missing = [key for key in DOCUMENT_KEYS if key not in document]
     if missing:
         raise ValueError(f"{config} lacks {missing}: it is incomplete.")
-    return document, _read_tensors(folder / "tensors.pt")
+    tensors_file = folder / "tensors.pt"
+    tensors = _read_tensors(tensors_file)
+    digest = document.get("tensors_sha256")  # absent in files of earlier versions
+    if (
+        digest is not None
+        and digest != hashlib.sha256(tensors_file.read_bytes()).hexdigest()
+    ):
+        raise ValueError(
+            f"{tensors_file} is not the tensor file saved with {config} (its digest "
+            "differs): the folder mixes two saves or the file was changed."
+        )
+    return document, tensors
 
 
 def _read_tensors(path: Path) -> dict[str, torch.Tensor]:

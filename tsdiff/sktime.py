@@ -190,12 +190,12 @@ class DiffusionSktimeForecaster(BaseForecaster):
             np.nan,
             index=pd.MultiIndex.from_arrays(
                 [model.series_ids_, [self.cutoff[0]] * len(model.series_ids_)],
-                names=self.seen_y_.index.names,
+                names=self._seen()[0].index.names,
             ),
-            columns=self.seen_y_.columns,
+            columns=self._seen()[0].columns,
         )
         late = gaps[model.cutoffs_ != self.cutoff[0]]
-        history = pd.concat([self.seen_y_, late]).sort_index()  # series in time order
+        history = pd.concat([self._seen()[0], late]).sort_index()  # in time order
         return getattr(model, method)(fh=steps, y=history, **kwargs)
 
     def _future_x(self, X: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -214,6 +214,13 @@ class DiffusionSktimeForecaster(BaseForecaster):
                 parts[key] = _extend(rows.droplevel(0), cutoffs[key], model)
             return pd.concat(parts, names=X.index.names)
         return _extend(X, model.cutoff_, model)
+
+    def _seen(self) -> tuple[Any, Any]:
+        """``(seen_y_, seen_X_)``; an adapter pickled before they existed kept the
+        data in sktime's own ``_y`` and ``_X``."""
+        if hasattr(self, "seen_y_"):
+            return self.seen_y_, self.seen_X_
+        return self._y, self._X
 
     def _predict(self, fh: Any, X: pd.DataFrame | None) -> pd.DataFrame:
         return self._forecast("predict", fh, X)
@@ -255,7 +262,8 @@ class DiffusionSktimeForecaster(BaseForecaster):
 
     def _update(self, y: pd.DataFrame, X: pd.DataFrame | None, update_params=True):
         model = self.forecaster_
-        seen_y, seen_X = _combine(self.seen_y_, y), _combine(self.seen_X_, X)
+        old_y, old_X = self._seen()
+        seen_y, seen_X = _combine(old_y, y), _combine(old_X, X)
         if update_params:  # train again on everything seen
             return self._fit(seen_y, seen_X, self._fh)
         self.seen_y_, self.seen_X_ = seen_y, seen_X
@@ -397,12 +405,12 @@ class DiffusionSktimeImputer(BaseTransformer):
 
 
 def _combine(old: pd.DataFrame | None, new: pd.DataFrame | None) -> Any:
-    """Rows of ``old`` and ``new`` in index order, ``new`` winning where both have
-    a row (sktime's update semantics); None where neither holds data."""
+    """``new`` completed by ``old`` (sktime's update semantics: a value of ``new``
+    wins, a missing one keeps what ``old`` held), in index order; None where
+    neither holds data."""
     if new is None or old is None:
         return old if new is None else new
-    both = pd.concat([old[~old.index.isin(new.index)], new])
-    return both.sort_index()
+    return new.combine_first(old)
 
 
 def _shortest_series(y: pd.DataFrame) -> int:

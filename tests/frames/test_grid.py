@@ -36,3 +36,10 @@ def test_an_index_mixing_time_zones_is_refused(second_zone):
     series = pd.Series(np.arange(6.0), index=pd.Index(stamps, dtype=object))
     with pytest.raises(ValueError, match="mixes time zones"):
         to_arrays(series)
+
+
+def test_timestamps_held_as_objects_in_one_zone_are_a_time_index():
+    times = pd.date_range("2024-01-01", periods=6, freq="h", tz="UTC")
+    series = pd.Series(np.arange(6.0), index=times.astype(object))
+    arrays = to_arrays(series)
+    assert arrays.freq == pd.offsets.Hour() and arrays.n_steps == 6

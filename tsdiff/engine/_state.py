@@ -111,7 +111,9 @@ class TrainState:
         if payload.get("fingerprint") != fingerprint:
             raise ValueError(
                 f"The training checkpoint {path} belongs to a fit with other data or "
-                "settings; delete it or choose another checkpoint_path."
+                "settings; delete it or choose another checkpoint_path (a checkpoint "
+                "written before gradient clipping existed resumes with "
+                "max_grad_norm=None)."
             )
         try:
             self._load(payload)

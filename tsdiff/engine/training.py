@@ -424,16 +424,16 @@ def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:
     """Stop a fit whose loss is no longer a number: its weights are lost."""
     if math.isfinite(loss):
         return
-    advice = (
-        "keep gradient clipping on (max_grad_norm)"
+    clipping = (
+        "turn gradient clipping on (max_grad_norm=1.0)"
         if config.max_grad_norm is None
-        else "lower max_grad_norm"
+        else f"clip harder (max_grad_norm below {config.max_grad_norm:g})"
     )
     raise ValueError(
         f"Training diverged: the loss of epoch {epoch} is {loss}, so no model is "
-        f"kept. Lower learning_rate (now {config.learning_rate:g}), {advice}, or "
-        "check the data for extreme values; a checkpoint_path holds the last "
-        "finite epoch."
+        f"kept. Fit again with a lower learning_rate (now "
+        f"{config.learning_rate:g}) or {clipping}, or check the data for extreme "
+        "values."
     )
 
 

@@ -24,12 +24,16 @@ def _regular_grid(index: pd.Index, freq: Any, name: str) -> tuple[pd.Index, Any,
         return index, np.arange(n), step
     is_time = isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex))
     if not is_time and pd.api.types.infer_dtype(index, skipna=True) == "datetime":
-        # Timestamps that pandas could not make one DatetimeIndex of.
-        raise ValueError(
-            f"The index of {name} mixes time zones (or time-zone-aware and naive "
-            "timestamps); convert every timestamp to one time zone first, e.g. "
-            "`pd.to_datetime(index, utc=True)`."
-        )
+        # Timestamps held as objects: one DatetimeIndex, unless their zones differ.
+        try:
+            index = pd.DatetimeIndex(index)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"The index of {name} mixes time zones (or time-zone-aware and "
+                "naive timestamps); convert every timestamp to one time zone first, "
+                "e.g. `pd.to_datetime(index, utc=True)`."
+            ) from None
+        is_time = True
     if not is_time and not pd.api.types.is_integer_dtype(index.dtype):
         if index.has_duplicates:
             raise ValueError(f"The index of {name} has duplicated labels.")
