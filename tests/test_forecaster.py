@@ -282,3 +282,17 @@ def test_backtest_uses_each_cutoff_once_in_time_order(forecaster, long_frame):
 def test_backtest_more_bad_arguments(forecaster, long_frame, y, kwargs, error, match):
     with pytest.raises(error, match=match):
         forecaster.backtest(long_frame if y == "frame" else y, **kwargs)
+
+
+def test_forecasts_keep_the_name_of_the_time_index(tiny):
+    from tsdiff.baselines import SeasonalNaiveForecaster
+
+    index = pd.date_range("2024-01-01", periods=40, freq="h", name="when")
+    y = pd.DataFrame({"a": np.sin(np.arange(40.0))}, index=index)
+    fc = DiffusionForecaster(context_length=8, prediction_length=4, **tiny).fit(y)
+    assert fc.predict().index.name == "when"
+    assert fc.predict_quantiles().index.name == "when"
+    renamed = y.rename_axis("t")
+    assert fc.predict(y=renamed).index.name == "t"  # a new history's own name
+    assert fc.backtest(y, n_windows=1).index.names == ["cutoff", "when"]
+    assert SeasonalNaiveForecaster(sp=2).fit(y).predict(fh=2).index.name == "when"

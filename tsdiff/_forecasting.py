@@ -102,10 +102,18 @@ class ForecastMixin:
         """Store the step, cutoff, container and default horizon of the series."""
         self.freq_ = arrays.freq
         self.cutoff_ = arrays.grid_index[-1]
+        self.time_name_ = arrays.grid_index.name
         self.y_type_ = arrays.kind
         self.y_name_ = arrays.name
-        self.fh_ = None
         self.fh_ = None if fh is None else self._relative_steps(fh, self.cutoff_)
+
+    def _time_name(self, arrays: SeriesArrays | None) -> Any:
+        """Name of the time index of forecasts: that of a new history ``arrays``,
+        else that of the training series (None for models saved before it was
+        kept)."""
+        if arrays is not None:
+            return arrays.grid_index.names[-1]
+        return getattr(self, "time_name_", None)
 
     def _check_exogenous(self, X: Any) -> None:
         """Refuse ``X`` unless the host takes exogenous covariates."""

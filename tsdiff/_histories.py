@@ -44,7 +44,8 @@ class Histories:
     name : object
         Name of a Series given.
     names : tuple
-        Names of the panel's index levels ``(series id, time)``.
+        Names of the index levels ``(series id, time)`` (of a single series, only
+        the time name counts).
     firsts : pandas.Index of length N or None
         The first time point of each series given (None for the fitted state).
     """
@@ -167,7 +168,7 @@ def horizon_index(histories: Histories, freq: Any, steps: np.ndarray) -> pd.Inde
     pandas.Index of length H, or MultiIndex of length N * H for a panel
     """
     if not histories.is_panel:
-        return future_index(histories.cutoffs[0], freq, steps)
+        return future_index(histories.cutoffs[0], freq, steps, name=histories.names[-1])
     times = [future_index(cutoff, freq, steps) for cutoff in histories.cutoffs]
     return pd.MultiIndex.from_arrays(
         [histories.ids.repeat(len(steps)), times[0].append(times[1:])],

@@ -934,7 +934,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         frames = [
             pd.DataFrame(
                 values,
-                index=future_index(cutoff, self.freq_, steps),
+                index=future_index(cutoff, self.freq_, steps, histories.names[-1]),
                 columns=self.columns_,
             )  # fmt: skip
             for values, cutoff in ends
@@ -973,6 +973,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             scaler=self.scaler_.select([0]),
             kind=self.y_type_,
             name=self.y_name_,
+            names=(None, self._time_name(None)),
         )
 
     def _read_histories(self, y: Any) -> tuple[SeriesArrays, Histories]:
@@ -995,7 +996,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                     "indexed by (series id, time) (or a long table in the layout of "
                     "fit), so that each series is scaled by its own statistics."
                 )
-            ids, cutoffs, names = None, _one(arrays.grid_index[-1]), (None, None)
+            ids, cutoffs = None, _one(arrays.grid_index[-1])
+            names = (None, self._time_name(arrays))
             scaler = self.scaler_.select([0])
         else:
             ids, cutoffs = panel_ends(arrays)

@@ -177,7 +177,8 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
             )
             for k, model in enumerate(self.models_)
         ]
-        return dists, future_index(cutoff, self.freq_, steps), kind, name
+        index = future_index(cutoff, self.freq_, steps, name=self._time_name(arrays))
+        return dists, index, kind, name
 
     def _forecast_quantiles(
         self, fh: Any, y: Any, alpha: tuple, X: Any = None
