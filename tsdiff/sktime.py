@@ -153,16 +153,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
         self.forecaster_ = DiffusionForecaster(
             context_length=context,
             prediction_length=horizon,
-            n_layers=self.n_layers,
-            n_channels=self.n_channels,
-            n_heads=self.n_heads,
-            n_diffusion_steps=self.n_diffusion_steps,
-            n_epochs=self.n_epochs,
-            batch_size=self.batch_size,
-            num_samples=self.num_samples,
-            sampler=self.sampler,
-            device=self.device,
-            random_state=self.random_state,
+            **_model_settings(self),
         )
         self.forecaster_.fit(y, X=X)
         self.seen_y_, self.seen_X_ = y, X
@@ -371,16 +362,7 @@ class DiffusionSktimeImputer(BaseTransformer):
     def _fit(self, X: pd.DataFrame, y: Any = None):
         self.imputer_ = DiffusionImputer(
             window_length=self.window_length,
-            n_layers=self.n_layers,
-            n_channels=self.n_channels,
-            n_heads=self.n_heads,
-            n_diffusion_steps=self.n_diffusion_steps,
-            n_epochs=self.n_epochs,
-            batch_size=self.batch_size,
-            num_samples=self.num_samples,
-            sampler=self.sampler,
-            device=self.device,
-            random_state=self.random_state,
+            **_model_settings(self),
         )
         self.imputer_.fit(X)
         return self
@@ -402,6 +384,25 @@ class DiffusionSktimeImputer(BaseTransformer):
             {"window_length": 6, **_TINY},
             {"window_length": 4, "sampler": "ddim", **_TINY},
         ]
+
+
+_MODEL_SETTINGS = (
+    "n_layers",
+    "n_channels",
+    "n_heads",
+    "n_diffusion_steps",
+    "n_epochs",
+    "batch_size",
+    "num_samples",
+    "sampler",
+    "device",
+    "random_state",
+)
+
+
+def _model_settings(adapter: Any) -> dict:
+    """The adapter's settings that pass unchanged to the tsdiff estimator."""
+    return {name: getattr(adapter, name) for name in _MODEL_SETTINGS}
 
 
 def _combine(old: pd.DataFrame | None, new: pd.DataFrame | None) -> Any:
