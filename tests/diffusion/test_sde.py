@@ -8,7 +8,7 @@ import pytest
 import torch
 from gaussian_oracle import N_DRAWS, conditioning, gaussian_problem, threshold, z_scores
 
-from tsdiff.diffusion import NoiseSchedule, nfe
+from tsdiff.diffusion import ALL_SAMPLERS, NoiseSchedule, nfe
 from tsdiff.diffusion.sde import VESDE, VPSDE, SubVPSDE, get_process
 from tsdiff.diffusion.sde_samplers import SDE_SAMPLERS
 
@@ -234,3 +234,95 @@ def test_heun_converges_at_second_order(process):
     reference = solve(2000)
     errors = [(solve(n) - reference).abs().max().item() for n in (40, 80)]
     assert 3.0 < errors[0] / errors[1] < 5.0
+
+
+# ------------------------------------- the chain's samplers on continuous processes
+
+CHAIN_SAMPLERS = [
+    ("ddpm", {}),
+    ("ddim", {}),
+    ("dpmpp_2m", {}),
+    ("dpmpp_2m", {"eta": 1.0}),
+]
+
+
+def _chain_sampler_error(process, name, options, sampling_steps):
+    cond, given, mu_c, sigma_c = gaussian_problem()
+    x_cond, cond_mask = conditioning(cond, given)
+    out = ALL_SAMPLERS[name](
+        _oracle_denoiser(process, cond, mu_c, sigma_c),
+        process,
+        x_cond,
+        cond_mask,
+        sampling_steps=sampling_steps,
+        generator=torch.Generator().manual_seed(11),
+        **options,
+    )
+    assert torch.equal(out[cond_mask], x_cond[cond_mask])  # given values exact
+    samples = out.reshape(N_DRAWS, -1)[:, torch.from_numpy(~cond)].double().numpy()
+    t_min = np.array(process.t_min)
+    a, s = float(process.alpha(t_min)), float(process.sigma(t_min))
+    law = a * mu_c, a * a * sigma_c + s * s * np.eye(len(mu_c))
+    return max(z_scores(samples, *law)), threshold(len(mu_c))
+
+
+@pytest.mark.parametrize("process", PROCESSES, ids=lambda p: type(p).__name__)
+@pytest.mark.parametrize(("name", "options"), CHAIN_SAMPLERS, ids=str)
+def test_chain_samplers_reach_the_law_on_continuous_processes(process, name, options):
+    # DDPM, DDIM and DPM-Solver++ need only alpha and sigma at their points: on the
+    # log-SNR grid of a continuous process they end in its marginal at t_min.
+    fine, limit = _chain_sampler_error(process, name, options, 200)
+    coarse, _ = _chain_sampler_error(process, name, options, 2)
+    assert fine < limit < coarse
+
+
+@pytest.mark.parametrize("process", PROCESSES, ids=lambda p: type(p).__name__)
+def test_dpm_solver_is_accurate_in_few_steps(process):
+    # The exponential integrator in log-SNR is what makes few steps work: 20
+    # second-order steps pass the check that the first-order samplers need 200
+    # steps for above (and 10 nearly do).
+    error, limit = _chain_sampler_error(process, "dpmpp_2m", {}, 20)
+    assert error < limit
+
+
+@pytest.mark.parametrize("process", PROCESSES, ids=lambda p: type(p).__name__)
+def test_log_snr_grid_spaces_log_snr_evenly_between_the_ends(process):
+    times = process.time_grid(8, spacing="log_snr")
+    assert times.shape == (9,) and times[0] == 1.0 and times[-1] == process.t_min
+    assert np.all(np.diff(times) < 0)
+    log_snr = np.log(process.alpha(times) / process.sigma(times))
+    np.testing.assert_allclose(np.diff(log_snr), np.diff(log_snr)[0], rtol=1e-9)
+    np.testing.assert_allclose(
+        process.time_at(process.sigma(times) / process.alpha(times)), times, atol=1e-12
+    )
+
+
+def test_time_spacing_is_even_in_t_and_agrees_for_ve():
+    np.testing.assert_allclose(VPSDE().time_grid(4), np.linspace(1.0, 1e-3, 5))
+    ve = VESDE()
+    np.testing.assert_allclose(
+        ve.time_grid(6), ve.time_grid(6, spacing="log_snr"), atol=1e-12
+    )
+    with pytest.raises(ValueError, match="spacing must be 'time' or 'log_snr'"):
+        ve.time_grid(4, spacing="karras")
+
+
+def test_chain_sampler_visits_the_log_snr_grid_with_float_times():
+    seen = []
+
+    def recording(x_t, t):
+        seen.append((t.dtype, float(t[0])))
+        return _toy_denoise(x_t, t)
+
+    x_cond, cond_mask = _toy_inputs()
+    ALL_SAMPLERS["ddim"](recording, VPSDE(), x_cond, cond_mask, sampling_steps=4)
+    grid = VPSDE().time_grid(4, spacing="log_snr")[:-1]
+    assert [dtype for dtype, _ in seen] == [torch.float32] * 4
+    np.testing.assert_allclose([t for _, t in seen], grid, rtol=1e-6)
+    counts = []
+    ALL_SAMPLERS["ddpm"](
+        lambda x, t: counts.append(1) or _toy_denoise(x, t), VESDE(), x_cond, cond_mask
+    )
+    assert len(counts) == 50  # sampling_steps=None: 50 steps on a continuous process
+    with pytest.raises(TypeError, match="NoiseSchedule or an SDEProcess"):
+        ALL_SAMPLERS["ddim"](_toy_denoise, "vp", x_cond, cond_mask)

@@ -1,9 +1,11 @@
 """Which processes exist, how an estimator builds one, and which samplers fit it.
 
-The discrete DDPM chain (:class:`NoiseSchedule`) is sampled by ``"ddpm"``, ``"ddim"``
-and ``"dpmpp_2m"``; the continuous-time processes of :mod:`tsdiff.diffusion.sde` by
-``"euler_maruyama"``, ``"pc"``, ``"heun"`` and, for the variance-exploding one,
-``"annealed_langevin"``.
+``"ddpm"``, ``"ddim"`` and ``"dpmpp_2m"`` need only the scales ``alpha`` and
+``sigma`` at their points, so they sample every process: the discrete DDPM chain
+(:class:`NoiseSchedule`) and the continuous-time processes of
+:mod:`tsdiff.diffusion.sde`. The SDE solvers ``"euler_maruyama"``, ``"pc"`` and
+``"heun"`` need the drift and diffusion of a continuous process, and
+``"annealed_langevin"`` a variance-exploding one.
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ def check_pair(process: str, sampler: str) -> None:
     --------
     >>> from tsdiff.diffusion import check_pair
     >>> check_pair("ve", "annealed_langevin")  # fits: returns None
+    >>> check_pair("vp", "dpmpp_2m")  # the chain's samplers fit every process
     >>> check_pair("ddpm", "heun")
     Traceback (most recent call last):
     ...
@@ -159,7 +162,7 @@ def check_pair(process: str, sampler: str) -> None:
     ...     check_pair("vp", "annealed_langevin")  # needs alpha = 1 (VE only)
     ... except ValueError as error:
     ...     print(str(error).split("; ")[-1])
-    its samplers are ('euler_maruyama', 'pc', 'heun').
+    its samplers are ('ddpm', 'ddim', 'dpmpp_2m', 'euler_maruyama', 'pc', 'heun').
     """
     get_sampler(sampler)  # known at all?
     if process == "ddpm":
@@ -167,7 +170,7 @@ def check_pair(process: str, sampler: str) -> None:
     else:
         # Annealed Langevin needs alpha = 1 (see sample_annealed_langevin).
         fitting = tuple(
-            s for s in SDE_SAMPLERS if process == "ve" or s != "annealed_langevin"
+            s for s in ALL_SAMPLERS if process == "ve" or s != "annealed_langevin"
         )
     if sampler not in fitting:
         raise ValueError(

@@ -18,13 +18,15 @@ import logging
 import math
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from tsdiff.diffusion.process import Denoise, _check_generator
+from tsdiff.diffusion.process import Denoise, Process, _check_generator
 from tsdiff.diffusion.schedules import NoiseSchedule
+from tsdiff.diffusion.sde import SDEProcess
 
 __all__ = [
     "SAMPLERS",
@@ -37,7 +39,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # One reverse step: (t, c_x, c_eps, sigma), see the module docstring.
-_Step = tuple[int, float, float, float]
+_Step = tuple[int | float, float, float, float]
 
 
 def timesteps(n_steps: int, sampling_steps: int | None) -> np.ndarray:
@@ -86,44 +88,66 @@ def timesteps(n_steps: int, sampling_steps: int | None) -> np.ndarray:
     return np.round(grid).astype(np.int64)[::-1].copy()
 
 
-def _chain(
-    schedule: NoiseSchedule, steps: np.ndarray
-) -> list[tuple[int, float, float]]:
-    """``(t, abar_t, abar_prev)`` along the respaced chain; abar_prev = 1 at the end."""
-    abar = schedule.alphas_cumprod
-    abar_prev = np.append(abar[steps[1:]], 1.0)  # (len(steps),)
-    return [
-        (int(t), float(abar[t]), float(prev))
-        for t, prev in zip(steps, abar_prev, strict=True)
-    ]
+@dataclass(frozen=True)
+class _Points:
+    """Where a sampler evaluates the network and where it steps to.
+
+    ``times[i]`` is the network's time input at the i-th of N evaluations (a step
+    index of the DDPM chain, a float time of a continuous process); ``alpha[i]``
+    and ``sigma[i]`` are the process's scales there, and entry N is the end point:
+    clean data (1, 0) for the chain, ``t_min`` for a continuous process.
+    """
+
+    times: list[int] | list[float]
+    alpha: np.ndarray  # (N + 1,)
+    sigma: np.ndarray  # (N + 1,)
+    time_dtype: torch.dtype | None  # of the network's time input; None: default
+
+    def time_batch(self, t: int | float, n: int, device: torch.device) -> Tensor:
+        return torch.full((n,), t, dtype=self.time_dtype, device=device)  # (n,)
 
 
-def _ddpm_plan(schedule: NoiseSchedule, steps: np.ndarray) -> list[_Step]:
-    """Ancestral step of Ho et al. (2020), Algorithm 2, on the respaced chain."""
-    plan = []
-    for t, abar, abar_prev in _chain(schedule, steps):
-        alpha = abar / abar_prev  # respaced 1 - beta between consecutive visited steps
-        beta = 1.0 - alpha
-        c_x = 1.0 / math.sqrt(alpha)
-        c_eps = -beta / (math.sqrt(1.0 - abar) * math.sqrt(alpha))
-        sigma = math.sqrt((1.0 - abar_prev) / (1.0 - abar) * beta)
-        plan.append((t, c_x, c_eps, sigma))
-    return plan
+SDE_STEPS = 50
+"""Steps of the DDPM-family samplers on a continuous process when
+``sampling_steps=None`` (the length of CSDI's chain)."""
 
 
-def _ddim_plan(schedule: NoiseSchedule, steps: np.ndarray, eta: float) -> list[_Step]:
-    """Generalised DDIM step of Song et al. (2021), eq. 12 with sigma from eq. 16."""
-    plan = []
-    for t, abar, abar_prev in _chain(schedule, steps):
-        sigma = eta * math.sqrt(
-            (1.0 - abar_prev) / (1.0 - abar) * (1.0 - abar / abar_prev)
+def _points(process: Process, sampling_steps: int | None) -> _Points:
+    """The visited points of the chain (respaced, see :func:`timesteps`) or of a
+    continuous process's time grid (:meth:`SDEProcess.time_grid`)."""
+    if isinstance(process, NoiseSchedule):
+        steps = timesteps(process.n_steps, sampling_steps)
+        abar = np.append(process.alphas_cumprod[steps], 1.0)  # (N + 1,)
+        return _Points(
+            [int(t) for t in steps], np.sqrt(abar), np.sqrt(1.0 - abar), torch.long
         )
-        # x_prev = sqrt(abar_prev) x0_hat + sqrt(1 - abar_prev - sigma^2) eps_hat
-        # with x0_hat = (x - sqrt(1 - abar) eps_hat) / sqrt(abar), expanded.
-        direction = math.sqrt(max(1.0 - abar_prev - sigma**2, 0.0))
-        c_x = math.sqrt(abar_prev / abar)
-        c_eps = direction - math.sqrt(abar_prev * (1.0 - abar) / abar)
-        plan.append((t, c_x, c_eps, sigma))
+    if isinstance(process, SDEProcess):
+        steps = SDE_STEPS if sampling_steps is None else sampling_steps
+        steps = _check_int("sampling_steps", steps)
+        times = process.time_grid(steps, spacing="log_snr")  # (N + 1,)
+        alpha, sigma = process.alpha(times), process.sigma(times)
+        return _Points([float(t) for t in times[:-1]], alpha, sigma, None)
+    raise TypeError(
+        "schedule must be a NoiseSchedule or an SDEProcess, got "
+        f"{type(process).__name__}"
+    )
+
+
+def _ddim_plan(points: _Points, eta: float) -> list[_Step]:
+    """Generalised DDIM steps of Song et al. (2021), eq. 12, with the noise of their
+    eq. 16 written for any ``x_t = alpha x0 + sigma eps``: ``eta`` times the
+    standard deviation of the forward process's posterior ``q(x_next | x, x0)``."""
+    plan = []
+    alpha, sigma = points.alpha, points.sigma
+    for i, t in enumerate(points.times):
+        a, s, a_next, s_next = alpha[i], sigma[i], alpha[i + 1], sigma[i + 1]
+        # Variance that the forward process adds from x_next to x.
+        added = max(s * s - (a / a_next) ** 2 * s_next * s_next, 0.0)
+        noise = eta * s_next / s * math.sqrt(added)
+        # x_next = a_next x0_hat + sqrt(s_next^2 - noise^2) eps_hat + noise z with
+        # x0_hat = (x - s eps_hat) / a, expanded.
+        direction = math.sqrt(max(s_next * s_next - noise * noise, 0.0))
+        plan.append((t, a_next / a, direction - a_next * s / a, noise))
     return plan
 
 
@@ -131,15 +155,16 @@ def _run_chain(
     denoise: Denoise,
     x_cond: Tensor,
     cond_mask: Tensor,
+    points: _Points,
     plan: list[_Step],
     generator: torch.Generator | None,
 ) -> Tensor:
-    """Walk the plan from x ~ N(0, I), re-imposing the conditioning after each step."""
+    """Walk the plan from x ~ N(0, prior), re-imposing the conditioning after each
+    step."""
     shape, device = x_cond.shape, x_cond.device
-    x = torch.randn(shape, generator=generator, device=device, dtype=x_cond.dtype)
-    x = torch.where(cond_mask, x_cond, x)  # (B, K, L)
+    x = _start(points, x_cond, cond_mask, generator)
     for t, c_x, c_eps, sigma in plan:
-        t_batch = torch.full((shape[0],), t, dtype=torch.long, device=device)  # (B,)
+        t_batch = points.time_batch(t, shape[0], device)  # (B,)
         eps_hat = _checked(denoise(x, t_batch), shape)
         x = c_x * x + c_eps * eps_hat.to(x.dtype)
         # sigma is a host float: deciding whether to draw noise costs no sync.
@@ -148,6 +173,21 @@ def _run_chain(
             x = x + sigma * z
         x = torch.where(cond_mask, x_cond, x)  # (B, K, L)
     return x
+
+
+def _start(
+    points: _Points,
+    x_cond: Tensor,
+    cond_mask: Tensor,
+    generator: torch.Generator | None,
+) -> Tensor:
+    """The first state: ``N(0, (alpha^2 + sigma^2) I)`` at the noisiest point (the
+    law of ``x_t`` for data of unit variance; 1 on the chain), conditioning kept."""
+    shape, device = x_cond.shape, x_cond.device
+    x = torch.randn(shape, generator=generator, device=device, dtype=x_cond.dtype)
+    scale = math.hypot(points.alpha[0], points.sigma[0])
+    x = x if scale == 1.0 else scale * x
+    return torch.where(cond_mask, x_cond, x)  # (B, K, L)
 
 
 @torch.no_grad()
@@ -215,11 +255,12 @@ def sample_ddpm(
     torch.Size([2, 3, 8])
     """
     _check_inputs(denoise, x_cond, cond_mask, generator)
-    steps = timesteps(schedule.n_steps, sampling_steps)
-    logger.debug("DDPM sampling %s over %d steps", tuple(x_cond.shape), len(steps))
-    return _run_chain(
-        denoise, x_cond, cond_mask, _ddpm_plan(schedule, steps), generator
+    points = _points(schedule, sampling_steps)
+    logger.debug(
+        "DDPM sampling %s over %d steps", tuple(x_cond.shape), len(points.times)
     )
+    plan = _ddim_plan(points, eta=1.0)
+    return _run_chain(denoise, x_cond, cond_mask, points, plan, generator)
 
 
 @torch.no_grad()
@@ -277,40 +318,44 @@ def sample_ddim(
     """
     _check_inputs(denoise, x_cond, cond_mask, generator)
     eta = _check_eta(eta)
-    steps = timesteps(schedule.n_steps, sampling_steps)
+    points = _points(schedule, sampling_steps)
     logger.debug(
-        "DDIM(eta=%g) sampling %s over %d steps", eta, tuple(x_cond.shape), len(steps)
+        "DDIM(eta=%g) sampling %s over %d steps",
+        eta,
+        tuple(x_cond.shape),
+        len(points.times),
     )
-    plan = _ddim_plan(schedule, steps, eta)
-    return _run_chain(denoise, x_cond, cond_mask, plan, generator)
+    plan = _ddim_plan(points, eta)
+    return _run_chain(denoise, x_cond, cond_mask, points, plan, generator)
 
 
 def _dpmpp_2m_plan(
-    schedule: NoiseSchedule, steps: np.ndarray, eta: float
-) -> list[tuple[int, float, float, float, float, float, float]]:
+    points: _Points, eta: float
+) -> list[tuple[int | float, float, float, float, float, float, float]]:
     """Steps ``(t, 1 / alpha_t, sigma_t / alpha_t, c_x, c_now, c_prev, noise)`` of
-    DPM-Solver++(2M) (Lu et al., 2022, Algorithm 2) on the respaced chain, and of
+    DPM-Solver++(2M) (Lu et al., 2022, Algorithm 2) over the visited points, and of
     its stochastic form (their SDE-DPM-Solver++(2M)) for ``eta > 0``.
 
-    With ``alpha = sqrt(abar)``, ``sigma = sqrt(1 - abar)``, ``lambda = log(alpha /
-    sigma)`` and ``h`` the step in lambda, ``x_next = c_x x + c_now D_now + c_prev
-    D_prev + noise z``, where ``D`` are the clean-data estimates at this and the
-    previous visited step: ``c_x = sigma_next / sigma e^{-eta h}``, the data
-    coefficient ``c = alpha_next (1 - e^{-(1 + eta) h})`` split between ``D_now``
-    and ``D_prev`` by the midpoint rule, and ``noise = sigma_next sqrt(1 -
-    e^{-2 eta h})``; ``eta = 0`` is the deterministic solver. The first step and the
-    final jump to clean data are first order (the final one has ``h = inf``: it
-    returns ``D_now``).
+    With ``lambda = log(alpha / sigma)`` and ``h`` the step in lambda, ``x_next =
+    c_x x + c_now D_now + c_prev D_prev + noise z``, where ``D`` are the clean-data
+    estimates at this and the previous point: ``c_x = sigma_next / sigma
+    e^{-eta h}``, the data coefficient ``c = alpha_next (1 - e^{-(1 + eta) h})``
+    split between ``D_now`` and ``D_prev`` by the midpoint rule, and ``noise =
+    sigma_next sqrt(1 - e^{-2 eta h})``; ``eta = 0`` is the deterministic solver.
+    The first step is first order, and so is a final jump to clean data
+    (``sigma_next = 0``, ``h = inf``: it returns ``D_now``).
     """
-    # A schedule whose noisiest step has abar == 0 (underflow) would make lambda
-    # -inf; from abar = 1e-12 on, x_T is pure noise to float precision anyway.
-    abar = np.maximum(schedule.alphas_cumprod[steps], 1e-12)  # (n,)
-    alpha, sigma = np.sqrt(abar), np.sqrt(1.0 - abar)
-    lam = np.log(alpha) - np.log(sigma)
+    # A chain whose noisiest step has abar == 0 (underflow) would make lambda
+    # -inf; from alpha = 1e-6 on, x_T is pure noise to float precision anyway.
+    alpha = np.maximum(points.alpha, 1e-6)  # (N + 1,)
+    sigma = points.sigma
+    with np.errstate(divide="ignore"):  # lambda = inf at clean data
+        lam = np.log(alpha) - np.log(sigma)
     plan, h_prev = [], None
-    for i, t in enumerate(steps):
-        if i + 1 == len(steps):  # to abar = 1: sigma_next = 0
-            plan.append((int(t), 1 / alpha[i], sigma[i] / alpha[i], 0.0, 1.0, 0.0, 0.0))
+    for i, t in enumerate(points.times):
+        start = (t, 1 / alpha[i], sigma[i] / alpha[i])
+        if sigma[i + 1] == 0.0:  # to clean data: the estimate itself
+            plan.append((*start, 0.0, 1.0, 0.0, 0.0))
             break
         h = lam[i + 1] - lam[i]
         c_x = sigma[i + 1] / sigma[i] * math.exp(-eta * h)
@@ -323,9 +368,7 @@ def _dpmpp_2m_plan(
         else:
             r = h_prev / h
             c_now, c_prev = c_d * (1 + 1 / (2 * r)), -c_d / (2 * r)
-        plan.append(
-            (int(t), 1 / alpha[i], sigma[i] / alpha[i], c_x, c_now, c_prev, noise)
-        )
+        plan.append((*start, c_x, c_now, c_prev, noise))
         h_prev = h
     return plan
 
@@ -408,20 +451,18 @@ def sample_dpmpp_2m(
     """
     _check_inputs(denoise, x_cond, cond_mask, generator)
     eta = _check_eta(eta)
-    steps = timesteps(schedule.n_steps, sampling_steps)
+    points = _points(schedule, sampling_steps)
     logger.debug(
         "DPM-Solver++(2M, eta=%g) sampling %s over %d steps",
         eta,
         tuple(x_cond.shape),
-        len(steps),
+        len(points.times),
     )
     shape, device = x_cond.shape, x_cond.device
-    x = torch.randn(shape, generator=generator, device=device, dtype=x_cond.dtype)
-    x = torch.where(cond_mask, x_cond, x)  # (B, K, L)
+    x = _start(points, x_cond, cond_mask, generator)
     d_prev = None
-    plan = _dpmpp_2m_plan(schedule, steps, eta)
-    for t, inv_alpha, snr_inv, c_x, c_now, c_prev, noise in plan:
-        t_batch = torch.full((shape[0],), t, dtype=torch.long, device=device)  # (B,)
+    for t, inv_alpha, snr_inv, c_x, c_now, c_prev, noise in _dpmpp_2m_plan(points, eta):
+        t_batch = points.time_batch(t, shape[0], device)  # (B,)
         eps_hat = _checked(denoise(x, t_batch), shape).to(x.dtype)
         d_now = inv_alpha * x - snr_inv * eps_hat  # clean-data estimate, (B, K, L)
         x = c_x * x + c_now * d_now
