@@ -48,10 +48,12 @@ def test_every_process_samples_with_each_of_its_samplers(
     check_samples(imputer.sample(frame, num_samples=4), frame, 4)  # (S, T, K)
 
 
-def test_continuous_processes_default_to_the_reverse_sde(fitted):
+def test_continuous_processes_default_to_dpm_solver_with_ten_steps(fitted):
     frame, imputers = fitted
-    imputer = imputers["vp"].set_params(sampler=None, sampling_steps=2)
-    assert imputer._sampler() == "euler_maruyama"
+    imputer = imputers["vp"].set_params(sampler=None, sampling_steps=None)
+    assert imputer._sampler() == "dpmpp_2m"
+    assert imputer._sampling_steps() == 10  # not capped by the chain's length
+    assert imputer.n_diffusion_steps < 10
     assert np.isfinite(imputer.transform(frame).to_numpy()).all()
 
 

@@ -290,3 +290,16 @@ def test_fingerprint_of_a_network_without_covariates_is_unchanged():
     assert "n_covariates" not in text and "diffusion_embedding_dim=128)" in text
     with_cov = Denoiser(DenoiserConfig(**size, n_covariates=2))
     assert "n_covariates=2" in _fingerprint(with_cov, process, config, x0, observed, 0)
+
+
+def test_checkpoint_written_on_another_kind_of_device_says_so(tiny, data, tmp_path):
+    # A CUDA generator's state (16 bytes) cannot seed the CPU's: a GPU checkpoint
+    # resumed on a CPU is refused with a message about the device, not the network.
+    path = tmp_path / "gpu.pt"
+    params = dict(tiny, window_length=8, checkpoint_path=path)
+    DiffusionImputer(**params, max_fit_time=1e-9).fit(data)
+    payload = torch.load(path, weights_only=True)
+    payload["noise_gen"] = torch.zeros(16, dtype=torch.uint8)  # a CUDA state's size
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="another kind of device than cpu"):
+        DiffusionImputer(**params).fit(data)

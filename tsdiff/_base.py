@@ -154,7 +154,8 @@ class _DiffusionEstimator(BaseEstimator):
         """The steps in use: the number chosen, or the sampler's default."""
         if self.sampling_steps is not None:
             return self.sampling_steps
-        return default_steps(self._sampler(), self.n_diffusion_steps)
+        chain = self.n_diffusion_steps if self.process == "ddpm" else None
+        return default_steps(self._sampler(), chain)
 
     def _check_sampler(self) -> None:
         """The sampler must fit the process, and a DDPM chain has at most its own

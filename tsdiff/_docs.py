@@ -106,23 +106,25 @@ COMMON_PARAMETERS_DOC = """\
         Monte-Carlo samples per window behind every median, quantile and interval.
     sampler : str or None, default=None
         Reverse-process sampler, changeable after ``fit`` with ``set_params``; None
-        takes "dpmpp_2m" for ``process="ddpm"`` and "euler_maruyama" otherwise. For
-        ``process="ddpm"``: "dpmpp_2m" (DPM-Solver++(2M), a second-order solver of
-        the probability-flow ODE), "ddpm" (ancestral, CSDI's) or "ddim". On the
-        PM2.5 benchmark 10 steps of "dpmpp_2m" came within 2.4 % of the CRPS of 50
-        ancestral steps at a fifth of the network evaluations, with better
-        calibrated intervals (``benchmarks/README.md``); choose "ddpm" with 50 steps
-        for the last few per cent. For the continuous processes: "euler_maruyama"
-        (reverse-time SDE), "pc" (predictor-corrector with one Langevin corrector
-        step), "heun" (the probability-flow ODE, second order) and, for "ve" only,
-        "annealed_langevin" (NCSN's sampler, 10 Langevin steps per noise level).
+        takes "dpmpp_2m" (DPM-Solver++(2M), a second-order solver of the
+        probability-flow ODE) with 10 steps, for every process. Every process can
+        also use "ddpm" (ancestral, CSDI's) and "ddim"; on the PM2.5 benchmark 10
+        steps of "dpmpp_2m" came within 3.3 % of the CRPS of 50 ancestral steps at a
+        fifth of the network evaluations, with better calibrated intervals
+        (``benchmarks/README.md``); choose "ddpm" with 50 steps for the last few per
+        cent. The continuous processes add "euler_maruyama" (reverse-time SDE),
+        "pc" (predictor-corrector with one Langevin corrector step), "heun" (the
+        probability-flow ODE, second order) and, for "ve" only,
+        "annealed_langevin" (NCSN's sampler, 10 Langevin steps per noise level);
+        these need 20 or more network evaluations for the accuracy that
+        "dpmpp_2m" reaches at 10.
     sampling_steps : int or None, default=None
         Steps of the sampler; None takes the sampler's default: 10 for "dpmpp_2m"
         (or the whole chain if it is shorter), all ``n_diffusion_steps`` for
-        "ddpm" and "ddim", 100 for "euler_maruyama" and "pc", 25 for "heun", 10
-        levels for "annealed_langevin". Network evaluations per sample are this
-        number, twice it for "heun" and "pc", ten times it for
-        "annealed_langevin" (:func:`tsdiff.diffusion.nfe`).
+        "ddpm" and "ddim" (50 on a continuous process), 100 for "euler_maruyama"
+        and "pc", 25 for "heun", 10 levels for "annealed_langevin". Network
+        evaluations per sample are this number, twice it for "heun" and "pc", ten
+        times it for "annealed_langevin" (:func:`tsdiff.diffusion.nfe`).
     eta : float, default=0.0
         Stochasticity of "ddim" (0 deterministic, 1 equals "ddpm") and of
         "dpmpp_2m" (0 the ODE solver, 1 its reverse-SDE form); ignored by the

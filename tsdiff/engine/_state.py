@@ -116,6 +116,16 @@ class TrainState:
                 "max_grad_norm=None)."
             )
         try:
+            self.shuffle_gen.set_state(payload["shuffle_gen"])
+            self.noise_gen.set_state(payload["noise_gen"])
+        except (KeyError, RuntimeError) as err:
+            raise ValueError(
+                f"The training checkpoint {path} holds the random state of a fit on "
+                f"another kind of device than {self.noise_gen.device.type} ({err}); "
+                "resume it on the device it was written on, or delete it to start "
+                "the fit afresh."
+            ) from err
+        try:
             self._load(payload)
         except (KeyError, RuntimeError, ValueError) as err:
             raise ValueError(
@@ -131,8 +141,6 @@ class TrainState:
             self.averaged.load_state_dict(payload["averaged"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.lr_schedule.load_state_dict(payload["lr_schedule"])
-        self.shuffle_gen.set_state(payload["shuffle_gen"])
-        self.noise_gen.set_state(payload["noise_gen"])
         self.history = list(payload["history"])
         self.best_loss = payload["best_loss"]
         self.best_weights = payload["best_weights"]

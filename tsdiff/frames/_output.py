@@ -190,8 +190,8 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
     ['2024-02-29', '2024-03-31', '2024-04-30']
     >>> window = future_index(pd.Timestamp("2024-01-05"), pd.offsets.Day(),
     ...                       np.array([-1, 0, 1]), name="date")
-    >>> window.name, window.strftime("%m-%d").tolist()
-    ('date', ['01-04', '01-05', '01-06'])
+    >>> window.name, window.strftime("%m-%d").tolist(), window.freqstr
+    ('date', ['01-04', '01-05', '01-06'], 'D')
     >>> future_index(pd.Period("2024Q4", freq="Q"), None, np.array([1, 2])).tolist()
     [Period('2025Q1', 'Q-DEC'), Period('2025Q2', 'Q-DEC')]
     >>> future_index(100, 10, np.array([1, 2, 3])).tolist()  # integer time
@@ -204,7 +204,13 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
         first, final = min(int(steps.min()), 0), max(int(steps.max()), 0)
         before = pd.date_range(end=last, periods=1 - first, freq=step)  # ..., last
         after = pd.date_range(last, periods=final + 1, freq=step)[1:]
-        return pd.DatetimeIndex(before.append(after)[steps - first], name=name)
+        # Two or more consecutive steps keep the grid's frequency, as a slice of a
+        # regular index does (one point or a gapped selection has none).
+        regular = len(steps) > 1 and bool(np.all(np.diff(steps) == 1))
+        freq = step if regular else None
+        return pd.DatetimeIndex(
+            before.append(after)[steps - first], name=name, freq=freq
+        )
     return pd.Index([int(last) + int(h) * int(step) for h in steps], name=name)
 
 
