@@ -1,8 +1,6 @@
 """DiffusionForecaster: horizons, future index arithmetic, new histories, gaps, output
 containers and bad input after fit."""
 
-import functools
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,9 +24,7 @@ def test_fh_forms_agree(forecaster, frame):
     future = pd.date_range(frame.index[-1], periods=H + 1, freq="h")[1:]
     assert isinstance(full.index, pd.DatetimeIndex) and full.index.equals(future)
     pd.testing.assert_frame_equal(forecaster.predict(fh=H), full)
-    # A selection of steps has no frequency (test_..._keeps_the_frequency below);
-    # pandas' own iloc may infer one, so only values and times are compared here.
-    same = functools.partial(pd.testing.assert_frame_equal, check_freq=False)
+    same = pd.testing.assert_frame_equal  # frequencies included
     same(forecaster.predict(fh=[2, 4]), full.iloc[[1, 3]])
     same(forecaster.predict(fh=np.array([3])), full.iloc[[2]])
     same(forecaster.predict(fh=future[[0, 3]]), full.iloc[[0, 3]])
@@ -301,8 +297,10 @@ def test_forecasts_keep_the_name_of_the_time_index(tiny):
     assert SeasonalNaiveForecaster(sp=2).fit(y).predict(fh=2).index.name == "when"
 
 
-def test_a_forecast_of_consecutive_steps_keeps_the_frequency(forecaster):
+def test_a_forecast_of_evenly_spaced_steps_keeps_a_frequency(forecaster):
+    # As rows taken by position from a regular index keep one in pandas.
     assert forecaster.predict().index.freq == pd.offsets.Hour()
     assert forecaster.predict_quantiles().index.freq == pd.offsets.Hour()
-    assert forecaster.predict(fh=[2, 4]).index.freq is None  # not a regular slice
-    assert forecaster.predict(fh=[3]).index.freq is None
+    assert forecaster.predict(fh=[2, 4]).index.freq == pd.offsets.Hour(2)
+    assert forecaster.predict(fh=[3]).index.freq == pd.offsets.Hour()
+    assert forecaster.predict(fh=[1, 2, 4]).index.freq is None  # uneven

@@ -178,3 +178,11 @@ def test_gather_rejects_bad_input():
         schedule.gather("betas", torch.tensor([0, 1, 2]), like)
     with pytest.raises(ValueError, match="shape"):
         schedule.gather("betas", torch.tensor([[0, 1]]), like)
+
+
+def test_a_first_beta_below_float_resolution_is_refused():
+    # 1 - 1e-17 == 1.0: the first step would add no noise, and every sampler's
+    # coefficients divide by that noise.
+    with pytest.raises(ValueError, match="below float64 resolution"):
+        NoiseSchedule.from_name("quad", 50, 1e-17, 0.5)
+    NoiseSchedule.from_name("quad", 50, 1e-15, 0.5)  # resolved: accepted

@@ -9,7 +9,7 @@ import torch
 from gaussian_oracle import N_DRAWS, conditioning, gaussian_problem, threshold, z_scores
 
 from tsdiff.diffusion import ALL_SAMPLERS, NoiseSchedule, nfe
-from tsdiff.diffusion.sde import VESDE, VPSDE, SubVPSDE, get_process
+from tsdiff.diffusion.sde import VESDE, VPSDE, SDEProcess, SubVPSDE, get_process
 from tsdiff.diffusion.sde_samplers import SDE_SAMPLERS
 
 PROCESSES = [VPSDE(), SubVPSDE(), VESDE()]
@@ -110,17 +110,17 @@ def _oracle_denoiser(process, cond, mu_c, sigma_c):
     return denoise
 
 
-def _oracle_error(process, name, sampling_steps):
+def _oracle_error(process, name, sampling_steps, options=None):
     cond, given, mu_c, sigma_c = gaussian_problem()
     x_cond, cond_mask = conditioning(cond, given)
-    out = SDE_SAMPLERS[name](
+    out = ALL_SAMPLERS[name](
         _oracle_denoiser(process, cond, mu_c, sigma_c),
         process,
         x_cond,
         cond_mask,
         sampling_steps=sampling_steps,
         generator=torch.Generator().manual_seed(7),
-        **OPTIONS.get(name, {}),
+        **(OPTIONS.get(name, {}) if options is None else options),
     )
     assert torch.equal(out[cond_mask], x_cond[cond_mask])  # given values exact
     samples = out.reshape(N_DRAWS, -1)[:, torch.from_numpy(~cond)].double().numpy()
@@ -246,33 +246,13 @@ CHAIN_SAMPLERS = [
 ]
 
 
-def _chain_sampler_error(process, name, options, sampling_steps):
-    cond, given, mu_c, sigma_c = gaussian_problem()
-    x_cond, cond_mask = conditioning(cond, given)
-    out = ALL_SAMPLERS[name](
-        _oracle_denoiser(process, cond, mu_c, sigma_c),
-        process,
-        x_cond,
-        cond_mask,
-        sampling_steps=sampling_steps,
-        generator=torch.Generator().manual_seed(11),
-        **options,
-    )
-    assert torch.equal(out[cond_mask], x_cond[cond_mask])  # given values exact
-    samples = out.reshape(N_DRAWS, -1)[:, torch.from_numpy(~cond)].double().numpy()
-    t_min = np.array(process.t_min)
-    a, s = float(process.alpha(t_min)), float(process.sigma(t_min))
-    law = a * mu_c, a * a * sigma_c + s * s * np.eye(len(mu_c))
-    return max(z_scores(samples, *law)), threshold(len(mu_c))
-
-
 @pytest.mark.parametrize("process", PROCESSES, ids=lambda p: type(p).__name__)
 @pytest.mark.parametrize(("name", "options"), CHAIN_SAMPLERS, ids=str)
 def test_chain_samplers_reach_the_law_on_continuous_processes(process, name, options):
     # DDPM, DDIM and DPM-Solver++ need only alpha and sigma at their points: on the
     # log-SNR grid of a continuous process they end in its marginal at t_min.
-    fine, limit = _chain_sampler_error(process, name, options, 200)
-    coarse, _ = _chain_sampler_error(process, name, options, 2)
+    fine, limit = _oracle_error(process, name, 200, options)
+    coarse, _ = _oracle_error(process, name, 2, options)
     assert fine < limit < coarse
 
 
@@ -281,7 +261,7 @@ def test_dpm_solver_is_accurate_in_few_steps(process):
     # The exponential integrator in log-SNR is what makes few steps work: 20
     # second-order steps pass the check that the first-order samplers need 200
     # steps for above (and 10 nearly do).
-    error, limit = _chain_sampler_error(process, "dpmpp_2m", {}, 20)
+    error, limit = _oracle_error(process, "dpmpp_2m", 20, {})
     assert error < limit
 
 
@@ -326,3 +306,16 @@ def test_chain_sampler_visits_the_log_snr_grid_with_float_times():
     assert len(counts) == 50  # sampling_steps=None: 50 steps on a continuous process
     with pytest.raises(TypeError, match="NoiseSchedule or an SDEProcess"):
         ALL_SAMPLERS["ddim"](_toy_denoise, "vp", x_cond, cond_mask)
+
+
+def test_a_process_without_time_at_still_runs_the_sde_solvers():
+    class Plain(SDEProcess):  # a user's process: the four functions only
+        t_min = VPSDE().t_min
+        alpha, sigma = VPSDE().alpha, VPSDE().sigma
+        drift, diffusion_squared = VPSDE().drift, VPSDE().diffusion_squared
+
+    x_cond, cond_mask = _toy_inputs()
+    out = SDE_SAMPLERS["heun"](_toy_denoise, Plain(), x_cond, cond_mask)
+    assert torch.equal(out[cond_mask], x_cond[cond_mask])
+    with pytest.raises(NotImplementedError, match="Plain does not define time_at"):
+        ALL_SAMPLERS["ddim"](_toy_denoise, Plain(), x_cond, cond_mask)

@@ -43,11 +43,11 @@ _EXAMPLES = {
 2024-01-13     8.0
 2024-01-14    11.0
 2024-01-15     8.0
-Name: sales, dtype: float64
+Freq: D, Name: sales, dtype: float64
 >>> model.predict(fh=2, y=y.iloc[:6])  # from a new history, no refit
 2024-01-07    6.0
 2024-01-08    9.0
-Name: sales, dtype: float64""",
+Freq: D, Name: sales, dtype: float64""",
     "predict_quantiles_examples": _EXAMPLE_SETUP
     + """\
 >>> model.predict_quantiles(fh=3, alpha=[0.1, 0.5, 0.9]).round(2)

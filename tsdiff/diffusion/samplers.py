@@ -5,6 +5,14 @@ Every sampler is a plain ``@torch.no_grad()`` function with the signature
 generator=None, ...)``. The conditioning values are re-imposed after every step,
 so the result equals ``x_cond`` bit for bit on ``cond_mask`` entries.
 
+They need only the scales ``alpha`` and ``sigma`` of ``x_t = alpha x0 + sigma eps``
+at the points they visit, so every process can use them: the DDPM chain
+(:class:`NoiseSchedule`, respaced step indices, ending at clean data) and the
+continuous processes (:class:`SDEProcess`, a time grid even in log-SNR, ending at
+``t_min``). The step formulas below are written for the chain (``abar =
+alpha^2``); on other processes the same steps use the general ``alpha`` and
+``sigma``.
+
 DDPM and DDIM write one step as ``x <- c_x * x + c_eps * eps_hat + sigma * z``
 with the three scalars computed on the host in float64 before the loop: the loop
 then needs no host-device sync and does two multiply-adds on the tensor per step.
@@ -193,7 +201,7 @@ def _start(
 @torch.no_grad()
 def sample_ddpm(
     denoise: Denoise,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x_cond: Tensor,
     cond_mask: Tensor,
     *,
@@ -210,9 +218,10 @@ def sample_ddpm(
     Parameters
     ----------
     denoise : callable
-        ``denoise(x_t, t) -> eps_hat`` with x_t of shape (B, K, L), t a (B,) long
-        tensor of step indices; returns (B, K, L).
-    schedule : NoiseSchedule
+        ``denoise(x_t, t) -> eps_hat`` with x_t of shape (B, K, L), t of shape
+        (B,): long step indices on the chain, float times on a continuous process;
+        returns (B, K, L).
+    schedule : NoiseSchedule or SDEProcess
         The trained forward process.
     x_cond : Tensor of shape (B, K, L), floating
         Given values at ``cond_mask`` entries; other entries are ignored (they may
@@ -221,7 +230,8 @@ def sample_ddpm(
         True where the value is given.
     sampling_steps : int, optional
         Number of reverse steps (see :func:`timesteps`); ``None`` uses all
-        ``schedule.n_steps``.
+        ``schedule.n_steps`` of a chain, :data:`SDE_STEPS` (50) on a continuous
+        process.
     generator : torch.Generator, optional
         Source of all noise, on ``x_cond``'s device type; ``None`` uses torch's
         default generator.
@@ -229,7 +239,8 @@ def sample_ddpm(
     Returns
     -------
     x0 : Tensor of shape (B, K, L)
-        One sample per row, equal to ``x_cond`` on ``cond_mask`` entries.
+        One sample per row (of clean data on the chain, of ``x_{t_min}`` on a
+        continuous process), equal to ``x_cond`` on ``cond_mask`` entries.
 
     Raises
     ------
@@ -266,7 +277,7 @@ def sample_ddpm(
 @torch.no_grad()
 def sample_ddim(
     denoise: Denoise,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x_cond: Tensor,
     cond_mask: Tensor,
     *,
@@ -293,7 +304,8 @@ def sample_ddim(
     Returns
     -------
     x0 : Tensor of shape (B, K, L)
-        One sample per row, equal to ``x_cond`` on ``cond_mask`` entries.
+        One sample per row (of clean data on the chain, of ``x_{t_min}`` on a
+        continuous process), equal to ``x_cond`` on ``cond_mask`` entries.
 
     Raises
     ------
@@ -347,10 +359,13 @@ def _dpmpp_2m_plan(
     """
     # A chain whose noisiest step has abar == 0 (underflow) would make lambda
     # -inf; from alpha = 1e-6 on, x_T is pure noise to float precision anyway.
+    # Clamped points share one lambda, so the steps between them are zero (first
+    # order, no ratio of steps); their sigma is 1 to float precision.
+    clamped = points.alpha < 1e-6
     alpha = np.maximum(points.alpha, 1e-6)  # (N + 1,)
     sigma = points.sigma
     with np.errstate(divide="ignore"):  # lambda = inf at clean data
-        lam = np.log(alpha) - np.log(sigma)
+        lam = np.where(clamped, np.log(1e-6), np.log(alpha) - np.log(sigma))
     plan, h_prev = [], None
     for i, t in enumerate(points.times):
         start = (t, 1 / alpha[i], sigma[i] / alpha[i])
@@ -376,7 +391,7 @@ def _dpmpp_2m_plan(
 @torch.no_grad()
 def sample_dpmpp_2m(
     denoise: Denoise,
-    schedule: NoiseSchedule,
+    schedule: Process,
     x_cond: Tensor,
     cond_mask: Tensor,
     *,
@@ -408,7 +423,8 @@ def sample_dpmpp_2m(
     Returns
     -------
     x0 : Tensor of shape (B, K, L)
-        One sample per row, equal to ``x_cond`` on ``cond_mask`` entries.
+        One sample per row (of clean data on the chain, of ``x_{t_min}`` on a
+        continuous process), equal to ``x_cond`` on ``cond_mask`` entries.
 
     Raises
     ------

@@ -233,6 +233,12 @@ class NoiseSchedule:
             raise ValueError(f"betas must be 1-D and non-empty, got {betas.shape}")
         if not (np.all(np.isfinite(betas)) and np.all((betas > 0) & (betas < 1))):
             raise ValueError("every beta must lie in the open interval (0, 1)")
+        if 1.0 - betas[0] == 1.0:  # abar_0 = 1: the first step would add no noise
+            raise ValueError(
+                f"the first beta ({betas[0]:g}) is below float64 resolution: "
+                "1 - beta rounds to 1, so the chain's first step adds no noise; use "
+                "a beta_start of 1e-15 or more"
+            )
         betas.setflags(write=False)
         # Frozen dataclass: bypass the frozen __setattr__ to store the clean copy.
         object.__setattr__(self, "betas", betas)

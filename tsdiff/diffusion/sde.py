@@ -142,10 +142,13 @@ class SDEProcess(ABC):
         one = np.array(1.0)
         return float(np.sqrt(self.alpha(one) ** 2 + self.sigma(one) ** 2))
 
-    @abstractmethod
     def time_at(self, ratio: np.ndarray) -> np.ndarray:
         """The times at which ``sigma / alpha`` equals ``ratio`` (the inverse of the
         noise-to-signal ratio, which rises strictly with t).
+
+        Needed for ``time_grid(spacing="log_snr")``, and so for the DDPM, DDIM and
+        DPM-Solver++ samplers; a process of your own that does not define it can
+        still be sampled by the SDE solvers.
 
         Examples
         --------
@@ -158,6 +161,11 @@ class SDEProcess(ABC):
         ... ]
         [True, True, True]
         """
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define time_at, which the log-SNR time "
+            "grid of the DDPM, DDIM and DPM-Solver++ samplers needs; use an SDE "
+            "solver ('euler_maruyama', 'pc', 'heun') or define time_at."
+        )
 
     def time_grid(self, sampling_steps: int, spacing: str = "time") -> np.ndarray:
         """``sampling_steps + 1`` times from 1 down to ``t_min``.

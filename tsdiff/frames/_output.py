@@ -204,10 +204,16 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
         first, final = min(int(steps.min()), 0), max(int(steps.max()), 0)
         before = pd.date_range(end=last, periods=1 - first, freq=step)  # ..., last
         after = pd.date_range(last, periods=final + 1, freq=step)[1:]
-        # Two or more consecutive steps keep the grid's frequency, as a slice of a
-        # regular index does (one point or a gapped selection has none).
-        regular = len(steps) > 1 and bool(np.all(np.diff(steps) == 1))
-        freq = step if regular else None
+        # Evenly spaced steps keep a frequency, as rows taken from a regular
+        # index by position do: the grid's step times their spacing (the step
+        # itself for a single point); uneven steps have none.
+        spacings = np.unique(np.diff(steps))
+        if len(steps) == 1:
+            freq = step
+        elif len(spacings) == 1 and spacings[0] > 0:
+            freq = step * int(spacings[0])
+        else:
+            freq = None
         return pd.DatetimeIndex(
             before.append(after)[steps - first], name=name, freq=freq
         )
