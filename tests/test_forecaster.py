@@ -304,3 +304,17 @@ def test_a_forecast_of_evenly_spaced_steps_keeps_a_frequency(forecaster):
     assert forecaster.predict(fh=[2, 4]).index.freq == pd.offsets.Hour(2)
     assert forecaster.predict(fh=[3]).index.freq == pd.offsets.Hour()
     assert forecaster.predict(fh=[1, 2, 4]).index.freq is None  # uneven
+
+
+def test_an_offset_that_clips_days_forecasts_without_a_frequency():
+    # Single monthly steps from 2024-12-30 clip to 2025-02-28 and stay on the 28th,
+    # so the first and third (01-30, 03-28) do not follow a "2 months" frequency,
+    # which steps from 01-30 to 03-30: that forecast carries none.
+    from tsdiff.frames import future_index
+
+    monthly = pd.DateOffset(months=1)
+    cutoff = pd.date_range("2024-03-31", periods=10, freq=monthly)[-1]
+    times = future_index(cutoff, monthly, np.array([1, 3]))
+    assert times.freq is None
+    assert list(times) == [cutoff + monthly, cutoff + monthly + monthly + monthly]
+    assert future_index(cutoff, monthly, np.array([1, 2])).freq == monthly

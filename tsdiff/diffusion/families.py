@@ -109,9 +109,12 @@ def default_sampler(process: str) -> str:
     The default follows the NFE curves of ``benchmarks/nfe_curves.py``. On the
     chain it came within 3.3 % of 50 ancestral steps at 10 network evaluations on
     PM2.5 and PhysioNet, with the best calibrated intervals of the 10-evaluation
-    samplers. On the continuous processes it was within 1.2 % of 50 Euler–Maruyama
-    steps of the VP and sub-VP models on PM2.5 (3 % for VE), where the SDE solvers
-    need 20 evaluations or more to come close.
+    samplers. On the continuous processes it was 1.2 % and 0.6 % ahead of 50
+    Euler–Maruyama steps of the VP and sub-VP models on PM2.5 (3 % behind for VE),
+    where the SDE solvers need 20 evaluations or more to come close. Models saved
+    before this default with a continuous process and ``sampler=None`` sampled
+    with 100 Euler–Maruyama steps; ``set_params(sampler="euler_maruyama")`` brings
+    that back.
 
     Examples
     --------

@@ -115,16 +115,16 @@ class TrainState:
                 "written before gradient clipping existed resumes with "
                 "max_grad_norm=None)."
             )
-        try:
-            self.shuffle_gen.set_state(payload["shuffle_gen"])
-            self.noise_gen.set_state(payload["noise_gen"])
-        except (KeyError, RuntimeError) as err:
+        saved = payload.get("noise_gen")
+        if isinstance(saved, torch.Tensor) and (
+            saved.numel() != self.noise_gen.get_state().numel()
+        ):  # generator states differ in size between CPU and CUDA
             raise ValueError(
                 f"The training checkpoint {path} holds the random state of a fit on "
-                f"another kind of device than {self.noise_gen.device.type} ({err}); "
-                "resume it on the device it was written on, or delete it to start "
-                "the fit afresh."
-            ) from err
+                f"another kind of device than {self.noise_gen.device.type}; resume "
+                "it on the device it was written on, or delete it to start the fit "
+                "afresh."
+            )
         try:
             self._load(payload)
         except (KeyError, RuntimeError, ValueError) as err:
@@ -141,6 +141,8 @@ class TrainState:
             self.averaged.load_state_dict(payload["averaged"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.lr_schedule.load_state_dict(payload["lr_schedule"])
+        self.shuffle_gen.set_state(payload["shuffle_gen"])
+        self.noise_gen.set_state(payload["noise_gen"])
         self.history = list(payload["history"])
         self.best_loss = payload["best_loss"]
         self.best_weights = payload["best_weights"]

@@ -204,20 +204,28 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
         first, final = min(int(steps.min()), 0), max(int(steps.max()), 0)
         before = pd.date_range(end=last, periods=1 - first, freq=step)  # ..., last
         after = pd.date_range(last, periods=final + 1, freq=step)[1:]
-        # Evenly spaced steps keep a frequency, as rows taken from a regular
-        # index by position do: the grid's step times their spacing (the step
-        # itself for a single point); uneven steps have none.
-        spacings = np.unique(np.diff(steps))
-        if len(steps) == 1:
-            freq = step
-        elif len(spacings) == 1 and spacings[0] > 0:
-            freq = step * int(spacings[0])
-        else:
-            freq = None
-        return pd.DatetimeIndex(
-            before.append(after)[steps - first], name=name, freq=freq
-        )
+        times = pd.DatetimeIndex(before.append(after)[steps - first], name=name)
+        return _with_freq(times, step, steps)
     return pd.Index([int(last) + int(h) * int(step) for h in steps], name=name)
+
+
+def _with_freq(times: pd.DatetimeIndex, step: Any, steps: np.ndarray):
+    """``times`` with a frequency where rows taken by position from a regular index
+    keep one: the grid's step for one point, the step times the spacing for evenly
+    spaced steps; none for uneven ones, nor where pandas finds that the times do
+    not follow it (an offset such as ``DateOffset(months=1)`` clips days, so k
+    single steps need not be one k-fold step)."""
+    spacings = np.unique(np.diff(steps))  # steps are sorted and unique
+    if len(steps) == 1:
+        freq = step
+    elif len(spacings) == 1:
+        freq = step * int(spacings[0])
+    else:
+        return times
+    try:
+        return pd.DatetimeIndex(times, freq=freq)
+    except ValueError:  # the values do not conform to freq
+        return times
 
 
 def backtest_index(
