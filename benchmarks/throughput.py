@@ -177,12 +177,14 @@ def _engine_and_reference(args, out: list[dict], save) -> None:
             "engine": [],
         }
         out.append(record)
+        logging.info("rates %s: reference %s", text, record["reference"])
         for mode in args.modes.split(","):
             for batch in args.rate_batch_sizes.split(","):
                 for precision in args.precisions.split(","):
                     for cache in args.side_caches.split(","):
                         torch._dynamo.reset()  # each configuration compiles afresh
                         setting = (shape, batch, precision, mode, cache)
+                        logging.info("measuring %s", setting)  # a cut-off run says
                         record["engine"].append(
                             _engine_rate(net, setting, args, device)
                         )
@@ -196,7 +198,6 @@ def _engine_and_reference(args, out: list[dict], save) -> None:
                             record["best_ratio"] = max(measured) / reference
                         logging.info("rate %s", record["engine"][-1])
                         save()
-        logging.info("rates %s: reference %s", text, record["reference"])
 
 
 def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:

@@ -318,3 +318,15 @@ def test_an_offset_that_clips_days_forecasts_without_a_frequency():
     assert times.freq is None
     assert list(times) == [cutoff + monthly, cutoff + monthly + monthly + monthly]
     assert future_index(cutoff, monthly, np.array([1, 2])).freq == monthly
+
+
+def test_an_anchored_weekly_offset_forecasts():
+    # date_range(end=..., periods=1) fails for LastWeekOfMonth ("N cannot be 0"):
+    # a forecast from the cutoff needs no range before it.
+    from tsdiff.frames import future_index
+
+    offset = pd.offsets.LastWeekOfMonth(weekday=4)
+    cutoff = pd.date_range("2024-01-01", periods=5, freq=offset)[-1]
+    times = future_index(cutoff, offset, np.array([1, 2]))
+    assert list(times) == [pd.Timestamp("2024-06-28"), pd.Timestamp("2024-07-26")]
+    assert times.freq == offset

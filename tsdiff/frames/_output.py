@@ -202,7 +202,11 @@ def future_index(last: Any, step: Any, steps: np.ndarray, name: Any = None) -> p
         return pd.PeriodIndex([last + int(h) for h in steps], name=name)
     if isinstance(last, pd.Timestamp):
         first, final = min(int(steps.min()), 0), max(int(steps.max()), 0)
-        before = pd.date_range(end=last, periods=1 - first, freq=step)  # ..., last
+        before = (  # ..., last (some offsets cannot build a range of one)
+            pd.date_range(end=last, periods=1 - first, freq=step)
+            if first < 0
+            else pd.DatetimeIndex([last])
+        )
         after = pd.date_range(last, periods=final + 1, freq=step)[1:]
         times = pd.DatetimeIndex(before.append(after)[steps - first], name=name)
         return _with_freq(times, step, steps)
