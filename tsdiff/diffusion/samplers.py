@@ -159,7 +159,7 @@ def _ddim_plan(points: _Points, eta: float) -> list[_Step]:
     return plan
 
 
-def _run_chain(
+def _run_plan(
     denoise: Denoise,
     x_cond: Tensor,
     cond_mask: Tensor,
@@ -271,7 +271,7 @@ def sample_ddpm(
         "DDPM sampling %s over %d steps", tuple(x_cond.shape), len(points.times)
     )
     plan = _ddim_plan(points, eta=1.0)
-    return _run_chain(denoise, x_cond, cond_mask, points, plan, generator)
+    return _run_plan(denoise, x_cond, cond_mask, points, plan, generator)
 
 
 @torch.no_grad()
@@ -338,7 +338,7 @@ def sample_ddim(
         len(points.times),
     )
     plan = _ddim_plan(points, eta)
-    return _run_chain(denoise, x_cond, cond_mask, points, plan, generator)
+    return _run_plan(denoise, x_cond, cond_mask, points, plan, generator)
 
 
 def _dpmpp_2m_plan(
