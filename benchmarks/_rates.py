@@ -28,7 +28,6 @@ CSDI_NETWORK = {
     "feature_embedding_dim": 16,
     "diffusion_embedding_dim": 128,
 }
-AUTO_WORK = 4096  # window-samples per call that the automatic batch size is given
 
 SMOKE_NETWORK = {**CSDI_NETWORK, "n_layers": 1, "n_channels": 8, "n_heads": 2}
 
@@ -74,8 +73,8 @@ def engine_rate(
     n_vars, length = shape
     samples = args.samples
     # Enough window-samples for at least two full calls at this batch size; the
-    # automatic size is given AUTO_WORK per call, so that it has room to choose.
-    n_windows = max(1, math.ceil(2 * (batch or AUTO_WORK) / samples))
+    # automatic size is given --auto-work per call, so that it has room to choose.
+    n_windows = max(1, math.ceil(2 * (batch or args.auto_work) / samples))
     rng = np.random.default_rng(args.seed)
     x_cond = rng.normal(size=(n_windows, n_vars, length)).astype(np.float32)
     mask = rng.random(x_cond.shape) < 0.5  # (N, K, L)

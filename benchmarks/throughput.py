@@ -123,6 +123,13 @@ def main(argv: list[str] | None = None) -> dict:
         default="256,1024,4096,auto",
         help="window-samples per network call ('auto': the engine's choice)",
     )
+    parser.add_argument(
+        "--auto-work",
+        type=int,
+        default=4096,
+        help="window-samples per timed call at the automatic batch size (each "
+        "configuration makes two such calls; lower it for very large windows)",
+    )
     parser.add_argument("--precisions", default="bf16,fp32")
     parser.add_argument(
         "--side-caches",
