@@ -50,6 +50,28 @@ def test_center_windows_decides_whether_samples_follow_a_level_shift(
         assert error > 1e-2
 
 
+@pytest.mark.parametrize("scale", [True, False])
+def test_scale_windows_decides_whether_samples_follow_a_change_of_spread(
+    tiny, frame, scale
+):
+    # Centred and scaled windows see only values relative to their own level and
+    # spread, so stretching the given values by a and moving them by b stretches
+    # and moves every draw alike; windows that are only centred see the spread.
+    imputer = DiffusionImputer(
+        window_length=16, center_windows=True, scale_windows=scale, **tiny
+    )
+    imputer.fit(frame)
+    stretch, shift = 3.0, 2.0 * frame.std().to_numpy()
+    base = imputer.sample(frame, random_state=1)  # (S, T, K)
+    moved = imputer.sample(frame * stretch + shift, random_state=1)
+    gaps = frame.isna().to_numpy()
+    error = np.abs(moved - (stretch * base + shift))[:, gaps].max()
+    if scale:
+        assert error < 1e-3
+    else:
+        assert error > 1e-2
+
+
 def test_ndarray_in_ndarray_out_and_set_output(tiny, frame):
     X = frame.to_numpy()
     imp = DiffusionImputer(window_length=16, **tiny).fit(X)

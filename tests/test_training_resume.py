@@ -65,7 +65,13 @@ def test_finished_checkpoint_returns_the_finished_fit(tiny, data, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "setting", [{"learning_rate": 5e-3}, {"loss": "v"}, {"center_windows": True}]
+    "setting",
+    [
+        {"learning_rate": 5e-3},
+        {"loss": "v"},
+        {"center_windows": True},
+        {"scale_windows": True},
+    ],
 )
 def test_checkpoint_of_another_fit_is_refused(tiny, data, tmp_path, setting):
     path = tmp_path / "s.pt"
@@ -258,6 +264,7 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
     config.write_text(json.dumps(document))
     loaded = DiffusionImputer.load(tmp_path / "m")
     assert (loaded.center_windows, loaded.loss) == (True, "epsilon")
+    assert loaded.scale_windows is False
     np.testing.assert_array_equal(
         loaded.sample(data, random_state=0), fitted.sample(data, random_state=0)
     )

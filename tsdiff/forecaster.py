@@ -266,6 +266,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         parameterization: str = "v",
         loss: str = "epsilon",
         center_windows: bool = True,
+        scale_windows: bool = False,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,

@@ -200,6 +200,7 @@ class DiffusionImputer(
         parameterization: str = "v",
         loss: str = "epsilon",
         center_windows: bool = False,
+        scale_windows: bool = False,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,

@@ -1,6 +1,6 @@
 """Where the network and the noise process meet: a ``denoise(x_t, t)`` closure that
-binds one batch's conditioning, under bf16 autocast on CUDA, with windows centred on
-their conditioning values."""
+binds one batch's conditioning, under bf16 autocast on CUDA, and the frame (offset
+and scale) that windows are modelled in."""
 
 from __future__ import annotations
 
@@ -114,14 +114,49 @@ def make_denoise(
     return as_eps_predictor(model, schedule, parameterization)
 
 
-def window_offset(x: torch.Tensor, cond_mask: torch.Tensor) -> torch.Tensor:
-    """Per-window, per-variable mean of the conditioning values, shape (B, K, 1).
+SCALE_FLOOR = 0.1
+"""Smallest window scale, in the estimator's scaled units (about one standard
+deviation of the series for the standard scaler): a window whose given values barely
+vary is not blown up into huge values."""
 
-    Windows are modelled relative to this level, so a series that drifts far from its
-    training mean (a trend) still looks familiar to the network; the offset is a
-    function of the given values only, so it is known at prediction time. A variable
-    with no conditioning value in a window gets offset 0.
+
+def window_frame(
+    x: torch.Tensor, cond_mask: torch.Tensor, center: bool, scale: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-window, per-variable ``(offset, scale)``, each of shape (B, K, 1), from the
+    conditioning values only (so they are known at prediction time).
+
+    The network models ``(x - offset) / scale``. With ``center`` the offset is the
+    mean of the window's given values, so a series that drifts far from its training
+    mean still looks familiar; with ``scale`` the scale is their root-mean-square
+    deviation from the offset (at least :data:`SCALE_FLOOR`), so a series whose
+    swings grow beyond those of the training data does too. A variable with no
+    conditioning value in a window gets offset 0 and scale 1; without ``center`` the
+    offset is 0, without ``scale`` the scale is 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.engine._denoise import window_frame
+    >>> x = torch.tensor([[[1.0, 3.0, 9.0], [5.0, 5.0, 0.0], [4.0, 4.0, 4.0]]])
+    >>> given = torch.tensor([[[1, 1, 0], [1, 1, 0], [0, 0, 0]]]).bool()  # (1, 3, 3)
+    >>> offset, scale = window_frame(x, given, center=True, scale=True)
+    >>> offset.flatten().tolist()  # the 9 and the 0 are not given; nothing in row 3
+    [2.0, 5.0, 0.0]
+    >>> [round(v, 4) for v in scale.flatten().tolist()]  # a flat row gets the floor
+    [1.0, 0.1, 1.0]
+    >>> window_frame(x, given, center=False, scale=False)[1].flatten().tolist()
+    [1.0, 1.0, 1.0]
     """
     count = cond_mask.sum(dim=-1, keepdim=True)  # (B, K, 1)
-    total = torch.where(cond_mask, x, torch.zeros_like(x)).sum(dim=-1, keepdim=True)
-    return total / count.clamp(min=1)
+    zeros = torch.zeros_like(x)
+    offset = zeros[..., :1]
+    if center:
+        total = torch.where(cond_mask, x, zeros).sum(dim=-1, keepdim=True)
+        offset = total / count.clamp(min=1)
+    spread = torch.ones_like(offset)
+    if scale:
+        square = torch.where(cond_mask, (x - offset).square(), zeros)
+        rms = (square.sum(dim=-1, keepdim=True) / count.clamp(min=1)).sqrt()
+        spread = torch.where(count > 0, rms.clamp(min=SCALE_FLOOR), spread)
+    return offset, spread

@@ -15,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from tsdiff.diffusion import Process, get_sampler
-from tsdiff.engine._denoise import compiled, make_denoise, window_offset
+from tsdiff.engine._denoise import compiled, make_denoise, window_frame
 from tsdiff.nn import Denoiser
 
 __all__ = ["SamplingConfig", "sample_network"]
@@ -54,6 +54,7 @@ class SamplingConfig:
     batch_size: int | None = None
     parameterization: str = "epsilon"
     center_windows: bool = True
+    scale_windows: bool = False
     mixed_precision: bool = True
     compile: bool = False
     cache_side: bool = True
@@ -260,21 +261,21 @@ def _sample_on(
         try:
             x_c = x_all[windows].to(device)  # (b, K, L)
             m_c = mask_all[windows].to(device)
-            offset = window_offset(x_c, m_c)  # (b, K, 1)
-            if not config.center_windows:
-                offset = torch.zeros_like(offset)
-            centred = x_c - offset
+            offset, scale = window_frame(
+                x_c, m_c, config.center_windows, config.scale_windows
+            )  # (b, K, 1) each
+            framed = (x_c - offset) / scale
             denoise = make_denoise(
                 model,
                 schedule,
-                centred,
+                framed,
                 m_c,
                 config.parameterization,
                 cache_side=config.cache_side,
                 mixed_precision=config.mixed_precision,
                 covariates=None if cov_all is None else cov_all[windows].to(device),
             )
-            draw = sampler(denoise, schedule, centred, m_c, **kwargs) + offset
+            draw = sampler(denoise, schedule, framed, m_c, **kwargs) * scale + offset
             draw = torch.where(m_c, x_c, draw)  # given values exactly, not x - o + o
         except torch.OutOfMemoryError:
             if batch == 1:

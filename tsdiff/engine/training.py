@@ -20,7 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from tsdiff.diffusion import Process, eps_loss
-from tsdiff.engine._denoise import compiled, make_denoise, window_offset
+from tsdiff.engine._denoise import compiled, make_denoise, window_frame
 from tsdiff.engine._state import TrainState
 from tsdiff.engine.distributed import World
 from tsdiff.nn import Denoiser
@@ -60,6 +60,7 @@ class TrainingConfig:
     parameterization: str = "epsilon"
     loss: str = "epsilon"
     center_windows: bool = True
+    scale_windows: bool = False
     ema_decay: float | None = None
     max_grad_norm: float | None = 1.0
     mixed_precision: bool = True
@@ -81,8 +82,10 @@ def _batch_loss(
 ) -> torch.Tensor:
     cond_mask = draw_mask(observed, generator)  # (B, K, L) bool
     target_mask = observed & ~cond_mask
-    if config.center_windows:
-        x0 = x0 - window_offset(x0, cond_mask)
+    offset, scale = window_frame(
+        x0, cond_mask, config.center_windows, config.scale_windows
+    )  # (B, K, 1) each
+    x0 = (x0 - offset) / scale
     x_cond = torch.where(cond_mask, x0, torch.zeros_like(x0))
     denoise = make_denoise(
         network,
@@ -439,6 +442,7 @@ def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:
 
 SETTINGS_BEFORE_OPTIONS = {
     "center_windows": True,
+    "scale_windows": False,
     "loss": "epsilon",
     "max_grad_norm": None,
 }
