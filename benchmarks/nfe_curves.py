@@ -12,6 +12,7 @@ Usage::
         --checkpoint .bench/ckpt/pm25.pt          # GPU: minutes once fitted
     python benchmarks/nfe_curves.py physionet --ema 0.999 --compile
     python benchmarks/nfe_curves.py pm25 --smoke  # seconds on a CPU
+    python benchmarks/nfe_curves.py --replot benchmarks/results/pm25_nfe_vp.json
 
 A sampler name may carry options, e.g. ``--sampler-names ddim,dpmpp_2m:eta=1`` for
 the stochastic DPM-Solver++. For a continuous-time process pass ``--set process=vp``
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import logging
 import sys
 from pathlib import Path
@@ -68,8 +70,12 @@ def curves(result: dict) -> dict[str, list[tuple[int, float]]]:
 
 
 def plot(result: dict, anchor: float | None, path: Path) -> None:
-    """CRPS-vs-NFE curves (log NFE axis) with the best baseline and the anchor."""
+    """CRPS-vs-NFE curves (log NFE axis, ticks at the measured NFE; log CRPS axis
+    where the points span more than a factor of 10) with the best
+    baseline and the anchor. Rebuild a committed plot from its JSON with
+    ``python benchmarks/nfe_curves.py --replot results/<file>.json``."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -85,17 +91,39 @@ def plot(result: dict, anchor: float | None, path: Path) -> None:
     if anchor is not None:
         ax.axhline(anchor, color="black", ls="--", label="CSDI (published)")
     ax.set_xscale("log")
+    budgets = sorted({n for points in curves(result).values() for n, _ in points})
+    ax.set_xticks(budgets, [str(n) for n in budgets])  # the NFE of the points
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    values = [c for points in curves(result).values() for _, c in points]
+    if values and max(values) > 10 * min(values):  # diverging points: log CRPS too
+        ax.set_yscale("log")
     ax.set_xlabel("network evaluations per sample (NFE)")
     ax.set_ylabel("CRPS (wQL)")
     prov = result["provenance"]
-    ax.set_title(f"{result['protocol']} on {prov['device']} ({prov['commit'][:8]})")
+    ax.set_title(
+        f"{result['protocol']} on {prov['device']} ({prov['commit'][:8]})", fontsize=9
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
+def replot(paths: list[str]) -> None:
+    """Redraw the PNG beside each results JSON from the JSON alone."""
+    for path in map(Path, paths):
+        result = json.loads(path.read_text())
+        protocol = "physionet" if result["protocol"].startswith("physionet") else "pm25"
+        plot(result, ANCHOR[protocol], path.with_suffix(".png"))
+        logging.info("wrote %s", path.with_suffix(".png"))
+
+
 def main(argv: list[str] | None = None) -> dict | None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--replot"]:  # nfe_curves.py --replot FILE.json ...
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        replot(argv[1:])
+        return None
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("protocol", choices=sorted(ANCHOR))
     parser.add_argument("--nfe", default=None, help="comma list of NFE values")

@@ -76,6 +76,16 @@ def test_nfe_curves_smoke_mode_scores_every_sampler_at_every_nfe(tmp_path):
     assert curves["ddpm"][0][1] == curves["ddim"][0][1] == curves["dpmpp_2m"][0][1]
 
 
+def test_nfe_replot_redraws_a_committed_plot_from_its_json(tmp_path):
+    nfe = _load("nfe_curves")
+    source = BENCHMARKS / "results" / "pm25_nfe_vp_solvers.json"
+    copy = tmp_path / source.name
+    copy.write_text(source.read_text())
+    assert nfe.main(["--replot", str(copy)]) is None
+    png = copy.with_suffix(".png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10000
+
+
 def test_nfe_grid_carries_sampler_options_to_every_budget():
     nfe = _load("nfe_curves")
     spec = nfe.grid(("heun", "dpmpp_2m:eta=1"), (2, 10), "ddpm:50")
