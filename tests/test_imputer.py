@@ -4,6 +4,7 @@ scikit-learn composition, bad input after fit, and imputation quality."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
@@ -70,6 +71,53 @@ def test_scale_windows_decides_whether_samples_follow_a_change_of_spread(
         assert error < 1e-3
     else:
         assert error > 1e-2
+
+
+@pytest.mark.parametrize("change", [{"scale_windows": True}, {"center_windows": True}])
+def test_the_window_frame_is_fixed_at_fit(tiny, frame, change, tmp_path):
+    # The network models windows in the frame it was trained in: sampling in
+    # another one would be silently wrong, so it raises until the setting is back.
+    imputer = DiffusionImputer(window_length=16, **tiny).fit(frame)
+    expected = imputer.sample(frame, random_state=1)
+    imputer.set_params(**change)
+    with pytest.raises(ValueError, match="fitted with center_windows=False and "):
+        imputer.transform(frame)
+    imputer.set_params(center_windows=False, scale_windows=False)
+    np.testing.assert_array_equal(imputer.sample(frame, random_state=1), expected)
+    imputer.save(tmp_path / "m")
+    assert DiffusionImputer.load(tmp_path / "m").window_frame_ == (False, False)
+
+
+def test_never_observed_entries_enter_training_as_zeros_in_the_frame(
+    tiny, frame, monkeypatch
+):
+    # Moved by the frame, the zero fill of never-observed entries would become
+    # -offset / scale: made-up inputs of up to ten times the offset.
+    import tsdiff.engine.training as training
+
+    observed, framed = [], []
+    batch_loss, eps_loss = training._batch_loss, training.eps_loss
+
+    def record_batch(network, schedule, x0, observed_mask, *args, **kwargs):
+        observed.append(observed_mask.clone())
+        return batch_loss(network, schedule, x0, observed_mask, *args, **kwargs)
+
+    def record_loss(denoise, schedule, x0, *args, **kwargs):
+        framed.append(x0.detach().clone())
+        return eps_loss(denoise, schedule, x0, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_batch_loss", record_batch)
+    monkeypatch.setattr(training, "eps_loss", record_loss)
+    shifted = frame + 5.0 * frame.std()  # offsets far from 0
+    DiffusionImputer(
+        window_length=16, center_windows=True, scale_windows=True, **tiny
+    ).fit(shifted)
+    assert len(observed) == len(framed) > 0
+    missing = torch.cat([~m for m in observed])  # (B..., K, L)
+    values = torch.cat(framed)
+    assert missing.any() and (~missing).any()
+    assert (values[missing] == 0).all()
+    assert values[~missing].abs().max() > 0.5  # observed entries are framed values
 
 
 def test_ndarray_in_ndarray_out_and_set_output(tiny, frame):

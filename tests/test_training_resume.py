@@ -261,6 +261,7 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
     document = json.loads(config.read_text())
     for name in SETTINGS_BEFORE_OPTIONS:  # as written before the options existed
         del document["params"][name]
+    del document["fitted"]["window_frame_"]  # recorded at fit since scale_windows
     config.write_text(json.dumps(document))
     loaded = DiffusionImputer.load(tmp_path / "m")
     assert (loaded.center_windows, loaded.loss) == (True, "epsilon")
@@ -269,13 +270,17 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
         loaded.sample(data, random_state=0), fitted.sample(data, random_state=0)
     )
     state = fitted.__getstate__()
-    for name in SETTINGS_BEFORE_OPTIONS:
+    for name in [*SETTINGS_BEFORE_OPTIONS, "window_frame_"]:
         del state[name]
     old = pickle.loads(pickle.dumps(fitted))
     old.__dict__.clear()
     old.__setstate__(state)
     assert old.get_params()["center_windows"] is True
     assert old.get_params()["loss"] == "epsilon"
+    assert old.window_frame_ == loaded.window_frame_ == (True, False)
+    np.testing.assert_array_equal(
+        old.sample(data, random_state=0), fitted.sample(data, random_state=0)
+    )
 
 
 def test_fingerprint_of_a_network_without_covariates_is_unchanged():

@@ -256,6 +256,7 @@ class _DiffusionEstimator(BaseEstimator):
         # Initial weights follow random_state too, not torch's global generator.
         self.network_.reset_parameters(torch.Generator().manual_seed(fit_seed))
         self.process_ = self._process()
+        self.window_frame_ = self._window_frame()
         x0 = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
         obs = np.ascontiguousarray(observed.transpose(0, 2, 1))  # (N, K, L)
         cov = _channels_first(covariates)  # (N, n_covariates, L) or None
@@ -334,6 +335,10 @@ class _DiffusionEstimator(BaseEstimator):
             beta_end=self.beta_end,
         )
 
+    def _window_frame(self) -> tuple[bool, bool]:
+        """``(center_windows, scale_windows)``: the frame windows are modelled in."""
+        return (self.center_windows, self.scale_windows)
+
     # -- sampling ---------------------------------------------------------------------
 
     def _sample_windows(
@@ -353,6 +358,13 @@ class _DiffusionEstimator(BaseEstimator):
                 "(process, n_diffusion_steps, schedule, beta_start or beta_end have "
                 "changed since fit); set them back or fit again."
             )
+        center, scale = self.window_frame_
+        if self._window_frame() != (center, scale):
+            raise ValueError(
+                f"{type(self).__name__} was fitted with center_windows={center} and "
+                f"scale_windows={scale}, the frame its network models windows in; "
+                "set them back or fit again."
+            )
         self._check_sampler()  # the sampler may have changed since fit
         batch = None if self.predict_batch_size == "auto" else self.predict_batch_size
         config = SamplingConfig(
@@ -362,8 +374,8 @@ class _DiffusionEstimator(BaseEstimator):
             eta=self.eta,
             batch_size=batch,
             parameterization=self.parameterization,
-            center_windows=self.center_windows,
-            scale_windows=self.scale_windows,
+            center_windows=center,
+            scale_windows=scale,
             mixed_precision=self.mixed_precision,
             compile=self.compile,
             verbose=bool(self.verbose),
@@ -410,6 +422,8 @@ class _DiffusionEstimator(BaseEstimator):
         for name, value in SETTINGS_BEFORE_OPTIONS.items():  # pickled before them
             state.setdefault(name, value)
         super().__setstate__(state)
+        if spec is not None and not hasattr(self, "window_frame_"):  # older pickles
+            self.window_frame_ = self._window_frame()
         if spec is not None:
             self.device_ = _available(self.device_)
             config, weights = spec
@@ -550,6 +564,8 @@ class _DiffusionEstimator(BaseEstimator):
         est.device_ = est._resolve_device()
         est.network_ = network.to(est.device_)
         est.process_ = est._process()
+        # Files from before the frame was recorded: the parameters of their fit.
+        est.window_frame_ = tuple(getattr(est, "window_frame_", est._window_frame()))
         return est
 
 

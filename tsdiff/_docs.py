@@ -59,16 +59,18 @@ COMMON_PARAMETERS_DOC = """\
         values themselves: the network then sees each window's absolute level,
         which matters where the spread of the data grows with its level. For
         imputation False was better on PM2.5 and as good on PhysioNet
-        (``benchmarks/README.md``).
+        (``benchmarks/README.md``). Fixed at fit: after a change, sampling raises
+        until it is set back (or the model is fitted again).
     scale_windows : bool, default=False
-        Also divide every window, per variable, by the root-mean-square deviation
-        of its given values from the offset (mean scaling in the manner of DeepAR,
-        Salinas et al. 2020, or instance normalisation, Kim et al. 2022: RevIN), and
-        multiply the samples back. A series whose swings grow beyond those of the
-        training data (counts of a growing population, say) then still looks
-        familiar, and its intervals widen with it. Scales below 0.1 (in the scaled
-        units: a tenth of the series' standard deviation with the standard scaler)
-        are raised to 0.1, so that a flat window is not blown up.
+        Also divide every window, per variable, by the standard deviation of its
+        given values (mean scaling in the manner of DeepAR, Salinas et al. 2020, or
+        instance normalisation, Kim et al. 2022: RevIN), and multiply the samples
+        back. A series whose swings grow beyond those of the training data (counts
+        of a growing population, say) then still looks familiar, and its intervals
+        widen with it. Deviations below 0.1 (in the scaled units: a tenth of the
+        series' standard deviation with the standard scaler) count as 0.1, so that
+        a flat window is not blown up; a variable with fewer than two given values
+        in a window is not scaled. Fixed at fit, like ``center_windows``.
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
     scaler : {"standard", "robust", "none"}, default="standard"

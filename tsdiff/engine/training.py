@@ -85,7 +85,9 @@ def _batch_loss(
     offset, scale = window_frame(
         x0, cond_mask, config.center_windows, config.scale_windows
     )  # (B, K, 1) each
-    x0 = (x0 - offset) / scale
+    # Never-observed entries stay 0 in the frame too: moved by the frame they would
+    # enter the network as large made-up values (up to the offset over the floor).
+    x0 = torch.where(observed, (x0 - offset) / scale, torch.zeros_like(x0))
     x_cond = torch.where(cond_mask, x0, torch.zeros_like(x0))
     denoise = make_denoise(
         network,
