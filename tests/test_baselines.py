@@ -203,6 +203,35 @@ def test_new_history_keeps_fitted_parameters():
     )
 
 
+@pytest.mark.parametrize(
+    "est",
+    [
+        ETSForecaster(error="mul", trend="add", random_state=0),  # simulated paths
+        ARIMAForecaster(order=(1, 1, 0), random_state=0),
+    ],
+    ids=["ets-simulated", "arima"],
+)
+def test_parallel_columns_give_the_same_forecasts(est):
+    rng = np.random.default_rng(3)
+    y = pd.DataFrame(
+        20 + rng.normal(size=(120, 3)).cumsum(axis=0),
+        index=pd.date_range("2024-01-01", periods=120, freq="D"),
+        columns=["a", "b", "c"],
+    )
+    one = clone(est).fit(y.iloc[:100])
+    many = clone(est).set_params(n_jobs=2).fit(y.iloc[:100])
+    for history in (None, y):
+        pd.testing.assert_frame_equal(
+            many.predict_quantiles(fh=[1, 7], y=history),
+            one.predict_quantiles(fh=[1, 7], y=history),
+        )
+    np.testing.assert_array_equal(
+        many.sample(fh=[1, 2], num_samples=4), one.sample(fh=[1, 2], num_samples=4)
+    )
+    with pytest.raises(ValueError, match="'n_jobs' parameter"):
+        clone(est).set_params(n_jobs=0).fit(y)
+
+
 @pytest.mark.parametrize("est", FORECASTERS + IMPUTERS, ids=repr)
 def test_fitted_estimators_pickle(est):
     data = gappy() if hasattr(est, "transform") else monthly()

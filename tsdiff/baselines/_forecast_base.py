@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff._docs import LEVELS_AND_FREQ_DOC, fill_doc
@@ -151,8 +152,22 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         set_feature_info(self, arrays)
         self._set_time_info(arrays, fh)
         self.seed_ = draw_seed(self.random_state)
-        self.models_ = [self._fit_column(column) for column in arrays.values.T]
+        self.models_ = self._per_column("_fit_column", [(c,) for c in arrays.values.T])
         return self
+
+    def _per_column(self, method: str, arguments: list[tuple]) -> list:
+        """``self.<method>(*a)`` for every tuple ``a`` of ``arguments`` (one per
+        column), in ``n_jobs`` worker processes where the estimator has that
+        parameter. Workers get a fresh estimator of the same parameters, not this
+        one with all its fitted models; every column has its own seed, so results do
+        not depend on ``n_jobs``."""
+        n_jobs = getattr(self, "n_jobs", None)
+        if n_jobs in (None, 1) or len(arguments) < 2:
+            return [getattr(self, method)(*a) for a in arguments]
+        params = self.get_params(deep=False)
+        return Parallel(n_jobs=n_jobs)(
+            delayed(_column_task)(type(self), params, method, a) for a in arguments
+        )
 
     def _max_step(self) -> int:
         return _MAX_STEPS
@@ -171,12 +186,18 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
             check_observed(arrays, "y")
             values = arrays.values  # (T', K)
         steps = self._relative_steps(fh, cutoff)
-        dists = [
-            self._predictive(
-                model, None if values is None else values[:, k], steps, [self.seed_, k]
-            )
-            for k, model in enumerate(self.models_)
-        ]
+        dists = self._per_column(
+            "_predictive",
+            [
+                (
+                    model,
+                    None if values is None else values[:, k],
+                    steps,
+                    [self.seed_, k],
+                )
+                for k, model in enumerate(self.models_)
+            ],
+        )
         index = future_index(cutoff, self.freq_, steps, name=self._time_name(arrays))
         return dists, index, kind, name
 
@@ -200,3 +221,8 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         seed = self.seed_ if random_state is None else draw_seed(random_state)
         rng = np.random.default_rng(seed)
         return np.stack([d.sample(rng, num_samples) for d in dists], axis=-1)
+
+
+def _column_task(cls: type, params: dict, method: str, arguments: tuple) -> Any:
+    """One column's work in a worker process, on a fresh estimator."""
+    return getattr(cls(**params), method)(*arguments)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tsdiff._shared import store_params
-from tsdiff._validation import POSITIVE_INT, InstanceOf, Options
+from tsdiff._validation import POSITIVE_INT, InstanceOf, Interval, Options
 from tsdiff.baselines._common import (
     DEFAULT_QUANTILE_LEVELS,
     Gaussian,
@@ -50,11 +50,18 @@ class _IntTuple:
         return f"a tuple of {self.length} non-negative ints"
 
 
+N_JOBS = [None, Interval(int, 1, None), Interval(int, -1, -1)]
+"""Worker processes: None, a positive count, or -1 for every core."""
+
 _STATSMODELS_DOC = f"""\
 {FORECASTER_PARAMETERS_DOC}
     random_state : int, RandomState, Generator or None, default=None
         Seeds :meth:`sample` (and the simulated distributions of ETS models without
         exact variances).
+    n_jobs : int or None, default=None
+        Worker processes that fit and forecast the variables' models in parallel
+        (joblib's meaning: None or 1 one at a time, -1 every core). Results do not
+        depend on it.
 
     Attributes
     ----------
@@ -207,6 +214,7 @@ class ETSForecaster(_BaseForecaster):
         "seasonal": [None, Options(("add", "mul"))],
         "sp": [POSITIVE_INT],
         "damped_trend": [InstanceOf((bool, np.bool_), "a bool")],
+        "n_jobs": N_JOBS,
     }
     _doc_parts = {**_BaseForecaster._doc_parts, **_predict_examples(_ETS_SETUP)}
 
@@ -222,6 +230,7 @@ class ETSForecaster(_BaseForecaster):
         quantile_levels: tuple = DEFAULT_QUANTILE_LEVELS,
         freq: str | None = None,
         random_state: Any = None,
+        n_jobs: int | None = None,
     ):
         store_params(self, locals())
 
@@ -325,6 +334,7 @@ class ARIMAForecaster(_BaseForecaster):
         "order": [_IntTuple(3)],
         "seasonal_order": [_IntTuple(4)],
         "trend": [None, Options(("n", "c", "t", "ct"))],
+        "n_jobs": N_JOBS,
     }
     _doc_parts = {**_BaseForecaster._doc_parts, **_predict_examples(_ARIMA_SETUP)}
 
@@ -338,6 +348,7 @@ class ARIMAForecaster(_BaseForecaster):
         quantile_levels: tuple = DEFAULT_QUANTILE_LEVELS,
         freq: str | None = None,
         random_state: Any = None,
+        n_jobs: int | None = None,
     ):
         store_params(self, locals())
 
