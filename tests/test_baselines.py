@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from joblib import parallel_config
 from scipy.stats import norm
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -228,6 +229,14 @@ def test_parallel_columns_give_the_same_forecasts(est):
     np.testing.assert_array_equal(
         many.sample(fh=[1, 2], num_samples=4), one.sample(fh=[1, 2], num_samples=4)
     )
+    # Plain pickle, as joblib's multiprocessing backend uses, carries the results
+    # back too (the simulated distributions hold no closure).
+    with parallel_config(backend="multiprocessing"):
+        plain = clone(est).set_params(n_jobs=-2).fit(y.iloc[:100])
+        pd.testing.assert_frame_equal(
+            plain.predict_quantiles(fh=[1, 7], y=y),
+            one.predict_quantiles(fh=[1, 7], y=y),
+        )
     with pytest.raises(ValueError, match="'n_jobs' parameter"):
         clone(est).set_params(n_jobs=0).fit(y)
 

@@ -62,14 +62,16 @@ COMMON_PARAMETERS_DOC = """\
         (``benchmarks/README.md``). Fixed at fit: after a change, sampling raises
         until it is set back (or the model is fitted again).
     scale_windows : bool, default=False
-        Also divide every window, per variable, by the standard deviation of its
-        given values (mean scaling in the manner of DeepAR, Salinas et al. 2020, or
-        instance normalisation, Kim et al. 2022: RevIN), and multiply the samples
-        back. A series whose swings grow beyond those of the training data (counts
-        of a growing population, say) then still looks familiar, and its intervals
-        widen with it. Deviations below 0.1 (in the scaled units: a tenth of the
-        series' standard deviation with the standard scaler) count as 0.1, so that
-        a flat window is not blown up; a variable with fewer than two given values
+        Also divide every window, per variable, by the root mean square of its given
+        values less the offset, and multiply the samples back: by their standard
+        deviation in centred windows (instance normalisation, Kim et al. 2022:
+        RevIN), by their magnitude in uncentred ones (akin to the mean scaling of
+        DeepAR, Salinas et al. 2020, which divides by the mean absolute value). A
+        series whose swings grow beyond those of the training data (counts of a
+        growing population, say) then still looks familiar, and its intervals widen
+        with it. Values below 0.1 (in the scaled units: a tenth of the series'
+        standard deviation with the standard scaler) count as 0.1, so that a flat
+        centred window is not blown up; a variable with fewer than two given values
         in a window is not scaled. Fixed at fit, like ``center_windows``.
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.

@@ -161,11 +161,10 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         parameter. Workers get a fresh estimator of the same parameters, not this
         one with all its fitted models; every column has its own seed, so results do
         not depend on ``n_jobs``."""
-        n_jobs = getattr(self, "n_jobs", None)
-        if n_jobs in (None, 1) or len(arguments) < 2:
+        if not hasattr(self, "n_jobs") or self.n_jobs == 1 or len(arguments) < 2:
             return [getattr(self, method)(*a) for a in arguments]
         params = self.get_params(deep=False)
-        return Parallel(n_jobs=n_jobs)(
+        return Parallel(n_jobs=self.n_jobs)(
             delayed(_column_task)(type(self), params, method, a) for a in arguments
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 from typing import Any
 
@@ -50,8 +51,9 @@ class _IntTuple:
         return f"a tuple of {self.length} non-negative ints"
 
 
-N_JOBS = [None, Interval(int, 1, None), Interval(int, -1, -1)]
-"""Worker processes: None, a positive count, or -1 for every core."""
+N_JOBS = [None, Interval(int, 1, None), Interval(int, None, -1)]
+"""Worker processes as joblib counts them: None, a positive count, or -1 for every
+core (-2 all but one, and so on)."""
 
 _STATSMODELS_DOC = f"""\
 {FORECASTER_PARAMETERS_DOC}
@@ -59,9 +61,10 @@ _STATSMODELS_DOC = f"""\
         Seeds :meth:`sample` (and the simulated distributions of ETS models without
         exact variances).
     n_jobs : int or None, default=None
-        Worker processes that fit and forecast the variables' models in parallel
-        (joblib's meaning: None or 1 one at a time, -1 every core). Results do not
-        depend on it.
+        Worker processes that fit and forecast the variables' models in parallel,
+        as joblib counts them: 1 one at a time, -1 every core, None one unless an
+        enclosing ``joblib.parallel_config`` says otherwise. Results do not depend
+        on it; warnings raised in workers are not passed back.
 
     Attributes
     ----------
@@ -277,15 +280,25 @@ class ETSForecaster(_BaseForecaster):
             var = np.asarray(pred.var_pred_mean, dtype=np.float64)[steps - 1]
             return Gaussian(mean, np.sqrt(np.maximum(var, 0.0)))
 
-        def simulate(num_samples: int, rng: np.random.Generator) -> np.ndarray:
-            paths = results.simulate(
-                horizon, anchor="end", repetitions=num_samples, rng=rng
-            )
-            paths = np.asarray(paths, dtype=np.float64).reshape(horizon, num_samples)
-            return paths.T[:, steps - 1]  # (num_samples, H)
-
+        # A partial of a module-level function, not a closure: worker processes
+        # (n_jobs) send the distribution back by pickle.
+        simulate = functools.partial(_simulated_paths, results, horizon, steps)
         reference = simulate(_SIMULATION_PATHS, np.random.default_rng(seed))
         return SimulatedPaths(reference, simulate)
+
+
+def _simulated_paths(
+    results: Any,
+    horizon: int,
+    steps: np.ndarray,
+    num_samples: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """``num_samples`` ETS paths ``horizon`` steps past the end of ``results``, at the
+    relative ``steps``: shape (num_samples, len(steps))."""
+    paths = results.simulate(horizon, anchor="end", repetitions=num_samples, rng=rng)
+    paths = np.asarray(paths, dtype=np.float64).reshape(horizon, num_samples)
+    return paths.T[:, steps - 1]  # (num_samples, H)
 
 
 class ARIMAForecaster(_BaseForecaster):

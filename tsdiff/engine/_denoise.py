@@ -128,11 +128,13 @@ def window_frame(
 
     The network models ``(x - offset) / scale``. With ``center`` the offset is the
     mean of the window's given values, so a series that drifts far from its training
-    mean still looks familiar; with ``scale`` the scale is their standard deviation
-    (at least :data:`SCALE_FLOOR`), so a series whose swings grow beyond those of
-    the training data does too. Without ``center`` the offset is 0, without
-    ``scale`` the scale is 1; a variable with no conditioning value in a window gets
-    offset 0, and one with fewer than two (no spread to measure) scale 1.
+    mean still looks familiar; with ``scale`` the scale is the root mean square of
+    the given values less the offset (at least :data:`SCALE_FLOOR`): their standard
+    deviation in a centred window, their magnitude in an uncentred one. A series
+    whose swings (or level) grow beyond those of the training data then looks
+    familiar too. Without ``center`` the offset is 0, without ``scale`` the scale is
+    1; a variable with no conditioning value in a window gets offset 0, and one with
+    fewer than two scale 1.
 
     Examples
     --------
@@ -145,19 +147,21 @@ def window_frame(
     [2.0, 5.0, 4.0]
     >>> [round(v, 4) for v in scale.flatten().tolist()]  # flat: the floor; one value: 1
     [1.0, 0.1, 1.0]
-    >>> window_frame(x, given, center=False, scale=True)[0].flatten().tolist()
-    [0.0, 0.0, 0.0]
+    >>> offset, scale = window_frame(x, given, center=False, scale=True)
+    >>> offset.flatten().tolist(), [round(v, 4) for v in scale.flatten().tolist()]
+    ([0.0, 0.0, 0.0], [2.2361, 5.0, 1.0])
     >>> window_frame(x, given, center=False, scale=False)[1].flatten().tolist()
     [1.0, 1.0, 1.0]
     """
     count = cond_mask.sum(dim=-1, keepdim=True)  # (B, K, 1)
     zeros = torch.zeros_like(x)
-    total = torch.where(cond_mask, x, zeros).sum(dim=-1, keepdim=True)
-    mean = total / count.clamp(min=1)  # (B, K, 1); 0 without given values
-    offset = mean if center else torch.zeros_like(mean)
-    spread = torch.ones_like(mean)
+    offset = zeros[..., :1]
+    if center:
+        total = torch.where(cond_mask, x, zeros).sum(dim=-1, keepdim=True)
+        offset = total / count.clamp(min=1)  # 0 without given values
+    spread = torch.ones_like(offset)
     if scale:
-        square = torch.where(cond_mask, (x - mean).square(), zeros)
-        std = (square.sum(dim=-1, keepdim=True) / count.clamp(min=1)).sqrt()
-        spread = torch.where(count > 1, std.clamp(min=SCALE_FLOOR), spread)
+        square = torch.where(cond_mask, (x - offset).square(), zeros)
+        rms = (square.sum(dim=-1, keepdim=True) / count.clamp(min=1)).sqrt()
+        spread = torch.where(count > 1, rms.clamp(min=SCALE_FLOOR), spread)
     return offset, spread
