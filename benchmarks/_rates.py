@@ -19,6 +19,7 @@ import torch
 from tsdiff.diffusion import NoiseSchedule
 from tsdiff.engine import SamplingConfig, sample_network
 from tsdiff.nn import Denoiser, DenoiserConfig
+from tsdiff.nn.layers import TransformerLayer
 
 CSDI_NETWORK = {
     "n_layers": 4,
@@ -66,10 +67,15 @@ def engine_rate(
     cache_side: bool,
     args,
     device: torch.device,
+    fused_attention: bool = True,
 ) -> dict:
     """Window-NFE per second of ``sample_network`` with ``batch`` window-samples per
     network call (None: the engine's memory-aware choice): the second of two equal
-    calls is timed, so the first holds any compilation."""
+    calls is timed, so the first holds any compilation. ``fused_attention`` is set
+    on every attention layer (the fused kernel serves only where it applies)."""
+    for layer in net.modules():
+        if isinstance(layer, TransformerLayer):
+            layer.fused_attention = fused_attention
     n_vars, length = shape
     samples = args.samples
     # Enough window-samples for at least two full calls at this batch size; the
@@ -103,6 +109,7 @@ def engine_rate(
         "mode": "compile" if compile_network else "eager",
         "side_cache": cache_side,
         "precision": "bf16" if mixed_precision and device.type == "cuda" else "fp32",
+        "attention": "fused" if fused_attention else "sdpa",
         "windows": n_windows,
         "num_samples": samples,
         "nfe": args.sampling_steps,

@@ -20,7 +20,8 @@ error and damped additive trend (seasonal with period ``sp`` where the protocol 
 one of at most 24 steps; its variables are fitted and forecast in parallel processes,
 ``n_jobs=-1``). Every method is scored on the same cells: CRPS (wQL over 19
 levels, linear quantiles), CRPS-sum where stated, MAE of the median and 90 %
-interval coverage.
+interval coverage. Every ``--samplers`` entry is scored with the one fitted model
+(sampling settings change nothing that is fitted).
 
 Usage::
 
@@ -295,26 +296,41 @@ def main(argv: list[str] | None = None) -> dict | None:
     task = _task(args.protocol, args)
     truth = _truth_rows(task)
     params = r.model_params(args)
-    sampler, steps, *_ = r.samplers(args)[0]
+    entries = r.samplers(args)
     model = DiffusionForecaster(
         context_length=task.context,
         prediction_length=task.horizon,
-        sampler=sampler,
-        sampling_steps=steps,
+        sampler=entries[0][0],
+        sampling_steps=entries[0][1],
         **params,
     )
-    runs = [
-        _run(
-            f"tsdiff {sampler}-{steps}",
-            lambda: model.fit(task.train),
+    timing: dict = {}
+    with h.timer(timing, "fit_s"):
+        model.fit(task.train)
+    if not r.fit_finished(model):
+        return None
+    timing["train_s"] = r.train_seconds(model)
+    runs = []
+    mixed, own_eta = model.mixed_precision, model.eta
+    for sampler, steps, fp32, eta in entries:
+        # Sampling settings change nothing that was fitted: one model serves all.
+        model.set_params(
+            sampler=sampler,
+            sampling_steps=steps,
+            mixed_precision=mixed and not fp32,
+            eta=own_eta if eta is None else eta,
+        )
+        label = f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else "")
+        label += "" if eta is None else f" eta={eta:g}"
+        record = _run(
+            label,
+            lambda: None,
             lambda: _tsdiff_forecast(model, task, task.joint),
             truth,
             {"nfe": nfe(sampler, steps), "num_samples": model.num_samples},
         )
-    ]
-    if not r.fit_finished(model):
-        return None
-    runs[0]["train_s"] = r.train_seconds(model)
+        runs.append({**record, **timing})
+    model.set_params(mixed_precision=mixed, eta=own_eta)
     seasonal = task.sp if 1 < task.sp <= 24 else None
     baselines = [] if args.no_baselines else [
         (f"seasonal naive (sp={task.sp})", lambda: SeasonalNaiveForecaster(sp=task.sp)),

@@ -27,6 +27,7 @@ Writes ``benchmarks/results/throughput[_<tag>][_smoke].json`` and ``.md``.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import time
 
@@ -136,6 +137,12 @@ def main(argv: list[str] | None = None) -> dict:
         default="on,off",
         help="side projections computed once per batch (on) or every step (off)",
     )
+    parser.add_argument(
+        "--attention",
+        default="fused,sdpa",
+        help="short sequences attend in the fused kernel where it applies (fused: "
+        "CUDA, bf16) or always through scaled_dot_product_attention (sdpa)",
+    )
     parser.add_argument("--reference-calls", type=int, default=300)
     parser.add_argument("--tag", help="name the results throughput_<tag>.json")
     args = parser.parse_args(argv)
@@ -145,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
         args.modes, args.shapes = "eager", "pm25"
         args.rate_shapes, args.rate_batch_sizes = "4x8", "8,auto"
         args.precisions, args.reference_calls = "fp32", 5
-        args.side_caches = "on"
+        args.side_caches, args.attention = "on", "sdpa"
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parts = args.parts.split(",")
     suffix = (f"_{args.tag}" if args.tag else "") + ("_smoke" if args.smoke else "")
@@ -185,32 +192,34 @@ def _engine_and_reference(args, out: list[dict], save) -> None:
         }
         out.append(record)
         logging.info("rates %s: reference %s", text, record["reference"])
-        for mode in args.modes.split(","):
-            for batch in args.rate_batch_sizes.split(","):
-                for precision in args.precisions.split(","):
-                    for cache in args.side_caches.split(","):
-                        torch._dynamo.reset()  # each configuration compiles afresh
-                        setting = (shape, batch, precision, mode, cache)
-                        logging.info("measuring %s", setting)  # a cut-off run says
-                        record["engine"].append(
-                            _engine_rate(net, setting, args, device)
-                        )
-                        measured = [
-                            r["window_nfe_per_s"]
-                            for r in record["engine"]
-                            if "window_nfe_per_s" in r
-                        ]
-                        reference = record["reference"]["window_nfe_per_s"]
-                        if measured:
-                            record["best_ratio"] = max(measured) / reference
-                        logging.info("rate %s", record["engine"][-1])
-                        save()
+        settings = itertools.product(
+            args.modes.split(","),
+            args.rate_batch_sizes.split(","),
+            args.precisions.split(","),
+            args.side_caches.split(","),
+            args.attention.split(","),
+        )
+        for mode, batch, precision, cache, attention in settings:
+            torch._dynamo.reset()  # each configuration compiles afresh
+            setting = (shape, batch, precision, mode, cache, attention)
+            logging.info("measuring %s", setting)  # a cut-off run says where
+            record["engine"].append(_engine_rate(net, setting, args, device))
+            measured = [
+                r["window_nfe_per_s"]
+                for r in record["engine"]
+                if "window_nfe_per_s" in r
+            ]
+            reference = record["reference"]["window_nfe_per_s"]
+            if measured:
+                record["best_ratio"] = max(measured) / reference
+            logging.info("rate %s", record["engine"][-1])
+            save()
 
 
 def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:
     """One engine configuration; a fixed batch that does not fit the card is
     recorded as such (the automatic batch size halves until it fits)."""
-    shape, batch, precision, mode, cache = setting
+    shape, batch, precision, mode, cache, attention = setting
     try:
         return _rates.engine_rate(
             net,
@@ -221,6 +230,7 @@ def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:
             cache == "on",
             args,
             device,
+            fused_attention=attention == "fused",
         )
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
@@ -230,6 +240,7 @@ def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:
             "mode": mode,
             "side_cache": cache == "on",
             "precision": precision,
+            "attention": attention,
             "out_of_memory": True,
         }
 
@@ -287,7 +298,8 @@ def _markdown(result: dict) -> str:
                 continue
             lines.append(
                 f"| {r['shape']} | engine, {r['mode']}, side cache "
-                f"{'on' if r['side_cache'] else 'off'} | {r['batch']} | "
+                f"{'on' if r['side_cache'] else 'off'}, "
+                f"{r.get('attention', 'sdpa')} attention | {r['batch']} | "
                 f"{r['precision']} | "
                 f"{r['window_nfe_per_s']:.0f} | {r['peak_mib'] or ''} |"
             )

@@ -121,10 +121,10 @@ def test_throughput_records_a_batch_that_does_not_fit_and_goes_on(
     rates = importlib.import_module("_rates")
     real = rates.engine_rate
 
-    def engine_rate(net, shape, batch, *rest):
+    def engine_rate(net, shape, batch, *rest, **options):
         if batch == 8:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory")
-        return real(net, shape, batch, *rest)
+        return real(net, shape, batch, *rest, **options)
 
     monkeypatch.setattr(rates, "engine_rate", engine_rate)
     argv = ["--smoke", "--parts", "rates", "--results", str(tmp_path)]

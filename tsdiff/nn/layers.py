@@ -15,6 +15,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
+from tsdiff.nn import _short_attention
+
 __all__ = [
     "DiffusionEmbedding",
     "ResidualBlock",
@@ -251,6 +253,15 @@ class TransformerLayer(nn.Module):
     n_heads : int
         Number of attention heads; must divide ``channels``.
 
+    Attributes
+    ----------
+    fused_attention : bool, default=True
+        Calls without gradients on CUDA in bf16 or fp16 (sampling under autocast)
+        over sequences of at most 64 steps attend in one fused Triton kernel, where
+        Triton is installed (:mod:`tsdiff.nn._short_attention`); False keeps
+        ``scaled_dot_product_attention`` for every call. The two agree up to
+        rounding.
+
     Notes
     -----
     Input and output of shape (N, S, C): N independent sequences of length S.
@@ -268,6 +279,8 @@ class TransformerLayer(nn.Module):
     ...
     ValueError: n_heads (3) must divide the channel count (8)
     """
+
+    fused_attention: bool = True  # on the class, so older pickles have it too
 
     def __init__(self, channels: int, n_heads: int) -> None:
         super().__init__()
@@ -333,7 +346,10 @@ class TransformerLayer(nn.Module):
         N, S, C = x.shape
         H = self.n_heads
         # q, k, v rows of qkv are each split into heads, as nn.MultiheadAttention does.
-        qkv = self.qkv(x).view(N, S, 3, H, C // H)  # (N, S, 3, H, D)
+        qkv = self.qkv(x)  # (N, S, 3C)
+        if self.fused_attention and _short_attention.available(qkv, H):
+            return self.attn_out(_short_attention.short_attention(qkv, H))
+        qkv = qkv.view(N, S, 3, H, C // H)  # (N, S, 3, H, D)
         q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x (N, H, S, D)
         if S <= SHORT_SEQUENCE:
             # Inside forward, so that torch.compile traces the same choice.
