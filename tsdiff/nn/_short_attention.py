@@ -74,7 +74,7 @@ if triton is not None:
         ROWS: tl.constexpr,
         COLS: tl.constexpr,
     ):
-        sequence = tl.program_id(0)
+        sequence = tl.program_id(0).to(tl.int64)  # offsets may pass 2**31 elements
         rows = tl.arange(0, ROWS)  # (ROWS,) time steps, padded
         cols = tl.arange(0, COLS)  # (COLS,) channels of one head, padded
         inside = (rows[:, None] < length) & (cols[None, :] < HEAD)  # (ROWS, COLS)
