@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -160,37 +160,47 @@ def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool, float | Non
     return entries
 
 
+def each_sampler(
+    estimator: Any, args: argparse.Namespace
+) -> Iterator[tuple[str, dict]]:
+    """Set the fitted ``estimator`` to every ``--samplers`` entry in turn (sampling
+    settings change nothing that was fitted) and yield its label and record fields;
+    its precision and eta are restored afterwards."""
+    mixed, own_eta = estimator.mixed_precision, estimator.eta
+    try:
+        for sampler, steps, fp32, eta in samplers(args):
+            estimator.set_params(
+                sampler=sampler,
+                sampling_steps=steps,
+                mixed_precision=mixed and not fp32,
+                eta=own_eta if eta is None else eta,
+            )
+            label = f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else "")
+            label += "" if eta is None else f" eta={eta:g}"
+            fields = {"nfe": nfe(sampler, steps), "sampler": sampler}
+            fields |= {"precision": "fp32"} if fp32 else {}
+            yield label, fields | ({} if eta is None else {"eta": eta})
+    finally:  # the estimator is the caller's: leave it as it was
+        estimator.set_params(mixed_precision=mixed, eta=own_eta)
+
+
 def score_samplers(
     imputer: Any, cases: list[tuple[dict, Any, np.ndarray]], truth, args
 ) -> list[dict]:
     """Sample and score the fitted imputer for every case and sampler."""
     runs = []
-    mixed, own_eta = imputer.mixed_precision, imputer.eta
-    try:
-        for extra, given, target in cases:
-            for sampler, steps, fp32, eta in samplers(args):
-                imputer.set_params(
-                    sampler=sampler,
-                    sampling_steps=steps,
-                    mixed_precision=mixed and not fp32,
-                    eta=own_eta if eta is None else eta,
+    for extra, given, target in cases:
+        for label, fields in each_sampler(imputer, args):
+            runs.append(
+                h.run_method(
+                    label,
+                    lambda: None,
+                    lambda g=given: imputer.sample(g),
+                    truth,
+                    target,
+                    {**extra, **fields},
                 )
-                label = f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else "")
-                label += "" if eta is None else f" eta={eta:g}"
-                runs.append(
-                    h.run_method(
-                        label,
-                        lambda: None,
-                        lambda g=given: imputer.sample(g),
-                        truth,
-                        target,
-                        {**extra, "nfe": nfe(sampler, steps), "sampler": sampler}
-                        | ({"precision": "fp32"} if fp32 else {})
-                        | ({} if eta is None else {"eta": eta}),
-                    )
-                )
-    finally:  # the imputer is the caller's: leave it as it was
-        imputer.set_params(mixed_precision=mixed, eta=own_eta)
+            )
     return runs
 
 

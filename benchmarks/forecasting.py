@@ -52,7 +52,6 @@ from tsdiff.datasets import (
     load_ili,
     load_tsf,
 )
-from tsdiff.diffusion import nfe
 
 logger = logging.getLogger("benchmarks")
 
@@ -310,27 +309,16 @@ def main(argv: list[str] | None = None) -> dict | None:
     if not r.fit_finished(model):
         return None
     timing["train_s"] = r.train_seconds(model)
-    runs = []
-    mixed, own_eta = model.mixed_precision, model.eta
-    for sampler, steps, fp32, eta in entries:
-        # Sampling settings change nothing that was fitted: one model serves all.
-        model.set_params(
-            sampler=sampler,
-            sampling_steps=steps,
-            mixed_precision=mixed and not fp32,
-            eta=own_eta if eta is None else eta,
-        )
-        label = f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else "")
-        label += "" if eta is None else f" eta={eta:g}"
-        record = _run(
-            label,
-            lambda: None,
-            lambda: _tsdiff_forecast(model, task, task.joint),
-            truth,
-            {"nfe": nfe(sampler, steps), "num_samples": model.num_samples},
-        )
-        runs.append({**record, **timing})
-    model.set_params(mixed_precision=mixed, eta=own_eta)
+
+    def forecast():
+        return _tsdiff_forecast(model, task, task.joint)
+
+    runs = [
+        _run(label, lambda: None, forecast, truth, fields)
+        | timing  # the one fit's times, not the empty fit step's
+        | {"num_samples": model.num_samples}
+        for label, fields in r.each_sampler(model, args)
+    ]
     seasonal = task.sp if 1 < task.sp <= 24 else None
     baselines = [] if args.no_baselines else [
         (f"seasonal naive (sp={task.sp})", lambda: SeasonalNaiveForecaster(sp=task.sp)),

@@ -392,6 +392,21 @@ def test_forecasting_smoke_scores_tsdiff_and_baselines_on_the_same_cells(
     assert table.count("\n| ") == len(written["runs"]) + 1
 
 
+def test_forecasting_scores_every_sampler_with_one_fit(tmp_path):
+    if not (DATA / "ili").exists():
+        pytest.skip(f"benchmark data {DATA / 'ili'} is not available")
+    samplers = "dpmpp_2m:10,dpmpp_2m:10:eta=1"
+    result = _load("forecasting").main(
+        ["ili", "--smoke", "--no-baselines", "--samplers", samplers,
+         "--results", str(tmp_path)]
+    )  # fmt: skip
+    first, second = result["runs"]
+    assert first["method"] == "tsdiff dpmpp_2m-10" and "eta" not in first
+    assert second["method"] == "tsdiff dpmpp_2m-10 eta=1" and second["eta"] == 1
+    assert first["fit_s"] == second["fit_s"] > 0  # one fit, timed once
+    assert first["crps"] != second["crps"]  # the stochastic steps drew other paths
+
+
 def test_long_context_smoke_measures_each_context_in_its_own_process(tmp_path):
     result = _load("long_context").main(["--smoke", "--results", str(tmp_path)])
     written = json.loads((tmp_path / "long_context_smoke.json").read_text())
