@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from tsdiff.nn import Denoiser, DenoiserConfig
+from tsdiff.nn._attention import SHORT_SEQUENCE
 from tsdiff.nn.layers import (
-    SHORT_SEQUENCE,
     TransformerLayer,
     diffusion_step_features,
     sinusoidal_time_embedding,

@@ -13,9 +13,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from tsdiff.nn import _short_attention
+from tsdiff.nn._attention import attention
 
 __all__ = [
     "DiffusionEmbedding",
@@ -27,22 +26,6 @@ __all__ = [
 ]
 
 _INIT_SCHEMES = ("default", "kaiming", "xavier", "zero")
-
-# For sequences of at most SHORT_SEQUENCE steps, scaled_dot_product_attention tries
-# its kernels in this order (the first that supports the inputs runs). At CSDI's
-# windows (36 steps, head size 8) the memory-efficient kernel is about 3x faster on an
-# H100 than PyTorch's own first choice, whose tiles are mostly padding there; at 192
-# or 512 steps PyTorch's own choice is faster and far leaner, so longer sequences
-# keep it. The CPU has no memory-efficient kernel and takes the fused flash kernel
-# as before.
-SHORT_SEQUENCE = 64
-SHORT_SEQUENCE_PRIORITY = [
-    SDPBackend.EFFICIENT_ATTENTION,
-    SDPBackend.FLASH_ATTENTION,
-    SDPBackend.CUDNN_ATTENTION,
-    SDPBackend.MATH,
-]
-
 
 def sinusoidal_time_embedding(time_points: Tensor, dim: int) -> Tensor:
     """Sinusoidal position embedding at float positions (Vaswani et al., 2017), as CSDI.
@@ -239,7 +222,7 @@ class DiffusionEmbedding(nn.Module):
 
 
 class TransformerLayer(nn.Module):
-    """Post-LayerNorm transformer encoder layer on ``scaled_dot_product_attention``.
+    """Post-LayerNorm transformer encoder layer.
 
     Same map as ``nn.TransformerEncoderLayer(channels, n_heads,
     dim_feedforward=channels, dropout=0, activation="gelu", batch_first=True)`` (the
@@ -256,11 +239,11 @@ class TransformerLayer(nn.Module):
     Attributes
     ----------
     fused_attention : bool, default=True
-        Calls without gradients on CUDA in bf16 or fp16 (sampling under autocast)
-        over sequences of at most 64 steps attend in one fused Triton kernel, where
-        Triton is installed (:mod:`tsdiff.nn._short_attention`); False keeps
-        ``scaled_dot_product_attention`` for every call. The two agree up to
-        rounding.
+        Calls that need no gradient on CUDA in bf16 or fp16 (sampling under
+        autocast) over sequences of at most 64 steps, with heads of at most 32
+        channels, attend in one fused Triton kernel where Triton is installed
+        (:mod:`tsdiff.nn._attention`); every other call, and every call with False,
+        goes through ``scaled_dot_product_attention``. The two agree up to rounding.
 
     Notes
     -----
@@ -343,22 +326,8 @@ class TransformerLayer(nn.Module):
         return self.norm2(x + self.ff_out(F.gelu(self.ff_in(x))))
 
     def _attention(self, x: Tensor) -> Tensor:
-        N, S, C = x.shape
-        H = self.n_heads
-        # q, k, v rows of qkv are each split into heads, as nn.MultiheadAttention does.
         qkv = self.qkv(x)  # (N, S, 3C)
-        if self.fused_attention and _short_attention.available(qkv, H):
-            return self.attn_out(_short_attention.short_attention(qkv, H))
-        qkv = qkv.view(N, S, 3, H, C // H)  # (N, S, 3, H, D)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4).unbind(0)  # 3 x (N, H, S, D)
-        if S <= SHORT_SEQUENCE:
-            # Inside forward, so that torch.compile traces the same choice.
-            with sdpa_kernel(SHORT_SEQUENCE_PRIORITY, set_priority=True):
-                y = F.scaled_dot_product_attention(q, k, v)  # (N, H, S, D)
-        else:
-            y = F.scaled_dot_product_attention(q, k, v)  # (N, H, S, D)
-        y = y.transpose(1, 2).reshape(N, S, C)  # (N, S, C)
-        return self.attn_out(y)
+        return self.attn_out(attention(qkv, self.n_heads, self.fused_attention))
 
 
 class ResidualBlock(nn.Module):
