@@ -197,7 +197,8 @@ def forecasting_table(results: Path = RESULTS) -> str:
             lines.append(
                 f"| `{path.name}` | {run['method']} | {run['crps']:.4f} | {crps_sum} "
                 f"| {run['mae']:.4g} | {run['coverage_90']:.3f} | "
-                f"{config['n_forecasts']} x {config['horizon']} | {fit:.1f} | "
+                f"{config['n_forecasts']} x {config['horizon']}, context "
+                f"{config['context']} | {fit:.1f} | "
                 f"{run['predict_s']:.1f} | {_setting(result) if tsdiff else ''} | "
                 f"{prov['device']} | `{prov['commit'][:8]}` |"
             )
