@@ -3,6 +3,7 @@ diffusion model, as imputation of the future."""
 
 from __future__ import annotations
 
+import logging
 import numbers
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff._base import _DiffusionEstimator
+from tsdiff._calibration import held_out_windows, interval_factors, widen
 from tsdiff._covariates import CovariateSpec
 from tsdiff._docs import fill_doc, share_docs
 from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin, _index_kind
@@ -32,6 +34,7 @@ from tsdiff._shared import (
 from tsdiff._validation import (
     POSITIVE_INT,
     CalendarSpec,
+    Interval,
     check_alpha,
     check_positive_int,
 )
@@ -48,6 +51,8 @@ from tsdiff.frames import (
 from tsdiff.frames._long import long_columns
 
 __all__ = ["DiffusionForecaster"]
+
+logger = logging.getLogger(__name__)
 
 
 _NEW_HISTORY_DOC = """\
@@ -152,6 +157,18 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         ``"auto"`` for those that suit the step (hour and weekday for hourly
         data, weekday and month for daily, ...). Needs a DatetimeIndex or
         PeriodIndex.
+    calibration_windows : int or None, default=None
+        Calibrate the forecast intervals on held-out windows: the last
+        ``calibration_windows * prediction_length`` steps of every series are
+        left out of training, forecast from the cutoffs that tile them, and the
+        samples of every later forecast are stretched about their median, one
+        factor per variable, so that the central ``calibration_coverage``
+        interval covers those held-out values at that rate (split conformal
+        prediction). The held-out steps still serve as history. None trains on
+        every window and leaves the samples as the network draws them.
+    calibration_coverage : float, default=0.9
+        The central interval, in (0, 1), that calibration sets; the other
+        levels move with it.
     <common parameters>
 
     Attributes
@@ -182,6 +199,11 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     covariate_context_ : ndarray of shape (context_length, n_covariates)
         Only with covariates: their values over ``context_``; shape (n_series,
         context_length, n_covariates) for a panel.
+    calibration_ : IntervalCalibration or None
+        The held-out windows (``calibration_.truth`` of shape (n_windows,
+        prediction_length, n_variables)) and, in ``calibration_.factors``, the
+        factor per variable for each sampler setting used so far (found on the
+        first forecast with that setting); None without calibration.
     y_type_ : {"frame", "series", "array"}
         Container of the training series; ``predict`` returns a Series for "series".
     y_name_ : object
@@ -219,6 +241,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         "context_length": [POSITIVE_INT],
         "prediction_length": [POSITIVE_INT],
         "calendar": [None, CalendarSpec()],
+        "calibration_windows": [None, POSITIVE_INT],
+        "calibration_coverage": [Interval(float, 0, 1, "neither")],
     }
     _doc_parts = {
         "point_forecast": "Median forecast.",
@@ -289,6 +313,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         quantile_method: str = "linear",
         freq: str | None = None,
         calendar: str | tuple | None = None,
+        calibration_windows: int | None = None,
+        calibration_coverage: float = 0.9,
         device: str = "auto",
         predict_batch_size: int | str = "auto",
         random_state: Any = None,
@@ -377,21 +403,28 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         y = self._set_long_format(y, id_col, time_col)
         arrays = self._read_y(y)
         window = self.context_length + self.prediction_length
+        held_out = (self.calibration_windows or 0) * self.prediction_length
         lengths = np.array([rows.stop - rows.start for rows in arrays.segments])
-        if lengths.max() < window:
+        if lengths.max() < window + held_out:
             longest = (
                 "y has" if arrays.bounds is None else "the longest series of y has"
             )
+            needed = "context_length + prediction_length" + (
+                " * (1 + calibration_windows)" if held_out else ""
+            )
             raise ValueError(
                 f"{longest} {lengths.max()} time steps; fitting needs at least "
-                f"context_length + prediction_length = {window}."
+                f"{needed} = {window + held_out}."
             )
         cov_rows = self._fit_covariates(self._from_long(X), static, arrays)
         self.scaler_ = self._fit_scaler(arrays)
         set_feature_info(self, arrays)
         self._set_time_info(arrays, fh)
-        starts = np.concatenate(  # every start position inside one series
-            [np.arange(r.start, r.stop - window + 1) for r in arrays.segments]
+        starts = np.concatenate(  # every window inside one series, before its tail
+            [
+                np.arange(r.start, r.stop - held_out - window + 1)
+                for r in arrays.segments
+            ]
         )
         self._train(
             sliding_windows(self._scaled(arrays), starts, window),
@@ -413,6 +446,13 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 ]
             )
             self.covariate_context_ = np.nan_to_num(ctx) if panel else ctx[0]
+        self.calibration_ = None
+        if held_out:
+            self.calibration_ = held_out_windows(
+                arrays, self.scaler_, cov_rows, self.calibration_windows,
+                self.context_length, self.prediction_length, self.calibration_coverage,
+            )  # fmt: skip
+            self._interval_factors()  # those of the sampler set at fit
         return self
 
     def _fit_covariates(
@@ -1078,19 +1118,48 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         num_samples: int,
         seed: int,
         covariates: np.ndarray | None = None,
+        calibrated: bool = True,
     ) -> np.ndarray:
         """Samples of shape (S, N, H, K), in data units, of the ``prediction_length``
         steps after each of N contexts of shape (N, C, K) (NaN: missing), all in
         one batch; ``scaler`` holds the statistics of each context, shape (N, K),
-        and ``covariates`` (N, C + H, n_cov) those of each window."""
+        and ``covariates`` (N, C + H, n_cov) those of each window. A calibrated
+        forecaster stretches them by its interval factors unless ``calibrated``
+        is False."""
         n, n_c, n_k = contexts.shape
         future = np.full((n, self.prediction_length, n_k), np.nan)
         values = np.concatenate([contexts, future], axis=1)  # (N, C + H, K)
         observed = ~np.isnan(values)
         scaled = np.where(observed, scaler.transform(values), 0.0)
         samples = self._sample_windows(scaled, observed, num_samples, seed, covariates)
-        horizon = samples[:, :, n_c:]  # (S, N, H, K)
-        return scaler.inverse_transform(horizon)
+        horizon = scaler.inverse_transform(samples[:, :, n_c:])  # (S, N, H, K)
+        factors = self._interval_factors() if calibrated else None
+        if factors is None:
+            return horizon
+        return widen(horizon, factors, self.quantile_method)
+
+    def _interval_factors(self) -> np.ndarray | None:
+        """The calibration factor per variable, shape (K,), for the current
+        sampler setting (found on the held-out windows the first time it is
+        used); None without calibration."""
+        calibration = getattr(self, "calibration_", None)
+        if calibration is None:
+            return None
+        key = f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}"
+        if key not in calibration.factors:
+            samples = self._sample_horizons(
+                calibration.contexts, calibration.scaler, self.num_samples,
+                self.predict_seed_, calibration.covariates, calibrated=False,
+            )  # fmt: skip
+            calibration.factors[key] = interval_factors(
+                samples, calibration.truth, calibration.coverage,
+                calibration.scaler.scale, self.quantile_method,
+            )  # fmt: skip
+            logger.info(
+                "Interval calibration (%s) on %d held-out windows: factors %s.",
+                key, len(calibration.truth), np.round(calibration.factors[key], 3),
+            )  # fmt: skip
+        return calibration.factors[key]
 
     def _forecast_quantiles(
         self, fh: Any, y: Any, alpha: tuple, X: Any = None

@@ -27,6 +27,7 @@ __all__ = [
 
 _INIT_SCHEMES = ("default", "kaiming", "xavier", "zero")
 
+
 def sinusoidal_time_embedding(time_points: Tensor, dim: int) -> Tensor:
     """Sinusoidal position embedding at float positions (Vaswani et al., 2017), as CSDI.
 

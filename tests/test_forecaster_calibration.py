@@ -1,0 +1,189 @@
+"""Interval calibration of DiffusionForecaster on windows held out from training."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsdiff import DiffusionForecaster
+from tsdiff._calibration import interval_factors, widen
+from tsdiff._shared import sample_quantiles
+
+C, H, K_WINDOWS = 8, 4, 3
+ALPHA = (0.05, 0.5, 0.95)
+
+
+def _forecaster(tiny, **kwargs):
+    params = dict(calibration_windows=K_WINDOWS) | kwargs
+    return DiffusionForecaster(context_length=C, prediction_length=H, **tiny | params)
+
+
+def _key(fc):
+    return f"{fc._sampler()}:{fc._sampling_steps()}:eta={fc.eta:g}"
+
+
+# -- the factor and the stretch ------------------------------------------------------
+
+
+@pytest.mark.parametrize("coverage", [0.5, 0.9])
+def test_factor_is_the_smallest_that_covers_the_held_out_cells(coverage):
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(200, 30, 5, 2))  # unit spread ...
+    truth = rng.normal(size=(30, 5, 2)) * np.array([3.0, 0.5])  # truth: wider, narrower
+    factors = interval_factors(samples, truth, coverage, np.ones((30, 2)))
+    assert factors[0] > 2 and factors[1] < 1  # stretched, shrunk
+    levels = ((1 - coverage) / 2, (1 + coverage) / 2)
+
+    def covered(f):
+        low, high = sample_quantiles(widen(samples, f), levels)
+        return ((truth >= low) & (truth <= high)).reshape(-1, 2).mean(axis=0)
+
+    n = 30 * 5  # cells per variable; the conformal rank is ceil((n + 1) * coverage)
+    np.testing.assert_allclose(covered(factors), np.ceil((n + 1) * coverage) / n)
+    np.testing.assert_allclose(covered(factors * (1 - 1e-6)), covered(factors) - 1 / n)
+
+
+def test_a_variable_without_observed_truth_keeps_factor_one():
+    rng = np.random.default_rng(1)
+    samples = rng.normal(size=(50, 4, 3, 2))
+    truth = 5 * rng.normal(size=(4, 3, 2))
+    truth[..., 1] = np.nan
+    factors = interval_factors(samples, truth, 0.9, np.ones((4, 2)))
+    assert factors[0] > 1 and factors[1] == 1.0
+
+
+def test_widen_stretches_every_quantile_about_the_median():
+    rng = np.random.default_rng(2)
+    samples = rng.gamma(2.0, size=(101, 6, 2))  # skewed: the stretch keeps the shape
+    out = widen(samples, np.array([2.0, 0.5]))
+    q, q_out = sample_quantiles(samples, ALPHA), sample_quantiles(out, ALPHA)
+    np.testing.assert_allclose(q_out[1], q[1])
+    np.testing.assert_allclose(q_out - q[1], (q - q[1]) * np.array([2.0, 0.5]))
+
+
+# -- the forecaster ------------------------------------------------------------------
+
+
+def test_training_leaves_the_held_out_tail_out(tiny, make_frame, monkeypatch):
+    frame = make_frame(n_steps=60, n_vars=2, missing=0.0)
+    seen = {}
+    original = DiffusionForecaster._train
+
+    def spy(self, windows, *args, **kwargs):
+        seen["n_windows"] = len(windows)
+        return original(self, windows, *args, **kwargs)
+
+    monkeypatch.setattr(DiffusionForecaster, "_train", spy)
+    fc = _forecaster(tiny).fit(frame)
+    assert seen["n_windows"] == 60 - K_WINDOWS * H - (C + H) + 1
+    cal = fc.calibration_
+    values = frame.to_numpy()
+    assert cal.contexts.shape == (K_WINDOWS, C, 2)
+    assert cal.truth.shape == (K_WINDOWS, H, 2)
+    np.testing.assert_array_equal(cal.truth.reshape(-1, 2), values[-K_WINDOWS * H :])
+    np.testing.assert_array_equal(cal.contexts[-1], values[-H - C : -H])
+    # The held-out steps are history: the forecast starts after the end of y.
+    assert fc.predict().index[0] == frame.index[-1] + frame.index.freq
+    np.testing.assert_array_equal(fc.context_, values[-C:])
+
+
+def test_forecasts_are_stretched_by_the_factor_of_their_sampler(tiny, make_frame):
+    frame = make_frame(n_steps=60, n_vars=2, missing=0.05)
+    fc = _forecaster(tiny).fit(frame)
+    key = _key(fc)
+    factors = fc.calibration_.factors[key]
+    assert factors.shape == (2,) and np.all(factors > 0)
+    calibrated = fc.predict_quantiles(alpha=ALPHA)
+    fc.calibration_.factors[key] = np.ones(2)
+    raw = fc.predict_quantiles(alpha=ALPHA)
+    for k, name in enumerate(frame.columns):
+        np.testing.assert_allclose(calibrated[name][0.5], raw[name][0.5])
+        for level in (0.05, 0.95):
+            np.testing.assert_allclose(
+                calibrated[name][level] - raw[name][0.5],
+                factors[k] * (raw[name][level] - raw[name][0.5]),
+                atol=1e-9,
+            )
+    fc.calibration_.factors[key] = factors
+    # Another sampler gets its own factor, found on first use; the first is kept.
+    fc.set_params(sampler="ddim", sampling_steps=3)
+    fc.predict()
+    assert set(fc.calibration_.factors) == {key, _key(fc)}
+    np.testing.assert_array_equal(fc.calibration_.factors[key], factors)
+
+
+def test_backtest_and_sample_are_calibrated_too(tiny, make_frame):
+    frame = make_frame(n_steps=60, n_vars=1, missing=0.0)
+    fc = _forecaster(tiny, num_samples=16).fit(frame)
+    key = _key(fc)
+    fc.calibration_.factors[key] = np.array([4.0])
+    wide = fc.sample(random_state=3)[:, :, 0]  # (S, H)
+    fc.calibration_.factors[key] = np.array([1.0])
+    raw = fc.sample(random_state=3)[:, :, 0]
+    np.testing.assert_allclose(
+        wide - np.median(wide, axis=0), 4.0 * (raw - np.median(raw, axis=0)), atol=1e-9
+    )
+    fc.calibration_.factors[key] = np.array([4.0])
+    wide_bt = fc.backtest(frame, fh=H, n_windows=2, alpha=(0.05, 0.95))
+    fc.calibration_.factors[key] = np.array([1.0])
+    raw_bt = fc.backtest(frame, fh=H, n_windows=2, alpha=(0.05, 0.95))
+    width = np.diff(wide_bt.to_numpy(), axis=1)
+    np.testing.assert_allclose(width, 4.0 * np.diff(raw_bt.to_numpy(), axis=1))
+
+
+def test_calibration_survives_save_load_and_pickle(tiny, make_frame, tmp_path):
+    import pickle
+
+    frame = make_frame(n_steps=60, n_vars=2)
+    fc = _forecaster(tiny).fit(frame)
+    expected = fc.predict_quantiles(alpha=ALPHA)
+    fc.save(tmp_path / "model")
+    for again in (
+        DiffusionForecaster.load(tmp_path / "model", device="cpu"),
+        pickle.loads(pickle.dumps(fc)),
+    ):
+        assert again.calibration_.factors.keys() == fc.calibration_.factors.keys()
+        pd.testing.assert_frame_equal(again.predict_quantiles(alpha=ALPHA), expected)
+
+
+def test_a_panel_with_covariates_holds_out_every_series_tail(tiny):
+    rng = np.random.default_rng(0)
+    parts, lengths = {}, {"a": 60, "b": 40, "c": 14}  # c: too short to train on
+    for name, n in lengths.items():
+        index = pd.date_range("2024-01-01", periods=n, freq="D")
+        parts[name] = pd.DataFrame({"y": rng.normal(size=n)}, index=index)
+    panel = pd.concat(parts, names=["id", "time"])
+    fc = _forecaster(tiny, calendar="auto", calibration_windows=2).fit(panel)
+    cal = fc.calibration_
+    # a, b: 2 windows each; c (14 steps): both cutoffs have history, too.
+    assert cal.truth.shape == (6, H, 1)
+    assert cal.covariates.shape == (6, C + H, fc.network_.config.n_covariates)
+    assert np.isfinite(cal.covariates).all()
+    q = fc.predict_quantiles(alpha=ALPHA)
+    assert q.shape == (3 * H, 3) and np.isfinite(q.to_numpy()).all()
+
+
+def test_without_calibration_nothing_is_held_out(tiny, make_frame):
+    frame = make_frame(n_steps=40, n_vars=1)
+    fc = _forecaster(tiny, calibration_windows=None).fit(frame)
+    assert fc.calibration_ is None
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"calibration_windows": 0}, "calibration_windows"),
+        ({"calibration_windows": 1.5}, "calibration_windows"),
+        ({"calibration_coverage": 1.0}, "calibration_coverage"),
+        ({"calibration_coverage": 0}, "calibration_coverage"),
+    ],
+)
+def test_bad_calibration_parameters_are_named(tiny, make_frame, params, match):
+    with pytest.raises(ValueError, match=match):
+        _forecaster(tiny, **params).fit(make_frame(n_steps=60))
+
+
+def test_too_short_for_windows_and_a_held_out_tail(tiny, make_frame):
+    frame = make_frame(n_steps=20, n_vars=1)  # one window, no room for 3 horizons
+    with pytest.raises(ValueError, match=r"calibration_windows\) = 24"):
+        _forecaster(tiny).fit(frame)
+    _forecaster(tiny, calibration_windows=None).fit(frame)  # fits without
