@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tsdiff import DiffusionForecaster
 from tsdiff._calibration import interval_factors, widen
@@ -18,7 +19,23 @@ def _forecaster(tiny, **kwargs):
 
 
 def _key(fc):
-    return f"{fc._sampler()}:{fc._sampling_steps()}:eta={fc.eta:g}"
+    """The one setting whose factor fit found."""
+    (key,) = fc.calibration_.factors
+    return key
+
+
+@pytest.fixture
+def spy_train(monkeypatch):
+    """Records the number of training windows of every fit."""
+    seen = []
+    original = DiffusionForecaster._train
+
+    def spy(self, windows, *args, **kwargs):
+        seen.append(len(windows))
+        return original(self, windows, *args, **kwargs)
+
+    monkeypatch.setattr(DiffusionForecaster, "_train", spy)
+    return seen
 
 
 # -- the factor and the stretch ------------------------------------------------------
@@ -63,18 +80,10 @@ def test_widen_stretches_every_quantile_about_the_median():
 # -- the forecaster ------------------------------------------------------------------
 
 
-def test_training_leaves_the_held_out_tail_out(tiny, make_frame, monkeypatch):
+def test_training_leaves_the_held_out_tail_out(tiny, make_frame, spy_train):
     frame = make_frame(n_steps=60, n_vars=2, missing=0.0)
-    seen = {}
-    original = DiffusionForecaster._train
-
-    def spy(self, windows, *args, **kwargs):
-        seen["n_windows"] = len(windows)
-        return original(self, windows, *args, **kwargs)
-
-    monkeypatch.setattr(DiffusionForecaster, "_train", spy)
     fc = _forecaster(tiny).fit(frame)
-    assert seen["n_windows"] == 60 - K_WINDOWS * H - (C + H) + 1
+    assert spy_train == [60 - K_WINDOWS * H - (C + H) + 1]
     cal = fc.calibration_
     values = frame.to_numpy()
     assert cal.contexts.shape == (K_WINDOWS, C, 2)
@@ -107,8 +116,55 @@ def test_forecasts_are_stretched_by_the_factor_of_their_sampler(tiny, make_frame
     # Another sampler gets its own factor, found on first use; the first is kept.
     fc.set_params(sampler="ddim", sampling_steps=3)
     fc.predict()
-    assert set(fc.calibration_.factors) == {key, _key(fc)}
+    assert len(fc.calibration_.factors) == 2
     np.testing.assert_array_equal(fc.calibration_.factors[key], factors)
+
+
+def test_neither_network_nor_scaler_sees_the_held_out_values(tiny, make_frame):
+    frame = make_frame(n_steps=60, n_vars=2, missing=0.0)
+    changed = frame.copy()
+    changed.iloc[-K_WINDOWS * H :] *= 50.0
+    a, b = _forecaster(tiny).fit(frame), _forecaster(tiny).fit(changed)
+    np.testing.assert_array_equal(a.scaler_.center, b.scaler_.center)
+    np.testing.assert_array_equal(a.scaler_.scale, b.scaler_.scale)
+    for (name, wa), wb in zip(
+        a.network_.state_dict().items(), b.network_.state_dict().values(), strict=True
+    ):
+        assert torch.equal(wa, wb), name
+    assert not np.allclose(a.calibration_.truth, b.calibration_.truth)
+
+
+@pytest.mark.parametrize("coverage", [0.5, 0.8])
+def test_calibrated_intervals_cover_the_held_out_values_at_the_set_rate(
+    tiny, make_frame, coverage
+):
+    frame = make_frame(n_steps=80, n_vars=2, missing=0.1)
+    fc = _forecaster(tiny, calibration_windows=6, num_samples=20).fit(frame)
+    fc.set_params(calibration_coverage=coverage)  # a new key, no refit
+    cal = fc.calibration_
+    samples = fc._sample_horizons(  # the draws that set the factor, stretched
+        cal.contexts, cal.scaler, fc.num_samples, fc.predict_seed_, cal.covariates
+    )
+    assert len(cal.factors) == 2
+    levels = ((1 - coverage) / 2, (1 + coverage) / 2)
+    low, high = sample_quantiles(samples, levels)
+    inside = ((cal.truth >= low) & (cal.truth <= high)).reshape(-1, 2)
+    seen = ~np.isnan(cal.truth.reshape(-1, 2))
+    n = seen.sum(axis=0)
+    np.testing.assert_allclose(inside.sum(axis=0) / n, np.ceil((n + 1) * coverage) / n)
+
+
+def test_each_number_of_samples_has_its_own_factor(tiny, make_frame):
+    frame = make_frame(n_steps=60, n_vars=1)
+    fc = _forecaster(tiny, num_samples=6).fit(frame)
+    fc.sample(num_samples=12)
+    fc.set_params(num_samples=24)
+    fc.predict()
+    assert sorted(
+        k.split(":samples=")[1].split(":")[0] for k in fc.calibration_.factors
+    ) == ["12", "24", "6"]
+    one = fc.sample(num_samples=1)  # one draw: nothing to stretch, no new factor
+    assert one.shape[0] == 1 and len(fc.calibration_.factors) == 3
 
 
 def test_backtest_and_sample_are_calibrated_too(tiny, make_frame):
@@ -145,27 +201,62 @@ def test_calibration_survives_save_load_and_pickle(tiny, make_frame, tmp_path):
         pd.testing.assert_frame_equal(again.predict_quantiles(alpha=ALPHA), expected)
 
 
-def test_a_panel_with_covariates_holds_out_every_series_tail(tiny):
+def test_a_panel_with_covariates_holds_out_every_series_tail(tiny, spy_train):
     rng = np.random.default_rng(0)
-    parts, lengths = {}, {"a": 60, "b": 40, "c": 14}  # c: too short to train on
-    for name, n in lengths.items():
-        index = pd.date_range("2024-01-01", periods=n, freq="D")
-        parts[name] = pd.DataFrame({"y": rng.normal(size=n)}, index=index)
+    # c: 14 steps, one window, but too short to train on once 2 horizons are held
+    # out; d: 6 steps, all of them in its tail.
+    parts, lengths = {}, {"a": 60, "b": 40, "c": 14, "d": 6}
+    for i, (name, n) in enumerate(lengths.items()):
+        index = pd.date_range(f"2024-01-0{i + 1}", periods=n, freq="D")
+        parts[name] = pd.DataFrame({"y": 10 * i + rng.normal(size=n)}, index=index)
     panel = pd.concat(parts, names=["id", "time"])
     fc = _forecaster(tiny, calendar="auto", calibration_windows=2).fit(panel)
+    assert spy_train == [(60 - 2 * H - (C + H) + 1) + (40 - 2 * H - (C + H) + 1)]
     cal = fc.calibration_
-    # a, b: 2 windows each; c (14 steps): both cutoffs have history, too.
-    assert cal.truth.shape == (6, H, 1)
-    assert cal.covariates.shape == (6, C + H, fc.network_.config.n_covariates)
-    assert np.isfinite(cal.covariates).all()
+    # a, b, c: 2 windows each; d: only the second cutoff has history.
+    truth = [parts[n]["y"].to_numpy()[-2 * H :] for n in "abc"]
+    truth.append(parts["d"]["y"].to_numpy()[-H:])
+    np.testing.assert_array_equal(cal.truth[..., 0].ravel(), np.concatenate(truth))
+    np.testing.assert_array_equal(cal.scaler.center.ravel(), np.repeat(
+        fc.scaler_.center.ravel(), [2, 2, 2, 1]))  # fmt: skip
+    # The scaling statistics of a, b, c leave the tails out; d has only its tail.
+    for i, name in enumerate("abcd"):
+        y = parts[name]["y"].to_numpy()
+        used = y if name == "d" else y[: -2 * H]
+        np.testing.assert_allclose(fc.scaler_.center[i, 0], used.mean())
+    # The calendar features of each window: those of its own dates.
+    fresh = _forecaster(tiny, calendar="auto", calibration_windows=None)
+    fresh.fit(panel)
+    expected = fresh._window_covariates(
+        None,
+        pd.Index(["a"]),
+        pd.Index([parts["a"].index[-H - 1]]),  # the second cutoff of a
+        pd.Index([parts["a"].index[0]]),
+        "forecast",
+    )  # (1, C + H, n_cov)
+    np.testing.assert_allclose(cal.covariates[1], expected[0])
     q = fc.predict_quantiles(alpha=ALPHA)
-    assert q.shape == (3 * H, 3) and np.isfinite(q.to_numpy()).all()
+    assert q.shape == (4 * H, 3) and np.isfinite(q.to_numpy()).all()
 
 
-def test_without_calibration_nothing_is_held_out(tiny, make_frame):
+def test_without_calibration_nothing_is_held_out(tiny, make_frame, spy_train):
     frame = make_frame(n_steps=40, n_vars=1)
     fc = _forecaster(tiny, calibration_windows=None).fit(frame)
     assert fc.calibration_ is None
+    assert spy_train == [40 - (C + H) + 1]
+
+
+def test_a_pickle_from_before_calibration_loads_with_the_defaults(tiny, make_frame):
+    import pickle
+
+    fc = _forecaster(tiny, calibration_windows=None).fit(make_frame(n_steps=40))
+    state = fc.__getstate__()
+    for name in ("calibration_windows", "calibration_coverage", "calibration_"):
+        del state[name]
+    old = DiffusionForecaster.__new__(DiffusionForecaster)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old.get_params()["calibration_windows"] is None
+    pd.testing.assert_frame_equal(old.predict(), fc.predict())
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ sampling through the engine, quantiles, save/load and pickling."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import numbers
 import os
@@ -419,7 +420,14 @@ class _DiffusionEstimator(BaseEstimator):
 
     def __setstate__(self, state: dict) -> None:
         spec = state.pop("_network_spec", None)
-        for name, value in SETTINGS_BEFORE_OPTIONS.items():  # pickled before them
+        # Parameters added since the estimator was pickled: the value an older
+        # estimator trained with, else the default.
+        defaults = {
+            name: param.default
+            for name, param in inspect.signature(type(self).__init__).parameters.items()
+            if param.default is not param.empty
+        }
+        for name, value in (defaults | SETTINGS_BEFORE_OPTIONS).items():
             state.setdefault(name, value)
         super().__setstate__(state)
         if spec is not None and not hasattr(self, "window_frame_"):  # older pickles

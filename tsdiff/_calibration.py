@@ -11,7 +11,8 @@ sampler, so one is kept per sampler setting.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,7 +21,13 @@ from tsdiff._shared import sample_quantiles
 from tsdiff.data import Scaler
 from tsdiff.frames import SeriesArrays
 
-__all__ = ["IntervalCalibration", "held_out_windows", "interval_factors", "widen"]
+__all__ = [
+    "IntervalCalibration",
+    "before_tails",
+    "held_out_windows",
+    "interval_factors",
+    "widen",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +50,53 @@ class IntervalCalibration:
         Statistics of the series of each window, shape (N, K).
     covariates : ndarray of shape (N, C + H, n_covariates) or None
         Side information of each window, for a forecaster with covariates.
-    coverage : float
-        Central interval whose held-out coverage the factors set.
     factors : dict of str to ndarray of shape (K,)
-        One factor per variable for each sampler setting used so far (the key
-        names sampler, steps and eta).
+        One factor per variable for each setting used so far; the key names
+        everything the factor depends on (sampler, steps, eta, number of
+        samples, quantile method, coverage).
     """
 
     contexts: np.ndarray
     truth: np.ndarray
     scaler: Scaler
     covariates: np.ndarray | None
-    coverage: float
     factors: dict = field(default_factory=dict)
+
+    def factors_for(
+        self,
+        key: str,
+        coverage: float,
+        method: str,
+        draw: Callable[[], np.ndarray],
+    ) -> np.ndarray:
+        """The factor per variable, shape (K,), of setting ``key``; the first
+        time, ``draw()`` returns uncalibrated samples of the held-out windows,
+        shape (S, N, H, K), and the factors found on them are kept."""
+        if key not in self.factors:
+            self.factors[key] = interval_factors(
+                draw(), self.truth, coverage, self.scaler.scale, method
+            )
+            logger.info(
+                "Interval calibration (%s) on %d held-out windows: factors %s.",
+                key, len(self.truth), np.round(self.factors[key], 3),
+            )  # fmt: skip
+        return self.factors[key]
+
+
+def before_tails(arrays: SeriesArrays, n_rows: int) -> SeriesArrays:
+    """``arrays`` with the last ``n_rows`` rows of every series marked unobserved,
+    for statistics that must not see held-out values.
+
+    A variable that a series observes only in its tail keeps the tail: such a
+    series is too short to train on, and its statistics would otherwise fall
+    back on those of other series.
+    """
+    keep = arrays.observed_mask.copy()  # (T, K)
+    for rows in arrays.segments:
+        tail = slice(max(rows.start, rows.stop - n_rows), rows.stop)
+        before = keep[rows.start : tail.start].any(axis=0)  # (K,)
+        keep[tail] &= ~before
+    return replace(arrays, observed_mask=keep)
 
 
 def held_out_windows(
@@ -65,7 +106,6 @@ def held_out_windows(
     n_windows: int,
     context_length: int,
     prediction_length: int,
-    coverage: float,
 ) -> IntervalCalibration:
     """The last ``n_windows`` horizons of every series as forecasting windows.
 
@@ -79,8 +119,6 @@ def held_out_windows(
         Covariates at every grid row of ``arrays``.
     n_windows, context_length, prediction_length : int
         Horizons held out per series and the window shape.
-    coverage : float
-        Central interval to calibrate.
 
     Returns
     -------
@@ -112,7 +150,6 @@ def held_out_windows(
         truth=truth,  # (N, H, K)
         scaler=scaler.select(np.asarray(series)),
         covariates=covariates,
-        coverage=float(coverage),
     )
 
 

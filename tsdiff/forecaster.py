@@ -3,7 +3,6 @@ diffusion model, as imputation of the future."""
 
 from __future__ import annotations
 
-import logging
 import numbers
 from typing import Any
 
@@ -12,7 +11,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff._base import _DiffusionEstimator
-from tsdiff._calibration import held_out_windows, interval_factors, widen
+from tsdiff._calibration import before_tails, held_out_windows, widen
 from tsdiff._covariates import CovariateSpec
 from tsdiff._docs import fill_doc, share_docs
 from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin, _index_kind
@@ -51,8 +50,6 @@ from tsdiff.frames import (
 from tsdiff.frames._long import long_columns
 
 __all__ = ["DiffusionForecaster"]
-
-logger = logging.getLogger(__name__)
 
 
 _NEW_HISTORY_DOC = """\
@@ -164,11 +161,15 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         samples of every later forecast are stretched about their median, one
         factor per variable, so that the central ``calibration_coverage``
         interval covers those held-out values at that rate (split conformal
-        prediction). The held-out steps still serve as history. None trains on
-        every window and leaves the samples as the network draws them.
+        prediction). Neither the network nor the scaling statistics see the
+        held-out steps; they still serve as history for later forecasts. A
+        factor is found for each setting that changes the samples (sampler,
+        steps, eta, number of samples, quantile method, coverage) the first time
+        it is used, which samples the held-out windows once more. None trains
+        on every window and leaves the samples as the network draws them.
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
-        levels move with it.
+        levels move with it. May be changed after fit.
     <common parameters>
 
     Attributes
@@ -201,9 +202,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         context_length, n_covariates) for a panel.
     calibration_ : IntervalCalibration or None
         The held-out windows (``calibration_.truth`` of shape (n_windows,
-        prediction_length, n_variables)) and, in ``calibration_.factors``, the
-        factor per variable for each sampler setting used so far (found on the
-        first forecast with that setting); None without calibration.
+        prediction_length, n_variables), where n_windows counts those of every
+        series: up to ``calibration_windows`` each, the ones with at least one
+        step of history) and, in ``calibration_.factors``, the factor per
+        variable for each setting used so far; None without calibration.
     y_type_ : {"frame", "series", "array"}
         Container of the training series; ``predict`` returns a Series for "series".
     y_name_ : object
@@ -333,7 +335,8 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         id_col: Any = None,
         time_col: Any = None,
     ) -> DiffusionForecaster:
-        """Train the denoiser on every window of ``y`` (of every series of a panel).
+        """Train the denoiser on every window of ``y`` (of every series of a panel)
+        that ends before the steps held out for ``calibration_windows``.
 
         Parameters
         ----------
@@ -343,8 +346,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             table with ``id_col`` and ``time_col``, or an array of shape
             (n_series, n_timesteps, n_variables). Each series is scaled by its own
             statistics per variable; windows never straddle two series, and a
-            series shorter than ``context_length + prediction_length`` only serves
-            as a history to forecast from.
+            series shorter than ``context_length + prediction_length`` (plus the
+            held-out ``calibration_windows * prediction_length`` steps) only
+            serves as a history to forecast from.
         X : DataFrame, optional
             Known-future exogenous covariates (prices, holidays, weather
             forecasts), indexed like ``y`` (by time, or by ``(series id, time)``
@@ -417,7 +421,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 f"{needed} = {window + held_out}."
             )
         cov_rows = self._fit_covariates(self._from_long(X), static, arrays)
-        self.scaler_ = self._fit_scaler(arrays)
+        self.scaler_ = self._fit_scaler(before_tails(arrays, held_out))
         set_feature_info(self, arrays)
         self._set_time_info(arrays, fh)
         starts = np.concatenate(  # every window inside one series, before its tail
@@ -450,9 +454,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         if held_out:
             self.calibration_ = held_out_windows(
                 arrays, self.scaler_, cov_rows, self.calibration_windows,
-                self.context_length, self.prediction_length, self.calibration_coverage,
+                self.context_length, self.prediction_length,
             )  # fmt: skip
-            self._interval_factors()  # those of the sampler set at fit
+            self._interval_factors(self.num_samples)  # those of the setting at fit
         return self
 
     def _fit_covariates(
@@ -1133,33 +1137,31 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         scaled = np.where(observed, scaler.transform(values), 0.0)
         samples = self._sample_windows(scaled, observed, num_samples, seed, covariates)
         horizon = scaler.inverse_transform(samples[:, :, n_c:])  # (S, N, H, K)
-        factors = self._interval_factors() if calibrated else None
+        factors = self._interval_factors(num_samples) if calibrated else None
         if factors is None:
             return horizon
         return widen(horizon, factors, self.quantile_method)
 
-    def _interval_factors(self) -> np.ndarray | None:
-        """The calibration factor per variable, shape (K,), for the current
-        sampler setting (found on the held-out windows the first time it is
-        used); None without calibration."""
+    def _interval_factors(self, num_samples: int) -> np.ndarray | None:
+        """The calibration factor per variable, shape (K,), for draws of
+        ``num_samples`` with the current settings (found on the held-out windows
+        the first time they are used); None without calibration, or for a
+        single draw, which has no interval to stretch."""
         calibration = getattr(self, "calibration_", None)
-        if calibration is None:
+        if calibration is None or num_samples < 2:
             return None
-        key = f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}"
-        if key not in calibration.factors:
-            samples = self._sample_horizons(
-                calibration.contexts, calibration.scaler, self.num_samples,
+        coverage, method = self.calibration_coverage, self.quantile_method
+        key = (
+            f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}"
+            f":samples={num_samples}:{method}:coverage={coverage:g}"
+        )
+        return calibration.factors_for(
+            key, coverage, method,
+            lambda: self._sample_horizons(
+                calibration.contexts, calibration.scaler, num_samples,
                 self.predict_seed_, calibration.covariates, calibrated=False,
-            )  # fmt: skip
-            calibration.factors[key] = interval_factors(
-                samples, calibration.truth, calibration.coverage,
-                calibration.scaler.scale, self.quantile_method,
-            )  # fmt: skip
-            logger.info(
-                "Interval calibration (%s) on %d held-out windows: factors %s.",
-                key, len(calibration.truth), np.round(calibration.factors[key], 3),
-            )  # fmt: skip
-        return calibration.factors[key]
+            ),
+        )  # fmt: skip
 
     def _forecast_quantiles(
         self, fh: Any, y: Any, alpha: tuple, X: Any = None
