@@ -246,6 +246,13 @@ def _score(truth: pd.DataFrame, q: pd.DataFrame, samples: np.ndarray | None) -> 
     return record
 
 
+def _calibration(model: DiffusionForecaster) -> dict:
+    """The interval factors per variable that the model's current sampler setting
+    stretched its forecasts by (none without calibration)."""
+    factors = model._interval_factors(model.num_samples)
+    return {} if factors is None else {"calibration_factors": factors.tolist()}
+
+
 def _run(name: str, fit, forecast, truth, extra: dict) -> dict:
     record: dict = {"method": name, **extra}
     with h.timer(record, "fit_s"):
@@ -317,6 +324,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         _run(label, lambda: None, forecast, truth, fields)
         | timing  # the one fit's times, not the empty fit step's
         | {"num_samples": model.num_samples}
+        | _calibration(model)
         for label, fields in r.each_sampler(model, args)
     ]
     seasonal = task.sp if 1 < task.sp <= 24 else None

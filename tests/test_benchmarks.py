@@ -398,9 +398,12 @@ def test_forecasting_scores_every_sampler_with_one_fit(tmp_path):
     samplers = "dpmpp_2m:10,dpmpp_2m:10:eta=1"
     result = _load("forecasting").main(
         ["ili", "--smoke", "--no-baselines", "--samplers", samplers,
-         "--results", str(tmp_path)]
+         "--set", "calibration_windows=2", "--results", str(tmp_path)]
     )  # fmt: skip
     first, second = result["runs"]
+    # Each sampler's forecasts were stretched by its own factors, one per variable.
+    assert len(first["calibration_factors"]) == 7  # ILI's seven columns
+    assert first["calibration_factors"] != second["calibration_factors"]
     assert first["method"] == "tsdiff dpmpp_2m-10" and "eta" not in first
     assert second["method"] == "tsdiff dpmpp_2m-10 eta=1" and second["eta"] == 1
     assert first["fit_s"] == second["fit_s"] > 0  # one fit, timed once

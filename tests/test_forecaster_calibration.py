@@ -163,6 +163,17 @@ def test_each_number_of_samples_has_its_own_factor(tiny, make_frame):
     assert sorted(
         k.split(":samples=")[1].split(":")[0] for k in fc.calibration_.factors
     ) == ["12", "24", "6"]
+    cal = fc.calibration_
+    for key, factors in cal.factors.items():  # each found on draws of its own size
+        n = int(key.split(":samples=")[1].split(":")[0])
+        raw = fc._sample_horizons(
+            cal.contexts, cal.scaler, n, fc.predict_seed_, cal.covariates,
+            calibrated=False,
+        )  # fmt: skip
+        expected = interval_factors(
+            raw, cal.truth, 0.9, cal.scaler.scale, fc.quantile_method
+        )
+        np.testing.assert_array_equal(factors, expected)
     one = fc.sample(num_samples=1)  # one draw: nothing to stretch, no new factor
     assert one.shape[0] == 1 and len(fc.calibration_.factors) == 3
 

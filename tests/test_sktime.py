@@ -68,6 +68,24 @@ def test_predict_proba_of_a_panel_has_the_panel_rows():
     assert dist.mean().shape == (4, 1)
 
 
+def test_calibration_windows_pass_through_and_are_validated():
+    y = _daily(40, ["a", "b"], seed=2)
+    forecaster = DiffusionSktimeForecaster(**TINY | {"calibration_windows": 2})
+    forecaster.fit(y, fh=[1, 2, 3])
+    model = forecaster.forecaster_
+    h = model.prediction_length
+    np.testing.assert_array_equal(
+        model.calibration_.truth.reshape(-1, 2), y.to_numpy()[-2 * h :]
+    )
+    interval = forecaster.predict_interval(coverage=0.9)
+    assert interval.shape == (3, 4) and np.isfinite(interval.to_numpy()).all()
+    for bad in (0, "2"):
+        with pytest.raises(ValueError, match="calibration_windows"):
+            DiffusionSktimeForecaster(**TINY | {"calibration_windows": bad}).fit(
+                y, fh=[1, 2, 3]
+            )
+
+
 def test_update_without_training_keeps_every_observation():
     y = _daily(40, ["v"], seed=3)
     forecaster = DiffusionSktimeForecaster(**TINY).fit(y.iloc[:30], fh=[1, 2])

@@ -52,8 +52,8 @@ class IntervalCalibration:
         Side information of each window, for a forecaster with covariates.
     factors : dict of str to ndarray of shape (K,)
         One factor per variable for each setting used so far; the key names
-        everything the factor depends on (sampler, steps, eta, number of
-        samples, quantile method, coverage).
+        everything the factor depends on (sampler, steps, eta, precision, number
+        of samples, quantile method, coverage).
     """
 
     contexts: np.ndarray

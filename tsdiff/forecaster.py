@@ -164,9 +164,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         prediction). Neither the network nor the scaling statistics see the
         held-out steps; they still serve as history for later forecasts. A
         factor is found for each setting that changes the samples (sampler,
-        steps, eta, number of samples, quantile method, coverage) the first time
-        it is used, which samples the held-out windows once more. None trains
-        on every window and leaves the samples as the network draws them.
+        steps, eta, mixed precision, number of samples, quantile method,
+        coverage) the first time it is used, which samples the held-out windows
+        once more. None trains on every window and leaves the samples as the
+        network draws them.
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
         levels move with it. May be changed after fit.
@@ -1151,9 +1152,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         if calibration is None or num_samples < 2:
             return None
         coverage, method = self.calibration_coverage, self.quantile_method
+        precision = "bf16" if self.mixed_precision else "fp32"  # bf16: on CUDA only
         key = (
-            f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}"
-            f":samples={num_samples}:{method}:coverage={coverage:g}"
+            f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}:{precision}"
+            f":samples={num_samples}:{method}:coverage={coverage!r}"
         )
         return calibration.factors_for(
             key, coverage, method,

@@ -71,6 +71,9 @@ class DiffusionSktimeForecaster(BaseForecaster):
         As in :class:`tsdiff.DiffusionForecaster`.
     random_state : int or None, default=None
         Seed of training and sampling.
+    calibration_windows : int or None, default=None
+        As in :class:`tsdiff.DiffusionForecaster`: horizons held out at the end of
+        every series to calibrate the forecast intervals (90 % central).
 
     Attributes
     ----------
@@ -132,6 +135,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
         sampler: str | None = None,
         device: str = "auto",
         random_state: int | None = None,
+        calibration_windows: int | None = None,
     ):
         store_params(self, locals())
         super().__init__()
@@ -149,10 +153,13 @@ class DiffusionSktimeForecaster(BaseForecaster):
                 f"y has a series of {shortest} time point(s); at least 2 are needed."
             )
         horizon = min(horizon, shortest - 1) if fh is None else horizon
-        context = max(1, min(self.context_length, shortest - horizon))
+        windows = self.calibration_windows  # validated by the tsdiff estimator
+        held_out = windows * horizon if isinstance(windows, int) and windows > 0 else 0
+        context = max(1, min(self.context_length, shortest - horizon - held_out))
         self.forecaster_ = DiffusionForecaster(
             context_length=context,
             prediction_length=horizon,
+            calibration_windows=self.calibration_windows,
             **_model_settings(self),
         )
         self.forecaster_.fit(y, X=X)
