@@ -250,6 +250,17 @@ def test_a_panel_with_covariates_holds_out_every_series_tail(tiny, spy_train):
     assert q.shape == (4 * H, 3) and np.isfinite(q.to_numpy()).all()
 
 
+def test_a_fit_stopped_by_its_time_limit_leaves_the_factors_to_the_forecast(
+    tiny, make_frame
+):
+    frame = make_frame(n_steps=60, n_vars=1)
+    fc = _forecaster(tiny | {"n_epochs": 3}, max_fit_time=1e-9).fit(frame)
+    assert fc.history_[-1]["stopped"] == "max_fit_time" and len(fc.history_) == 1
+    assert fc.calibration_.factors == {}
+    fc.predict()
+    assert len(fc.calibration_.factors) == 1
+
+
 def test_without_calibration_nothing_is_held_out(tiny, make_frame, spy_train):
     frame = make_frame(n_steps=40, n_vars=1)
     fc = _forecaster(tiny, calibration_windows=None).fit(frame)

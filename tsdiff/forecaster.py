@@ -457,7 +457,9 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 arrays, self.scaler_, cov_rows, self.calibration_windows,
                 self.context_length, self.prediction_length,
             )  # fmt: skip
-            self._interval_factors(self.num_samples)  # those of the setting at fit
+            stopped = self.history_ and self.history_[-1].get("stopped")
+            if not stopped:  # an unfinished fit leaves them to its first forecast
+                self._interval_factors(self.num_samples)  # those of the setting at fit
         return self
 
     def _fit_covariates(
