@@ -107,6 +107,9 @@ CASES = {
     "none": lambda c: c["new_forecaster"]().fit(None),
     "four-dimensional": lambda c: c["imputer"].transform(np.zeros((1, 2, 30, 3))),
     "too-short": lambda c: c["new_forecaster"](context_length=10**7).fit(c["frame"]),
+    "no-room-to-calibrate": lambda c: c["new_forecaster"](calibration_windows=20).fit(
+        c["frame"]
+    ),
     "negative-size": lambda c: c["new_imputer"](window_length=-1).fit(c["frame"]),
     "zero-samples": lambda c: c["forecaster"].sample(num_samples=0),
     "wrong-column-names": lambda c: c["imputer"].transform(
