@@ -79,6 +79,16 @@ def test_calibration_windows_pass_through_and_are_validated():
     )
     interval = forecaster.predict_interval(coverage=0.9)
     assert interval.shape == (3, 4) and np.isfinite(interval.to_numpy()).all()
+    # A numpy integer counts, and one short series of a panel does not cut the
+    # context: the held-out horizons are needed in the longest series only.
+    long, short = _daily(60, ["a"], seed=3), _daily(12, ["a"], seed=4)
+    panel = pd.concat({"long": long, "short": short}, names=["id", "time"])
+    settings = TINY | {"context_length": 6, "calibration_windows": np.int64(2)}
+    model = DiffusionSktimeForecaster(**settings).fit(panel, fh=[1, 2]).forecaster_
+    assert (model.context_length, model.prediction_length) == (6, 4)
+    assert model.calibration_ is not None
+    with pytest.raises(ValueError, match="longest series of y has 12 time points"):
+        DiffusionSktimeForecaster(**settings).fit(short, fh=[1, 2])
     for bad in (0, "2"):
         with pytest.raises(ValueError, match="calibration_windows"):
             DiffusionSktimeForecaster(**TINY | {"calibration_windows": bad}).fit(

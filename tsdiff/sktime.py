@@ -11,6 +11,7 @@ come from the same samples as the point forecast.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -147,15 +148,28 @@ class DiffusionSktimeForecaster(BaseForecaster):
         horizon = self.prediction_length
         if fh is not None:
             horizon = max(horizon, int(np.max(fh.to_relative(self.cutoff))))
-        shortest = _shortest_series(y)
+        shortest, longest = _series_lengths(y)
         if shortest < 2:
             raise ValueError(
                 f"y has a series of {shortest} time point(s); at least 2 are needed."
             )
         horizon = min(horizon, shortest - 1) if fh is None else horizon
         windows = self.calibration_windows  # validated by the tsdiff estimator
-        held_out = windows * horizon if isinstance(windows, int) and windows > 0 else 0
-        context = max(1, min(self.context_length, shortest - horizon - held_out))
+        counted = isinstance(windows, numbers.Integral) and not isinstance(
+            windows, bool
+        )
+        held_out = int(windows) * horizon if counted and windows > 0 else 0
+        if held_out and longest < 1 + horizon + held_out:
+            raise ValueError(
+                f"The longest series of y has {longest} time points; "
+                f"calibration_windows={windows} holds out {held_out} of them after a "
+                f"training window of at least {horizon + 1}: {1 + horizon + held_out} "
+                "are needed."
+            )
+        # Every series long enough for a window; the held-out steps are needed in
+        # the longest one only (shorter series then serve as history).
+        context = min(shortest, longest - held_out) - horizon
+        context = max(1, min(self.context_length, context))
         self.forecaster_ = DiffusionForecaster(
             context_length=context,
             prediction_length=horizon,
@@ -421,10 +435,12 @@ def _combine(old: pd.DataFrame | None, new: pd.DataFrame | None) -> Any:
     return new.combine_first(old)
 
 
-def _shortest_series(y: pd.DataFrame) -> int:
+def _series_lengths(y: pd.DataFrame) -> tuple[int, int]:
+    """Time points of the shortest and the longest series of ``y``."""
     if isinstance(y.index, pd.MultiIndex):
-        return int(y.groupby(level=0).size().min())
-    return len(y)
+        sizes = y.groupby(level=0).size()
+        return int(sizes.min()), int(sizes.max())
+    return len(y), len(y)
 
 
 def _extend(X: pd.DataFrame, cutoff: Any, model: DiffusionForecaster) -> pd.DataFrame:
