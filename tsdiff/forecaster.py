@@ -1157,7 +1157,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         precision = "bf16" if self.mixed_precision else "fp32"  # bf16: on CUDA only
         key = (
             f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}:{precision}"
-            f":samples={num_samples}:{method}:coverage={coverage!r}"
+            f":samples={num_samples}:{method}:coverage={float(coverage)!r}"
         )
         return calibration.factors_for(
             key, coverage, method,

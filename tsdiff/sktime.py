@@ -11,7 +11,6 @@ come from the same samples as the point forecast.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra
     ) from error
 
 from tsdiff._shared import store_params
+from tsdiff._validation import check_positive_int
 from tsdiff.forecaster import DiffusionForecaster
 from tsdiff.imputer import DiffusionImputer
 
@@ -154,11 +154,10 @@ class DiffusionSktimeForecaster(BaseForecaster):
                 f"y has a series of {shortest} time point(s); at least 2 are needed."
             )
         horizon = min(horizon, shortest - 1) if fh is None else horizon
-        windows = self.calibration_windows  # validated by the tsdiff estimator
-        counted = isinstance(windows, numbers.Integral) and not isinstance(
-            windows, bool
-        )
-        held_out = int(windows) * horizon if counted and windows > 0 else 0
+        windows = self.calibration_windows
+        held_out = (
+            0 if windows is None else check_positive_int(windows, "calibration_windows")
+        ) * horizon
         if held_out and longest < 1 + horizon + held_out:
             raise ValueError(
                 f"The longest series of y has {longest} time points; "
