@@ -30,6 +30,7 @@ logger = logging.getLogger("benchmarks")
 
 SMOKE_MODEL = {
     "n_epochs": 1,
+    "steps_per_epoch": 5,
     "batch_size": 64,
     "n_layers": 1,
     "n_channels": 8,
@@ -46,8 +47,16 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
     parser.add_argument("--data", help="folder holding the data set's files")
     parser.add_argument("--results", default=str(h.RESULTS))
     parser.add_argument("--smoke", action="store_true", help="tiny CPU run")
-    parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--epochs", type=int, help="n_epochs (default: the library's)")
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=_steps,
+        help="steps_per_epoch, or 'pass' for one pass over all windows per epoch "
+        "(default: the library's)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help="batch_size (default: the library's 'auto')"
+    )
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--ema", type=float, default=None, help="EMA decay")
     parser.add_argument("--samples", type=int, default=100)
@@ -128,8 +137,20 @@ def model_params(args: argparse.Namespace) -> dict:
     }
     if args.smoke:
         return {**params, **SMOKE_MODEL, "num_samples": 4, **overrides(args)}
-    params |= {"n_epochs": args.epochs, "batch_size": args.batch_size}
+    given = {
+        "n_epochs": args.epochs,
+        "steps_per_epoch": args.steps_per_epoch,
+        "batch_size": args.batch_size,
+    }
+    params |= {name: value for name, value in given.items() if value is not None}
+    if args.steps_per_epoch == "pass":
+        params["steps_per_epoch"] = None
     return params | overrides(args)
+
+
+def _steps(text: str) -> int | str:
+    """``--steps-per-epoch``: a positive int, or 'pass'."""
+    return text if text == "pass" else int(text)
 
 
 def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool, float | None]]:
@@ -387,6 +408,12 @@ def train_seconds(estimator: Any) -> float:
 
 
 def estimator_config(estimator: Any) -> dict:
-    """The estimator's parameters as recorded in a results file."""
+    """The estimator's parameters as recorded in a results file, with the batch
+    size and seasonal lags that fit resolved (``batch_size_``, ``lags_``)."""
     skip = ("random_state", "checkpoint_path", "max_fit_time", "verbose")
-    return {k: v for k, v in estimator.get_params().items() if k not in skip}
+    config = {k: v for k, v in estimator.get_params().items() if k not in skip}
+    if hasattr(estimator, "batch_size_"):
+        config["batch_size_"] = estimator.batch_size_
+    if hasattr(estimator, "network_"):
+        config["lags_"] = list(estimator.network_.config.lags)
+    return config

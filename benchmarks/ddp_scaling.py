@@ -43,6 +43,7 @@ def worker(args: argparse.Namespace) -> None:
     imputer = DiffusionImputer(
         window_length=args.window,
         n_epochs=args.epochs,
+        steps_per_epoch=None,  # one pass over the windows the frame holds
         batch_size=args.batch_size,
         compile=args.compile,
         random_state=args.seed,

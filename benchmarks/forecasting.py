@@ -28,6 +28,13 @@ Usage::
     python benchmarks/forecasting.py exchange_rate            # GPU: minutes
     python benchmarks/forecasting.py etth1 --horizon 96
     python benchmarks/forecasting.py m4_hourly --smoke         # seconds on CPU
+    python benchmarks/forecasting.py ettm1 --horizon 96 --context 336 --split validation
+
+``--split validation`` scores windows cut from the training part instead (ETT: the
+four validation months after the twelve that train; ILI: the last 20 % of the
+training weeks; exchange rate: the last five horizons of the training series; the
+panels: the horizon before each series' test), for choosing settings without
+seeing the test. Its files are named ``..._val...``.
 
 Writes ``benchmarks/results/forecast_<protocol>[_h<horizon>][_smoke].json`` and ``.md``.
 """
@@ -106,6 +113,10 @@ def _task(protocol: str, args) -> Task:
         series = nips.test[-1]
         n_train, horizon = len(nips.train), nips.prediction_length
         cutoffs = [series.index[len(t) - horizon - 1] for t in nips.test]
+        if args.split == "validation":  # the training part's last 5 horizons
+            series = series.iloc[:n_train]
+            n_train -= 5 * horizon
+            cutoffs = [series.index[n_train + k * horizon - 1] for k in range(5)]
         if args.smoke:
             series, n_train = series.iloc[-400:], 400 - 5 * horizon
             cutoffs = cutoffs[-2:]
@@ -118,17 +129,24 @@ def _task(protocol: str, args) -> Task:
         series = series.iloc[: 20 * per_month]  # 12 / 4 / 4 months
         horizon = args.horizon or 24
         test_start = 16 * per_month
+        if args.split == "validation":  # the 4 validation months after training
+            series, test_start = series.iloc[:test_start], 12 * per_month
         if args.smoke:
             series, test_start = series.iloc[: 3 * per_month // 10], per_month // 5
             keep = 2
         cutoffs = _rolling(series, test_start, horizon, keep)
         n_train = test_start - 4 * per_month if not args.smoke else test_start
+        if args.split == "validation":
+            n_train = test_start
         return Task(series, series.iloc[:n_train], horizon, args.context or 96,
                     sp=24 if protocol != "ettm1" else 96, cutoffs=cutoffs)  # fmt: skip
     if protocol == "ili":
         series = load_ili(folder("ili") / "national_illness.csv")
         horizon = args.horizon or 24
         test_start = int(0.8 * len(series))
+        if args.split == "validation":  # the last 20 % of the training weeks
+            series = series.iloc[:test_start]
+            test_start = int(0.8 * len(series))
         if args.smoke:
             keep = 2
         cutoffs = _rolling(series, test_start, horizon, keep)
@@ -146,6 +164,10 @@ def _task(protocol: str, args) -> Task:
         if args.smoke:
             panel = panel.loc[list(panel.index.unique(level=0)[:3])]
         horizon = args.horizon or tsf.horizon
+        if args.split == "validation":  # the horizon before each series' test
+            panel = panel.groupby(level=0, sort=False, group_keys=False).apply(
+                lambda s: s.iloc[:-horizon]
+            )
         train = panel.groupby(level=0, sort=False, group_keys=False).apply(
             lambda s: s.iloc[:-horizon]
         )
@@ -297,6 +319,13 @@ def main(argv: list[str] | None = None) -> dict | None:
     )
     parser.add_argument("--context", type=int, help="context length (protocol default)")
     parser.add_argument("--max-windows", type=int, help="rolling windows kept (evenly)")
+    parser.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="score the test windows, or validation windows cut from the training "
+        "part only (for choosing settings)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     task = _task(args.protocol, args)
@@ -340,6 +369,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     horizon_tag = f"_h{task.horizon}" if args.horizon else ""
     result = {
         "protocol": f"forecast_{args.protocol}{horizon_tag}"
+        + ("_val" if args.split == "validation" else "")
         + (f"_{args.tag}" if args.tag else "")
         + ("_smoke" if args.smoke else ""),
         "provenance": h.provenance(),
@@ -355,6 +385,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             "cutoffs": [str(c) for c in task.cutoffs],
             "n_train_rows": len(task.train),
             "seasonal_period": task.sp,
+            "split": args.split,
             "estimator": r.estimator_config(model),
             "seed": args.seed,
             "overrides": r.overrides(args),

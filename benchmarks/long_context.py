@@ -51,6 +51,7 @@ def worker(args: argparse.Namespace) -> None:
         context_length=args.context,
         prediction_length=args.horizon,
         n_epochs=args.epochs,
+        steps_per_epoch=None,  # one pass over the windows the frame holds
         batch_size=args.batch_size,
         num_samples=args.samples,
         sampler="dpmpp_2m",

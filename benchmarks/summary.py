@@ -44,9 +44,15 @@ def _setting(result: dict) -> str:
     """How the tsdiff model of a results file was trained, in a few words."""
     config = result["config"]
     estimator = config.get("estimator", {})
-    setting = f"{len(result.get('history', []))} epochs"
+    history = result.get("history", [])
+    setting = f"{len(history)} epochs"
+    if estimator.get("steps_per_epoch"):  # a fixed number of steps per epoch
+        setting += f" x {estimator['steps_per_epoch']} steps"
     if "batch_size" in estimator:
-        setting += f", batch {estimator['batch_size']}"
+        batch = estimator.get("batch_size_", estimator["batch_size"])
+        setting += f", batch {batch}"
+    if estimator.get("lr_schedule"):
+        setting += f", {estimator['lr_schedule']} lr"
     if estimator.get("ema_decay"):
         setting += f", EMA {estimator['ema_decay']}"
     for name, value in config.get("overrides", {}).items():

@@ -2,10 +2,14 @@
 and the sampling engine's rate against a CSDI-style reference loop.
 
 Part ``train`` fits :class:`tsdiff.DiffusionImputer` on random data shaped like a
-benchmark's windows (PM2.5: 36 variables x 36 hours; PhysioNet: 35 x 48) for a few
-short epochs and times each one from ``history_``: the first epoch holds any
-compilation, the later ones give the steady rate. Sampling through the estimator is
-timed the same way: a first call (compiling, if asked) and a second, timed call.
+benchmark's windows (PM2.5: 36 variables x 36 hours; PhysioNet: 35 x 48; ETT: 7 x
+288) for a few short epochs and times each one from ``history_``: the first epoch
+holds any compilation, the later ones give the steady rate. Modes: ``fp32`` is the
+plain PyTorch step (eager, float32, as CSDI trains), ``eager`` adds bf16 autocast on
+CUDA, ``compile`` also runs the network through ``torch.compile``; every mode draws
+its batches and masks on the device from series held there. Sampling through the
+estimator is timed the same way: a first call (compiling, if asked) and a second,
+timed call.
 
 Part ``rates`` measures window-NFE per second (one network evaluation of one window
 for one sample) of the engine at several batch sizes and precisions, for a
@@ -18,6 +22,8 @@ Usage::
 
     python benchmarks/throughput.py                          # GPU: a few minutes
     python benchmarks/throughput.py --modes eager --batch-sizes 32,128
+    python benchmarks/throughput.py --parts train --shapes pm25,ett288 \
+        --modes fp32,eager --batch-sizes 32,64,128,256
     python benchmarks/throughput.py --parts rates --rate-shapes 36x36
     python benchmarks/throughput.py --smoke                  # seconds on a CPU
 
@@ -38,7 +44,9 @@ import torch
 
 from tsdiff import DiffusionImputer
 
-SHAPES = {"pm25": (36, 36), "physionet": (35, 48)}  # (variables K, window L)
+# (variables K, window L): the imputation benchmarks' windows and a long one of ETT's
+# 7 variables.
+SHAPES = {"pm25": (36, 36), "physionet": (35, 48), "ett288": (7, 288)}
 SMOKE_MODEL = {"n_layers": 1, "n_channels": 8, "n_heads": 2, "n_diffusion_steps": 10}
 
 
@@ -46,9 +54,7 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(","))
 
 
-def _train(
-    shape: str, batch: int, compiled: bool, args
-) -> tuple[dict, DiffusionImputer]:
+def _train(shape: str, batch: int, mode: str, args) -> tuple[dict, DiffusionImputer]:
     """Steady and first-epoch training rates of one configuration."""
     n_vars, length = SHAPES[shape]
     steps = args.steps
@@ -58,8 +64,10 @@ def _train(
     imputer = DiffusionImputer(
         window_length=length,
         n_epochs=args.epochs,
+        steps_per_epoch=None,  # one pass over the windows the frame holds
         batch_size=batch,
-        compile=compiled,
+        compile=mode == "compile",
+        mixed_precision=mode != "fp32",
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
     )
@@ -69,7 +77,7 @@ def _train(
     return {
         "shape": shape,
         "batch_size": batch,
-        "mode": "compile" if compiled else "eager",
+        "mode": mode,
         "steps_per_epoch": steps,
         "first_epoch_s": seconds[0],
         "steady_epoch_s": steady,
@@ -78,7 +86,7 @@ def _train(
     }, imputer
 
 
-def _sample(imputer: DiffusionImputer, shape: str, compiled: bool, args) -> dict:
+def _sample(imputer: DiffusionImputer, shape: str, mode: str, args) -> dict:
     """Sampling rate (window-samples x network evaluations per second)."""
     n_vars, length = SHAPES[shape]
     frame = h.random_frame(args.sample_windows * length, n_vars, args.seed + 1)
@@ -94,7 +102,7 @@ def _sample(imputer: DiffusionImputer, shape: str, compiled: bool, args) -> dict
     work = args.sample_windows * args.samples * args.sampling_steps
     return {
         "shape": shape,
-        "mode": "compile" if compiled else "eager",
+        "mode": mode,
         "windows": args.sample_windows,
         "num_samples": args.samples,
         "nfe": args.sampling_steps,
@@ -109,7 +117,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--results", default=str(h.RESULTS))
     parser.add_argument("--smoke", action="store_true", help="tiny CPU run")
     parser.add_argument("--shapes", default="pm25,physionet")
-    parser.add_argument("--modes", default="eager,compile")
+    parser.add_argument("--modes", default="eager,compile", help="fp32, eager, compile")
     parser.add_argument("--batch-sizes", type=_ints, default=(32, 128))
     parser.add_argument("--steps", type=int, default=50, help="steps per epoch")
     parser.add_argument("--epochs", type=int, default=3)
@@ -256,18 +264,17 @@ def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:
 def _train_and_sample(args, result: dict, save) -> None:
     for shape in args.shapes.split(","):
         for mode in args.modes.split(","):
-            compiled = mode == "compile"
             imputer = None
             for batch in args.batch_sizes:
                 torch._dynamo.reset()  # compile each configuration afresh, static
                 start = time.perf_counter()
-                record, imputer = _train(shape, batch, compiled, args)
+                record, imputer = _train(shape, batch, mode, args)
                 result["train"].append(record)
                 logging.info(
                     "train %s (%.0f s total)", record, time.perf_counter() - start
                 )
                 save()
-            result["sample"].append(_sample(imputer, shape, compiled, args))
+            result["sample"].append(_sample(imputer, shape, mode, args))
             logging.info("sample %s", result["sample"][-1])
             save()
 

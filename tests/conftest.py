@@ -20,6 +20,7 @@ TINY = dict(
     diffusion_embedding_dim=8,
     n_diffusion_steps=5,
     n_epochs=2,
+    steps_per_epoch=3,
     batch_size=16,
     num_samples=8,
     device=os.environ.get("TSDIFF_TEST_DEVICE", "cpu"),

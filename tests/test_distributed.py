@@ -58,15 +58,17 @@ def test_processes_agree_without_a_seed_with_one_variable_and_early_stopping(
 
 
 def test_too_few_windows_for_the_processes_is_an_error():
+    from tsdiff.data import WindowSource
     from tsdiff.diffusion import NoiseSchedule
     from tsdiff.engine import TrainingConfig, fit_network
     from tsdiff.nn import Denoiser, DenoiserConfig
 
     network = Denoiser(DenoiserConfig(n_features=1, n_layers=1, n_channels=8))
     x0 = np.zeros((3, 1, 4), dtype=np.float32)  # (N, K, L)
+    windows = WindowSource.from_windows(x0, x0 == 0)
     with pytest.raises(ValueError, match="3 training windows cannot be shared"):
         fit_network(
-            network, NoiseSchedule.from_name("quad", 5), x0, x0 == 0,
+            network, NoiseSchedule.from_name("quad", 5), windows,
             lambda observed, generator: observed, TrainingConfig(n_epochs=1),
             device=torch.device("cpu"), seed=0, world=World(rank=0, size=4),
         )  # fmt: skip

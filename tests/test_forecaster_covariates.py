@@ -29,7 +29,10 @@ def _forecaster(tiny, **kwargs):
 
 def test_forecasts_follow_the_known_future_driver(tiny):
     y, X = _driven()
-    params = dict(n_channels=16, n_epochs=30, batch_size=32, n_diffusion_steps=20)
+    params = dict(
+        n_channels=16, n_epochs=30, steps_per_epoch=None, batch_size=32,
+        n_diffusion_steps=20,
+    )  # fmt: skip
     with_x = _forecaster(tiny, **params).fit(y.iloc[:-H], X=X.iloc[:-H])
     without = _forecaster(tiny, **params).fit(y.iloc[:-H])
     truth = np.sign(y.iloc[-H:].to_numpy().ravel())

@@ -261,6 +261,7 @@ def test_median_beats_mean_imputation_and_intervals_are_calibrated():
         feature_embedding_dim=4,
         diffusion_embedding_dim=16,
         n_epochs=30,
+        steps_per_epoch=None,
         batch_size=32,
         num_samples=32,
         device="cpu",

@@ -4,6 +4,7 @@ series, one batched sampling call, and user-given missingness patterns."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tsdiff import DiffusionImputer
 from tsdiff.data import from_long
@@ -47,12 +48,14 @@ def test_training_windows_never_cross_series(tiny, monkeypatch):
     )
     seen = {}
 
-    def capture(self, windows, observed, **kwargs):
-        seen["windows"], seen["observed"] = windows, observed
+    def capture(self, windows, **kwargs):
+        seen["windows"] = windows
 
     monkeypatch.setattr(DiffusionImputer, "_train", capture)
     DiffusionImputer(window_length=6, **tiny).fit(X)
-    windows, observed = seen["windows"], seen["observed"]  # (N, L, K)
+    source = seen["windows"]
+    x0, observed, _ = source.batch(torch.arange(len(source)))  # (N, K, L)
+    windows, observed = x0.numpy(), observed.numpy()
     # Every start position of each series (short series are left-padded to one).
     assert len(windows) == (12 - 6 + 1) + (9 - 6 + 1) + 1
     for window, obs in zip(windows, observed, strict=True):

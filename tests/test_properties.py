@@ -29,6 +29,7 @@ TINY = dict(
     diffusion_embedding_dim=8,
     n_diffusion_steps=4,
     n_epochs=1,
+    steps_per_epoch=2,
     batch_size=32,
     num_samples=4,
     device="cpu",

@@ -76,8 +76,10 @@ def test_gradients_are_clipped_by_default_and_clipping_can_be_turned_off(
     assert seen == []
 
 
-def test_a_one_epoch_fit_trains_at_the_learning_rate_asked(tiny, data):
-    imputer = DiffusionImputer(window_length=8, **{**tiny, "n_epochs": 1}).fit(data)
+@pytest.mark.parametrize("schedule", ["multistep", "constant"])
+def test_a_one_epoch_fit_trains_at_the_learning_rate_asked(tiny, data, schedule):
+    params = {**tiny, "n_epochs": 1, "lr_schedule": schedule}
+    imputer = DiffusionImputer(window_length=8, **params).fit(data)
     assert imputer.history_[0]["learning_rate"] == imputer.learning_rate
 
 

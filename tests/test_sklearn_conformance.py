@@ -25,6 +25,7 @@ CHECK_SIZE = dict(
     diffusion_embedding_dim=8,
     n_diffusion_steps=5,
     n_epochs=1,
+    steps_per_epoch=2,
     batch_size=16,
     num_samples=4,
     device="cpu",

@@ -283,25 +283,18 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
     )
 
 
-def test_fingerprint_of_a_network_without_covariates_is_unchanged():
-    # Checkpoints written before covariates existed must still resume: the
-    # architecture reads as it did then unless covariates are used.
-    from tsdiff.diffusion import make_process
-    from tsdiff.engine.training import TrainingConfig, _fingerprint
+def test_a_network_without_covariates_or_lags_reads_as_before_them():
+    # Checkpoints written before covariates and lags existed must still resume: the
+    # architecture reads as it did then unless they are used.
+    from tsdiff.engine.training import _config_text
     from tsdiff.nn import Denoiser, DenoiserConfig
 
-    x0 = np.zeros((2, 1, 4), dtype=np.float32)
-    observed = np.ones((2, 1, 4), dtype=bool)
-    config = TrainingConfig()
-    process = make_process(
-        "ddpm", n_steps=5, schedule="quad", beta_start=1e-4, beta_end=0.5
-    )
     size = dict(n_features=1, n_layers=1, n_channels=4, n_heads=1)
-    plain = Denoiser(DenoiserConfig(**size))
-    text = _fingerprint(plain, process, config, x0, observed, seed=0)
-    assert "n_covariates" not in text and "diffusion_embedding_dim=128)" in text
-    with_cov = Denoiser(DenoiserConfig(**size, n_covariates=2))
-    assert "n_covariates=2" in _fingerprint(with_cov, process, config, x0, observed, 0)
+    text = _config_text(Denoiser(DenoiserConfig(**size)))
+    assert text.endswith("diffusion_embedding_dim=128)")
+    assert "n_covariates" not in text and "lags" not in text
+    used = _config_text(Denoiser(DenoiserConfig(**size, n_covariates=2, lags=(3,))))
+    assert "n_covariates=2" in used and "lags=(3,)" in used
 
 
 def test_checkpoint_written_on_another_kind_of_device_says_so(tiny, data, tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
@@ -25,11 +26,18 @@ from tsdiff._validation import (
     DeviceSpec,
     InstanceOf,
     Interval,
+    LagSpec,
     Levels,
     Options,
     validate_params,
 )
-from tsdiff.data import MASK_STRATEGIES, Scaler, draw_cond_mask, fit_scaler
+from tsdiff.data import (
+    MASK_STRATEGIES,
+    Scaler,
+    WindowSource,
+    draw_cond_mask,
+    fit_scaler,
+)
 from tsdiff.diffusion import (
     ALL_SAMPLERS,
     LOSSES,
@@ -43,14 +51,17 @@ from tsdiff.diffusion import (
     make_process,
 )
 from tsdiff.engine import (
+    LR_SCHEDULES,
     SamplingConfig,
     TrainingConfig,
+    auto_batch_size,
     distributed,
     fit_network,
     sample_network,
 )
 from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
 from tsdiff.frames import SeriesArrays
+from tsdiff.frames._seasons import seasonal_periods
 from tsdiff.nn import Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)
@@ -85,11 +96,14 @@ class _DiffusionEstimator(BaseEstimator):
         "loss": [Options(LOSSES)],
         "center_windows": [InstanceOf((bool,), "a bool")],
         "scale_windows": [InstanceOf((bool,), "a bool")],
+        "lags": [None, LagSpec()],
         "target_strategy": [Options(tuple(MASK_STRATEGIES))],
         "scaler": [Options(("standard", "robust", "none"))],
         "n_epochs": [POSITIVE_INT],
-        "batch_size": [POSITIVE_INT],
+        "steps_per_epoch": [None, POSITIVE_INT],
+        "batch_size": [Options(("auto",)), POSITIVE_INT],
         "learning_rate": [Interval(float, 0, None, "neither")],
+        "lr_schedule": [Options(LR_SCHEDULES)],
         "weight_decay": [Interval(float, 0, None, "left")],
         "validation_fraction": [Interval(float, 0, 1, "left")],
         "early_stopping_patience": [None, POSITIVE_INT],
@@ -233,18 +247,16 @@ class _DiffusionEstimator(BaseEstimator):
 
     def _train(
         self,
-        windows: np.ndarray,
-        observed: np.ndarray,
-        n_features: int,
+        windows: WindowSource,
         prediction_length: int,
         patterns: np.ndarray | None = None,
-        covariates: np.ndarray | None = None,
+        lags: tuple[int, ...] = (),
     ) -> None:
-        """Build and train ``network_`` on windows of shape (N, L, K).
+        """Build and train ``network_`` on the training windows ``windows``.
 
         ``patterns`` (bool, shape (M, L, K)) are the missingness patterns that
-        historical masks copy; None uses the training windows' own. ``covariates``
-        (shape (N, L, n_covariates)) join the side information of every window.
+        historical masks copy; None uses the training windows' own. ``lags`` are
+        the network's seasonal lags (:meth:`_seasonal_lags`).
         """
         # Under torchrun every process trains on its own GPU (or CPU share).
         world = distributed.world(self._resolve_device())
@@ -252,21 +264,21 @@ class _DiffusionEstimator(BaseEstimator):
         # Every process trains from the same seeds (those of rank 0).
         fit_seed, self.predict_seed_ = world.agree(list(self._draw_seeds()))
         with torch.random.fork_rng(devices=[]):  # leave torch's global RNG untouched
-            n_cov = 0 if covariates is None else covariates.shape[-1]
-            self.network_ = Denoiser(self._network_config(n_features, n_cov))
+            self.network_ = Denoiser(
+                self._network_config(windows.n_features, windows.n_covariates, lags)
+            )
         # Initial weights follow random_state too, not torch's global generator.
         self.network_.reset_parameters(torch.Generator().manual_seed(fit_seed))
         self.process_ = self._process()
         self.window_frame_ = self._window_frame()
-        x0 = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
-        obs = np.ascontiguousarray(observed.transpose(0, 2, 1))  # (N, K, L)
-        cov = _channels_first(covariates)  # (N, n_covariates, L) or None
         # Historical masks borrow the missingness of real windows.
         if patterns is not None:
             source = np.ascontiguousarray(patterns.transpose(0, 2, 1))  # (M, K, L)
+            pool = torch.from_numpy(source[:: max(1, len(source) // 1024)])
         else:
-            source = obs
-        pool = torch.from_numpy(source[:: max(1, len(source) // 1024)]).to(self.device_)
+            every = torch.arange(0, len(windows), max(1, len(windows) // 1024))
+            pool = windows.batch(every)[1]  # (M, K, L) observed masks
+        pool = pool.to(self.device_)
 
         def draw_mask(observed_mask, generator):
             return draw_cond_mask(
@@ -277,10 +289,13 @@ class _DiffusionEstimator(BaseEstimator):
                 patterns=pool,
             )
 
+        self.batch_size_ = self._batch_size(windows, self.device_)
         config = TrainingConfig(
             n_epochs=self.n_epochs,
-            batch_size=self.batch_size,
+            steps_per_epoch=self.steps_per_epoch,
+            batch_size=self.batch_size_,
             learning_rate=self.learning_rate,
+            lr_schedule=self.lr_schedule,
             weight_decay=self.weight_decay,
             validation_fraction=self.validation_fraction,
             early_stopping_patience=self.early_stopping_patience,
@@ -298,27 +313,55 @@ class _DiffusionEstimator(BaseEstimator):
         )
         # A resumed checkpoint must also match the mask policy and its patterns.
         digest = None if patterns is None else hashlib.sha256(source.tobytes())
-        if cov is not None:  # a resumed checkpoint must match the covariates too
-            covariate_digest = hashlib.sha256(cov.tobytes()).hexdigest()
-        else:
-            covariate_digest = None
         context = repr(
             (self.target_strategy, prediction_length, digest and digest.hexdigest())
-        ) + ("" if covariate_digest is None else covariate_digest)
+        )
         try:
             self.history_ = fit_network(
-                self.network_, self.process_, x0, obs, draw_mask, config,
+                self.network_, self.process_, windows, draw_mask, config,
                 device=self.device_, seed=fit_seed, context=context, world=world,
-                covariates=cov,
             )  # fmt: skip
         except BaseException:  # a fit that fails (or is interrupted) leaves nothing
             self._forget_fit()
             raise
 
-    def _network_config(self, n_features: int, n_covariates: int = 0) -> DenoiserConfig:
+    def _batch_size(self, windows: WindowSource, device: torch.device) -> int:
+        """Training windows per optimiser step: ``batch_size``, or for ``"auto"``
+        :func:`tsdiff.engine.auto_batch_size` of the window's size on ``device``."""
+        if self.batch_size != "auto":
+            return self.batch_size
+        return auto_batch_size(windows.n_features, windows.length, device)
+
+    def _seasonal_lags(
+        self, arrays: SeriesArrays, window_length: int
+    ) -> tuple[int, ...]:
+        """The lags the network reads: ``lags`` itself, or for "auto" the steps
+        that a day, a week and a year span on the grid of the longest series, those
+        shorter than the window; () for None."""
+        if self.lags is None:
+            return ()
+        if self.lags != "auto":
+            too_long = [s for s in self.lags if s >= window_length]
+            if too_long:
+                raise ValueError(
+                    f"The 'lags' parameter of {type(self).__name__} must hold lags "
+                    f"shorter than the window ({window_length} steps), inside which "
+                    f"the network looks them up. Got {too_long}."
+                )
+            return tuple(sorted(self.lags))
+        rows = max(arrays.segments, key=lambda r: r.stop - r.start)
+        times = arrays.grid_index[rows]
+        if isinstance(times, pd.MultiIndex):
+            times = times.get_level_values(-1)
+        return tuple(s for s in seasonal_periods(times) if s < window_length)
+
+    def _network_config(
+        self, n_features: int, n_covariates: int = 0, lags: tuple = ()
+    ) -> DenoiserConfig:
         return DenoiserConfig(
             n_features=n_features,
             n_covariates=n_covariates,
+            lags=lags,
             n_layers=self.n_layers,
             n_channels=self.n_channels,
             n_heads=self.n_heads,

@@ -73,16 +73,43 @@ COMMON_PARAMETERS_DOC = """\
         standard deviation with the standard scaler) count as 0.1, so that a flat
         centred window is not blown up; a variable with fewer than two given values
         in a window is not scaled. Fixed at fit, like ``center_windows``.
+    lags : "auto", tuple of int or None, default=None (imputer) or "auto" (forecaster)
+        Seasonal lags the network reads at every cell: for a lag of s steps, the
+        given value s steps earlier and s steps later in the same window (and
+        whether it is given). A seasonal pattern then reaches each cell directly,
+        instead of having to be learned through attention over time (lagged
+        inputs as in DeepAR, Salinas et al. 2020, and TSDiff, Kollovieh et al.
+        2023). "auto" takes the steps that a day, a week and a year span on the
+        time index (24 and 168 for hourly data, 52 for weekly, 12 for monthly),
+        those shorter than the window; an index without dates gives none. Explicit
+        lags must be shorter than the window.
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
     scaler : {"standard", "robust", "none"}, default="standard"
         Per-variable scaling fitted on observed values only.
     n_epochs : int, default=100
-        Passes over all training windows (every start position).
-    batch_size : int, default=32
-        Training windows per optimiser step.
+        Epochs of training. With ``steps_per_epoch`` they set what a fit costs:
+        ``n_epochs * steps_per_epoch`` optimiser steps (5000 by default) of
+        ``batch_size`` windows each, however long the data.
+    steps_per_epoch : int or None, default=50
+        Optimiser steps per epoch, each on windows drawn at random (with
+        replacement) from all training windows of all series (the
+        ``num_batches_per_epoch`` of GluonTS). None makes an epoch one pass over
+        every window (every start position) in a random order, CSDI's epoch, whose
+        cost grows with the length of the data. Checkpoints, ``max_fit_time``,
+        validation and early stopping act at the end of an epoch.
+    batch_size : int or "auto", default="auto"
+        Training windows per optimiser step. "auto" takes 32 on a CPU, where time
+        grows with the batch, and on a GPU as many windows as hold about
+        2**17 values (variables x window length), between 32 and 256
+        (:func:`tsdiff.engine.auto_batch_size`).
     learning_rate, weight_decay : float, default=1e-3, 1e-6
-        Adam settings; the rate drops tenfold at 75 % and 90 % of the epochs.
+        Adam settings; ``learning_rate`` is the peak of ``lr_schedule``.
+    lr_schedule : {"cosine", "multistep", "constant"}, default="cosine"
+        How the learning rate moves over the optimiser steps of the fit: "cosine"
+        rises linearly over the first 5 % of the steps and then falls along a half
+        cosine to 0 at the last; "multistep" (CSDI's) drops it tenfold at 75 % and
+        90 % of the epochs; "constant" keeps it (:mod:`tsdiff.engine.lr`).
     validation_fraction : float, default=0.0
         Share of the (latest) windows held out to monitor the loss; the best epoch's
         weights are kept.
@@ -114,7 +141,9 @@ COMMON_PARAMETERS_DOC = """\
         trains exactly as if never interrupted; one of another fit is an error.
     max_fit_time : float or None, default=None
         Stop training after the first epoch that ends past this many seconds
-        (with ``checkpoint_path``, fit again later to continue).
+        (with ``checkpoint_path``, fit again later to continue). The learning rate
+        has then not finished its schedule: for a fit that must end within a time
+        and still anneal, lower ``n_epochs`` instead.
     num_samples : int, default=100
         Monte-Carlo samples per window behind every median, quantile and interval.
     sampler : str or None, default=None

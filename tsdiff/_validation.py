@@ -136,6 +136,27 @@ class CalendarSpec:
         return f"'auto' or a tuple of distinct names among {list(CALENDAR_FEATURES)}"
 
 
+class LagSpec:
+    """Accepts "auto" and a non-empty tuple or list of distinct positive ints."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` gives seasonal lags."""
+        if isinstance(value, str):
+            return value == "auto"
+        return (
+            isinstance(value, (tuple, list))
+            and len(value) > 0
+            and len(set(value)) == len(value)
+            and all(
+                isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 1
+                for v in value
+            )
+        )
+
+    def __str__(self) -> str:
+        return "'auto' or a tuple of distinct positive ints"
+
+
 class DeviceSpec:
     """Accepts "auto", "cpu", "cuda" and "cuda:N"."""
 

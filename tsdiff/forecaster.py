@@ -37,7 +37,7 @@ from tsdiff._validation import (
     check_alpha,
     check_positive_int,
 )
-from tsdiff.data import Scaler, fit_panel_scaler, sliding_windows
+from tsdiff.data import Scaler, WindowSource, fit_panel_scaler
 from tsdiff.frames import (
     SeriesArrays,
     backtest_index,
@@ -294,11 +294,14 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         loss: str = "epsilon",
         center_windows: bool = True,
         scale_windows: bool = False,
+        lags: str | tuple | None = "auto",
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,
-        batch_size: int = 32,
+        steps_per_epoch: int | None = 50,
+        batch_size: int | str = "auto",
         learning_rate: float = 1e-3,
+        lr_schedule: str = "cosine",
         weight_decay: float = 1e-6,
         validation_fraction: float = 0.0,
         early_stopping_patience: int | None = None,
@@ -431,15 +434,11 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 for r in arrays.segments
             ]
         )
-        self._train(
-            sliding_windows(self._scaled(arrays), starts, window),
-            sliding_windows(arrays.observed_mask, starts, window),
-            n_features=self.n_features_in_,
-            prediction_length=self.prediction_length,
-            covariates=None
-            if cov_rows is None
-            else sliding_windows(cov_rows, starts, window),  # (N, W, n_cov)
+        windows = WindowSource.from_series(
+            self._scaled(arrays), arrays.observed_mask, starts, window, cov_rows
         )
+        lags = self._seasonal_lags(arrays, window)
+        self._train(windows, prediction_length=self.prediction_length, lags=lags)
         panel = arrays.bounds is not None
         contexts = last_steps(arrays, self.context_length)  # (N, C, K), NaN: missing
         self.context_ = contexts if panel else contexts[0]

@@ -15,6 +15,7 @@ from tsdiff._imputing import ImputeMixin
 from tsdiff._shared import band_levels, set_feature_info, store_params
 from tsdiff._validation import POSITIVE_INT, check_positive_int
 from tsdiff.data import (
+    WindowSource,
     pad_left,
     sliding_windows,
     stitch_owner,
@@ -201,11 +202,14 @@ class DiffusionImputer(
         loss: str = "epsilon",
         center_windows: bool = False,
         scale_windows: bool = False,
+        lags: str | tuple | None = None,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,
-        batch_size: int = 32,
+        steps_per_epoch: int | None = 50,
+        batch_size: int | str = "auto",
         learning_rate: float = 1e-3,
+        lr_schedule: str = "cosine",
         weight_decay: float = 1e-6,
         validation_fraction: float = 0.0,
         early_stopping_patience: int | None = None,
@@ -292,7 +296,7 @@ class DiffusionImputer(
         >>> imp.n_features_in_, imp.feature_names_in_.tolist()
         (2, ['y0', 'y1'])
         >>> sorted(imp.history_[0])  # one record per epoch
-        ['device', 'epoch', 'learning_rate', 'seconds', 'train_loss']
+        ['device', 'epoch', 'learning_rate', 'seconds', 'steps', 'train_loss']
 
         ``mask_patterns`` serve the strategies that copy real gaps:
 
@@ -320,21 +324,24 @@ class DiffusionImputer(
         set_feature_info(self, arrays)
         self.freq_ = arrays.freq
         scaled = self._scaled(arrays)
-        windows, observed = [], []
+        values, observed, starts, offset = [], [], [], 0
         for rows in arrays.segments:  # windows never straddle two series
-            values, obs, _ = pad_left(
+            padded, obs, _ = pad_left(
                 scaled[rows], arrays.observed_mask[rows], self.window_length
             )
-            starts = np.arange(len(values) - self.window_length + 1)  # every start
-            windows.append(sliding_windows(values, starts, self.window_length))
-            observed.append(sliding_windows(obs, starts, self.window_length))
-        self._train(
-            np.concatenate(windows),  # (N, L, K)
+            n_starts = len(padded) - self.window_length + 1  # every start
+            starts.append(offset + np.arange(n_starts))
+            values.append(padded)
+            observed.append(obs)
+            offset += len(padded)
+        windows = WindowSource.from_series(
+            np.concatenate(values),  # (T', K): every series, padded where short
             np.concatenate(observed),
-            n_features=self.n_features_in_,
-            prediction_length=0,
-            patterns=patterns,
+            np.concatenate(starts),
+            self.window_length,
         )
+        lags = self._seasonal_lags(arrays, self.window_length)
+        self._train(windows, prediction_length=0, patterns=patterns, lags=lags)
         return self
 
     def plot(

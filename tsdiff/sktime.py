@@ -38,6 +38,7 @@ _TINY = {
     "n_heads": 1,
     "n_diffusion_steps": 3,
     "n_epochs": 1,
+    "steps_per_epoch": 2,
     "batch_size": 64,
     "num_samples": 4,
     "device": "cpu",
@@ -62,7 +63,8 @@ class DiffusionSktimeForecaster(BaseForecaster):
         History steps each forecast conditions on.
     prediction_length : int, default=12
         Smallest horizon the model is trained for.
-    n_layers, n_channels, n_heads, n_diffusion_steps, n_epochs, batch_size :
+    n_layers, n_channels, n_heads, n_diffusion_steps, n_epochs, steps_per_epoch, \
+    batch_size :
         As in :class:`tsdiff.DiffusionForecaster`.
     num_samples : int, default=100
         Samples behind every forecast.
@@ -131,7 +133,8 @@ class DiffusionSktimeForecaster(BaseForecaster):
         n_heads: int = 8,
         n_diffusion_steps: int = 50,
         n_epochs: int = 100,
-        batch_size: int = 32,
+        steps_per_epoch: int | None = 50,
+        batch_size: int | str = "auto",
         num_samples: int = 100,
         sampler: str | None = None,
         device: str = "auto",
@@ -311,7 +314,8 @@ class DiffusionSktimeImputer(BaseTransformer):
     ----------
     window_length : int, default=48
         Time steps per training and imputation window.
-    n_layers, n_channels, n_heads, n_diffusion_steps, n_epochs, batch_size :
+    n_layers, n_channels, n_heads, n_diffusion_steps, n_epochs, steps_per_epoch, \
+    batch_size :
         As in :class:`tsdiff.DiffusionImputer`.
     num_samples : int, default=100
         Samples behind every imputed value.
@@ -370,7 +374,8 @@ class DiffusionSktimeImputer(BaseTransformer):
         n_heads: int = 8,
         n_diffusion_steps: int = 50,
         n_epochs: int = 100,
-        batch_size: int = 32,
+        steps_per_epoch: int | None = 50,
+        batch_size: int | str = "auto",
         num_samples: int = 100,
         sampler: str | None = None,
         device: str = "auto",
@@ -412,6 +417,7 @@ _MODEL_SETTINGS = (
     "n_heads",
     "n_diffusion_steps",
     "n_epochs",
+    "steps_per_epoch",
     "batch_size",
     "num_samples",
     "sampler",

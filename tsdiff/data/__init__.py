@@ -22,6 +22,7 @@ from tsdiff.data.scaling import (
     fit_panel_scaler,
     fit_scaler,
 )
+from tsdiff.data.source import WindowSource
 from tsdiff.data.windows import (
     pad_left,
     sliding_windows,
@@ -36,6 +37,7 @@ __all__ = [
     "MASK_STRATEGIES",
     "SCALING_METHODS",
     "Scaler",
+    "WindowSource",
     "block_mask",
     "draw_cond_mask",
     "fit_panel_scaler",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,8 +91,17 @@ class TrainState:
         torch.save(payload, partial)
         os.replace(partial, path)
 
-    def resume(self, path: str | Path, fingerprint: str) -> bool:
+    def resume(
+        self,
+        path: str | Path,
+        fingerprint: str,
+        legacy: Callable[[], str | None] | None = None,
+    ) -> bool:
         """Load the state saved at ``path``, if any; True when a fit was resumed.
+
+        ``legacy`` computes, only when the file does not carry ``fingerprint``, the
+        fingerprint that a file written by an earlier version would carry for the
+        same fit (None where there is none); such a file is resumed too.
 
         Raises
         ------
@@ -108,12 +118,14 @@ class TrainState:
                 f"The training checkpoint {path} could not be read ({err}); delete it "
                 "to start the fit afresh."
             ) from err
-        if payload.get("fingerprint") != fingerprint:
+        saved_print = payload.get("fingerprint")
+        if saved_print != fingerprint and (legacy is None or saved_print != legacy()):
             raise ValueError(
                 f"The training checkpoint {path} belongs to a fit with other data or "
                 "settings; delete it or choose another checkpoint_path (a checkpoint "
                 "written before gradient clipping existed resumes with "
-                "max_grad_norm=None)."
+                "max_grad_norm=None, one written before steps_per_epoch existed with "
+                "steps_per_epoch=None and lr_schedule='multistep')."
             )
         saved = payload.get("noise_gen")
         if isinstance(saved, torch.Tensor) and (

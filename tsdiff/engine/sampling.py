@@ -133,6 +133,7 @@ def sample_network(
     >>> import numpy as np
     >>> import torch
     >>> from tsdiff.diffusion import NoiseSchedule
+    >>> from tsdiff.data import WindowSource
     >>> from tsdiff.engine import (SamplingConfig, TrainingConfig, fit_network,
     ...                            sample_network)
     >>> from tsdiff.nn import Denoiser, DenoiserConfig
@@ -147,8 +148,9 @@ def sample_network(
     >>> net.reset_parameters(torch.Generator().manual_seed(0))
     >>> schedule = NoiseSchedule.from_name("quad", 10)
     >>> cpu = torch.device("cpu")
-    >>> _ = fit_network(net, schedule, x0, np.isfinite(x0), draw_mask,
-    ...                 TrainingConfig(n_epochs=1, batch_size=4), device=cpu, seed=0)
+    >>> windows = WindowSource.from_windows(x0, np.isfinite(x0))
+    >>> config = TrainingConfig(n_epochs=1, steps_per_epoch=2, batch_size=4)
+    >>> _ = fit_network(net, schedule, windows, draw_mask, config, device=cpu, seed=0)
     >>> cond_mask = np.zeros(x0.shape, dtype=bool)
     >>> cond_mask[..., :8] = True
     >>> x_cond = np.where(cond_mask, x0, np.nan)  # unread where not given

@@ -1,7 +1,8 @@
 """Training of a denoiser on windows with CSDI's masked noise-prediction objective:
-Adam with CSDI's learning-rate steps, an optional moving average of the weights, a
-chronological validation split, early stopping, a time limit and resumable
-checkpoints."""
+Adam under a learning-rate schedule, epochs of a fixed number of optimiser steps over
+windows drawn at random (or of one pass over all windows), an optional moving average
+of the weights, a chronological validation split, early stopping, a time limit and
+resumable checkpoints."""
 
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from tsdiff.data.source import WindowSource
 from tsdiff.diffusion import Process, eps_loss
 from tsdiff.engine._denoise import compiled, make_denoise, window_frame
 from tsdiff.engine._state import TrainState
 from tsdiff.engine.distributed import World
+from tsdiff.engine.lr import make_lr_schedule, steps_per_call
 from tsdiff.nn import Denoiser
 
 __all__ = ["TrainingConfig", "fit_network"]
@@ -41,8 +43,8 @@ class TrainingConfig:
     >>> import dataclasses
     >>> from tsdiff.engine import TrainingConfig
     >>> config = TrainingConfig(n_epochs=20, batch_size=16)
-    >>> config.learning_rate, config.validation_fraction, config.ema_decay
-    (0.001, 0.0, None)
+    >>> config.steps_per_epoch, config.lr_schedule, config.learning_rate
+    (50, 'cosine', 0.001)
     >>> config.n_epochs = 50
     Traceback (most recent call last):
     ...
@@ -52,8 +54,10 @@ class TrainingConfig:
     """
 
     n_epochs: int = 100
-    batch_size: int = 32
+    steps_per_epoch: int | None = 50
+    batch_size: int = 64
     learning_rate: float = 1e-3
+    lr_schedule: str = "cosine"
     weight_decay: float = 1e-6
     validation_fraction: float = 0.0
     early_stopping_patience: int | None = None
@@ -118,8 +122,7 @@ def _split(n: int, fraction: float) -> tuple:
 def fit_network(
     network: Denoiser,
     schedule: Process,
-    x0: np.ndarray,
-    observed_mask: np.ndarray,
+    windows: WindowSource,
     draw_mask: MaskFn,
     config: TrainingConfig,
     *,
@@ -127,7 +130,6 @@ def fit_network(
     seed: int,
     context: str = "",
     world: World | None = None,
-    covariates: np.ndarray | None = None,
 ) -> list[dict]:
     """Train ``network`` in place on windows with CSDI's masked epsilon objective.
 
@@ -137,10 +139,10 @@ def fit_network(
         The denoiser; moved to ``device``.
     schedule : NoiseSchedule or SDEProcess
         The forward process.
-    x0 : ndarray of shape (N, K, L), float32
-        Scaled windows; values at unobserved entries are ignored.
-    observed_mask : ndarray of shape (N, K, L), bool
-        True where the window has a value.
+    windows : WindowSource
+        The scaled series and the starts of the training windows (and their
+        covariates, for a network that takes them); batches of shape (B, K, L) are
+        gathered from it on ``device``.
     draw_mask : callable
         ``draw_mask(observed_mask, generator) -> cond_mask`` on (B, K, L) bool tensors:
         the training mask policy.
@@ -149,30 +151,40 @@ def fit_network(
     device : torch.device
         Where to train.
     seed : int
-        Seed of the generators for shuffling, masks, steps and noise.
+        Seed of the generators for window draws, masks, steps and noise.
     context : str, default=""
         Anything else a resumed checkpoint must match (e.g. the mask policy).
     world : World or None, default=None
         The training processes of a distributed fit (see
         :mod:`tsdiff.engine.distributed`); None trains in this process alone.
-    covariates : ndarray of shape (N, n_covariates, L), float32, optional
-        Covariates of each window, for a network that takes them.
 
     Returns
     -------
     list of dict
-        One record per epoch: ``epoch``, ``train_loss``, ``learning_rate``,
-        ``seconds`` (wall time), ``device`` (where the epoch ran: a fit resumed
-        elsewhere says so) and, with a validation split, ``val_loss``; the
-        last record of a fit cut short by ``max_fit_time`` has ``stopped``. With a
-        validation split the weights of the best epoch are restored.
+        One record per epoch: ``epoch``, ``steps`` (optimiser steps so far),
+        ``train_loss``, ``learning_rate`` (at the epoch's end), ``seconds`` (wall
+        time), ``device`` (where the epoch ran: a fit resumed elsewhere says so)
+        and, with a validation split, ``val_loss``; the last record of a fit cut
+        short by ``max_fit_time`` has ``stopped``. With a validation split the
+        weights of the best epoch are restored.
 
     Notes
     -----
+    **Cost.** An epoch is ``config.steps_per_epoch`` optimiser steps, each on
+    ``config.batch_size`` windows drawn uniformly at random (with replacement) from
+    the training windows, so a fit costs ``n_epochs * steps_per_epoch`` steps
+    whatever the length of the data. With ``steps_per_epoch=None`` an epoch is one
+    pass over all training windows in a fresh random order (CSDI's epochs), and the
+    cost grows with the number of windows. The learning rate follows
+    ``config.lr_schedule`` over all steps of the fit (:mod:`tsdiff.engine.lr`).
+
     With ``config.checkpoint_path`` the whole training state is saved after every
     epoch and a later call with the same settings, data and seed resumes from it
-    (a finished fit resumes to its end at once). ``config.max_fit_time`` ends the
-    fit after the first epoch that finishes past that many seconds.
+    (a finished fit resumes to its end at once); checkpoints written before
+    windows were drawn by steps resume with ``steps_per_epoch=None`` and
+    ``lr_schedule="multistep"``, the settings they were trained with.
+    ``config.max_fit_time`` ends the fit after the first epoch that finishes past
+    that many seconds (the learning rate has then not run its schedule to the end).
 
     In a distributed fit each process trains on its shard of every epoch's windows
     with ``config.batch_size`` windows per step (so one step of N processes sees N
@@ -182,17 +194,19 @@ def fit_network(
 
     Examples
     --------
-    One epoch of a tiny network on 8 windows of 2 variables and 12 steps; each
-    batch conditions on a random half of the observed values:
+    One epoch of 3 steps of a tiny network on 8 windows of 2 variables and 12
+    steps; each batch conditions on a random half of the observed values:
 
     >>> import numpy as np
     >>> import torch
+    >>> from tsdiff.data import WindowSource
     >>> from tsdiff.diffusion import NoiseSchedule
     >>> from tsdiff.engine import TrainingConfig, fit_network
     >>> from tsdiff.nn import Denoiser, DenoiserConfig
     >>> rng = np.random.default_rng(0)
     >>> x0 = np.sin(np.arange(12.0) / 2) + 0.1 * rng.standard_normal((8, 2, 12))
     >>> x0 = x0.astype(np.float32)  # (N, K, L)
+    >>> windows = WindowSource.from_windows(x0, np.isfinite(x0))
     >>> def draw_mask(observed, generator):
     ...     keep = torch.rand(observed.shape, generator=generator)
     ...     return observed & (keep < 0.5)
@@ -200,14 +214,14 @@ def fit_network(
     >>> net = Denoiser(config)
     >>> net.reset_parameters(torch.Generator().manual_seed(0))
     >>> history = fit_network(
-    ...     net, NoiseSchedule.from_name("quad", 10), x0, np.isfinite(x0), draw_mask,
-    ...     TrainingConfig(n_epochs=1, batch_size=4), device=torch.device("cpu"),
-    ...     seed=0,
+    ...     net, NoiseSchedule.from_name("quad", 10), windows, draw_mask,
+    ...     TrainingConfig(n_epochs=1, steps_per_epoch=3, batch_size=4),
+    ...     device=torch.device("cpu"), seed=0,
     ... )
     >>> len(history), sorted(history[0])
-    (1, ['device', 'epoch', 'learning_rate', 'seconds', 'train_loss'])
-    >>> history[0]["device"], bool(np.isfinite(history[0]["train_loss"]))
-    ('cpu', True)
+    (1, ['device', 'epoch', 'learning_rate', 'seconds', 'steps', 'train_loss'])
+    >>> history[0]["steps"], bool(np.isfinite(history[0]["train_loss"]))
+    (3, True)
 
     The output projection, zero at initialisation, has been trained:
 
@@ -216,59 +230,53 @@ def fit_network(
     """
     world = world or World()
     network.to(device)
-    x0_t = _to_device(torch.from_numpy(np.nan_to_num(x0, nan=0.0)).float(), device)
-    obs_t = _to_device(torch.from_numpy(observed_mask), device)
-    cov_t = None
-    if covariates is not None:
-        cov_t = _to_device(torch.from_numpy(covariates).float(), device)
-    state = _initial_state(network, config, device, seed, world.rank)
-    train_idx, val_idx = _split(len(x0_t), config.validation_fraction)
+    data = windows.to(device)
+    train_idx, val_idx = _split(len(data), config.validation_fraction)
     if len(train_idx) < world.size:
         raise ValueError(
             f"{len(train_idx)} training windows cannot be shared out among "
             f"{world.size} processes; use fewer processes or more data."
         )
-    fingerprint = _fingerprint(network, schedule, config, x0, observed_mask, seed)
-    fingerprint += context
+    steps = _steps_per_epoch(config, len(train_idx), world)
+    state = _initial_state(network, config, device, seed, world.rank, steps)
+    fingerprint = _fingerprint(network, schedule, config, windows, seed) + context
     if config.checkpoint_path is not None:
-        resumed = state.resume(config.checkpoint_path, fingerprint)
+        resumed = state.resume(
+            config.checkpoint_path,
+            fingerprint,
+            legacy=lambda: _legacy_fingerprint(
+                network, schedule, config, windows, seed, context
+            ),
+        )
         if resumed and world.rank > 0:  # the file holds rank 0's noise stream
             state.noise_gen.manual_seed(_noise_seed(seed, world.rank, state.history))
     # A window of one variable (or one step) skips an attention layer, whose
     # parameters then get no gradient: DDP must be told to expect that.
-    skips_layers = 1 in x0.shape[1:]
+    skips_layers = 1 in (windows.n_features, windows.length)
     parallel = _data_parallel(network, world, device, skips_layers)
     model = compiled(parallel, config.compile)
     started = time.monotonic()
-    epochs = tqdm(
-        range(len(state.history), config.n_epochs),
+    progress = tqdm(
+        total=config.n_epochs * steps,
+        initial=state.steps,
         disable=not config.verbose,
         desc="fit",
-        initial=len(state.history),
-        total=config.n_epochs,
+        unit="step",
     )
-    for epoch in epochs:
+    for epoch in range(len(state.history), config.n_epochs):
         if world.any(_stopped_early(state, config), device):  # all stop together
             break
         epoch_start = time.monotonic()
         record = _train_epoch(
-            state, model, schedule, x0_t, obs_t, train_idx, draw_mask, config, world,
-            cov_t,
+            state, model, schedule, data, train_idx, draw_mask, config, world,
+            progress,
         )  # fmt: skip
-        record = {"epoch": epoch + 1, **record}
+        record = {"epoch": epoch + 1, "steps": state.steps, **record}
         _check_finite(record["train_loss"], epoch + 1, config)
         monitored = record["train_loss"]
         if len(val_idx):
             record["val_loss"] = monitored = _validation_loss(
-                state.averaged,
-                schedule,
-                x0_t[val_idx],
-                obs_t[val_idx],
-                draw_mask,
-                config,
-                device,
-                seed,
-                None if cov_t is None else cov_t[val_idx],
+                state.averaged, schedule, data, val_idx, draw_mask, config, device, seed
             )
             # The same number in every process, so all decide alike.
             record["val_loss"] = monitored = world.mean(monitored, device)
@@ -278,7 +286,10 @@ def fit_network(
             record["processes"] = world.size
         state.history.append(record)
         state.record_best(monitored, keep_weights=len(val_idx) > 0)
-        epochs.set_postfix({k: v for k, v in record.items() if k.endswith("loss")})
+        progress.set_postfix(
+            {k: f"{v:.4g}" for k, v in record.items() if k.endswith("loss")}
+            | {"epoch": epoch + 1}
+        )
         logger.debug("epoch %d: %s", epoch + 1, record)
         if config.checkpoint_path is not None and world.is_main:
             state.save(config.checkpoint_path, fingerprint)
@@ -299,6 +310,7 @@ def fit_network(
                 else "",
             )
             break
+    progress.close()
     final = state.best_weights or state.averaged.state_dict()
     network.load_state_dict(final)
     network.eval()
@@ -311,31 +323,40 @@ def fit_network(
     return state.history
 
 
+def _steps_per_epoch(config: TrainingConfig, n_train: int, world: World) -> int:
+    """Optimiser steps of one epoch in every process."""
+    if config.steps_per_epoch is not None:
+        return config.steps_per_epoch
+    shard = n_train // world.size  # the shards are cut to equal sizes
+    return math.ceil(shard / config.batch_size)
+
+
 def _initial_state(
     network: Denoiser,
     config: TrainingConfig,
     device: torch.device,
     seed: int,
     rank: int = 0,
+    steps_per_epoch: int = 1,
 ) -> TrainState:
-    """Fresh optimiser, CSDI's learning-rate steps, EMA copy and random streams (the
-    same epoch order in every process, its own noise in each)."""
+    """Fresh optimiser, learning-rate schedule, EMA copy and random streams (the
+    same window draws in every process, its own noise in each)."""
     optimizer = torch.optim.Adam(
         network.parameters(),
         lr=config.learning_rate,
         weight_decay=config.weight_decay,
         fused=device.type == "cuda",  # one kernel for all parameters
     )
-    # CSDI's schedule: learning rate x0.1 at 75 % and 90 % of the epochs (a
-    # milestone at epoch 0 would lower the rate from the start: dropped).
-    milestones = sorted({int(0.75 * config.n_epochs), int(0.9 * config.n_epochs)} - {0})
+    total = config.n_epochs * steps_per_epoch
     return TrainState(
         network=network,
         # The evaluated network: an exponential moving average of the weights, if
         # asked for.
         averaged=copy.deepcopy(network) if config.ema_decay else network,
         optimizer=optimizer,
-        lr_schedule=torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, 0.1),
+        lr_schedule=make_lr_schedule(
+            optimizer, config.lr_schedule, config.n_epochs, total
+        ),
         shuffle_gen=torch.Generator().manual_seed(seed),
         noise_gen=torch.Generator(device=device).manual_seed(
             _noise_seed(seed, rank, [])
@@ -376,52 +397,56 @@ def _train_epoch(
     state: TrainState,
     model: Denoiser,
     schedule: Process,
-    x0: torch.Tensor,
-    observed: torch.Tensor,
+    data: WindowSource,
     train_idx: torch.Tensor,
     draw_mask: MaskFn,
     config: TrainingConfig,
     world: World,
-    covariates: torch.Tensor | None = None,
+    progress: tqdm,
 ) -> dict:
-    """One pass over the training windows in a fresh random order (over this
-    process's shard of them).
+    """One epoch: ``steps_per_epoch`` batches drawn at random from the training
+    windows, or one pass over them in a fresh random order (over this process's
+    shard of them).
 
     ``model`` is ``state.network`` or a (compiled, data-parallel) wrapper sharing its
     parameters.
     """
     network, optimizer = state.network, state.optimizer
     device = next(network.parameters()).device
+    per_step = steps_per_call(config.lr_schedule) == "step"
     network.train()
-    order = train_idx[torch.randperm(len(train_idx), generator=state.shuffle_gen)]
-    order = world.shard(order).to(x0.device)  # one copy per epoch, none per batch
+    if config.steps_per_epoch is None:
+        order = torch.randperm(len(train_idx), generator=state.shuffle_gen)
+    else:
+        draws = config.steps_per_epoch * config.batch_size * world.size
+        order = torch.randint(len(train_idx), (draws,), generator=state.shuffle_gen)
+    order = world.shard(train_idx[order]).to(device)  # one copy per epoch
     total = torch.zeros((), device=device)
     for start in range(0, len(order), config.batch_size):
         rows = order[start : start + config.batch_size]
+        x0, observed, covariates = data.batch(rows, device)
         loss = _batch_loss(
-            model,
-            schedule,
-            x0[rows].to(device),
-            observed[rows].to(device),
-            draw_mask,
-            state.noise_gen,
-            config,
-            _rows_of(covariates, rows, device),
-        )
+            model, schedule, x0, observed, draw_mask, state.noise_gen, config,
+            covariates,
+        )  # fmt: skip
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.max_grad_norm is not None:  # on the device: no host sync
             torch.nn.utils.clip_grad_norm_(network.parameters(), config.max_grad_norm)
         optimizer.step()
         state.steps += 1
+        if per_step:
+            state.lr_schedule.step()
         if state.averaged is not network:
             _ema_update(state.averaged, network, config.ema_decay, state.steps)
         total += loss.detach() * len(rows)
+        progress.update(1)
     record = {
         "train_loss": world.sum(total).item() / max(world.size * len(order), 1),
         "learning_rate": optimizer.param_groups[0]["lr"],
     }
-    state.lr_schedule.step()
+    if not per_step:
+        state.lr_schedule.step()
     return record
 
 
@@ -447,22 +472,68 @@ SETTINGS_BEFORE_OPTIONS = {
     "scale_windows": False,
     "loss": "epsilon",
     "max_grad_norm": None,
+    "steps_per_epoch": None,
+    "lr_schedule": "multistep",
 }
 """Settings added after checkpoints and results were first written, at the value
 they had before: such checkpoints resume (these values are left out of the
-fingerprint) and older benchmark files are read with them."""
+fingerprint) and older benchmark files and saved models are read with them."""
 
 
 def _fingerprint(
     network: Denoiser,
     schedule: Process,
     config: TrainingConfig,
-    x0: np.ndarray,
-    observed_mask: np.ndarray,
+    windows: WindowSource,
     seed: int,
 ) -> str:
-    """What a checkpoint must match to be resumed: architecture, schedule, settings,
-    data (a digest of its bytes) and seed."""
+    """What a checkpoint must match to be resumed: architecture, process, settings,
+    data (a digest of the series and window starts) and seed."""
+    digest = hashlib.sha256(schedule.identity())
+    digest.update(windows.digest().encode())
+    return repr(
+        ("series", _config_text(network), _settings(config), digest.hexdigest(), seed)
+    )
+
+
+def _legacy_fingerprint(
+    network: Denoiser,
+    schedule: Process,
+    config: TrainingConfig,
+    windows: WindowSource,
+    seed: int,
+    context: str,
+) -> str | None:
+    """The fingerprint that checkpoints written before windows were drawn from
+    series carry: a digest of every window's bytes (recomputed a chunk at a time),
+    the covariates' digest after ``context``. None where such a checkpoint cannot
+    exist (settings that did not exist then)."""
+    settings = _settings(config)
+    if any(name in dict(settings) for name in ("steps_per_epoch", "lr_schedule")):
+        return None
+    digest = hashlib.sha256(schedule.identity())
+    for part in (0, 1):  # every window's values (float32), then every mask (bool)
+        for rows in _chunks(len(windows)):
+            digest.update(windows.batch(rows)[part].cpu().numpy().tobytes())
+    covariates = ""
+    if windows.n_covariates:
+        hasher = hashlib.sha256()
+        for rows in _chunks(len(windows)):
+            hasher.update(windows.batch(rows)[2].cpu().numpy().tobytes())
+        covariates = hasher.hexdigest()
+    # The repr of the tuple (config, settings, digest, seed) of those days.
+    text = f"({_config_text(network)}, {settings!r}, {digest.hexdigest()!r}, {seed!r})"
+    return text + context + covariates
+
+
+def _chunks(n: int, size: int = 4096) -> list[torch.Tensor]:
+    """Consecutive index ranges covering ``range(n)``, ``size`` at a time."""
+    return [torch.arange(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _settings(config: TrainingConfig) -> list:
+    """The training settings a checkpoint must match, sorted; a setting at the
+    value it had before it existed is left out (:data:`SETTINGS_BEFORE_OPTIONS`)."""
     settings = {
         k: v
         for k, v in dataclasses.asdict(config).items()
@@ -471,14 +542,14 @@ def _fingerprint(
     for name, value in SETTINGS_BEFORE_OPTIONS.items():
         if settings[name] == value:  # what checkpoints from before the option hold
             del settings[name]
-    digest = hashlib.sha256()
-    digest.update(schedule.identity())
-    for array in (x0, observed_mask):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    # A network without covariates is described as before covariates existed, so
-    # that checkpoints written then still resume.
-    text = repr((network.config, sorted(settings.items()), digest.hexdigest(), seed))
-    return text.replace(", n_covariates=0)", ")", 1)
+    return sorted(settings.items())
+
+
+def _config_text(network: Denoiser) -> str:
+    """The network's configuration as text, without fields added later at their
+    default (a network without covariates or lags reads as it did before)."""
+    text = repr(network.config)
+    return text.replace(", n_covariates=0", "", 1).replace(", lags=()", "", 1)
 
 
 def _device_name(device: torch.device) -> str:
@@ -486,25 +557,6 @@ def _device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
     return device.type
-
-
-def _rows_of(
-    tensor: torch.Tensor | None, rows: torch.Tensor | slice, device: torch.device
-) -> torch.Tensor | None:
-    """Rows of ``tensor`` (None passes through) on ``device``; the index may live on
-    another device than the tensor (each stays on the GPU only when small)."""
-    if tensor is None:
-        return None
-    if isinstance(rows, torch.Tensor):
-        rows = rows.to(tensor.device)
-    return tensor[rows].to(device)
-
-
-def _to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Keep training data on the GPU when it is small, so batches need no copy."""
-    if device.type == "cuda" and tensor.nbytes < 2**30:
-        return tensor.to(device)
-    return tensor
 
 
 @torch.no_grad()
@@ -527,29 +579,31 @@ def _ema_update(averaged: Denoiser, network: Denoiser, decay: float, step: int) 
 def _validation_loss(
     network: Denoiser,
     schedule: Process,
-    x0: torch.Tensor,
-    observed: torch.Tensor,
+    data: WindowSource,
+    val_idx: torch.Tensor,
     draw_mask: MaskFn,
     config: TrainingConfig,
     device: torch.device,
     seed: int,
-    covariates: torch.Tensor | None = None,
 ) -> float:
-    """Loss on held-out windows with the same masks, steps and noise every epoch."""
+    """Loss on held-out windows with the same masks, steps and noise every epoch
+    (at most :data:`MAX_VALIDATION_WINDOWS` of them, evenly spaced)."""
     network.eval()
     generator = torch.Generator(device=device).manual_seed(seed + 2)
+    if len(val_idx) > MAX_VALIDATION_WINDOWS:
+        spaced = torch.linspace(0, len(val_idx) - 1, MAX_VALIDATION_WINDOWS)
+        val_idx = val_idx[spaced.round().long()]
     total = 0.0
-    for start in range(0, len(x0), config.batch_size):
-        rows = slice(start, start + config.batch_size)
+    for start in range(0, len(val_idx), config.batch_size):
+        rows = val_idx[start : start + config.batch_size]
+        x0, observed, covariates = data.batch(rows, device)
         loss = _batch_loss(
-            network,
-            schedule,
-            x0[rows].to(device),
-            observed[rows].to(device),
-            draw_mask,
-            generator,
-            config,
-            _rows_of(covariates, rows, device),
+            network, schedule, x0, observed, draw_mask, generator, config, covariates
         )
-        total += loss.item() * len(x0[rows])
-    return total / len(x0)
+        total += loss.item() * len(rows)
+    return total / len(val_idx)
+
+
+MAX_VALIDATION_WINDOWS = 8192
+"""Validation windows scored after every epoch, at most (evenly spaced over the
+split): the cost of validating does not grow with the data."""

@@ -60,6 +60,13 @@ class DenoiserConfig:
         Channels of covariates per time step (known-future drivers, calendar
         features, static features repeated over time) that join the side
         information; 0 for none.
+    lags : tuple of int, default=()
+        Seasonal lags, in steps: for each lag s the input of every cell also holds
+        the given value s steps earlier and s steps later in the same window (0
+        where that value is not given or outside the window) with its mask, four
+        input channels per lag. A seasonal pattern then reaches every cell
+        directly instead of through attention (the lagged inputs of DeepAR,
+        Salinas et al. 2020, and TSDiff, Kollovieh et al. 2023).
 
     Raises
     ------
@@ -80,6 +87,8 @@ class DenoiserConfig:
     (4, 64, 145)
     >>> DenoiserConfig(n_features=3, n_covariates=2).side_dim
     147
+    >>> DenoiserConfig(n_features=3, lags=(24, 168)).input_dim  # 2 + 4 per lag
+    10
     >>> DenoiserConfig(n_features=3, n_channels=8, n_heads=3)
     Traceback (most recent call last):
     ...
@@ -94,6 +103,7 @@ class DenoiserConfig:
     feature_embedding_dim: int = 16
     diffusion_embedding_dim: int = 128
     n_covariates: int = 0
+    lags: tuple = ()
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
@@ -116,6 +126,18 @@ class DenoiserConfig:
         for name in ("time_embedding_dim", "diffusion_embedding_dim"):
             if getattr(self, name) % 2:
                 raise ValueError(f"{name} must be even, got {getattr(self, name)}")
+        lags = self.lags
+        if not isinstance(lags, (tuple, list)) or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in lags
+        ):
+            raise ValueError(f"lags must be positive ints, got {lags!r}")
+        object.__setattr__(self, "lags", tuple(int(s) for s in lags))
+
+    @property
+    def input_dim(self) -> int:
+        """Input channels per cell: the given value, the noisy value, and four per
+        lag (given value and mask, ``lag`` steps earlier and later)."""
+        return 2 + 4 * len(self.lags)
 
     @property
     def side_dim(self) -> int:
@@ -179,7 +201,7 @@ class Denoiser(nn.Module):
             config.n_features, config.feature_embedding_dim
         )
         self.diffusion_embedding = DiffusionEmbedding(config.diffusion_embedding_dim)
-        self.input_projection = nn.Linear(2, C)
+        self.input_projection = nn.Linear(config.input_dim, C)
         self.blocks = nn.ModuleList(
             ResidualBlock(
                 C, config.side_dim, config.diffusion_embedding_dim, config.n_heads
@@ -398,9 +420,10 @@ class Denoiser(nn.Module):
         given = _as_bool(cond_mask)
         zero = x_t.new_zeros(())
         # where(), not a product with the mask, so NaN in unread entries cannot leak.
-        h = torch.stack(
-            [torch.where(given, x_cond, zero), torch.where(given, zero, x_t)], dim=-1
-        )  # (B, K, L, 2)
+        x_given = torch.where(given, x_cond, zero)
+        channels = [x_given, torch.where(given, zero, x_t)]
+        channels += _lagged(x_given, given.to(x_t.dtype), self.config.lags)
+        h = torch.stack(channels, dim=-1)  # (B, K, L, input_dim)
         h = F.relu(self.input_projection(h))  # (B, K, L, C)
         if side_projections is None:
             side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
@@ -552,6 +575,20 @@ class Denoiser(nn.Module):
                 f"side must have shape (B, side_dim, K, L) = {expected}, "
                 f"got {tuple(side.shape)}"
             )
+
+
+def _lagged(x_given: Tensor, given: Tensor, lags: tuple) -> list[Tensor]:
+    """For each lag s: the given values and their mask s steps earlier and s steps
+    later along time, each (B, K, L), zero beyond the window."""
+    channels = []
+    for s in lags:
+        for source in (x_given, given):
+            if s >= source.shape[-1]:  # nothing that far inside the window
+                channels += [torch.zeros_like(source)] * 2
+                continue
+            channels.append(F.pad(source[..., :-s], (s, 0)))  # value at t - s
+            channels.append(F.pad(source[..., s:], (0, s)))  # value at t + s
+    return channels
 
 
 def _check_tensor(name: str, value: object, ndim: int) -> None:
