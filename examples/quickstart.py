@@ -9,8 +9,8 @@ The data ship with statsmodels (``statsmodels.datasets.co2``): weekly CO2 concen
    quantile and interval frames, and
 3. writes a fan chart to ``quickstart_forecast.png`` (or the path given).
 
-It uses the GPU when there is one and a small configuration that runs in a few minutes
-on a laptop CPU.
+It uses the GPU when there is one and a small configuration that runs in under two
+minutes on a laptop CPU.
 
 Usage::
 
@@ -39,10 +39,21 @@ SMALL = dict(
     time_embedding_dim=32,
     feature_embedding_dim=8,
     diffusion_embedding_dim=64,
-    batch_size=64,
     num_samples=50,
     random_state=0,
 )
+"""A network a quarter the size of the default one, for a laptop CPU."""
+
+IMPUTER = dict(SMALL, window_length=52, n_epochs=6, steps_per_epoch=30)
+"""The imputer of the quickstart: 180 optimiser steps."""
+
+FORECASTER = dict(
+    SMALL, context_length=104, prediction_length=52, n_epochs=10, steps_per_epoch=30
+)
+"""The forecaster of the quickstart: two years of context, one ahead, 300 optimiser
+steps. Its seasonal lag of 52 weeks (``lags="auto"``) hands every week last year's
+value, so the yearly cycle is learned in a few hundred steps; the tests check that
+it beats seasonal naive on the last year of the series."""
 
 
 def main() -> None:
@@ -55,7 +66,7 @@ def main() -> None:
     logger.info("CO2: %d weeks, %d missing", len(co2), int(co2["co2"].isna().sum()))
 
     start = time.perf_counter()
-    imputer = DiffusionImputer(window_length=52, n_epochs=6, **SMALL).fit(co2)
+    imputer = DiffusionImputer(**IMPUTER).fit(co2)
     filled = imputer.transform(co2)
     gaps = co2["co2"].isna()
     quantiles = imputer.predict_quantiles(co2, alpha=(0.05, 0.5, 0.95))
@@ -67,9 +78,7 @@ def main() -> None:
     )
 
     start = time.perf_counter()
-    forecaster = DiffusionForecaster(
-        context_length=104, prediction_length=52, n_epochs=8, **SMALL
-    ).fit(filled)
+    forecaster = DiffusionForecaster(**FORECASTER).fit(filled)
     forecast = forecaster.predict_quantiles(alpha=(0.05, 0.25, 0.5, 0.75, 0.95))
     intervals = forecaster.predict_interval(coverage=(0.5, 0.9))
     logger.info(

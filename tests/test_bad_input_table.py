@@ -111,6 +111,23 @@ CASES = {
         c["frame"]
     ),
     "negative-size": lambda c: c["new_imputer"](window_length=-1).fit(c["frame"]),
+    "budget-zero": lambda c: c["new_forecaster"](max_fit_time=0).fit(c["frame"]),
+    "budget-negative": lambda c: c["new_imputer"](max_fit_time=-60).fit(c["frame"]),
+    "budget-nan": lambda c: c["new_forecaster"](max_fit_time=float("nan")).fit(
+        c["frame"]
+    ),
+    "budget-infinite": lambda c: c["new_imputer"](max_fit_time=float("inf")).fit(
+        c["frame"]
+    ),
+    "budget-string": lambda c: c["new_forecaster"](max_fit_time="5 min").fit(
+        c["frame"]
+    ),
+    "steps-zero": lambda c: c["new_imputer"](steps_per_epoch=0).fit(c["frame"]),
+    "unknown-schedule": lambda c: c["new_forecaster"](lr_schedule="linear").fit(
+        c["frame"]
+    ),
+    "batch-string": lambda c: c["new_imputer"](batch_size="big").fit(c["frame"]),
+    "lag-beyond-window": lambda c: c["new_forecaster"](lags=(24,)).fit(c["frame"]),
     "zero-samples": lambda c: c["forecaster"].sample(num_samples=0),
     "wrong-column-names": lambda c: c["imputer"].transform(
         c["frame"].rename(columns={"v0": "zz"})

@@ -74,8 +74,8 @@ def test_one_model_forecasts_every_series_after_its_own_cutoff(fitted, panel):
 
 def test_frame_long_table_and_array_panels_train_the_same_model(tiny, panel):
     equal = panel.loc[["small", "large"]].groupby(level=0).tail(50)  # 2 x 50 days
-    # No seasonal lags: an array has no dates to find them from.
-    tiny = tiny | {"lags": None}
+    # No seasonal lags or calendar: an array has no dates to find them from.
+    tiny = tiny | {"lags": None, "calendar": None}
     by_frame = _forecaster(tiny).fit(equal)
     long = equal.reset_index()
     by_long = _forecaster(tiny).fit(long, id_col="store", time_col="day")

@@ -182,7 +182,10 @@ def _calendar_names(calendar: Any, grid: pd.Index) -> tuple[str, ...]:
     if calendar is None or calendar is False:
         return ()
     times = grid.get_level_values(-1) if isinstance(grid, pd.MultiIndex) else grid
-    if not isinstance(times, (pd.DatetimeIndex, pd.PeriodIndex)):
+    dated = isinstance(times, (pd.DatetimeIndex, pd.PeriodIndex))
+    if calendar == "auto" and not dated:
+        return ()  # "auto": the features an index without dates has, none
+    if not dated:
         raise ValueError(
             "calendar features need a DatetimeIndex or PeriodIndex; y is indexed by "
             f"{type(times).__name__}. Set calendar=None."

@@ -141,9 +141,12 @@ COMMON_PARAMETERS_DOC = """\
         trains exactly as if never interrupted; one of another fit is an error.
     max_fit_time : float or None, default=None
         Stop training after the first epoch that ends past this many seconds
-        (with ``checkpoint_path``, fit again later to continue). The learning rate
-        has then not finished its schedule: for a fit that must end within a time
-        and still anneal, lower ``n_epochs`` instead.
+        (with ``checkpoint_path``, fit again later to continue). A time budget:
+        under the "cosine" schedule, the cosine is brought forward after every
+        epoch to end at the step that the time left allows at the pace so far, so
+        a fit stopped by the limit has annealed its learning rate instead of being
+        cut off at a high one (the first epoch follows the planned schedule; a
+        timed fit is not reproducible step for step).
     num_samples : int, default=100
         Monte-Carlo samples per window behind every median, quantile and interval.
     sampler : str or None, default=None

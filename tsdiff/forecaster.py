@@ -147,13 +147,16 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         missing).
     prediction_length : int, default=24
         Largest horizon the model produces.
-    calendar : "auto", tuple of str or None, default=None
+    calendar : "auto", tuple of str or None, default="auto"
         Calendar features of the time index given to the network as covariates
         (a sine and a cosine each): names among ``minute``, ``hour``,
         ``day_of_week``, ``day_of_month``, ``day_of_year`` and ``month``, or
         ``"auto"`` for those that suit the step (hour and weekday for hourly
-        data, weekday and month for daily, ...). Needs a DatetimeIndex or
-        PeriodIndex.
+        data, weekday and month for daily, day of year for weekly, ...) where
+        the index holds dates (a DatetimeIndex or PeriodIndex), none where it
+        does not; named features need dates. None gives none. On validation
+        data "auto" cut the CRPS of ILI by half and matched the seasonal lags
+        alone on CO2 (README, "Why the defaults are what they are").
     calibration_windows : int or None, default=None
         Calibrate the forecast intervals on held-out windows: the last
         ``calibration_windows * prediction_length`` steps of every series are
@@ -318,7 +321,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
         quantile_levels: tuple = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95),
         quantile_method: str = "linear",
         freq: str | None = None,
-        calendar: str | tuple | None = None,
+        calendar: str | tuple | None = "auto",
         calibration_windows: int | None = None,
         calibration_coverage: float = 0.9,
         device: str = "auto",

@@ -195,7 +195,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
         if not model._is_panel() or model.cutoffs_.nunique() == 1:
             future_x = self._future_x(X)
             return getattr(model, method)(fh=steps, X=future_x, y=None, **kwargs)
-        if model.covariates_ is not None:
+        if model.covariates_ is not None and len(model.covariates_.x_columns):
             raise ValueError(
                 "With exogenous X, the series of a panel must end at the same time "
                 "point (they end at different ones here)."

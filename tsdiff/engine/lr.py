@@ -7,6 +7,9 @@
 * ``"multistep"``: CSDI's schedule (Tashiro et al. 2021): the rate drops tenfold at
   75 % and at 90 % of the epochs, stepped after every epoch.
 * ``"constant"``: the rate as given throughout.
+
+A fit under a time limit can end the cosine early (:func:`end_by`), so that the rate
+has come down by the time the limit stops the fit.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ import math
 
 import torch
 
-__all__ = ["LR_SCHEDULES", "WARMUP_FRACTION", "make_lr_schedule", "steps_per_call"]
+__all__ = [
+    "LR_SCHEDULES",
+    "WARMUP_FRACTION",
+    "end_by",
+    "make_lr_schedule",
+    "steps_per_call",
+]
 
 LR_SCHEDULES = ("cosine", "multistep", "constant")
 """Names accepted by :func:`make_lr_schedule`."""
@@ -72,6 +81,37 @@ def steps_per_call(name: str) -> str:
     return "epoch" if name == "multistep" else "step"
 
 
+def end_by(schedule: torch.optim.lr_scheduler.LRScheduler, steps: int) -> bool:
+    """Let a ``"cosine"`` schedule reach zero after ``steps`` optimiser steps in all,
+    if that is sooner than planned (the warm-up stays as it was); other schedules
+    are left alone. True where the schedule changed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.engine.lr import end_by, make_lr_schedule
+    >>> weight = torch.nn.Parameter(torch.zeros(1))
+    >>> optimizer = torch.optim.SGD([weight], lr=1.0)
+    >>> schedule = make_lr_schedule(optimizer, "cosine", n_epochs=1, total_steps=100)
+    >>> for _ in range(50):
+    ...     optimizer.step()
+    ...     schedule.step()
+    >>> round(optimizer.param_groups[0]["lr"], 2)  # half way down the cosine
+    0.54
+    >>> end_by(schedule, 60), end_by(schedule, 80)  # never later than before
+    (True, False)
+    >>> for _ in range(10):
+    ...     optimizer.step()
+    ...     schedule.step()
+    >>> optimizer.param_groups[0]["lr"]
+    0.0
+    """
+    lambdas = getattr(schedule, "lr_lambdas", [])
+    if not lambdas or not isinstance(lambdas[0], _Cosine):
+        return False
+    return lambdas[0].shorten(steps)
+
+
 def _constant(step: int) -> float:
     return 1.0
 
@@ -83,6 +123,14 @@ class _Cosine:
     def __init__(self, total: int) -> None:
         self.total = max(int(total), 1)
         self.warmup = max(1, round(WARMUP_FRACTION * self.total))
+
+    def shorten(self, total: int) -> bool:
+        """End at ``total`` steps if that is sooner (never before the warm-up)."""
+        total = max(int(total), self.warmup + 1)
+        if total >= self.total:
+            return False
+        self.total = total
+        return True
 
     def __call__(self, step: int) -> float:
         if step < self.warmup:

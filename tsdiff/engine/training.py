@@ -24,7 +24,7 @@ from tsdiff.diffusion import Process, eps_loss
 from tsdiff.engine._denoise import compiled, make_denoise, window_frame
 from tsdiff.engine._state import TrainState
 from tsdiff.engine.distributed import World
-from tsdiff.engine.lr import make_lr_schedule, steps_per_call
+from tsdiff.engine.lr import end_by, make_lr_schedule, steps_per_call
 from tsdiff.nn import Denoiser
 
 __all__ = ["TrainingConfig", "fit_network"]
@@ -184,7 +184,11 @@ def fit_network(
     windows were drawn by steps resume with ``steps_per_epoch=None`` and
     ``lr_schedule="multistep"``, the settings they were trained with.
     ``config.max_fit_time`` ends the fit after the first epoch that finishes past
-    that many seconds (the learning rate has then not run its schedule to the end).
+    that many seconds; under the ``"cosine"`` schedule, after every epoch the
+    cosine is brought forward to end at the step that the time left allows at the
+    pace so far, so that a fit stopped by the limit has annealed (the first epoch
+    follows the planned schedule; a fit under a time limit is not reproducible step
+    for step).
 
     In a distributed fit each process trains on its shard of every epoch's windows
     with ``config.batch_size`` windows per step (so one step of N processes sees N
@@ -255,7 +259,7 @@ def fit_network(
     skips_layers = 1 in (windows.n_features, windows.length)
     parallel = _data_parallel(network, world, device, skips_layers)
     model = compiled(parallel, config.compile)
-    started = time.monotonic()
+    started, first_step = time.monotonic(), state.steps
     progress = tqdm(
         total=config.n_epochs * steps,
         initial=state.steps,
@@ -296,6 +300,12 @@ def fit_network(
         elapsed = time.monotonic() - started
         unfinished = epoch + 1 < config.n_epochs
         late = config.max_fit_time is not None and elapsed > config.max_fit_time
+        if config.max_fit_time is not None and not late:
+            # The steps the time left allows at this call's pace: the cosine ends
+            # there rather than being cut off at a high rate. All processes agree.
+            rate = (state.steps - first_step) / max(elapsed, 1e-9)
+            reachable = state.steps + rate * (config.max_fit_time - elapsed)
+            end_by(state.lr_schedule, int(world.mean(reachable, device)))
         if world.any(late, device):  # every process stops after the same epoch
             if not unfinished:
                 break
