@@ -386,6 +386,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             "n_train_rows": len(task.train),
             "seasonal_period": task.sp,
             "split": args.split,
+            "runs_sharing_device": args.shared_device,
             "estimator": r.estimator_config(model),
             "seed": args.seed,
             "overrides": r.overrides(args),

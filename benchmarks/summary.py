@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -62,12 +63,19 @@ def _setting(result: dict) -> str:
     return setting
 
 
+def _sharing(result: dict) -> str:
+    """ ", GPU shared by N runs" where the run shared its card, else ""."""
+    # Files from before forecasting.py recorded it name it in their command.
+    named = re.search(r"--shared-device (\d+)", result["provenance"]["command"])
+    shared = result["config"].get("runs_sharing_device")
+    shared = shared or int(named.group(1) if named else 1)
+    return f", GPU shared by {shared} runs" if shared > 1 else ""
+
+
 def _rows(path: Path) -> list[str]:
     result = json.loads(path.read_text())
-    prov, config = result["provenance"], result["config"]
-    setting = _setting(result)
-    if config.get("runs_sharing_device", 1) > 1:
-        setting += f", GPU shared by {config['runs_sharing_device']} runs"
+    prov = result["provenance"]
+    setting = _setting(result) + _sharing(result)
     # A fit resumed across device calls may have trained on more than one card.
     cards = [r["device"] for r in result.get("history", []) if "device" in r]
     device = prov["device"]
@@ -205,7 +213,8 @@ def forecasting_table(results: Path = RESULTS) -> str:
                 f"| {run['mae']:.4g} | {run['coverage_90']:.3f} | "
                 f"{config['n_forecasts']} x {config['horizon']}, context "
                 f"{config['context']} | {fit:.1f} | "
-                f"{run['predict_s']:.1f} | {_setting(result) if tsdiff else ''} | "
+                f"{run['predict_s']:.1f} | "
+                f"{_setting(result) + _sharing(result) if tsdiff else ''} | "
                 f"{prov['device']} | `{prov['commit'][:8]}` |"
             )
     return "\n".join(lines)

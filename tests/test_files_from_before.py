@@ -31,9 +31,12 @@ TINY = dict(
 )
 ESTIMATORS = {
     "imputer": (DiffusionImputer, dict(window_length=8)),
-    "forecaster": (DiffusionForecaster, dict(context_length=6, prediction_length=3)),
+    "forecaster": (
+        DiffusionForecaster,
+        dict(context_length=6, prediction_length=3, calendar=None),  # then's default
+    ),
 }
-THEN = dict(steps_per_epoch=None, lr_schedule="multistep")
+THEN = dict(steps_per_epoch=None, lr_schedule="multistep", lags=None)
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +84,8 @@ def test_an_old_saved_imputer_loads_and_imputes_as_then(data):
 
 def test_an_old_saved_forecaster_loads_and_samples_as_then():
     forecaster = DiffusionForecaster.load(FILES / "forecaster_model", device="cpu")
+    assert forecaster.get_params()["lags"] is None
+    assert forecaster.get_params()["calendar"] is None
     expected = np.load(FILES / "forecaster_samples.npy")
     samples = forecaster.sample(num_samples=4, random_state=1)
     np.testing.assert_allclose(samples, expected, rtol=1e-5, atol=1e-6)

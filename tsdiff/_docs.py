@@ -82,7 +82,8 @@ COMMON_PARAMETERS_DOC = """\
         2023). "auto" takes the steps that a day, a week and a year span on the
         time index (24 and 168 for hourly data, 52 for weekly, 12 for monthly),
         those shorter than the window; an index without dates gives none. Explicit
-        lags must be shorter than the window.
+        lags must be shorter than the window. The lags in use after fit are
+        ``network_.config.lags``.
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
     scaler : {"standard", "robust", "none"}, default="standard"

@@ -128,8 +128,12 @@ class DiffusionImputer(
     scaler_ : Scaler
         Per-variable centre and scale.
     history_ : list of dict
-        One record per epoch: training (and validation) loss, learning rate, wall
-        seconds and the device it ran on.
+        One record per epoch: optimiser steps so far, training (and validation)
+        loss, learning rate at the epoch's end, wall seconds and the device it ran
+        on.
+    batch_size_ : int
+        Training windows per optimiser step (``batch_size`` resolved for the
+        device and window size).
     <feature attributes>
     device_ : torch.device
         Device in use.

@@ -484,6 +484,7 @@ SETTINGS_BEFORE_OPTIONS = {
     "max_grad_norm": None,
     "steps_per_epoch": None,
     "lr_schedule": "multistep",
+    "lags": None,
 }
 """Settings added after checkpoints and results were first written, at the value
 they had before: such checkpoints resume (these values are left out of the
@@ -550,7 +551,7 @@ def _settings(config: TrainingConfig) -> list:
         if k not in ("checkpoint_path", "max_fit_time", "verbose", "compile")
     }
     for name, value in SETTINGS_BEFORE_OPTIONS.items():
-        if settings[name] == value:  # what checkpoints from before the option hold
+        if name in settings and settings[name] == value:  # as older checkpoints hold
             del settings[name]
     return sorted(settings.items())
 
