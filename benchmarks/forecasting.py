@@ -7,6 +7,8 @@ Protocols (``../shared/docs/BENCHMARKS.md``):
 * ``etth1``, ``etth2``, ``ettm1``: the 12/4/4-month split (ETTm: four times the rows),
   7 variables, horizon ``--horizon`` (24 or 96), rolling windows of that length
   tiling the test months (``--max-windows`` keeps that many, evenly spread).
+* ``co2``: statsmodels' weekly Mauna Loa CO2 (the quickstart's series, gaps
+  included), one forecast of the last 52 weeks from a context of 104.
 * ``ili``: weekly influenza-like illness, 7 variables, the last 20 % of the weeks
   as test, rolling windows of ``--horizon`` (default 24) weeks.
 * ``m4_hourly``, ``electricity_weekly``, ``traffic_weekly``: Monash panels (414,
@@ -32,7 +34,8 @@ Usage::
 
 ``--split validation`` scores windows cut from the training part instead (ETT: the
 four validation months after the twelve that train; ILI: the last 20 % of the
-training weeks; exchange rate: the last five horizons of the training series; the
+training weeks; CO2: the year before the test year; exchange rate: the last five
+horizons of the training series; the
 panels: the horizon before each series' test), for choosing settings without
 seeing the test. Its files are named ``..._val...``.
 
@@ -54,6 +57,7 @@ import pandas as pd
 from tsdiff import DiffusionForecaster, metrics
 from tsdiff.baselines import ETSForecaster, SeasonalNaiveForecaster
 from tsdiff.datasets import (
+    load_co2,
     load_ett,
     load_exchange_rate_nips,
     load_ili,
@@ -140,6 +144,16 @@ def _task(protocol: str, args) -> Task:
             n_train = test_start
         return Task(series, series.iloc[:n_train], horizon, args.context or 96,
                     sp=24 if protocol != "ettm1" else 96, cutoffs=cutoffs)  # fmt: skip
+    if protocol == "co2":  # weekly, bundled with statsmodels: the last year tests
+        series = load_co2()
+        horizon = args.horizon or 52
+        test_start = len(series) - horizon
+        if args.split == "validation":  # the year before
+            series = series.iloc[:test_start]
+            test_start -= horizon
+        cutoffs = [series.index[test_start - 1]]
+        return Task(series, series.iloc[:test_start], horizon, args.context or 104,
+                    sp=52, cutoffs=cutoffs)  # fmt: skip
     if protocol == "ili":
         series = load_ili(folder("ili") / "national_illness.csv")
         horizon = args.horizon or 24

@@ -66,7 +66,8 @@ def _setting(result: dict) -> str:
 def _sharing(result: dict) -> str:
     """ ", GPU shared by N runs" where the run shared its card, else ""."""
     # Files from before forecasting.py recorded it name it in their command.
-    named = re.search(r"--shared-device (\d+)", result["provenance"]["command"])
+    command = result.get("provenance", {}).get("command", "")
+    named = re.search(r"--shared-device (\d+)", command)
     shared = result["config"].get("runs_sharing_device")
     shared = shared or int(named.group(1) if named else 1)
     return f", GPU shared by {shared} runs" if shared > 1 else ""
