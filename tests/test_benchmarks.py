@@ -4,6 +4,7 @@ The smoke modes read the real data from ``../shared/data`` (a few stays or month
 train a tiny model for one epoch; the numbers are meaningless, the plumbing is not.
 """
 
+import argparse
 import importlib.util
 import json
 import sys
@@ -419,3 +420,19 @@ def test_long_context_smoke_measures_each_context_in_its_own_process(tmp_path):
         assert run["train_ms_per_window"] > 0 and run["sample_ms_per_window_nfe"] > 0
         assert run["peak_memory_mb"] > 0
     assert (tmp_path / "long_context_smoke.md").read_text().count("\n| ") == 3
+
+
+@pytest.mark.parametrize("protocol", ["co2", "etth2"])
+def test_the_validation_split_lies_before_the_test_and_trains_before_itself(protocol):
+    if protocol == "etth2" and not (DATA / "ett").exists():
+        pytest.skip(f"benchmark data {DATA / 'ett'} is not available")
+    forecasting = _load("forecasting")
+    options = dict(max_windows=None, smoke=False, horizon=None, context=None, data=None)
+    test = forecasting._task(protocol, argparse.Namespace(split="test", **options))
+    val = forecasting._task(protocol, argparse.Namespace(split="validation", **options))
+    first_test = min(test.cutoffs)
+    # Every validation forecast, its truth included, ends before the test starts ...
+    assert val.series.index[-1] <= first_test
+    assert all(c < first_test for c in val.cutoffs)
+    # ... and the model of a validation run trains on data before its own windows.
+    assert val.train.index[-1] <= min(val.cutoffs)
