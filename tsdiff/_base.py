@@ -60,8 +60,7 @@ from tsdiff.engine import (
     sample_network,
 )
 from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
-from tsdiff.frames import SeriesArrays
-from tsdiff.frames._seasons import seasonal_periods
+from tsdiff.frames import SeriesArrays, seasonal_periods
 from tsdiff.nn import Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
 """Docstring pieces shared by the estimators, and the templating that fills them in.
 
 Class docstrings name a shared block by a placeholder line (``<common parameters>``,
-``<feature attributes>``); method docstrings that mixins share hold ``{fields}`` that
-each host class fills with its own words (:func:`fill_method_docs`).
+``<training attributes>``, ``<feature attributes>``); method docstrings that mixins
+share hold ``{fields}`` that each host class fills with its own words
+(:func:`fill_method_docs`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 __all__ = [
     "COMMON_PARAMETERS_DOC",
     "FEATURE_ATTRIBUTES_DOC",
+    "TRAINING_ATTRIBUTES_DOC",
     "LEVELS_AND_FREQ_DOC",
     "fill_doc",
     "fill_method_docs",
@@ -193,6 +195,15 @@ COMMON_PARAMETERS_DOC = """\
     verbose : bool, default=False
         Show progress bars."""
 
+TRAINING_ATTRIBUTES_DOC = """\
+    history_ : list of dict
+        One record per epoch: optimiser steps so far, training (and validation)
+        loss, learning rate at the epoch's end, wall seconds and the device it ran
+        on.
+    batch_size_ : int
+        Training windows per optimiser step (``batch_size`` resolved for the
+        device and window size)."""
+
 FEATURE_ATTRIBUTES_DOC = """\
     columns_ : pandas.Index
         Variables seen in fit.
@@ -213,6 +224,7 @@ def share_docs(doc: str) -> str:
     """Insert the parameters and attributes the diffusion estimators share into a
     class docstring."""
     doc = doc.replace("    <common parameters>\n", COMMON_PARAMETERS_DOC + "\n")
+    doc = doc.replace("    <training attributes>\n", TRAINING_ATTRIBUTES_DOC + "\n")
     return doc.replace("    <feature attributes>\n", FEATURE_ATTRIBUTES_DOC + "\n")
 
 

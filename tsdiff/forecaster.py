@@ -183,13 +183,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     scaler_ : Scaler
         Per-variable centre and scale; per series and variable (shape
         (n_series, n_variables)) after a fit on a panel.
-    history_ : list of dict
-        One record per epoch: optimiser steps so far, training (and validation)
-        loss, learning rate at the epoch's end, wall seconds and the device it ran
-        on.
-    batch_size_ : int
-        Training windows per optimiser step (``batch_size`` resolved for the
-        device and window size).
+    <training attributes>
     <feature attributes>
     freq_ : DateOffset or int
         Step of the time index.

@@ -127,13 +127,7 @@ class DiffusionImputer(
         The trained denoiser.
     scaler_ : Scaler
         Per-variable centre and scale.
-    history_ : list of dict
-        One record per epoch: optimiser steps so far, training (and validation)
-        loss, learning rate at the epoch's end, wall seconds and the device it ran
-        on.
-    batch_size_ : int
-        Training windows per optimiser step (``batch_size`` resolved for the
-        device and window size).
+    <training attributes>
     <feature attributes>
     device_ : torch.device
         Device in use.

@@ -1,8 +1,10 @@
 """Data layer: scaling, sliding windows and stitching (numpy), mask policies (torch).
 
 Series arrays are time-major, values (T, K) float with NaN allowed where unobserved and
-``observed_mask`` (T, K) bool; windows are (N, L, K). Masks are torch bool tensors of
-shape (B, K, L), drawn per training batch on the training device. No pandas here:
+``observed_mask`` (T, K) bool; windows are (N, L, K). Training windows stay views of
+their series (:class:`WindowSource`), gathered per batch as (B, K, L) tensors. Masks
+are torch bool tensors of shape (B, K, L), drawn per training batch on the training
+device. No pandas here:
 the converters :func:`from_long`, :func:`to_long` and :func:`to_nixtla` live in
 :mod:`tsdiff.frames` and are offered here too, beside the rest of the data tools.
 """

@@ -35,7 +35,8 @@ class TrainState:
     optimizer : torch.optim.Optimizer
     lr_schedule : torch.optim.lr_scheduler.LRScheduler
     shuffle_gen, noise_gen : torch.Generator
-        Streams of the epoch order and of masks, steps and noise.
+        Streams of the windows each epoch draws (or its order of all windows)
+        and of masks, steps and noise.
     history : list of dict
         One record per finished epoch.
     best_loss : float

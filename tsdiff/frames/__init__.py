@@ -11,8 +11,9 @@ Modules: ``_read`` (:func:`to_arrays`, :func:`check_same_columns`), ``_validate`
 (container and value checks, output dtype), ``_grid`` (regular grid and frequency
 inference), ``_panel`` (``(series id, time)`` panels), ``_arrays``
 (:class:`SeriesArrays`), ``_output`` (frames and containers in the user's layout) and
-``_long`` (long tables to and from panels: :func:`from_long`, :func:`to_long`) and
-``_nixtla`` (forecast frames in Nixtla's columns: :func:`to_nixtla`).
+``_long`` (long tables to and from panels: :func:`from_long`, :func:`to_long`),
+``_nixtla`` (forecast frames in Nixtla's columns: :func:`to_nixtla`) and ``_seasons``
+(steps per day, week and year of a grid: :func:`seasonal_periods`).
 The private helpers of the former single module ``frames.py`` are re-exported under
 their old names, so ``from tsdiff.frames import _regular_grid`` keeps working.
 """
@@ -35,6 +36,7 @@ from tsdiff.frames._output import (
 )
 from tsdiff.frames._panel import _panel_arrays as _panel_arrays
 from tsdiff.frames._read import check_same_columns, to_arrays
+from tsdiff.frames._seasons import seasonal_periods
 from tsdiff.frames._validate import _as_frame as _as_frame
 from tsdiff.frames._validate import _check_values as _check_values
 from tsdiff.frames._validate import _object_numeric as _object_numeric
@@ -48,6 +50,7 @@ __all__ = [
     "future_index",
     "interval_frame",
     "quantile_frame",
+    "seasonal_periods",
     "to_arrays",
     "to_long",
     "to_nixtla",

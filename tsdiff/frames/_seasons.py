@@ -32,7 +32,7 @@ def seasonal_periods(times: pd.Index) -> tuple[int, ...]:
     Examples
     --------
     >>> import pandas as pd
-    >>> from tsdiff.frames._seasons import seasonal_periods
+    >>> from tsdiff.frames import seasonal_periods
     >>> seasonal_periods(pd.date_range("2024-01-01", periods=24 * 400, freq="h"))
     (24, 168, 8766)
     >>> seasonal_periods(pd.date_range("2024-01-01", periods=100, freq="15min"))
