@@ -195,6 +195,17 @@ def markdown_table(result: dict, anchors: dict[str, dict]) -> str:
             f"{run['mae']:.4f} | {run['rmse']:.4f} | {run['coverage_90']:.3f} | "
             f"{run.get('train_s') or run['fit_s']:.1f} | {run['predict_s']:.1f} |"
         )
+    config = result.get("config", {})
+    if "epoch_equivalents" in config:
+        lines += [
+            "",
+            f"Training: {config['optimiser_steps']} optimiser steps of "
+            f"{config['estimator']['batch_size_']} windows, "
+            f"{config['epoch_equivalents']} passes over the {config['train_windows']} "
+            f"training windows, {config['s_per_epoch_equivalent']} s per pass; fit + "
+            f"prediction ({result['runs'][0]['method']}): "
+            f"{config['fit_and_predict_s']} s.",
+        ]
     if anchors:
         lines += ["", "Published anchors (not run here):", ""]
         for name, values in anchors.items():

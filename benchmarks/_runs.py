@@ -376,6 +376,8 @@ def report(
     args: argparse.Namespace,
 ) -> dict:
     """Assemble the result record of a protocol run and write it (JSON + markdown)."""
+    if "train_windows" in config:
+        config = {**config, **training_cost(imputer, config["train_windows"], runs)}
     result = {
         "protocol": protocol
         + (f"_{args.tag}" if args.tag else "")
@@ -400,6 +402,21 @@ def report(
         h.markdown_table(result, anchors),
     )
     return result
+
+
+def training_cost(estimator: Any, train_windows: int, runs: list[dict]) -> dict:
+    """The fit in passes over the ``train_windows`` stride-1 training windows
+    (epoch-equivalents: CSDI's epoch is one such pass), seconds per pass, and the
+    whole protocol's seconds (fit + the headline sampler's prediction)."""
+    steps = estimator.history_[-1]["steps"]  # cumulative over the epochs
+    passes = steps * estimator.batch_size_ / train_windows
+    headline = runs[0]
+    return {
+        "optimiser_steps": steps,
+        "epoch_equivalents": round(passes, 2),
+        "s_per_epoch_equivalent": round(train_seconds(estimator) / passes, 3),
+        "fit_and_predict_s": round(headline["fit_s"] + headline["predict_s"], 1),
+    }
 
 
 def train_seconds(estimator: Any) -> float:

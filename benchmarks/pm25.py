@@ -51,6 +51,12 @@ def _months(frame: pd.DataFrame, months: tuple) -> pd.DataFrame:
     return pd.concat(parts, names=["month", "time"])
 
 
+def _window_count(panel: pd.DataFrame, length: int) -> int:
+    """Stride-1 windows of ``length`` in every series of a (series, time) panel."""
+    sizes = panel.groupby(level=0).size()
+    return int(np.maximum(sizes - length + 1, 0).sum())
+
+
 def main(argv: list[str] | None = None) -> dict | None:
     parser = r.common_args(__doc__.splitlines()[0], "ddpm:50,ddim:20,ddim:10", seed=0)
     parser.add_argument("--strategy", default="mix", help="training mask strategy")
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         "test_months": test_months,
         "pattern_months": PATTERN_MONTHS,
         "window": WINDOW,
+        "train_windows": _window_count(train, WINDOW),
         "iterative_imputer_samples": draws,
     }
     return r.report("pm25", imputer, runs, config, ANCHORS, args)
