@@ -10,12 +10,17 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff._base import _DiffusionEstimator
-from tsdiff._calibration import before_tails, held_out_windows, widen
-from tsdiff._covariates import CovariateSpec
-from tsdiff._docs import fill_doc, share_docs
-from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin, _index_kind
-from tsdiff._histories import (
+from tsdiff.data import Scaler, WindowSource, fit_panel_scaler
+from tsdiff.estimation.base import DiffusionEstimator
+from tsdiff.estimation.calibration import before_tails, held_out_windows, widen
+from tsdiff.estimation.covariates import CovariateSpec
+from tsdiff.estimation.docs import fill_doc, share_docs
+from tsdiff.estimation.forecasting import (
+    TRAINING_SERIES_DOC,
+    ForecastMixin,
+    index_kind,
+)
+from tsdiff.estimation.histories import (
     Histories,
     history_until,
     horizon_index,
@@ -24,30 +29,27 @@ from tsdiff._histories import (
     series_scaler,
     series_starts,
 )
-from tsdiff._shared import (
-    band_levels,
-    check_observed,
-    set_feature_info,
-    store_params,
-)
-from tsdiff._validation import (
+from tsdiff.estimation.quantiles import band_levels
+from tsdiff.estimation.validation import (
     POSITIVE_INT,
     CalendarSpec,
     Interval,
     check_alpha,
+    check_observed,
     check_positive_int,
+    set_feature_info,
+    store_params,
 )
-from tsdiff.data import Scaler, WindowSource, fit_panel_scaler
 from tsdiff.frames import (
     SeriesArrays,
     backtest_index,
     check_same_columns,
     from_long,
     future_index,
+    long_columns,
     quantile_frame,
     to_arrays,
 )
-from tsdiff.frames._long import long_columns
 
 __all__ = ["DiffusionForecaster"]
 
@@ -122,7 +124,7 @@ True""",
 """The ``Examples`` sections of the predict methods."""
 
 
-class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
+class DiffusionForecaster(ForecastMixin, DiffusionEstimator):
     """Probabilistic multivariate forecaster based on a conditional diffusion model
     (CSDI, Tashiro et al. 2021).
 
@@ -241,7 +243,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
     __doc__ = share_docs(__doc__)
 
     _parameter_constraints = {
-        **_DiffusionEstimator._parameter_constraints,
+        **DiffusionEstimator._parameter_constraints,
         "context_length": [POSITIVE_INT],
         "prediction_length": [POSITIVE_INT],
         "calendar": [None, CalendarSpec()],
@@ -371,7 +373,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             (the index), numeric columns; standardised over the series.
         id_col, time_col : hashable, optional
             Columns of a long table ``y`` (one row per series and time point)
-            holding the series id and the time; see :func:`tsdiff.data.from_long`.
+            holding the series id and the time; see :func:`tsdiff.frames.from_long`.
             Later calls read a ``y`` with these columns the same way.
 
         Returns
@@ -732,10 +734,10 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 f"{self.n_features_in_} variables seen in fit."
             )
         first = frame.index[0]
-        if _index_kind(first) != _index_kind(cutoff):
+        if index_kind(first) != index_kind(cutoff):
             raise ValueError(
                 f"{name} must have the index type of the training series "
-                f"({_index_kind(cutoff)}); got {_index_kind(first)}."
+                f"({index_kind(cutoff)}); got {index_kind(first)}."
             )
         if not first > cutoff:
             raise ValueError(
@@ -1032,7 +1034,7 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
             step is None
             and _longest_series(y) <= 2
             and not isinstance(self.freq_, int)
-            and _first_time_kind(y) == _index_kind(self.cutoff_)
+            and _first_time_kind(y) == index_kind(self.cutoff_)
         ):
             step = self.freq_  # two time points cannot tell a day from "24 hours"
         arrays = to_arrays(y, freq=step, name="y", panel=True)
@@ -1056,13 +1058,13 @@ class DiffusionForecaster(ForecastMixin, _DiffusionEstimator):
                 )
             else:  # one model of one series: its statistics for every series
                 scaler = self.scaler_.select(np.zeros(len(ids), dtype=np.int64))
-        if arrays.freq not in (None, self.freq_) or _index_kind(
+        if arrays.freq not in (None, self.freq_) or index_kind(
             cutoffs[0]
-        ) != _index_kind(self.cutoff_):  # None: every series has a single row
+        ) != index_kind(self.cutoff_):  # None: every series has a single row
             raise ValueError(
                 f"y must have the index type and step of the training series "
-                f"({_index_kind(self.cutoff_)}, step {self.freq_}); got "
-                f"{_index_kind(cutoffs[0])} with step {arrays.freq}."
+                f"({index_kind(self.cutoff_)}, step {self.freq_}); got "
+                f"{index_kind(cutoffs[0])} with step {arrays.freq}."
             )
         histories = Histories(
             contexts=last_steps(arrays, self.context_length),
@@ -1232,12 +1234,12 @@ def _longest_series(y: Any) -> int:
 
 def _first_time_kind(y: Any) -> str | None:
     """Kind of the first time point of a frame or series ``y`` (None for arrays
-    and empty data), as :func:`_index_kind` names it."""
+    and empty data), as :func:`index_kind` names it."""
     index = getattr(y, "index", None)
     if index is None or not len(index):
         return None
     times = index.get_level_values(-1) if isinstance(index, pd.MultiIndex) else index
-    return _index_kind(times[0])
+    return index_kind(times[0])
 
 
 def _row_keys(grid: pd.Index) -> tuple[pd.Index | None, pd.Index]:

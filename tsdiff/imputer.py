@@ -9,11 +9,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import OneToOneFeatureMixin, TransformerMixin
 
-from tsdiff._base import _DiffusionEstimator
-from tsdiff._docs import share_docs
-from tsdiff._imputing import ImputeMixin
-from tsdiff._shared import band_levels, set_feature_info, store_params
-from tsdiff._validation import POSITIVE_INT, check_positive_int
 from tsdiff.data import (
     WindowSource,
     pad_left,
@@ -22,8 +17,17 @@ from tsdiff.data import (
     stitch_windows,
     window_starts,
 )
-from tsdiff.frames import SeriesArrays, from_long, to_arrays
-from tsdiff.frames._long import long_columns
+from tsdiff.estimation.base import DiffusionEstimator
+from tsdiff.estimation.docs import share_docs
+from tsdiff.estimation.imputing import ImputeMixin
+from tsdiff.estimation.quantiles import band_levels
+from tsdiff.estimation.validation import (
+    POSITIVE_INT,
+    check_positive_int,
+    set_feature_info,
+    store_params,
+)
+from tsdiff.frames import SeriesArrays, from_long, long_columns, to_arrays
 
 __all__ = ["DiffusionImputer"]
 
@@ -97,7 +101,7 @@ True""",
 
 
 class DiffusionImputer(
-    ImputeMixin, OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimator
+    ImputeMixin, OneToOneFeatureMixin, TransformerMixin, DiffusionEstimator
 ):
     """Probabilistic imputation of multivariate time series with a conditional diffusion
     model (CSDI, Tashiro et al. 2021).
@@ -167,7 +171,7 @@ class DiffusionImputer(
     """
 
     _parameter_constraints = {
-        **_DiffusionEstimator._parameter_constraints,
+        **DiffusionEstimator._parameter_constraints,
         "window_length": [POSITIVE_INT],
         "window_stride": [None, POSITIVE_INT],
     }
@@ -398,8 +402,10 @@ class DiffusionImputer(
         q = self.predict_quantiles(X, alpha=band_levels(coverage))
         return plot_imputation(X, q, variable=variable, series=series, ax=ax)
 
-    def _pattern_windows(self, mask_patterns: Any, n_features: int):
-        """Windows of shape (N, L, K) of the user's observed-mask patterns, or None."""
+    def _pattern_windows(
+        self, mask_patterns: Any, n_features: int
+    ) -> WindowSource | None:
+        """Every window of the user's observed-mask patterns, or None."""
         if mask_patterns is None:
             return None
         if self.target_strategy not in ("historical", "mix"):
@@ -412,7 +418,7 @@ class DiffusionImputer(
             mask_patterns.index, pd.MultiIndex
         ):  # a panel: cut windows within each series only
             segments = [part for _, part in mask_patterns.groupby(level=0, sort=False)]
-        windows = []
+        series, starts, offset = [], [], 0
         for segment in segments:
             patterns = np.asarray(segment)
             if patterns.dtype != bool:
@@ -426,14 +432,19 @@ class DiffusionImputer(
                     f"n_variables={n_features} like X; got shape {patterns.shape}."
                 )
             if len(patterns) >= self.window_length:  # shorter series cut no window
-                starts = np.arange(len(patterns) - self.window_length + 1)
-                windows.append(sliding_windows(patterns, starts, self.window_length))
-        if not windows:
+                n_starts = len(patterns) - self.window_length + 1
+                starts.append(offset + np.arange(n_starts))
+                series.append(patterns)
+                offset += len(patterns)
+        if not series:
             raise ValueError(
                 "mask_patterns has no series of at least window_length="
                 f"{self.window_length} rows to cut a window from."
             )
-        return np.concatenate(windows)  # (N, L, K)
+        masks = np.concatenate(series)  # (T', K): every long enough series
+        return WindowSource.from_series(
+            masks, masks, np.concatenate(starts), self.window_length
+        )
 
     def _samples(
         self,

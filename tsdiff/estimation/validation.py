@@ -1,5 +1,6 @@
 """Declarative validation of estimator parameters, with messages that name the
-parameter."""
+parameter, and the bookkeeping of what ``fit`` saw (stored parameters, feature names,
+variables without a single observed value)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from tsdiff.frames import SeriesArrays
 
 __all__ = [
+    "FREQ",
     "POSITIVE_INT",
     "DeviceSpec",
     "InstanceOf",
@@ -20,7 +25,10 @@ __all__ = [
     "Options",
     "check_alpha",
     "check_coverage",
+    "check_observed",
     "check_positive_int",
+    "set_feature_info",
+    "store_params",
     "validate_params",
 ]
 
@@ -119,7 +127,7 @@ class CalendarSpec:
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` names calendar features."""
-        from tsdiff._covariates import CALENDAR_FEATURES
+        from tsdiff.estimation.covariates import CALENDAR_FEATURES
 
         if value == "auto":
             return True
@@ -131,7 +139,7 @@ class CalendarSpec:
         )
 
     def __str__(self) -> str:
-        from tsdiff._covariates import CALENDAR_FEATURES
+        from tsdiff.estimation.covariates import CALENDAR_FEATURES
 
         return f"'auto' or a tuple of distinct names among {list(CALENDAR_FEATURES)}"
 
@@ -257,3 +265,43 @@ def check_positive_int(value: Any, name: str) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive int; got {value!r}.")
     return int(value)
+
+
+FREQ = [None, InstanceOf((str, pd.offsets.BaseOffset), "a frequency string")]
+"""Constraints of the ``freq`` parameter."""
+
+
+def store_params(estimator: Any, arguments: dict) -> None:
+    """Store ``__init__`` arguments verbatim, as scikit-learn requires."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def set_feature_info(estimator: Any, arrays: SeriesArrays) -> None:
+    """Store the variables seen in fit, following scikit-learn's conventions."""
+    estimator.columns_ = arrays.columns
+    estimator.n_features_in_ = len(arrays.columns)
+    names = list(arrays.columns)
+    if arrays.kind == "frame" and all(isinstance(c, str) for c in names):
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
+def check_observed(
+    arrays: SeriesArrays, name: str | None = None, remedy: str = "fill it first"
+) -> None:
+    """Raise ValueError for variables without a single observed value.
+
+    ``name`` (the argument, e.g. "y") and ``remedy`` (the advice at the end) word
+    the message.
+    """
+    columns, observed = arrays.columns, arrays.observed_mask
+    empty = [c for c, obs in zip(columns, observed.T, strict=True) if not obs.any()]
+    if empty:
+        of = "" if name is None else f" of {name}"
+        raise ValueError(
+            f"Columns {empty}{of} have no observed value; a variable needs at least "
+            f"one value to be modelled (drop it, or {remedy})."
+        )

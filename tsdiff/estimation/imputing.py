@@ -9,17 +9,17 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff._docs import fill_method_docs
-from tsdiff._shared import interval_levels, interval_table
-from tsdiff._validation import check_alpha, check_coverage
+from tsdiff.estimation.docs import fill_method_docs
+from tsdiff.estimation.quantiles import interval_levels, interval_table
+from tsdiff.estimation.validation import check_alpha, check_coverage
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
+    long_panel,
     quantile_frame,
     to_arrays,
     to_output,
 )
-from tsdiff.frames._long import long_panel
 
 __all__ = ["ImputeMixin"]
 
