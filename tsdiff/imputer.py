@@ -19,7 +19,7 @@ from tsdiff.data import (
 )
 from tsdiff.estimation.base import DiffusionEstimator
 from tsdiff.estimation.docs import share_docs
-from tsdiff.estimation.imputing import ImputeMixin
+from tsdiff.estimation.imputing import ImputeMixin, pattern_windows
 from tsdiff.estimation.quantiles import band_levels
 from tsdiff.estimation.validation import (
     POSITIVE_INT,
@@ -321,7 +321,9 @@ class DiffusionImputer(
                 f"X has {len(arrays.rows)} sample (time step); at least 2 are needed "
                 "to fit DiffusionImputer."
             )
-        patterns = self._pattern_windows(mask_patterns, len(arrays.columns))
+        patterns = pattern_windows(
+            mask_patterns, len(arrays.columns), self.window_length, self.target_strategy
+        )
         self.scaler_ = self._fit_scaler(arrays)
         set_feature_info(self, arrays)
         self.freq_ = arrays.freq
@@ -401,50 +403,6 @@ class DiffusionImputer(
             X = from_long(X, *columns)  # a long table in the layout of fit
         q = self.predict_quantiles(X, alpha=band_levels(coverage))
         return plot_imputation(X, q, variable=variable, series=series, ax=ax)
-
-    def _pattern_windows(
-        self, mask_patterns: Any, n_features: int
-    ) -> WindowSource | None:
-        """Every window of the user's observed-mask patterns, or None."""
-        if mask_patterns is None:
-            return None
-        if self.target_strategy not in ("historical", "mix"):
-            raise ValueError(
-                "mask_patterns is only used by target_strategy='historical' or "
-                f"'mix'; got target_strategy={self.target_strategy!r}."
-            )
-        segments = [mask_patterns]
-        if isinstance(mask_patterns, pd.DataFrame) and isinstance(
-            mask_patterns.index, pd.MultiIndex
-        ):  # a panel: cut windows within each series only
-            segments = [part for _, part in mask_patterns.groupby(level=0, sort=False)]
-        series, starts, offset = [], [], 0
-        for segment in segments:
-            patterns = np.asarray(segment)
-            if patterns.dtype != bool:
-                raise TypeError(
-                    "mask_patterns must hold booleans (True = observed); got dtype "
-                    f"{patterns.dtype}."
-                )
-            if patterns.ndim != 2 or patterns.shape[1] != n_features:
-                raise ValueError(
-                    "mask_patterns must have shape (n_rows, n_variables) with "
-                    f"n_variables={n_features} like X; got shape {patterns.shape}."
-                )
-            if len(patterns) >= self.window_length:  # shorter series cut no window
-                n_starts = len(patterns) - self.window_length + 1
-                starts.append(offset + np.arange(n_starts))
-                series.append(patterns)
-                offset += len(patterns)
-        if not series:
-            raise ValueError(
-                "mask_patterns has no series of at least window_length="
-                f"{self.window_length} rows to cut a window from."
-            )
-        masks = np.concatenate(series)  # (T', K): every long enough series
-        return WindowSource.from_series(
-            masks, masks, np.concatenate(starts), self.window_length
-        )
 
     def _samples(
         self,

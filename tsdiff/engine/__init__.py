@@ -10,10 +10,11 @@ each batch's conditioning.
 """
 
 from tsdiff.engine.budget import auto_batch_size
+from tsdiff.engine.fingerprint import SETTINGS_BEFORE_OPTIONS
 from tsdiff.engine.lr import LR_SCHEDULES
 from tsdiff.engine.model import DiffusionModel, MaskPolicy
 from tsdiff.engine.sampling import SamplingConfig, sample_network
-from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS, TrainingConfig, fit_network
+from tsdiff.engine.training import TrainingConfig, fit_network
 
 __all__ = [
     "LR_SCHEDULES",

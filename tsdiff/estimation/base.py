@@ -4,7 +4,6 @@ sampling through the engine, quantiles, save/load and pickling."""
 from __future__ import annotations
 
 import logging
-import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff.data import (
-    MASK_STRATEGIES,
     Scaler,
     WindowSource,
     fit_scaler,
 )
 from tsdiff.diffusion import (
-    ALL_SAMPLERS,
-    LOSSES,
-    PARAMETERIZATIONS,
-    PROCESS_NAMES,
-    SCHEDULES,
     Process,
     check_pair,
     default_sampler,
@@ -35,7 +28,6 @@ from tsdiff.diffusion import (
     make_process,
 )
 from tsdiff.engine import (
-    LR_SCHEDULES,
     DiffusionModel,
     MaskPolicy,
     SamplingConfig,
@@ -52,14 +44,7 @@ from tsdiff.estimation.persistence import (
 )
 from tsdiff.estimation.quantiles import sample_quantiles
 from tsdiff.estimation.validation import (
-    FREQ,
-    POSITIVE_INT,
-    DeviceSpec,
-    InstanceOf,
-    Interval,
-    LagSpec,
-    Levels,
-    Options,
+    DIFFUSION_PARAMETERS,
     check_observed,
     validate_params,
 )
@@ -67,12 +52,6 @@ from tsdiff.frames import SeriesArrays, seasonal_periods
 from tsdiff.nn import Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)
-
-_QUANTILE_METHODS = (
-    "linear", "inverted_cdf", "averaged_inverted_cdf", "closest_observation",
-    "interpolated_inverted_cdf", "hazen", "weibull", "median_unbiased",
-    "normal_unbiased", "lower", "higher", "midpoint", "nearest",
-)  # fmt: skip
 
 
 class DiffusionEstimator(BaseEstimator):
@@ -82,55 +61,7 @@ class DiffusionEstimator(BaseEstimator):
     and add their own entries to ``_parameter_constraints``.
     """
 
-    _parameter_constraints: dict = {
-        "n_layers": [POSITIVE_INT],
-        "n_channels": [POSITIVE_INT],
-        "n_heads": [POSITIVE_INT],
-        "time_embedding_dim": [Interval(int, 2, None)],
-        "feature_embedding_dim": [POSITIVE_INT],
-        "diffusion_embedding_dim": [Interval(int, 2, None)],
-        "process": [Options(PROCESS_NAMES)],
-        "n_diffusion_steps": [POSITIVE_INT],
-        "schedule": [Options(tuple(SCHEDULES))],
-        "beta_start": [Interval(float, 0, 1, "neither")],
-        "beta_end": [Interval(float, 0, 1, "neither")],
-        "parameterization": [Options(PARAMETERIZATIONS)],
-        "loss": [Options(LOSSES)],
-        "center_windows": [InstanceOf((bool,), "a bool")],
-        "scale_windows": [InstanceOf((bool,), "a bool")],
-        "lags": [None, LagSpec()],
-        "target_strategy": [Options(tuple(MASK_STRATEGIES))],
-        "scaler": [Options(("standard", "robust", "none"))],
-        "n_epochs": [POSITIVE_INT],
-        "steps_per_epoch": [None, POSITIVE_INT],
-        "batch_size": [Options(("auto",)), POSITIVE_INT],
-        "learning_rate": [Interval(float, 0, None, "neither")],
-        "lr_schedule": [Options(LR_SCHEDULES)],
-        "weight_decay": [Interval(float, 0, None, "left")],
-        "validation_fraction": [Interval(float, 0, 1, "left")],
-        "early_stopping_patience": [None, POSITIVE_INT],
-        "ema_decay": [None, Interval(float, 0, 1, "neither")],
-        "max_grad_norm": [None, Interval(float, 0, None, "neither")],
-        "mixed_precision": [InstanceOf((bool,), "a bool")],
-        "compile": [InstanceOf((bool,), "a bool")],
-        "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
-        "max_fit_time": [None, Interval(float, 0, None, "neither")],
-        "num_samples": [POSITIVE_INT],
-        "sampler": [None, Options(tuple(ALL_SAMPLERS))],
-        "sampling_steps": [None, POSITIVE_INT],
-        "eta": [Interval(float, 0, 1)],
-        "quantile_levels": [Levels()],
-        "quantile_method": [Options(_QUANTILE_METHODS)],
-        "freq": FREQ,
-        "device": [DeviceSpec()],
-        "predict_batch_size": [Options(("auto",)), POSITIVE_INT],
-        "random_state": [
-            None,
-            Interval(int, 0, 2**32 - 1),
-            InstanceOf((np.random.RandomState,), "a RandomState"),
-        ],
-        "verbose": [InstanceOf((bool, numbers.Integral), "a bool")],
-    }
+    _parameter_constraints: dict = DIFFUSION_PARAMETERS
 
     # -- validation and set-up -------------------------------------------------------
 

@@ -5,6 +5,7 @@ variables without a single observed value)."""
 from __future__ import annotations
 
 import numbers
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,9 +14,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsdiff.data import MASK_STRATEGIES
+from tsdiff.diffusion import (
+    ALL_SAMPLERS,
+    LOSSES,
+    PARAMETERIZATIONS,
+    PROCESS_NAMES,
+    SCHEDULES,
+)
+from tsdiff.engine import LR_SCHEDULES
 from tsdiff.frames import SeriesArrays
 
 __all__ = [
+    "DIFFUSION_PARAMETERS",
     "FREQ",
     "POSITIVE_INT",
     "DeviceSpec",
@@ -305,3 +316,61 @@ def check_observed(
             f"Columns {empty}{of} have no observed value; a variable needs at least "
             f"one value to be modelled (drop it, or {remedy})."
         )
+
+
+_QUANTILE_METHODS = (
+    "linear", "inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+    "interpolated_inverted_cdf", "hazen", "weibull", "median_unbiased",
+    "normal_unbiased", "lower", "higher", "midpoint", "nearest",
+)  # fmt: skip
+
+DIFFUSION_PARAMETERS: dict = {
+    "n_layers": [POSITIVE_INT],
+    "n_channels": [POSITIVE_INT],
+    "n_heads": [POSITIVE_INT],
+    "time_embedding_dim": [Interval(int, 2, None)],
+    "feature_embedding_dim": [POSITIVE_INT],
+    "diffusion_embedding_dim": [Interval(int, 2, None)],
+    "process": [Options(PROCESS_NAMES)],
+    "n_diffusion_steps": [POSITIVE_INT],
+    "schedule": [Options(tuple(SCHEDULES))],
+    "beta_start": [Interval(float, 0, 1, "neither")],
+    "beta_end": [Interval(float, 0, 1, "neither")],
+    "parameterization": [Options(PARAMETERIZATIONS)],
+    "loss": [Options(LOSSES)],
+    "center_windows": [InstanceOf((bool,), "a bool")],
+    "scale_windows": [InstanceOf((bool,), "a bool")],
+    "lags": [None, LagSpec()],
+    "target_strategy": [Options(tuple(MASK_STRATEGIES))],
+    "scaler": [Options(("standard", "robust", "none"))],
+    "n_epochs": [POSITIVE_INT],
+    "steps_per_epoch": [None, POSITIVE_INT],
+    "batch_size": [Options(("auto",)), POSITIVE_INT],
+    "learning_rate": [Interval(float, 0, None, "neither")],
+    "lr_schedule": [Options(LR_SCHEDULES)],
+    "weight_decay": [Interval(float, 0, None, "left")],
+    "validation_fraction": [Interval(float, 0, 1, "left")],
+    "early_stopping_patience": [None, POSITIVE_INT],
+    "ema_decay": [None, Interval(float, 0, 1, "neither")],
+    "max_grad_norm": [None, Interval(float, 0, None, "neither")],
+    "mixed_precision": [InstanceOf((bool,), "a bool")],
+    "compile": [InstanceOf((bool,), "a bool")],
+    "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
+    "max_fit_time": [None, Interval(float, 0, None, "neither")],
+    "num_samples": [POSITIVE_INT],
+    "sampler": [None, Options(tuple(ALL_SAMPLERS))],
+    "sampling_steps": [None, POSITIVE_INT],
+    "eta": [Interval(float, 0, 1)],
+    "quantile_levels": [Levels()],
+    "quantile_method": [Options(_QUANTILE_METHODS)],
+    "freq": FREQ,
+    "device": [DeviceSpec()],
+    "predict_batch_size": [Options(("auto",)), POSITIVE_INT],
+    "random_state": [
+        None,
+        Interval(int, 0, 2**32 - 1),
+        InstanceOf((np.random.RandomState,), "a RandomState"),
+    ],
+    "verbose": [InstanceOf((bool, numbers.Integral), "a bool")],
+}
+"""Constraints of the parameters both diffusion estimators take; each adds its own."""
