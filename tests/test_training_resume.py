@@ -158,7 +158,7 @@ def test_checkpoint_of_another_architecture_or_mask_policy_is_refused(
 
 
 def test_moving_average_warms_up_then_keeps_the_decay():
-    from tsdiff.engine.training import _ema_update
+    from tsdiff.engine._state import ema_update as _ema_update
 
     averaged = torch.nn.Linear(2, 1)
     network = torch.nn.Linear(2, 1)
@@ -286,7 +286,7 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
 def test_a_network_without_covariates_or_lags_reads_as_before_them():
     # Checkpoints written before covariates and lags existed must still resume: the
     # architecture reads as it did then unless they are used.
-    from tsdiff.engine.fingerprint import config_text
+    from tsdiff.engine._fingerprint import config_text
     from tsdiff.nn import Denoiser, DenoiserConfig
 
     size = dict(n_features=1, n_layers=1, n_channels=4, n_heads=1)

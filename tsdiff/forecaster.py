@@ -14,7 +14,6 @@ from tsdiff.estimation.base import DiffusionEstimator
 from tsdiff.estimation.calibration import before_tails, held_out_windows
 from tsdiff.estimation.covariates import CovariateSpec
 from tsdiff.estimation.docs import FORECASTER_DOC_PARTS, fill_doc, share_docs
-from tsdiff.estimation.forecast_histories import HistoriesMixin
 from tsdiff.estimation.forecast_sampling import ForecastSamplingMixin
 from tsdiff.estimation.forecasting import (
     TRAINING_SERIES_DOC,
@@ -43,7 +42,6 @@ __all__ = ["DiffusionForecaster"]
 
 class DiffusionForecaster(
     ForecastSamplingMixin,
-    HistoriesMixin,
     UpdateMixin,
     BacktestMixin,
     ForecastMixin,

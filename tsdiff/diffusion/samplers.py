@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tsdiff.diffusion.checks import check_eta, check_inputs, check_int, checked_output
+from tsdiff.diffusion._checks import check_eta, check_inputs, check_int, checked_output
 from tsdiff.diffusion.process import Denoise, Process
 from tsdiff.diffusion.schedules import NoiseSchedule
 from tsdiff.diffusion.sde import SDEProcess

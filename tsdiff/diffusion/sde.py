@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tsdiff.diffusion.sde_base import Array, SDEProcess, _xp, check_positive
+from tsdiff.diffusion.sde_base import Array, SDEProcess, _check_positive, _xp
 
 __all__ = ["PROCESSES", "SDEProcess", "SubVPSDE", "VESDE", "VPSDE", "get_process"]
 
@@ -31,9 +31,9 @@ class _LinearBeta(SDEProcess):
     t_min: float = 1e-3
 
     def __post_init__(self) -> None:
-        check_positive("beta_min", self.beta_min)
-        check_positive("beta_max", self.beta_max)
-        check_positive("t_min", self.t_min)
+        _check_positive("beta_min", self.beta_min)
+        _check_positive("beta_max", self.beta_max)
+        _check_positive("t_min", self.t_min)
         if self.beta_max < self.beta_min:
             raise ValueError(
                 f"beta_max ({self.beta_max}) must be >= beta_min ({self.beta_min})"
@@ -242,8 +242,8 @@ class VESDE(SDEProcess):
     t_min: float = 0.0
 
     def __post_init__(self) -> None:
-        check_positive("sigma_min", self.sigma_min)
-        check_positive("sigma_max", self.sigma_max)
+        _check_positive("sigma_min", self.sigma_min)
+        _check_positive("sigma_max", self.sigma_max)
         if self.sigma_max <= self.sigma_min:
             raise ValueError(
                 f"sigma_max ({self.sigma_max}) must exceed sigma_min ({self.sigma_min})"

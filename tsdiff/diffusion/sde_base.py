@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Array", "SDEProcess", "check_positive"]
+__all__ = ["Array", "SDEProcess"]
 
 Array = np.ndarray | Tensor
 """Times and coefficients: a float64 ndarray on the host or a tensor."""
@@ -340,7 +340,7 @@ class SDEProcess(ABC):
         return alpha * x0 + sigma * eps
 
 
-def check_positive(name: str, value: float) -> float:
+def _check_positive(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not math.isfinite(value) or value <= 0:

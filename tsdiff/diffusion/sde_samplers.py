@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tsdiff.diffusion.checks import check_inputs, check_int, checked_output
+from tsdiff.diffusion._checks import check_inputs, check_int, checked_output
 from tsdiff.diffusion.process import Denoise
 from tsdiff.diffusion.sde import SDEProcess
 

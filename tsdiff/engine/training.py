@@ -19,9 +19,9 @@ from tqdm.auto import tqdm
 from tsdiff.data.source import WindowSource
 from tsdiff.diffusion import Process, eps_loss
 from tsdiff.engine._denoise import compiled, make_denoise, window_frame
+from tsdiff.engine._fingerprint import fingerprint, legacy_fingerprint
 from tsdiff.engine._state import TrainState, ema_update, initial_state, noise_seed
 from tsdiff.engine.distributed import World
-from tsdiff.engine.fingerprint import fingerprint, legacy_fingerprint
 from tsdiff.engine.lr import end_by, steps_per_call
 from tsdiff.nn import Denoiser
 
