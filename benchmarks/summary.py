@@ -118,7 +118,7 @@ def _non_default(estimator: dict) -> str:
     written before a parameter existed is read with the value the parameter had
     then (``SETTINGS_BEFORE_OPTIONS``)."""
     from tsdiff import DiffusionImputer
-    from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
+    from tsdiff.engine import SETTINGS_BEFORE_OPTIONS
 
     defaults = DiffusionImputer().get_params()
     # A file written before an option existed ran with the option's earlier value.

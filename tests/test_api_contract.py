@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-import tsdiff._base
+import tsdiff.engine
 from tsdiff import DiffusionForecaster, DiffusionImputer
 
 HORIZON = 4
@@ -134,20 +134,20 @@ def test_not_fitted_error(case, make, frame, method):
     ],
 )
 def test_bad_parameter_raises_naming_it(make, frame, monkeypatch, param, value):
-    monkeypatch.setattr(tsdiff._base, "fit_network", _no_training)
+    monkeypatch.setattr(tsdiff.engine.DiffusionModel, "fit", _no_training)
     with pytest.raises(ValueError, match=f"'{param}'"):
         make(**{param: value}).fit(frame)
 
 
 def test_estimator_specific_sizes_are_checked(case, make, frame, monkeypatch):
-    monkeypatch.setattr(tsdiff._base, "fit_network", _no_training)
+    monkeypatch.setattr(tsdiff.engine.DiffusionModel, "fit", _no_training)
     for param in case.params:
         with pytest.raises(ValueError, match=f"'{param}'"):
             make(**{param: 0}).fit(frame)
 
 
 def test_inconsistent_parameters_raise_before_training(make, frame, monkeypatch):
-    monkeypatch.setattr(tsdiff._base, "fit_network", _no_training)
+    monkeypatch.setattr(tsdiff.engine.DiffusionModel, "fit", _no_training)
     with pytest.raises(ValueError, match="'n_heads'"):
         make(n_channels=8, n_heads=3).fit(frame)
     with pytest.raises(ValueError, match="'sampling_steps'"):

@@ -4,8 +4,9 @@ the public method before any training starts."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-import tsdiff._base
+import tsdiff.engine
 from tsdiff import DiffusionForecaster, DiffusionImputer
 
 
@@ -16,7 +17,7 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("training started before the input was validated")
 
-    monkeypatch.setattr(tsdiff._base, "fit_network", refuse)
+    monkeypatch.setattr(tsdiff.engine.DiffusionModel, "fit", refuse)
 
 
 @pytest.fixture(params=["imputer", "forecaster"])
@@ -131,7 +132,7 @@ def test_fh_beyond_prediction_length_at_fit(tiny, frame):
 
 
 def test_cuda_requested_without_cuda(tiny, frame, monkeypatch):
-    monkeypatch.setattr(tsdiff._base.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     imp = DiffusionImputer(window_length=8, **{**tiny, "device": "cuda"})
     with pytest.raises(ValueError, match="CUDA is not available"):
         imp.fit(frame)

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from tsdiff import DiffusionForecaster
-from tsdiff._calibration import interval_factors, widen
-from tsdiff._shared import sample_quantiles
+from tsdiff.estimation.calibration import interval_factors, widen
+from tsdiff.estimation.quantiles import sample_quantiles
 
 C, H, K_WINDOWS = 8, 4, 3
 ALPHA = (0.05, 0.5, 0.95)

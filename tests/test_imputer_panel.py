@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tsdiff import DiffusionImputer
-from tsdiff.data import from_long
+from tsdiff.frames import from_long
 
 
 def make_panel(lengths=(20, 13, 5), n_vars=3, seed=0):

@@ -1,11 +1,11 @@
-"""Long tables to and from (series id, time) panels: tsdiff.data.from_long / to_long."""
+"""Long tables to and from (series id, time) panels: from_long and to_long."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from tsdiff import DiffusionImputer
-from tsdiff.data import from_long, to_long
+from tsdiff.frames import from_long, to_long
 
 
 def _long():
@@ -141,7 +141,7 @@ def test_name_clashes_and_wrong_kinds_are_named(call, error, match):
 
 
 def test_to_nixtla_names_point_and_interval_columns_per_series_and_variable():
-    from tsdiff.data import to_nixtla
+    from tsdiff.frames import to_nixtla
 
     index = pd.MultiIndex.from_product(
         [["s1", "s2"], pd.date_range("2024-01-01", periods=2, freq="D")],
@@ -187,7 +187,7 @@ def test_to_nixtla_names_point_and_interval_columns_per_series_and_variable():
 
 
 def test_to_nixtla_keeps_the_cutoffs_of_a_backtest():
-    from tsdiff.data import to_nixtla
+    from tsdiff.frames import to_nixtla
 
     index = pd.MultiIndex.from_tuples(
         [(1, "a", 2), (1, "a", 3), (3, "a", 4)], names=["cutoff", "id", "t"]

@@ -174,7 +174,7 @@ def test_a_description_naming_another_callable_is_refused(saved, tmp_path):
     target = tmp_path / "written"
     document["fitted"]["scaler_"] = {
         "__kind__": "dataclass",
-        "cls": "tsdiff._persist:write",
+        "cls": "tsdiff.estimation.serialization:write",
         "fields": {"path": str(target), "document": {}, "tensors": {}},
     }
     config.write_text(json.dumps(document))

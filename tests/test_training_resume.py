@@ -158,7 +158,7 @@ def test_checkpoint_of_another_architecture_or_mask_policy_is_refused(
 
 
 def test_moving_average_warms_up_then_keeps_the_decay():
-    from tsdiff.engine.training import _ema_update
+    from tsdiff.engine._state import ema_update as _ema_update
 
     averaged = torch.nn.Linear(2, 1)
     network = torch.nn.Linear(2, 1)
@@ -252,7 +252,7 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
     import json
     import pickle
 
-    from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
+    from tsdiff.engine import SETTINGS_BEFORE_OPTIONS
 
     fitted = DiffusionImputer(**dict(tiny, window_length=8), center_windows=True)
     fitted.fit(data)
@@ -286,14 +286,14 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
 def test_a_network_without_covariates_or_lags_reads_as_before_them():
     # Checkpoints written before covariates and lags existed must still resume: the
     # architecture reads as it did then unless they are used.
-    from tsdiff.engine.training import _config_text
+    from tsdiff.engine._fingerprint import config_text
     from tsdiff.nn import Denoiser, DenoiserConfig
 
     size = dict(n_features=1, n_layers=1, n_channels=4, n_heads=1)
-    text = _config_text(Denoiser(DenoiserConfig(**size)))
+    text = config_text(Denoiser(DenoiserConfig(**size)))
     assert text.endswith("diffusion_embedding_dim=128)")
     assert "n_covariates" not in text and "lags" not in text
-    used = _config_text(Denoiser(DenoiserConfig(**size, n_covariates=2, lags=(3,))))
+    used = config_text(Denoiser(DenoiserConfig(**size, n_covariates=2, lags=(3,))))
     assert "n_covariates=2" in used and "lags=(3,)" in used
 
 

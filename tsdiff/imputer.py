@@ -9,11 +9,6 @@ import numpy as np
 import pandas as pd
 from sklearn.base import OneToOneFeatureMixin, TransformerMixin
 
-from tsdiff._base import _DiffusionEstimator
-from tsdiff._docs import share_docs
-from tsdiff._imputing import ImputeMixin
-from tsdiff._shared import band_levels, set_feature_info, store_params
-from tsdiff._validation import POSITIVE_INT, check_positive_int
 from tsdiff.data import (
     WindowSource,
     pad_left,
@@ -22,8 +17,17 @@ from tsdiff.data import (
     stitch_windows,
     window_starts,
 )
-from tsdiff.frames import SeriesArrays, from_long, to_arrays
-from tsdiff.frames._long import long_columns
+from tsdiff.estimation.base import DiffusionEstimator
+from tsdiff.estimation.docs import share_docs
+from tsdiff.estimation.imputing import ImputeMixin, pattern_windows
+from tsdiff.estimation.quantiles import band_levels
+from tsdiff.estimation.validation import (
+    POSITIVE_INT,
+    check_positive_int,
+    set_feature_info,
+    store_params,
+)
+from tsdiff.frames import SeriesArrays, from_long, long_columns, to_arrays
 
 __all__ = ["DiffusionImputer"]
 
@@ -97,7 +101,7 @@ True""",
 
 
 class DiffusionImputer(
-    ImputeMixin, OneToOneFeatureMixin, TransformerMixin, _DiffusionEstimator
+    ImputeMixin, OneToOneFeatureMixin, TransformerMixin, DiffusionEstimator
 ):
     """Probabilistic imputation of multivariate time series with a conditional diffusion
     model (CSDI, Tashiro et al. 2021).
@@ -167,7 +171,7 @@ class DiffusionImputer(
     """
 
     _parameter_constraints = {
-        **_DiffusionEstimator._parameter_constraints,
+        **DiffusionEstimator._parameter_constraints,
         "window_length": [POSITIVE_INT],
         "window_stride": [None, POSITIVE_INT],
     }
@@ -317,7 +321,9 @@ class DiffusionImputer(
                 f"X has {len(arrays.rows)} sample (time step); at least 2 are needed "
                 "to fit DiffusionImputer."
             )
-        patterns = self._pattern_windows(mask_patterns, len(arrays.columns))
+        patterns = pattern_windows(
+            mask_patterns, len(arrays.columns), self.window_length, self.target_strategy
+        )
         self.scaler_ = self._fit_scaler(arrays)
         set_feature_info(self, arrays)
         self.freq_ = arrays.freq
@@ -397,43 +403,6 @@ class DiffusionImputer(
             X = from_long(X, *columns)  # a long table in the layout of fit
         q = self.predict_quantiles(X, alpha=band_levels(coverage))
         return plot_imputation(X, q, variable=variable, series=series, ax=ax)
-
-    def _pattern_windows(self, mask_patterns: Any, n_features: int):
-        """Windows of shape (N, L, K) of the user's observed-mask patterns, or None."""
-        if mask_patterns is None:
-            return None
-        if self.target_strategy not in ("historical", "mix"):
-            raise ValueError(
-                "mask_patterns is only used by target_strategy='historical' or "
-                f"'mix'; got target_strategy={self.target_strategy!r}."
-            )
-        segments = [mask_patterns]
-        if isinstance(mask_patterns, pd.DataFrame) and isinstance(
-            mask_patterns.index, pd.MultiIndex
-        ):  # a panel: cut windows within each series only
-            segments = [part for _, part in mask_patterns.groupby(level=0, sort=False)]
-        windows = []
-        for segment in segments:
-            patterns = np.asarray(segment)
-            if patterns.dtype != bool:
-                raise TypeError(
-                    "mask_patterns must hold booleans (True = observed); got dtype "
-                    f"{patterns.dtype}."
-                )
-            if patterns.ndim != 2 or patterns.shape[1] != n_features:
-                raise ValueError(
-                    "mask_patterns must have shape (n_rows, n_variables) with "
-                    f"n_variables={n_features} like X; got shape {patterns.shape}."
-                )
-            if len(patterns) >= self.window_length:  # shorter series cut no window
-                starts = np.arange(len(patterns) - self.window_length + 1)
-                windows.append(sliding_windows(patterns, starts, self.window_length))
-        if not windows:
-            raise ValueError(
-                "mask_patterns has no series of at least window_length="
-                f"{self.window_length} rows to cut a window from."
-            )
-        return np.concatenate(windows)  # (N, L, K)
 
     def _samples(
         self,

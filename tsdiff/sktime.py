@@ -24,8 +24,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra
         "tsdiff.sktime needs sktime: pip install 'tsdiff[sktime]'"
     ) from error
 
-from tsdiff._shared import store_params
-from tsdiff._validation import check_positive_int
+from tsdiff.estimation.validation import check_positive_int, store_params
 from tsdiff.forecaster import DiffusionForecaster
 from tsdiff.imputer import DiffusionImputer
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tsdiff.diffusion import schedules
+from tsdiff.diffusion import betas
 from tsdiff.diffusion.schedules import (
     SCHEDULES,
     NoiseSchedule,
@@ -78,14 +78,14 @@ def test_registering_an_existing_name_raises():
 
 def test_register_adds_a_new_schedule(monkeypatch):
     # Work on a copy so that the add-only global registry stays untouched.
-    monkeypatch.setattr(schedules, "SCHEDULES", dict(SCHEDULES))
+    monkeypatch.setattr(betas, "SCHEDULES", dict(SCHEDULES))
 
-    @schedules.register_schedule("constant_for_test")
+    @betas.register_schedule("constant_for_test")
     def constant(n_steps, beta_start, beta_end):
         return np.full(n_steps, beta_end)
 
     np.testing.assert_array_equal(
-        schedules.make_betas("constant_for_test", 3, 0.1, 0.2), [0.2, 0.2, 0.2]
+        betas.make_betas("constant_for_test", 3, 0.1, 0.2), [0.2, 0.2, 0.2]
     )
     assert "constant_for_test" not in SCHEDULES
 

@@ -1,6 +1,6 @@
 """Pieces shared by the baseline estimators: defaults, seeds and the predictive
 distributions behind quantiles and samples. (What they share with the diffusion
-estimators lives in :mod:`tsdiff._shared` and :mod:`tsdiff._validation`.)"""
+estimators lives in :mod:`tsdiff.estimation`.)"""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
-from tsdiff._shared import sample_quantiles
-from tsdiff._validation import InstanceOf, Interval
+from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.validation import InstanceOf, Interval
 
 DEFAULT_QUANTILE_LEVELS = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 """Default ``alpha`` of ``predict_quantiles``; the diffusion estimators' default."""

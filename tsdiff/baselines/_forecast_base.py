@@ -11,21 +11,19 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff._docs import LEVELS_AND_FREQ_DOC, fill_doc
-from tsdiff._forecasting import TRAINING_SERIES_DOC, ForecastMixin
-from tsdiff._shared import (
+from tsdiff.baselines._common import RANDOM_STATE, draw_seed
+from tsdiff.estimation.docs import LEVELS_AND_FREQ_DOC, fill_doc
+from tsdiff.estimation.forecasting import TRAINING_SERIES_DOC, ForecastMixin
+from tsdiff.estimation.quantiles import monotone_quantiles
+from tsdiff.estimation.validation import (
     FREQ,
-    check_observed,
-    monotone_quantiles,
-    set_feature_info,
-)
-from tsdiff._validation import (
     POSITIVE_INT,
     Levels,
+    check_observed,
     check_positive_int,
+    set_feature_info,
     validate_params,
 )
-from tsdiff.baselines._common import RANDOM_STATE, draw_seed
 from tsdiff.frames import future_index
 
 _MAX_STEPS = 10**7

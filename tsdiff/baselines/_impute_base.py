@@ -8,15 +8,17 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 
-from tsdiff._imputing import ImputeMixin
-from tsdiff._shared import (
-    FREQ,
-    check_observed,
-    sample_quantiles,
-    set_feature_info,
-)
-from tsdiff._validation import Levels, check_positive_int, validate_params
 from tsdiff.baselines._common import draw_seed
+from tsdiff.estimation.imputing import ImputeMixin
+from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.validation import (
+    FREQ,
+    Levels,
+    check_observed,
+    check_positive_int,
+    set_feature_info,
+    validate_params,
+)
 from tsdiff.frames import SeriesArrays, to_arrays
 
 _SAMPLE_PARAMETERS_DOC = """\

@@ -8,12 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from tsdiff._docs import FEATURE_ATTRIBUTES_DOC, LEVELS_AND_FREQ_DOC
-from tsdiff._shared import store_params
-from tsdiff._validation import POSITIVE_INT, InstanceOf, Options
 from tsdiff.baselines._common import DEFAULT_QUANTILE_LEVELS, RANDOM_STATE
 from tsdiff.baselines._impute_base import _BaseImputer
 from tsdiff.baselines._interpolate import INTERPOLATION_METHODS, interpolate
+from tsdiff.estimation.docs import FEATURE_ATTRIBUTES_DOC, LEVELS_AND_FREQ_DOC
+from tsdiff.estimation.validation import POSITIVE_INT, InstanceOf, Options, store_params
 from tsdiff.frames import SeriesArrays
 
 __all__ = ["InterpolationImputer", "IterativeImputerBaseline", "KNNImputerBaseline"]

@@ -7,8 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from tsdiff._shared import store_params
-from tsdiff._validation import POSITIVE_INT, Options
 from tsdiff.baselines._common import (
     DEFAULT_QUANTILE_LEVELS,
     Gaussian,
@@ -19,6 +17,7 @@ from tsdiff.baselines._forecast_base import (
     FORECASTER_PARAMETERS_DOC,
     _BaseForecaster,
 )
+from tsdiff.estimation.validation import POSITIVE_INT, Options, store_params
 
 __all__ = ["SeasonalNaiveForecaster"]
 

@@ -9,8 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsdiff._shared import store_params
-from tsdiff._validation import POSITIVE_INT, InstanceOf, Interval, Options
 from tsdiff.baselines._common import (
     DEFAULT_QUANTILE_LEVELS,
     Gaussian,
@@ -20,6 +18,13 @@ from tsdiff.baselines._forecast_base import (
     FORECASTER_ATTRIBUTES_DOC,
     FORECASTER_PARAMETERS_DOC,
     _BaseForecaster,
+)
+from tsdiff.estimation.validation import (
+    POSITIVE_INT,
+    InstanceOf,
+    Interval,
+    Options,
+    store_params,
 )
 
 __all__ = ["ARIMAForecaster", "ETSForecaster"]

@@ -4,10 +4,13 @@ Series arrays are time-major, values (T, K) float with NaN allowed where unobser
 ``observed_mask`` (T, K) bool; windows are (N, L, K). Training windows stay views of
 their series (:class:`WindowSource`), gathered per batch as (B, K, L) tensors. Masks
 are torch bool tensors of shape (B, K, L), drawn per training batch on the training
-device. No pandas here:
-the converters :func:`from_long`, :func:`to_long` and :func:`to_nixtla` live in
-:mod:`tsdiff.frames` and are offered here too, beside the rest of the data tools.
+device. No pandas here: the table converters :func:`~tsdiff.frames.from_long`,
+:func:`~tsdiff.frames.to_long` and :func:`~tsdiff.frames.to_nixtla` live in
+:mod:`tsdiff.frames` (their old names here still work, with a FutureWarning).
 """
+
+import importlib
+from typing import Any
 
 from tsdiff.data.masks import (
     MASK_STRATEGIES,
@@ -32,8 +35,6 @@ from tsdiff.data.windows import (
     stitch_windows,
     window_starts,
 )
-from tsdiff.frames._long import from_long, to_long
-from tsdiff.frames._nixtla import to_nixtla
 
 __all__ = [
     "MASK_STRATEGIES",
@@ -44,7 +45,6 @@ __all__ = [
     "draw_cond_mask",
     "fit_panel_scaler",
     "fit_scaler",
-    "from_long",
     "forecast_mask",
     "historical_mask",
     "mix_mask",
@@ -53,7 +53,23 @@ __all__ = [
     "sliding_windows",
     "stitch_owner",
     "stitch_windows",
-    "to_long",
-    "to_nixtla",
     "window_starts",
 ]
+
+_MOVED = ("from_long", "to_long", "to_nixtla")
+
+
+def __getattr__(name: str) -> Any:
+    # The converters moved to tsdiff.frames (pandas stays above this layer); the old
+    # names keep working for a while, loading tsdiff.frames only when asked for.
+    if name in _MOVED:
+        import warnings
+
+        warnings.warn(
+            f"tsdiff.data.{name} is now tsdiff.frames.{name}; the old name will be "
+            "removed in a later release.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module("tsdiff.frames"), name)
+    raise AttributeError(f"module 'tsdiff.data' has no attribute {name!r}")

@@ -14,6 +14,7 @@ from tsdiff.diffusion.families import (
     get_sampler,
     make_process,
     nfe,
+    sampler_options,
 )
 from tsdiff.diffusion.process import (
     LOSSES,
@@ -62,6 +63,7 @@ __all__ = [
     "default_steps",
     "make_process",
     "nfe",
+    "sampler_options",
     "sample_annealed_langevin",
     "sample_euler_maruyama",
     "sample_heun",

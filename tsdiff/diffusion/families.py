@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from torch import Tensor
@@ -100,6 +101,32 @@ def get_sampler(name: str) -> Callable[..., Tensor]:
             f"unknown sampler {name!r}; known samplers: {sorted(ALL_SAMPLERS)}"
         )
     return ALL_SAMPLERS[name]
+
+
+def sampler_options(name: str, options: dict) -> dict:
+    """The entries of ``options`` that the sampler ``name`` takes.
+
+    Every sampler declares its options as keyword-only arguments of its signature
+    (``sampling_steps``, ``eta``, ``corrector_steps``, ...); this is the one place
+    that reads them, so a caller holding options for many samplers passes each
+    sampler its own. An option set to None is left to the sampler's default.
+
+    Examples
+    --------
+    >>> from tsdiff.diffusion import sampler_options
+    >>> sampler_options("ddim", {"sampling_steps": 10, "eta": 0.5})
+    {'sampling_steps': 10, 'eta': 0.5}
+    >>> sampler_options("ddpm", {"sampling_steps": None, "eta": 0.5})
+    {}
+    """
+    parameters = inspect.signature(get_sampler(name)).parameters
+    return {
+        key: value
+        for key, value in options.items()
+        if value is not None
+        and key in parameters
+        and parameters[key].kind is inspect.Parameter.KEYWORD_ONLY
+    }
 
 
 def default_sampler(process: str) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +31,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tsdiff.diffusion.process import Denoise, Process, _check_generator
+from tsdiff.diffusion._checks import check_eta, check_inputs, check_int, checked_output
+from tsdiff.diffusion.process import Denoise, Process
 from tsdiff.diffusion.schedules import NoiseSchedule
 from tsdiff.diffusion.sde import SDEProcess
 
@@ -79,12 +79,12 @@ def timesteps(n_steps: int, sampling_steps: int | None) -> np.ndarray:
     >>> timesteps(50, 5)
     array([49, 37, 24, 12,  0])
     """
-    n_steps = _check_int("n_steps", n_steps)
+    n_steps = check_int("n_steps", n_steps)
     if n_steps < 1:
         raise ValueError(f"n_steps must be >= 1, got {n_steps}")
     if sampling_steps is None:
         return np.arange(n_steps - 1, -1, -1, dtype=np.int64)
-    sampling_steps = _check_int("sampling_steps", sampling_steps)
+    sampling_steps = check_int("sampling_steps", sampling_steps)
     if not 1 <= sampling_steps <= n_steps:
         raise ValueError(
             f"sampling_steps must lie in [1, n_steps={n_steps}], got {sampling_steps}"
@@ -131,7 +131,7 @@ def _points(process: Process, sampling_steps: int | None) -> _Points:
         )
     if isinstance(process, SDEProcess):
         steps = SDE_STEPS if sampling_steps is None else sampling_steps
-        steps = _check_int("sampling_steps", steps)
+        steps = check_int("sampling_steps", steps)
         times = process.time_grid(steps, spacing="log_snr")  # (N + 1,)
         alpha, sigma = process.alpha(times), process.sigma(times)
         return _Points([float(t) for t in times[:-1]], alpha, sigma, None)
@@ -173,7 +173,7 @@ def _run_plan(
     x = _start(points, x_cond, cond_mask, generator)
     for t, c_x, c_eps, sigma in plan:
         t_batch = points.time_batch(t, shape[0], device)  # (B,)
-        eps_hat = _checked(denoise(x, t_batch), shape)
+        eps_hat = checked_output(denoise(x, t_batch), shape)
         x = c_x * x + c_eps * eps_hat.to(x.dtype)
         # sigma is a host float: deciding whether to draw noise costs no sync.
         if sigma > 0.0:
@@ -265,7 +265,7 @@ def sample_ddpm(
     ...             sampling_steps=10, generator=g).shape
     torch.Size([2, 3, 8])
     """
-    _check_inputs(denoise, x_cond, cond_mask, generator)
+    check_inputs(denoise, x_cond, cond_mask, generator)
     points = _points(schedule, sampling_steps)
     logger.debug(
         "DDPM sampling %s over %d steps", tuple(x_cond.shape), len(points.times)
@@ -328,8 +328,8 @@ def sample_ddim(
     ...             sampling_steps=10, generator=g).shape
     torch.Size([2, 3, 8])
     """
-    _check_inputs(denoise, x_cond, cond_mask, generator)
-    eta = _check_eta(eta)
+    check_inputs(denoise, x_cond, cond_mask, generator)
+    eta = check_eta(eta)
     points = _points(schedule, sampling_steps)
     logger.debug(
         "DDIM(eta=%g) sampling %s over %d steps",
@@ -465,8 +465,8 @@ def sample_dpmpp_2m(
     >>> bool(x0[~cond_mask].abs().max() < 1e-4)
     True
     """
-    _check_inputs(denoise, x_cond, cond_mask, generator)
-    eta = _check_eta(eta)
+    check_inputs(denoise, x_cond, cond_mask, generator)
+    eta = check_eta(eta)
     points = _points(schedule, sampling_steps)
     logger.debug(
         "DPM-Solver++(2M, eta=%g) sampling %s over %d steps",
@@ -479,7 +479,7 @@ def sample_dpmpp_2m(
     d_prev = None
     for t, inv_alpha, snr_inv, c_x, c_now, c_prev, noise in _dpmpp_2m_plan(points, eta):
         t_batch = points.time_batch(t, shape[0], device)  # (B,)
-        eps_hat = _checked(denoise(x, t_batch), shape).to(x.dtype)
+        eps_hat = checked_output(denoise(x, t_batch), shape).to(x.dtype)
         d_now = inv_alpha * x - snr_inv * eps_hat  # clean-data estimate, (B, K, L)
         x = c_x * x + c_now * d_now
         if c_prev != 0.0:
@@ -492,63 +492,9 @@ def sample_dpmpp_2m(
     return x
 
 
-def _checked(eps_hat: Tensor, shape: torch.Size) -> Tensor:
-    if eps_hat.shape != shape:
-        raise ValueError(
-            f"denoise returned shape {tuple(eps_hat.shape)}, expected {tuple(shape)}"
-        )
-    return eps_hat
-
-
 SAMPLERS: dict[str, Callable[..., Tensor]] = {
     "ddpm": sample_ddpm,
     "ddim": sample_ddim,
     "dpmpp_2m": sample_dpmpp_2m,
 }
-"""Named samplers sharing the ``(denoise, schedule, x_cond, cond_mask, *, ...)``
-signature."""
-
-
-def _check_int(name: str, value: object) -> int:
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got bool")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
-
-
-def _check_eta(eta: object) -> float:
-    if isinstance(eta, bool) or not isinstance(eta, int | float):
-        raise TypeError(f"eta must be a float, got {type(eta).__name__}")
-    if not 0.0 <= eta <= 1.0:
-        raise ValueError(f"eta must lie in [0, 1], got {eta}")
-    return float(eta)
-
-
-def _check_inputs(
-    denoise: Denoise,
-    x_cond: Tensor,
-    cond_mask: Tensor,
-    generator: torch.Generator | None,
-) -> None:
-    if not callable(denoise):
-        raise TypeError("denoise must be callable as denoise(x_t, t)")
-    if not isinstance(x_cond, Tensor) or not x_cond.is_floating_point():
-        kind = x_cond.dtype if isinstance(x_cond, Tensor) else type(x_cond).__name__
-        raise TypeError(f"x_cond must be a floating-point tensor, got {kind}")
-    if x_cond.ndim != 3:
-        raise ValueError(f"x_cond must have shape (B, K, L), got {tuple(x_cond.shape)}")
-    if not isinstance(cond_mask, Tensor) or cond_mask.dtype != torch.bool:
-        kind = cond_mask.dtype if isinstance(cond_mask, Tensor) else type(cond_mask)
-        raise TypeError(f"cond_mask must be a bool tensor, got {kind}")
-    if cond_mask.shape != x_cond.shape:
-        raise ValueError(
-            f"cond_mask has shape {tuple(cond_mask.shape)}, x_cond has "
-            f"{tuple(x_cond.shape)}"
-        )
-    if cond_mask.device != x_cond.device:
-        raise ValueError(
-            f"cond_mask is on {cond_mask.device} but x_cond is on {x_cond.device}"
-        )
-    _check_generator(generator, x_cond.device)
+"""Named samplers of ``(denoise, schedule, x_cond, cond_mask, *, options)``."""

@@ -26,8 +26,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from tsdiff.diffusion._checks import check_inputs, check_int, checked_output
 from tsdiff.diffusion.process import Denoise
-from tsdiff.diffusion.samplers import _check_inputs, _check_int, _checked
 from tsdiff.diffusion.sde import SDEProcess
 
 __all__ = [
@@ -44,12 +44,12 @@ class _Walk:
     at a host-side time, and re-imposing the conditioning."""
 
     def __init__(self, denoise, process, x_cond, cond_mask, steps, generator):
-        _check_inputs(denoise, x_cond, cond_mask, generator)
+        check_inputs(denoise, x_cond, cond_mask, generator)
         if not isinstance(process, SDEProcess):
             raise TypeError(
                 f"process must be an SDEProcess, got {type(process).__name__}"
             )
-        self.times = process.time_grid(_check_int("sampling_steps", steps))
+        self.times = process.time_grid(check_int("sampling_steps", steps))
         self.process = process
         self.denoise, self.x_cond, self.cond_mask = denoise, x_cond, cond_mask
         self.generator = generator
@@ -68,7 +68,7 @@ class _Walk:
 
     def eps(self, x: Tensor, t: float) -> Tensor:
         t_batch = torch.full((self.shape[0],), t, device=self.device)  # (B,)
-        return _checked(self.denoise(x, t_batch), self.shape).to(x.dtype)
+        return checked_output(self.denoise(x, t_batch), self.shape).to(x.dtype)
 
     def keep(self, x: Tensor) -> Tensor:
         return torch.where(self.cond_mask, self.x_cond, x)  # (B, K, L)
@@ -212,7 +212,7 @@ def sample_pc(
     >>> bool(x0[~cond_mask].abs().max() < 0.1)
     True
     """
-    corrector_steps = _check_int("corrector_steps", corrector_steps)
+    corrector_steps = check_int("corrector_steps", corrector_steps)
     if corrector_steps < 0 or not snr > 0:
         raise ValueError(
             f"corrector_steps must be >= 0 and snr > 0, got {corrector_steps}, {snr}"
@@ -381,7 +381,7 @@ def sample_annealed_langevin(
     ...
     ValueError: annealed Langevin sampling needs a variance-exploding process ...
     """
-    langevin_steps = _check_int("langevin_steps", langevin_steps)
+    langevin_steps = check_int("langevin_steps", langevin_steps)
     if langevin_steps < 1 or not step_size > 0:
         raise ValueError(
             f"langevin_steps must be >= 1 and step_size > 0, got {langevin_steps}, "

@@ -1,4 +1,5 @@
-"""Resumable training state: everything a fit needs to continue where it stopped.
+"""Resumable training state: everything a fit needs to continue where it stopped, how
+a fit's state begins, and the moving average of the weights.
 
 A fit that is interrupted (a time limit, a lost machine) resumes from its last finished
 epoch with the same weights, optimiser moments, learning-rate schedule and random
@@ -13,10 +14,17 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
-__all__ = ["TrainState"]
+from tsdiff.engine.lr import make_lr_schedule
+from tsdiff.nn import Denoiser
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tsdiff.engine.training import TrainingConfig
+
+__all__ = ["TrainState", "ema_update", "initial_state", "noise_seed"]
 
 logger = logging.getLogger(__name__)
 
@@ -161,3 +169,60 @@ class TrainState:
         self.best_weights = payload["best_weights"]
         self.stale = payload["stale"]
         self.steps = payload["steps"]
+
+
+def initial_state(
+    network: Denoiser,
+    config: TrainingConfig,
+    device: torch.device,
+    seed: int,
+    rank: int = 0,
+    steps_per_epoch: int = 1,
+) -> TrainState:
+    """Fresh optimiser, learning-rate schedule, EMA copy and random streams (the
+    same window draws in every process, its own noise in each)."""
+    optimizer = torch.optim.Adam(
+        network.parameters(),
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+        fused=device.type == "cuda",  # one kernel for all parameters
+    )
+    total = config.n_epochs * steps_per_epoch
+    return TrainState(
+        network=network,
+        # The evaluated network: an exponential moving average of the weights, if
+        # asked for.
+        averaged=copy.deepcopy(network) if config.ema_decay else network,
+        optimizer=optimizer,
+        lr_schedule=make_lr_schedule(
+            optimizer, config.lr_schedule, config.n_epochs, total
+        ),
+        shuffle_gen=torch.Generator().manual_seed(seed),
+        noise_gen=torch.Generator(device=device).manual_seed(
+            noise_seed(seed, rank, [])
+        ),
+    )
+
+
+def noise_seed(seed: int, rank: int, history: list) -> int:
+    """Seed of the noise stream of process ``rank``: ``seed + 1`` for a plain fit,
+    and distinct per rank (and per resumed epoch) otherwise."""
+    if rank == 0:
+        return seed + 1
+    return seed + 1 + 7919 * rank + 104729 * len(history)
+
+
+@torch.no_grad()
+def ema_update(averaged: Denoiser, network: Denoiser, decay: float, step: int) -> None:
+    """``averaged <- d * averaged + (1 - d) * network`` after optimiser step ``step``.
+
+    ``d = min(decay, (1 + step) / (10 + step))`` warms the average up, so that early
+    in training it follows the network instead of remembering the random initial
+    weights (the usual warm-up of weight averages, e.g. TensorFlow's
+    ``ExponentialMovingAverage`` with ``num_updates``). Buffers are copied as is.
+    """
+    d = min(decay, (1 + step) / (10 + step))
+    targets, sources = list(averaged.parameters()), list(network.parameters())
+    torch._foreach_lerp_(targets, sources, 1.0 - d)  # all parameters at once
+    for target, source in zip(averaged.buffers(), network.buffers(), strict=True):
+        target.copy_(source)

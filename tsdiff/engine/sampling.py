@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tsdiff.diffusion import Process, get_sampler
+from tsdiff.diffusion import Process, get_sampler, sampler_options
 from tsdiff.engine._denoise import compiled, make_denoise, window_frame
 from tsdiff.nn import Denoiser
 
@@ -245,11 +245,8 @@ def _sample_on(
     batch = config.batch_size or _auto_batch_size(network, x_cond.shape, device)
     batch = _balanced(batch, total)
     generator = torch.Generator(device=device).manual_seed(seed)
-    kwargs = {"generator": generator}
-    if config.sampling_steps is not None:  # None: the sampler's own default
-        kwargs["sampling_steps"] = config.sampling_steps
-    if config.sampler in ("ddim", "dpmpp_2m"):
-        kwargs["eta"] = config.eta
+    options = {"sampling_steps": config.sampling_steps, "eta": config.eta}
+    kwargs = {"generator": generator, **sampler_options(config.sampler, options)}
     progress = tqdm(total=total, disable=not config.verbose, desc="sample")
     start = 0
     while start < total:

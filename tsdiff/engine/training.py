@@ -6,10 +6,7 @@ resumable checkpoints."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import gc
-import hashlib
 import logging
 import math
 import time
@@ -22,9 +19,10 @@ from tqdm.auto import tqdm
 from tsdiff.data.source import WindowSource
 from tsdiff.diffusion import Process, eps_loss
 from tsdiff.engine._denoise import compiled, make_denoise, window_frame
-from tsdiff.engine._state import TrainState
+from tsdiff.engine._fingerprint import fingerprint, legacy_fingerprint
+from tsdiff.engine._state import TrainState, ema_update, initial_state, noise_seed
 from tsdiff.engine.distributed import World
-from tsdiff.engine.lr import end_by, make_lr_schedule, steps_per_call
+from tsdiff.engine.lr import end_by, steps_per_call
 from tsdiff.nn import Denoiser
 
 __all__ = ["TrainingConfig", "fit_network"]
@@ -242,18 +240,18 @@ def fit_network(
             f"{world.size} processes; use fewer processes or more data."
         )
     steps = _steps_per_epoch(config, len(train_idx), world)
-    state = _initial_state(network, config, device, seed, world.rank, steps)
-    fingerprint = _fingerprint(network, schedule, config, windows, seed) + context
+    state = initial_state(network, config, device, seed, world.rank, steps)
+    identity = fingerprint(network, schedule, config, windows, seed) + context
     if config.checkpoint_path is not None:
         resumed = state.resume(
             config.checkpoint_path,
-            fingerprint,
-            legacy=lambda: _legacy_fingerprint(
+            identity,
+            legacy=lambda: legacy_fingerprint(
                 network, schedule, config, windows, seed, context
             ),
         )
         if resumed and world.rank > 0:  # the file holds rank 0's noise stream
-            state.noise_gen.manual_seed(_noise_seed(seed, world.rank, state.history))
+            state.noise_gen.manual_seed(noise_seed(seed, world.rank, state.history))
     # A window of one variable (or one step) skips an attention layer, whose
     # parameters then get no gradient: DDP must be told to expect that.
     skips_layers = 1 in (windows.n_features, windows.length)
@@ -296,7 +294,7 @@ def fit_network(
         )
         logger.debug("epoch %d: %s", epoch + 1, record)
         if config.checkpoint_path is not None and world.is_main:
-            state.save(config.checkpoint_path, fingerprint)
+            state.save(config.checkpoint_path, identity)
         elapsed = time.monotonic() - started
         unfinished = epoch + 1 < config.n_epochs
         late = config.max_fit_time is not None and elapsed > config.max_fit_time
@@ -339,47 +337,6 @@ def _steps_per_epoch(config: TrainingConfig, n_train: int, world: World) -> int:
         return config.steps_per_epoch
     shard = n_train // world.size  # the shards are cut to equal sizes
     return math.ceil(shard / config.batch_size)
-
-
-def _initial_state(
-    network: Denoiser,
-    config: TrainingConfig,
-    device: torch.device,
-    seed: int,
-    rank: int = 0,
-    steps_per_epoch: int = 1,
-) -> TrainState:
-    """Fresh optimiser, learning-rate schedule, EMA copy and random streams (the
-    same window draws in every process, its own noise in each)."""
-    optimizer = torch.optim.Adam(
-        network.parameters(),
-        lr=config.learning_rate,
-        weight_decay=config.weight_decay,
-        fused=device.type == "cuda",  # one kernel for all parameters
-    )
-    total = config.n_epochs * steps_per_epoch
-    return TrainState(
-        network=network,
-        # The evaluated network: an exponential moving average of the weights, if
-        # asked for.
-        averaged=copy.deepcopy(network) if config.ema_decay else network,
-        optimizer=optimizer,
-        lr_schedule=make_lr_schedule(
-            optimizer, config.lr_schedule, config.n_epochs, total
-        ),
-        shuffle_gen=torch.Generator().manual_seed(seed),
-        noise_gen=torch.Generator(device=device).manual_seed(
-            _noise_seed(seed, rank, [])
-        ),
-    )
-
-
-def _noise_seed(seed: int, rank: int, history: list) -> int:
-    """Seed of the noise stream of process ``rank``: ``seed + 1`` for a plain fit,
-    and distinct per rank (and per resumed epoch) otherwise."""
-    if rank == 0:
-        return seed + 1
-    return seed + 1 + 7919 * rank + 104729 * len(history)
 
 
 def _data_parallel(network: Denoiser, world: World, device: torch.device, unused: bool):
@@ -448,7 +405,7 @@ def _train_epoch(
         if per_step:
             state.lr_schedule.step()
         if state.averaged is not network:
-            _ema_update(state.averaged, network, config.ema_decay, state.steps)
+            ema_update(state.averaged, network, config.ema_decay, state.steps)
         total += loss.detach() * len(rows)
         progress.update(1)
     record = {
@@ -477,113 +434,11 @@ def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:
     )
 
 
-SETTINGS_BEFORE_OPTIONS = {
-    "center_windows": True,
-    "scale_windows": False,
-    "loss": "epsilon",
-    "max_grad_norm": None,
-    "steps_per_epoch": None,
-    "lr_schedule": "multistep",
-    "lags": None,
-}
-"""Settings added after checkpoints and results were first written, at the value
-they had before: such checkpoints resume (these values are left out of the
-fingerprint) and older benchmark files and saved models are read with them."""
-
-
-def _fingerprint(
-    network: Denoiser,
-    schedule: Process,
-    config: TrainingConfig,
-    windows: WindowSource,
-    seed: int,
-) -> str:
-    """What a checkpoint must match to be resumed: architecture, process, settings,
-    data (a digest of the series and window starts) and seed."""
-    digest = hashlib.sha256(schedule.identity())
-    digest.update(windows.digest().encode())
-    return repr(
-        ("series", _config_text(network), _settings(config), digest.hexdigest(), seed)
-    )
-
-
-def _legacy_fingerprint(
-    network: Denoiser,
-    schedule: Process,
-    config: TrainingConfig,
-    windows: WindowSource,
-    seed: int,
-    context: str,
-) -> str | None:
-    """The fingerprint that checkpoints written before windows were drawn from
-    series carry: a digest of every window's bytes (recomputed a chunk at a time),
-    the covariates' digest after ``context``. None where such a checkpoint cannot
-    exist (settings that did not exist then)."""
-    settings = _settings(config)
-    if any(name in dict(settings) for name in ("steps_per_epoch", "lr_schedule")):
-        return None
-    digest = hashlib.sha256(schedule.identity())
-    for part in (0, 1):  # every window's values (float32), then every mask (bool)
-        for rows in _chunks(len(windows)):
-            digest.update(windows.batch(rows)[part].cpu().numpy().tobytes())
-    covariates = ""
-    if windows.n_covariates:
-        hasher = hashlib.sha256()
-        for rows in _chunks(len(windows)):
-            hasher.update(windows.batch(rows)[2].cpu().numpy().tobytes())
-        covariates = hasher.hexdigest()
-    # The repr of the tuple (config, settings, digest, seed) of those days.
-    text = f"({_config_text(network)}, {settings!r}, {digest.hexdigest()!r}, {seed!r})"
-    return text + context + covariates
-
-
-def _chunks(n: int, size: int = 4096) -> list[torch.Tensor]:
-    """Consecutive index ranges covering ``range(n)``, ``size`` at a time."""
-    return [torch.arange(i, min(i + size, n)) for i in range(0, n, size)]
-
-
-def _settings(config: TrainingConfig) -> list:
-    """The training settings a checkpoint must match, sorted; a setting at the
-    value it had before it existed is left out (:data:`SETTINGS_BEFORE_OPTIONS`)."""
-    settings = {
-        k: v
-        for k, v in dataclasses.asdict(config).items()
-        if k not in ("checkpoint_path", "max_fit_time", "verbose", "compile")
-    }
-    for name, value in SETTINGS_BEFORE_OPTIONS.items():
-        if name in settings and settings[name] == value:  # as older checkpoints hold
-            del settings[name]
-    return sorted(settings.items())
-
-
-def _config_text(network: Denoiser) -> str:
-    """The network's configuration as text, without fields added later at their
-    default (a network without covariates or lags reads as it did before)."""
-    text = repr(network.config)
-    return text.replace(", n_covariates=0", "", 1).replace(", lags=()", "", 1)
-
-
 def _device_name(device: torch.device) -> str:
     """``"cpu"``, or the accelerator and its model, e.g. ``"cuda: NVIDIA H200"``."""
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
     return device.type
-
-
-@torch.no_grad()
-def _ema_update(averaged: Denoiser, network: Denoiser, decay: float, step: int) -> None:
-    """``averaged <- d * averaged + (1 - d) * network`` after optimiser step ``step``.
-
-    ``d = min(decay, (1 + step) / (10 + step))`` warms the average up, so that early
-    in training it follows the network instead of remembering the random initial
-    weights (the usual warm-up of weight averages, e.g. TensorFlow's
-    ``ExponentialMovingAverage`` with ``num_updates``). Buffers are copied as is.
-    """
-    d = min(decay, (1 + step) / (10 + step))
-    targets, sources = list(averaged.parameters()), list(network.parameters())
-    torch._foreach_lerp_(targets, sources, 1.0 - d)  # all parameters at once
-    for target, source in zip(averaged.buffers(), network.buffers(), strict=True):
-        target.copy_(source)
 
 
 @torch.no_grad()

@@ -19,13 +19,7 @@ their old names, so ``from tsdiff.frames import _regular_grid`` keeps working.
 """
 
 from tsdiff.frames._arrays import SeriesArrays
-from tsdiff.frames._grid import _check_order as _check_order
-from tsdiff.frames._grid import _datetime_step as _datetime_step
-from tsdiff.frames._grid import _freq_str as _freq_str
-from tsdiff.frames._grid import _infer_freq as _infer_freq
-from tsdiff.frames._grid import _integer_step as _integer_step
-from tsdiff.frames._grid import _regular_grid as _regular_grid
-from tsdiff.frames._long import from_long, to_long
+from tsdiff.frames._long import from_long, long_columns, long_panel, to_long
 from tsdiff.frames._nixtla import to_nixtla
 from tsdiff.frames._output import (
     backtest_index,
@@ -34,13 +28,8 @@ from tsdiff.frames._output import (
     quantile_frame,
     to_output,
 )
-from tsdiff.frames._panel import _panel_arrays as _panel_arrays
 from tsdiff.frames._read import check_same_columns, to_arrays
 from tsdiff.frames._seasons import seasonal_periods
-from tsdiff.frames._validate import _as_frame as _as_frame
-from tsdiff.frames._validate import _check_values as _check_values
-from tsdiff.frames._validate import _object_numeric as _object_numeric
-from tsdiff.frames._validate import _output_dtype as _output_dtype
 
 __all__ = [
     "SeriesArrays",
@@ -49,6 +38,8 @@ __all__ = [
     "from_long",
     "future_index",
     "interval_frame",
+    "long_columns",
+    "long_panel",
     "quantile_frame",
     "seasonal_periods",
     "to_arrays",

@@ -133,7 +133,18 @@ def _sorted_panel(
 
 def long_columns(id_col: Hashable, time_col: Hashable) -> tuple | None:
     """``(id_col, time_col)`` of a long table given to ``fit``, or None for
-    neither; one without the other is an error."""
+    neither; one without the other is an error.
+
+    Examples
+    --------
+    >>> from tsdiff.frames import long_columns
+    >>> long_columns("id", "ds"), long_columns(None, None)
+    (('id', 'ds'), None)
+    >>> long_columns("id", None)
+    Traceback (most recent call last):
+    ...
+    ValueError: Pass both id_col and time_col for a long table, or neither.
+    """
     if (id_col is None) != (time_col is None):
         raise ValueError("Pass both id_col and time_col for a long table, or neither.")
     return None if id_col is None else (id_col, time_col)
@@ -143,7 +154,19 @@ def long_panel(
     df: pd.DataFrame, id_col: Hashable, time_col: Hashable
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`from_long` of every other column, and the panel row of each row of
-    ``df`` (to put results back in the order of the long table)."""
+    ``df`` (to put results back in the order of the long table).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tsdiff.frames import long_panel
+    >>> df = pd.DataFrame({"id": ["b", "a", "b"], "t": [2, 1, 1], "y": [3.0, 1.0, 2.0]})
+    >>> panel, rows = long_panel(df, "id", "t")
+    >>> panel.index.tolist()  # series as they first appear, each in time order
+    [('b', 1), ('b', 2), ('a', 1)]
+    >>> rows.tolist()  # where each row of df went
+    [1, 2, 0]
+    """
     return _sorted_panel(df, *_check_long(df, id_col, time_col, None))
 
 

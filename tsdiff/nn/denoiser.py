@@ -1,4 +1,4 @@
-"""The CSDI-style conditional denoiser (Tashiro et al., 2021) and its configuration.
+"""The CSDI-style conditional denoiser (Tashiro et al., 2021).
 
 The network maps a noisy window ``x_t``, the conditioning values ``x_cond`` and the
 conditioning mask (all (B, K, L)) plus a noise level (B,) to a prediction (B, K, L). It
@@ -8,13 +8,12 @@ knows nothing of schedules or samplers: ``noise_level`` is just a float it embed
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from numbers import Integral
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsdiff.nn.config import DenoiserConfig
 from tsdiff.nn.layers import (
     DiffusionEmbedding,
     ResidualBlock,
@@ -23,129 +22,6 @@ from tsdiff.nn.layers import (
 )
 
 __all__ = ["Denoiser", "DenoiserConfig"]
-
-_POSITIVE_INT_FIELDS = (
-    "n_features",
-    "n_layers",
-    "n_channels",
-    "n_heads",
-    "time_embedding_dim",
-    "feature_embedding_dim",
-    "diffusion_embedding_dim",
-)
-
-
-@dataclass(frozen=True)
-class DenoiserConfig:
-    """Hyperparameters of :class:`Denoiser` (CSDI's defaults).
-
-    Parameters
-    ----------
-    n_features : int
-        Rows of the learned variable-embedding table: variable ids lie in
-        ``[0, n_features)``.
-    n_layers : int, default=4
-        Number of residual blocks.
-    n_channels : int, default=64
-        Residual width C (also the attention and feed-forward width).
-    n_heads : int, default=8
-        Attention heads; must divide ``n_channels``.
-    time_embedding_dim : int, default=128
-        Size of the sinusoidal embedding of time positions (even).
-    feature_embedding_dim : int, default=16
-        Size of the learned variable embedding.
-    diffusion_embedding_dim : int, default=128
-        Size of the noise-level embedding (even).
-    n_covariates : int, default=0
-        Channels of covariates per time step (known-future drivers, calendar
-        features, static features repeated over time) that join the side
-        information; 0 for none.
-    lags : tuple of int, default=()
-        Seasonal lags, in steps: for each lag s the input of every cell also holds
-        the given value s steps earlier and s steps later in the same window (0
-        where that value is not given or outside the window) with its mask, four
-        input channels per lag. A seasonal pattern then reaches every cell
-        directly instead of through attention (the lagged inputs of DeepAR,
-        Salinas et al. 2020, and TSDiff, Kollovieh et al. 2023).
-
-    Raises
-    ------
-    TypeError
-        If a field is not an integer.
-    ValueError
-        If a field is not positive, ``n_heads`` does not divide ``n_channels``, or an
-        embedding size that must be even is odd.
-
-    Examples
-    --------
-    The side information has ``time_embedding_dim + feature_embedding_dim + 1 +
-    n_covariates`` channels (``side_dim``):
-
-    >>> from tsdiff.nn import DenoiserConfig
-    >>> config = DenoiserConfig(n_features=3)
-    >>> config.n_layers, config.n_channels, config.side_dim
-    (4, 64, 145)
-    >>> DenoiserConfig(n_features=3, n_covariates=2).side_dim
-    147
-    >>> DenoiserConfig(n_features=3, lags=(24, 168)).input_dim  # 2 + 4 per lag
-    10
-    >>> DenoiserConfig(n_features=3, n_channels=8, n_heads=3)
-    Traceback (most recent call last):
-    ...
-    ValueError: n_heads (3) must divide n_channels (8)
-    """
-
-    n_features: int
-    n_layers: int = 4
-    n_channels: int = 64
-    n_heads: int = 8
-    time_embedding_dim: int = 128
-    feature_embedding_dim: int = 16
-    diffusion_embedding_dim: int = 128
-    n_covariates: int = 0
-    lags: tuple = ()
-
-    def __post_init__(self) -> None:
-        for name in _POSITIVE_INT_FIELDS:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, Integral):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-            if value < 1:
-                raise ValueError(f"{name} must be >= 1, got {value}")
-        if self.n_channels % self.n_heads:
-            raise ValueError(
-                f"n_heads ({self.n_heads}) must divide n_channels ({self.n_channels})"
-            )
-        covariates = self.n_covariates
-        if isinstance(covariates, bool) or not isinstance(covariates, Integral):
-            raise TypeError(
-                f"n_covariates must be an int, got {type(covariates).__name__}"
-            )
-        if covariates < 0:
-            raise ValueError(f"n_covariates must be >= 0, got {covariates}")
-        for name in ("time_embedding_dim", "diffusion_embedding_dim"):
-            if getattr(self, name) % 2:
-                raise ValueError(f"{name} must be even, got {getattr(self, name)}")
-        lags = self.lags
-        if not isinstance(lags, (tuple, list)) or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in lags
-        ):
-            raise ValueError(f"lags must be positive ints, got {lags!r}")
-        object.__setattr__(self, "lags", tuple(int(s) for s in lags))
-
-    @property
-    def input_dim(self) -> int:
-        """Input channels per cell: the given value, the noisy value, and four per
-        lag (given value and mask, ``lag`` steps earlier and later)."""
-        return 2 + 4 * len(self.lags)
-
-    @property
-    def side_dim(self) -> int:
-        """Channels of the side information: time + variable embedding + cond mask
-        + covariates."""
-        return (
-            self.time_embedding_dim + self.feature_embedding_dim + 1 + self.n_covariates
-        )
 
 
 class Denoiser(nn.Module):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsdiff.frames import to_arrays
+from tsdiff.frames import future_index, to_arrays
 
 __all__ = ["CALENDAR_FEATURES", "CovariateSpec", "default_calendar"]
 
@@ -176,6 +176,47 @@ class CovariateSpec:
                 )
             parts.append(self.static_values[where])
         return np.concatenate(parts, axis=1)  # (n, n_channels)
+
+    def windows(
+        self,
+        table: pd.DataFrame | None,
+        ids: pd.Index | None,
+        cutoffs: pd.Index,
+        firsts: pd.Index | None,
+        freq: Any,
+        context_length: int,
+        prediction_length: int,
+        stored: np.ndarray | None,
+        what: str,
+    ) -> np.ndarray:
+        """Covariates of shape (N, C + H, n_channels) of the forecast windows that
+        end ``prediction_length`` (H) steps after ``cutoffs`` (of the series
+        ``ids``; None for one series), on the grid of step ``freq``.
+
+        ``firsts`` holds the first time point of each series, from which on ``X``
+        (``table``) must cover the ``context_length`` (C) steps before each cutoff;
+        None takes the context from ``stored``, the fitted covariates of the
+        stored histories (shape (C, n_channels), or (N, C, n_channels) for a
+        panel), so ``X`` need only cover the horizons. ``what`` names the rows in
+        errors.
+        """
+        n_c, n_h = context_length, prediction_length
+        before = 0 if firsts is None else n_c
+        window = np.arange(1 - before, n_h + 1)  # context (if any), then horizon
+        times = [future_index(c, freq, window) for c in cutoffs]
+        flat = times[0].append(times[1:])  # (N * (before + H),)
+        keys = None if ids is None else ids.repeat(before + n_h)
+        required = None
+        if firsts is not None:  # context rows of the series itself, and the horizon
+            required = flat >= firsts.repeat(before + n_h)
+        values = self.values(table, keys, flat, what, required)
+        if required is not None:  # before a series starts: 0, as in the fitted state
+            values[~required] = 0.0
+        values = values.reshape(len(cutoffs), before + n_h, -1)  # (N, W', n_cov)
+        if firsts is None:
+            stored = stored if stored.ndim == 3 else stored[None]  # (N, C, n_cov)
+            values = np.concatenate([stored, values], axis=1)
+        return values
 
 
 def _calendar_names(calendar: Any, grid: pd.Index) -> tuple[str, ...]:

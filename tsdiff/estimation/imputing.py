@@ -9,19 +9,20 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff._docs import fill_method_docs
-from tsdiff._shared import interval_levels, interval_table
-from tsdiff._validation import check_alpha, check_coverage
+from tsdiff.data import WindowSource
+from tsdiff.estimation.docs import fill_method_docs
+from tsdiff.estimation.quantiles import interval_levels, interval_table
+from tsdiff.estimation.validation import check_alpha, check_coverage
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
+    long_panel,
     quantile_frame,
     to_arrays,
     to_output,
 )
-from tsdiff.frames._long import long_panel
 
-__all__ = ["ImputeMixin"]
+__all__ = ["ImputeMixin", "pattern_windows"]
 
 
 class _LongRows:
@@ -203,3 +204,48 @@ class ImputeMixin:
             n_series = len(arrays.bounds) - 1  # (S, N * T, K) -> (S, N, T, K)
             return samples.reshape(len(samples), n_series, -1, samples.shape[-1])
         return samples
+
+
+def pattern_windows(
+    mask_patterns: Any, n_features: int, window_length: int, strategy: str
+) -> WindowSource | None:
+    """Every window of ``window_length`` steps of the user's observed-mask patterns
+    (``mask_patterns`` of :meth:`tsdiff.DiffusionImputer.fit`), or None without
+    them; an error for a target ``strategy`` that copies no patterns."""
+    if mask_patterns is None:
+        return None
+    if strategy not in ("historical", "mix"):
+        raise ValueError(
+            "mask_patterns is only used by target_strategy='historical' or "
+            f"'mix'; got target_strategy={strategy!r}."
+        )
+    segments = [mask_patterns]
+    if isinstance(mask_patterns, pd.DataFrame) and isinstance(
+        mask_patterns.index, pd.MultiIndex
+    ):  # a panel: cut windows within each series only
+        segments = [part for _, part in mask_patterns.groupby(level=0, sort=False)]
+    series, starts, offset = [], [], 0
+    for segment in segments:
+        patterns = np.asarray(segment)
+        if patterns.dtype != bool:
+            raise TypeError(
+                "mask_patterns must hold booleans (True = observed); got dtype "
+                f"{patterns.dtype}."
+            )
+        if patterns.ndim != 2 or patterns.shape[1] != n_features:
+            raise ValueError(
+                "mask_patterns must have shape (n_rows, n_variables) with "
+                f"n_variables={n_features} like X; got shape {patterns.shape}."
+            )
+        if len(patterns) >= window_length:  # shorter series cut no window
+            n_starts = len(patterns) - window_length + 1
+            starts.append(offset + np.arange(n_starts))
+            series.append(patterns)
+            offset += len(patterns)
+    if not series:
+        raise ValueError(
+            "mask_patterns has no series of at least window_length="
+            f"{window_length} rows to cut a window from."
+        )
+    masks = np.concatenate(series)  # (T', K): every long enough series
+    return WindowSource.from_series(masks, masks, np.concatenate(starts), window_length)

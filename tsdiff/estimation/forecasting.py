@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsdiff._docs import fill_method_docs
-from tsdiff._shared import interval_levels, interval_table
-from tsdiff._validation import check_alpha, check_coverage
+from tsdiff.estimation.docs import fill_method_docs
+from tsdiff.estimation.quantiles import interval_levels, interval_table
+from tsdiff.estimation.validation import check_alpha, check_coverage
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
@@ -20,7 +20,7 @@ from tsdiff.frames import (
     to_arrays,
 )
 
-__all__ = ["TRAINING_SERIES_DOC", "ForecastMixin"]
+__all__ = ["TRAINING_SERIES_DOC", "ForecastMixin", "index_kind"]
 
 TRAINING_SERIES_DOC = """\
 y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
@@ -192,13 +192,11 @@ class ForecastMixin:
         arrays = to_arrays(y, freq=self.freq, name="y")
         check_same_columns(arrays, self, "y")
         cutoff = arrays.grid_index[-1]
-        if arrays.freq != self.freq_ or _index_kind(cutoff) != _index_kind(
-            self.cutoff_
-        ):
+        if arrays.freq != self.freq_ or index_kind(cutoff) != index_kind(self.cutoff_):
             raise ValueError(
                 f"y must have the index type and step of the training series "
-                f"({_index_kind(self.cutoff_)}, step {self.freq_}); got "
-                f"{_index_kind(cutoff)} with step {arrays.freq}."
+                f"({index_kind(self.cutoff_)}, step {self.freq_}); got "
+                f"{index_kind(cutoff)} with step {arrays.freq}."
             )
         return arrays, cutoff, arrays.kind, arrays.name
 
@@ -309,7 +307,7 @@ class ForecastMixin:
         return self._forecast_samples(fh, y, num_samples, random_state, X)
 
 
-def _index_kind(time_point: Any) -> str:
+def index_kind(time_point: Any) -> str:
     """Kind of a time point: datetime (with its time zone), period, or integer."""
     if isinstance(time_point, pd.Timestamp):
         return f"datetime (tz={time_point.tz})"

@@ -1,17 +1,33 @@
 """Declarative validation of estimator parameters, with messages that name the
-parameter."""
+parameter, and the bookkeeping of what ``fit`` saw (stored parameters, feature names,
+variables without a single observed value)."""
 
 from __future__ import annotations
 
 import numbers
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from tsdiff.data import MASK_STRATEGIES
+from tsdiff.diffusion import (
+    ALL_SAMPLERS,
+    LOSSES,
+    PARAMETERIZATIONS,
+    PROCESS_NAMES,
+    SCHEDULES,
+)
+from tsdiff.engine import LR_SCHEDULES
+from tsdiff.frames import SeriesArrays
 
 __all__ = [
+    "DIFFUSION_PARAMETERS",
+    "FREQ",
     "POSITIVE_INT",
     "DeviceSpec",
     "InstanceOf",
@@ -20,7 +36,10 @@ __all__ = [
     "Options",
     "check_alpha",
     "check_coverage",
+    "check_observed",
     "check_positive_int",
+    "set_feature_info",
+    "store_params",
     "validate_params",
 ]
 
@@ -119,7 +138,7 @@ class CalendarSpec:
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` names calendar features."""
-        from tsdiff._covariates import CALENDAR_FEATURES
+        from tsdiff.estimation.covariates import CALENDAR_FEATURES
 
         if value == "auto":
             return True
@@ -131,7 +150,7 @@ class CalendarSpec:
         )
 
     def __str__(self) -> str:
-        from tsdiff._covariates import CALENDAR_FEATURES
+        from tsdiff.estimation.covariates import CALENDAR_FEATURES
 
         return f"'auto' or a tuple of distinct names among {list(CALENDAR_FEATURES)}"
 
@@ -257,3 +276,101 @@ def check_positive_int(value: Any, name: str) -> int:
     if value < 1:
         raise ValueError(f"{name} must be a positive int; got {value!r}.")
     return int(value)
+
+
+FREQ = [None, InstanceOf((str, pd.offsets.BaseOffset), "a frequency string")]
+"""Constraints of the ``freq`` parameter."""
+
+
+def store_params(estimator: Any, arguments: dict) -> None:
+    """Store ``__init__`` arguments verbatim, as scikit-learn requires."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def set_feature_info(estimator: Any, arrays: SeriesArrays) -> None:
+    """Store the variables seen in fit, following scikit-learn's conventions."""
+    estimator.columns_ = arrays.columns
+    estimator.n_features_in_ = len(arrays.columns)
+    names = list(arrays.columns)
+    if arrays.kind == "frame" and all(isinstance(c, str) for c in names):
+        estimator.feature_names_in_ = np.asarray(names, dtype=object)
+    elif hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+
+
+def check_observed(
+    arrays: SeriesArrays, name: str | None = None, remedy: str = "fill it first"
+) -> None:
+    """Raise ValueError for variables without a single observed value.
+
+    ``name`` (the argument, e.g. "y") and ``remedy`` (the advice at the end) word
+    the message.
+    """
+    columns, observed = arrays.columns, arrays.observed_mask
+    empty = [c for c, obs in zip(columns, observed.T, strict=True) if not obs.any()]
+    if empty:
+        of = "" if name is None else f" of {name}"
+        raise ValueError(
+            f"Columns {empty}{of} have no observed value; a variable needs at least "
+            f"one value to be modelled (drop it, or {remedy})."
+        )
+
+
+_QUANTILE_METHODS = (
+    "linear", "inverted_cdf", "averaged_inverted_cdf", "closest_observation",
+    "interpolated_inverted_cdf", "hazen", "weibull", "median_unbiased",
+    "normal_unbiased", "lower", "higher", "midpoint", "nearest",
+)  # fmt: skip
+
+DIFFUSION_PARAMETERS: dict = {
+    "n_layers": [POSITIVE_INT],
+    "n_channels": [POSITIVE_INT],
+    "n_heads": [POSITIVE_INT],
+    "time_embedding_dim": [Interval(int, 2, None)],
+    "feature_embedding_dim": [POSITIVE_INT],
+    "diffusion_embedding_dim": [Interval(int, 2, None)],
+    "process": [Options(PROCESS_NAMES)],
+    "n_diffusion_steps": [POSITIVE_INT],
+    "schedule": [Options(tuple(SCHEDULES))],
+    "beta_start": [Interval(float, 0, 1, "neither")],
+    "beta_end": [Interval(float, 0, 1, "neither")],
+    "parameterization": [Options(PARAMETERIZATIONS)],
+    "loss": [Options(LOSSES)],
+    "center_windows": [InstanceOf((bool,), "a bool")],
+    "scale_windows": [InstanceOf((bool,), "a bool")],
+    "lags": [None, LagSpec()],
+    "target_strategy": [Options(tuple(MASK_STRATEGIES))],
+    "scaler": [Options(("standard", "robust", "none"))],
+    "n_epochs": [POSITIVE_INT],
+    "steps_per_epoch": [None, POSITIVE_INT],
+    "batch_size": [Options(("auto",)), POSITIVE_INT],
+    "learning_rate": [Interval(float, 0, None, "neither")],
+    "lr_schedule": [Options(LR_SCHEDULES)],
+    "weight_decay": [Interval(float, 0, None, "left")],
+    "validation_fraction": [Interval(float, 0, 1, "left")],
+    "early_stopping_patience": [None, POSITIVE_INT],
+    "ema_decay": [None, Interval(float, 0, 1, "neither")],
+    "max_grad_norm": [None, Interval(float, 0, None, "neither")],
+    "mixed_precision": [InstanceOf((bool,), "a bool")],
+    "compile": [InstanceOf((bool,), "a bool")],
+    "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
+    "max_fit_time": [None, Interval(float, 0, None, "neither")],
+    "num_samples": [POSITIVE_INT],
+    "sampler": [None, Options(tuple(ALL_SAMPLERS))],
+    "sampling_steps": [None, POSITIVE_INT],
+    "eta": [Interval(float, 0, 1)],
+    "quantile_levels": [Levels()],
+    "quantile_method": [Options(_QUANTILE_METHODS)],
+    "freq": FREQ,
+    "device": [DeviceSpec()],
+    "predict_batch_size": [Options(("auto",)), POSITIVE_INT],
+    "random_state": [
+        None,
+        Interval(int, 0, 2**32 - 1),
+        InstanceOf((np.random.RandomState,), "a RandomState"),
+    ],
+    "verbose": [InstanceOf((bool, numbers.Integral), "a bool")],
+}
+"""Constraints of the parameters both diffusion estimators take; each adds its own."""

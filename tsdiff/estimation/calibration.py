@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from tsdiff._histories import history_until
-from tsdiff._shared import sample_quantiles
 from tsdiff.data import Scaler
+from tsdiff.estimation.histories import history_until
+from tsdiff.estimation.quantiles import sample_quantiles
 from tsdiff.frames import SeriesArrays
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Encoding of fitted estimator state as a JSON document plus a dict of tensors.
+"""The file format of saved estimators: fitted state encoded as a JSON document plus a
+dict of tensors.
 
 ``save`` writes ``config.json`` and ``tensors.pt`` into a folder; ``load`` reads the
 tensors back with ``torch.load(..., weights_only=True)``, so loading a model never runs
@@ -22,7 +23,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-__all__ = ["decode", "decode_entry", "encode", "read", "write"]
+__all__ = [
+    "decode",
+    "decode_entry",
+    "encode",
+    "read",
+    "write",
+]
 
 FORMAT_VERSION = 1
 

@@ -3,12 +3,8 @@ sampling through the engine, quantiles, save/load and pickling."""
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import logging
-import numbers
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +15,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff import _persist
-from tsdiff._shared import FREQ, check_observed, sample_quantiles
-from tsdiff._validation import (
-    POSITIVE_INT,
-    DeviceSpec,
-    InstanceOf,
-    Interval,
-    LagSpec,
-    Levels,
-    Options,
-    validate_params,
-)
 from tsdiff.data import (
-    MASK_STRATEGIES,
     Scaler,
     WindowSource,
-    draw_cond_mask,
     fit_scaler,
 )
 from tsdiff.diffusion import (
-    ALL_SAMPLERS,
-    LOSSES,
-    PARAMETERIZATIONS,
-    PROCESS_NAMES,
-    SCHEDULES,
     Process,
     check_pair,
     default_sampler,
@@ -51,83 +28,40 @@ from tsdiff.diffusion import (
     make_process,
 )
 from tsdiff.engine import (
-    LR_SCHEDULES,
+    DiffusionModel,
+    MaskPolicy,
     SamplingConfig,
     TrainingConfig,
     auto_batch_size,
     distributed,
-    fit_network,
-    sample_network,
 )
-from tsdiff.engine.training import SETTINGS_BEFORE_OPTIONS
+from tsdiff.estimation.persistence import (
+    load_estimator,
+    pickled_state,
+    restore_model,
+    restored_params,
+    save_estimator,
+)
+from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.validation import (
+    DIFFUSION_PARAMETERS,
+    check_observed,
+    validate_params,
+)
 from tsdiff.frames import SeriesArrays, seasonal_periods
 from tsdiff.nn import Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)
 
-_QUANTILE_METHODS = (
-    "linear", "inverted_cdf", "averaged_inverted_cdf", "closest_observation",
-    "interpolated_inverted_cdf", "hazen", "weibull", "median_unbiased",
-    "normal_unbiased", "lower", "higher", "midpoint", "nearest",
-)  # fmt: skip
 
-
-class _DiffusionEstimator(BaseEstimator):
+class DiffusionEstimator(BaseEstimator):
     """Behaviour shared by :class:`DiffusionImputer` and :class:`DiffusionForecaster`.
 
     Subclasses list every parameter in ``__init__`` (scikit-learn introspects it)
     and add their own entries to ``_parameter_constraints``.
     """
 
-    _parameter_constraints: dict = {
-        "n_layers": [POSITIVE_INT],
-        "n_channels": [POSITIVE_INT],
-        "n_heads": [POSITIVE_INT],
-        "time_embedding_dim": [Interval(int, 2, None)],
-        "feature_embedding_dim": [POSITIVE_INT],
-        "diffusion_embedding_dim": [Interval(int, 2, None)],
-        "process": [Options(PROCESS_NAMES)],
-        "n_diffusion_steps": [POSITIVE_INT],
-        "schedule": [Options(tuple(SCHEDULES))],
-        "beta_start": [Interval(float, 0, 1, "neither")],
-        "beta_end": [Interval(float, 0, 1, "neither")],
-        "parameterization": [Options(PARAMETERIZATIONS)],
-        "loss": [Options(LOSSES)],
-        "center_windows": [InstanceOf((bool,), "a bool")],
-        "scale_windows": [InstanceOf((bool,), "a bool")],
-        "lags": [None, LagSpec()],
-        "target_strategy": [Options(tuple(MASK_STRATEGIES))],
-        "scaler": [Options(("standard", "robust", "none"))],
-        "n_epochs": [POSITIVE_INT],
-        "steps_per_epoch": [None, POSITIVE_INT],
-        "batch_size": [Options(("auto",)), POSITIVE_INT],
-        "learning_rate": [Interval(float, 0, None, "neither")],
-        "lr_schedule": [Options(LR_SCHEDULES)],
-        "weight_decay": [Interval(float, 0, None, "left")],
-        "validation_fraction": [Interval(float, 0, 1, "left")],
-        "early_stopping_patience": [None, POSITIVE_INT],
-        "ema_decay": [None, Interval(float, 0, 1, "neither")],
-        "max_grad_norm": [None, Interval(float, 0, None, "neither")],
-        "mixed_precision": [InstanceOf((bool,), "a bool")],
-        "compile": [InstanceOf((bool,), "a bool")],
-        "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
-        "max_fit_time": [None, Interval(float, 0, None, "neither")],
-        "num_samples": [POSITIVE_INT],
-        "sampler": [None, Options(tuple(ALL_SAMPLERS))],
-        "sampling_steps": [None, POSITIVE_INT],
-        "eta": [Interval(float, 0, 1)],
-        "quantile_levels": [Levels()],
-        "quantile_method": [Options(_QUANTILE_METHODS)],
-        "freq": FREQ,
-        "device": [DeviceSpec()],
-        "predict_batch_size": [Options(("auto",)), POSITIVE_INT],
-        "random_state": [
-            None,
-            Interval(int, 0, 2**32 - 1),
-            InstanceOf((np.random.RandomState,), "a RandomState"),
-        ],
-        "verbose": [InstanceOf((bool, numbers.Integral), "a bool")],
-    }
+    _parameter_constraints: dict = DIFFUSION_PARAMETERS
 
     # -- validation and set-up -------------------------------------------------------
 
@@ -248,46 +182,28 @@ class _DiffusionEstimator(BaseEstimator):
         self,
         windows: WindowSource,
         prediction_length: int,
-        patterns: np.ndarray | None = None,
+        patterns: WindowSource | None = None,
         lags: tuple[int, ...] = (),
     ) -> None:
-        """Build and train ``network_`` on the training windows ``windows``.
+        """Build ``model_`` and train it on the training windows ``windows``.
 
-        ``patterns`` (bool, shape (M, L, K)) are the missingness patterns that
-        historical masks copy; None uses the training windows' own. ``lags`` are
-        the network's seasonal lags (:meth:`_seasonal_lags`).
+        ``patterns`` are windows whose observed masks the historical strategies
+        copy; None uses the training windows' own. ``lags`` are the network's
+        seasonal lags (:meth:`_seasonal_lags`).
         """
         # Under torchrun every process trains on its own GPU (or CPU share).
         world = distributed.world(self._resolve_device())
         self.device_ = world.device(self._resolve_device())
         # Every process trains from the same seeds (those of rank 0).
         fit_seed, self.predict_seed_ = world.agree(list(self._draw_seeds()))
-        with torch.random.fork_rng(devices=[]):  # leave torch's global RNG untouched
-            self.network_ = Denoiser(
-                self._network_config(windows.n_features, windows.n_covariates, lags)
-            )
         # Initial weights follow random_state too, not torch's global generator.
-        self.network_.reset_parameters(torch.Generator().manual_seed(fit_seed))
-        self.process_ = self._process()
-        self.window_frame_ = self._window_frame()
-        # Historical masks borrow the missingness of real windows.
-        if patterns is not None:
-            source = np.ascontiguousarray(patterns.transpose(0, 2, 1))  # (M, K, L)
-            pool = torch.from_numpy(source[:: max(1, len(source) // 1024)])
-        else:
-            every = torch.arange(0, len(windows), max(1, len(windows) // 1024))
-            pool = windows.batch(every)[1]  # (M, K, L) observed masks
-        pool = pool.to(self.device_)
-
-        def draw_mask(observed_mask, generator):
-            return draw_cond_mask(
-                observed_mask,
-                generator,
-                strategy=self.target_strategy,
-                prediction_length=prediction_length,
-                patterns=pool,
-            )
-
+        self.model_ = DiffusionModel.create(
+            self._network_config(windows.n_features, windows.n_covariates, lags),
+            self._process_spec(),
+            seed=fit_seed,
+            mask=MaskPolicy(self.target_strategy, prediction_length, patterns),
+            **self._model_settings(),
+        )
         self.batch_size_ = self._batch_size(windows, self.device_)
         config = TrainingConfig(
             n_epochs=self.n_epochs,
@@ -298,10 +214,6 @@ class _DiffusionEstimator(BaseEstimator):
             weight_decay=self.weight_decay,
             validation_fraction=self.validation_fraction,
             early_stopping_patience=self.early_stopping_patience,
-            parameterization=self.parameterization,
-            loss=self.loss,
-            center_windows=self.center_windows,
-            scale_windows=self.scale_windows,
             ema_decay=self.ema_decay,
             max_grad_norm=self.max_grad_norm,
             mixed_precision=self.mixed_precision,
@@ -310,16 +222,10 @@ class _DiffusionEstimator(BaseEstimator):
             max_fit_time=self.max_fit_time,
             verbose=bool(self.verbose),
         )
-        # A resumed checkpoint must also match the mask policy and its patterns.
-        digest = None if patterns is None else hashlib.sha256(source.tobytes())
-        context = repr(
-            (self.target_strategy, prediction_length, digest and digest.hexdigest())
-        )
         try:
-            self.history_ = fit_network(
-                self.network_, self.process_, windows, draw_mask, config,
-                device=self.device_, seed=fit_seed, context=context, world=world,
-            )  # fmt: skip
+            self.history_ = self.model_.fit(
+                windows, config, device=self.device_, seed=fit_seed, world=world
+            )
         except BaseException:  # a fit that fails (or is interrupted) leaves nothing
             self._forget_fit()
             raise
@@ -369,18 +275,42 @@ class _DiffusionEstimator(BaseEstimator):
             diffusion_embedding_dim=self.diffusion_embedding_dim,
         )
 
-    def _process(self) -> Process:
-        return make_process(
-            self.process,
+    def _process_spec(self) -> dict:
+        """The keyword arguments of :func:`tsdiff.diffusion.make_process`."""
+        return dict(
+            name=self.process,
             n_steps=self.n_diffusion_steps,
             schedule=self.schedule,
             beta_start=self.beta_start,
             beta_end=self.beta_end,
         )
 
-    def _window_frame(self) -> tuple[bool, bool]:
-        """``(center_windows, scale_windows)``: the frame windows are modelled in."""
-        return (self.center_windows, self.scale_windows)
+    def _model_settings(self) -> dict:
+        """The model's settings beside its network and process."""
+        return dict(
+            parameterization=self.parameterization,
+            loss=self.loss,
+            center_windows=self.center_windows,
+            scale_windows=self.scale_windows,
+        )
+
+    # The fitted model's parts, under the names of the fitted attributes they had.
+
+    @property
+    def network_(self) -> Denoiser:
+        """The fitted denoiser network (``model_.network``)."""
+        return self.model_.network
+
+    @property
+    def process_(self) -> Process:
+        """The noise process of the fit (``model_.process``)."""
+        return self.model_.process
+
+    @property
+    def window_frame_(self) -> tuple[bool, bool]:
+        """``(center_windows, scale_windows)`` of the fit: the frame its network
+        models windows in."""
+        return self.model_.window_frame
 
     # -- sampling ---------------------------------------------------------------------
 
@@ -394,15 +324,16 @@ class _DiffusionEstimator(BaseEstimator):
     ) -> np.ndarray:
         """Samples of shape (S, N, L, K) for scaled windows of shape (N, L, K)
         (with ``covariates`` of shape (N, L, n_covariates) for a network that takes
-        them)."""
-        if self._process() != self.process_:
+        them), after checking that the settings still describe the fitted model."""
+        model = self.model_
+        if make_process(**self._process_spec()) != model.process:
             raise ValueError(
                 f"{type(self).__name__} was fitted with another diffusion process "
                 "(process, n_diffusion_steps, schedule, beta_start or beta_end have "
                 "changed since fit); set them back or fit again."
             )
-        center, scale = self.window_frame_
-        if self._window_frame() != (center, scale):
+        center, scale = model.window_frame
+        if (self.center_windows, self.scale_windows) != (center, scale):
             raise ValueError(
                 f"{type(self).__name__} was fitted with center_windows={center} and "
                 f"scale_windows={scale}, the frame its network models windows in; "
@@ -416,20 +347,14 @@ class _DiffusionEstimator(BaseEstimator):
             sampling_steps=self._sampling_steps(),
             eta=self.eta,
             batch_size=batch,
-            parameterization=self.parameterization,
-            center_windows=center,
-            scale_windows=scale,
             mixed_precision=self.mixed_precision,
             compile=self.compile,
             verbose=bool(self.verbose),
         )
-        x_cond = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)
-        mask = np.ascontiguousarray(cond_mask.transpose(0, 2, 1))  # (N, K, L)
-        samples = sample_network(
-            self.network_, self.process_, x_cond, mask, config,
-            device=self.device_, seed=seed, covariates=_channels_first(covariates),
+        return model.sample(
+            windows, cond_mask, config,
+            device=self.device_, seed=seed, covariates=covariates,
         )  # fmt: skip
-        return samples.transpose(0, 1, 3, 2)  # (S, N, K, L) -> (S, N, L, K)
 
     def _sample_seed(self, random_state: Any) -> int:
         """The fitted prediction seed, or one drawn from ``random_state``."""
@@ -451,34 +376,11 @@ class _DiffusionEstimator(BaseEstimator):
     # -- persistence -----------------------------------------------------------------
 
     def __getstate__(self) -> dict:
-        state = dict(super().__getstate__())  # may be the live __dict__ itself
-        if "network_" in state:
-            network = state.pop("network_")
-            state["_network_spec"] = (
-                asdict(network.config),
-                {k: v.detach().cpu() for k, v in network.state_dict().items()},
-            )
-        return state
+        return pickled_state(dict(super().__getstate__()))  # may be the live dict
 
     def __setstate__(self, state: dict) -> None:
-        spec = state.pop("_network_spec", None)
-        # Parameters added since the estimator was pickled: the value an older
-        # estimator trained with, else the default.
-        defaults = {
-            name: param.default
-            for name, param in inspect.signature(type(self).__init__).parameters.items()
-            if param.default is not param.empty
-        }
-        for name, value in (defaults | SETTINGS_BEFORE_OPTIONS).items():
-            state.setdefault(name, value)
-        super().__setstate__(state)
-        if spec is not None and not hasattr(self, "window_frame_"):  # older pickles
-            self.window_frame_ = self._window_frame()
-        if spec is not None:
-            self.device_ = _available(self.device_)
-            config, weights = spec
-            network = _rebuild_network(config, weights, "the pickled estimator")
-            self.network_ = network.to(self.device_)
+        super().__setstate__(restored_params(type(self), state))
+        restore_model(self)
 
     def save(self, path: str | Path) -> None:
         """Save the fitted estimator into the folder ``path``.
@@ -506,24 +408,7 @@ class _DiffusionEstimator(BaseEstimator):
         ['config.json', 'tensors.pt']
         """
         check_is_fitted(self)
-        tensors: dict[str, torch.Tensor] = {}
-        fitted = {
-            k: _persist.encode(v, k, tensors)
-            for k, v in vars(self).items()
-            if k.endswith("_")
-            and not k.startswith("_")
-            and k != "network_"
-            and k != "process_"
-        }
-        for k, v in self.network_.state_dict().items():
-            tensors[f"network.{k}"] = v.detach().cpu()
-        document = {
-            "estimator": type(self).__name__,
-            "params": _persist.encode(self.get_params(deep=False), "params", tensors),
-            "network_config": asdict(self.network_.config),
-            "fitted": fitted,
-        }
-        _persist.write(path, document, tensors)
+        save_estimator(self, path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "auto"):
@@ -566,104 +451,4 @@ class _DiffusionEstimator(BaseEstimator):
         >>> bool(np.array_equal(same.transform(X), imp.transform(X)))
         True
         """
-        # Everything is checked before anything is built: the files, the
-        # estimator's name, its parameter and attribute names, and the weights'
-        # names and shapes against the network they describe.
-        document, tensors = _persist.read(path)
-        if document["estimator"] != cls.__name__:
-            raise ValueError(
-                f"{path} holds a {document['estimator']!r}, not a {cls.__name__}."
-            )
-        params = _persist.decode_entry(document, "params", tensors, path)
-        unknown = sorted(set(params) - set(cls._get_param_names()))
-        if unknown:
-            raise ValueError(
-                f"{path} sets parameters {unknown}, which {cls.__name__} does not "
-                "have; it was written by another version of tsdiff."
-            )
-        fitted = _persist.decode_entry(document, "fitted", tensors, path)
-        bad = sorted(
-            k
-            for k in fitted
-            if not (k.endswith("_") and k[0].isalpha()) or k in ("network_", "process_")
-        )
-        if bad or "n_features_in_" not in fitted:
-            raise ValueError(
-                f"{path} holds no fitted {cls.__name__}: "
-                + (f"unexpected entries {bad}." if bad else "no n_features_in_.")
-            )
-        # JSON has no tuples; tuple-valued parameters come back as lists.
-        params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
-        # A file written before an option existed was trained with its earlier value.
-        params = SETTINGS_BEFORE_OPTIONS | params
-        weights = {
-            k.removeprefix("network."): v
-            for k, v in tensors.items()
-            if k.startswith("network.")
-        }
-        network = _rebuild_network(document["network_config"], weights, path)
-        if network.config.n_features != fitted["n_features_in_"]:
-            raise ValueError(
-                f"{path} pairs a network of {network.config.n_features} variables "
-                f"with a fitted state of {fitted['n_features_in_']}."
-            )
-        est = cls(**{**params, "device": device})
-        est._validate_params()
-        for key, value in fitted.items():
-            setattr(est, key, value)
-        est.device_ = est._resolve_device()
-        est.network_ = network.to(est.device_)
-        est.process_ = est._process()
-        # Files from before the frame was recorded: the parameters of their fit.
-        est.window_frame_ = tuple(getattr(est, "window_frame_", est._window_frame()))
-        return est
-
-
-def _channels_first(covariates: np.ndarray | None) -> np.ndarray | None:
-    """Covariates (N, L, C) as the network reads them: float32 (N, C, L)."""
-    if covariates is None:
-        return None
-    return np.ascontiguousarray(covariates.transpose(0, 2, 1), dtype=np.float32)
-
-
-def _available(device: torch.device) -> torch.device:
-    if device.type == "cuda" and not torch.cuda.is_available():
-        logger.warning("CUDA is not available; the network is placed on the CPU.")
-        return torch.device("cpu")
-    return device
-
-
-def _rebuild_network(config: Any, state: dict, path: Any) -> Denoiser:
-    """The saved network on the CPU, after checking that the weights fit it.
-
-    The network is first built on the ``meta`` device (shapes, no memory), so a
-    description of an absurdly large network costs nothing before it is refused,
-    and building it draws nothing from torch's global random generator.
-    """
-    if not isinstance(config, dict):
-        raise ValueError(f"{path} describes no valid network.")
-    try:
-        with torch.device("meta"):
-            network = Denoiser(DenoiserConfig(**config))
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{path} describes no valid network: {err}") from None
-    expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
-    given = {k: tuple(v.shape) for k, v in state.items()}
-    problems = [f"missing {k}" for k in expected if k not in given]
-    problems += [f"unexpected {k}" for k in given if k not in expected]
-    problems += [
-        f"{k} of shape {given[k]} instead of {shape}"
-        for k, shape in expected.items()
-        if k in given and given[k] != shape
-    ]
-    if problems:
-        raise ValueError(
-            f"The weights in {path} do not fit the network it describes: "
-            + "; ".join(problems[:5])
-            + "."
-        )
-    # Memory for the weights, then the weights themselves: no initialisation, so
-    # torch's global random generator is left alone.
-    network = network.to_empty(device="cpu")
-    network.load_state_dict(state)
-    return network.eval()
+        return load_estimator(cls, path, device)

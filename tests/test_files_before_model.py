@@ -1,0 +1,61 @@
+"""Models saved and pickled before the estimators delegated to the engine's
+``DiffusionModel`` (``tests/fixtures/before_diffusion_model``, written at commit 3297c92
+by its ``make.py``) load and sample bit for bit as they did then."""
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsdiff import DiffusionForecaster, DiffusionImputer
+
+FILES = Path(__file__).parent / "fixtures" / "before_diffusion_model"
+
+
+@pytest.fixture(scope="module")
+def data():
+    values = np.load(FILES / "data.npy")
+    index = pd.date_range("2024-01-01", periods=len(values), freq="h")
+    frame = pd.DataFrame(values, index=index, columns=["v0", "v1"])
+    X = pd.DataFrame({"x": np.cos(np.arange(len(values)) / 4.0)}, index=index)
+    return frame.iloc[:48], X
+
+
+def _loaded(name, cls, how):
+    if how == "save":
+        return cls.load(FILES / f"{name}_model", device="cpu")
+    with open(FILES / f"{name}.pkl", "rb") as file:
+        return pickle.load(file)
+
+
+@pytest.mark.parametrize("how", ["save", "pickle"])
+def test_an_imputer_from_before_imputes_and_samples_as_then(how, data):
+    y, _ = data
+    imputer = _loaded("imputer", DiffusionImputer, how)
+    assert isinstance(imputer, DiffusionImputer)
+    np.testing.assert_array_equal(
+        imputer.transform(y), np.load(FILES / "imputer_transform.npy")
+    )
+    np.testing.assert_array_equal(
+        imputer.sample(y, num_samples=3, random_state=1),
+        np.load(FILES / "imputer_samples.npy"),
+    )
+
+
+@pytest.mark.parametrize("how", ["save", "pickle"])
+def test_a_forecaster_from_before_forecasts_as_then(how, data):
+    _, X = data
+    forecaster = _loaded("forecaster", DiffusionForecaster, how)
+    assert forecaster.network_.config.lags == (6,)
+    assert forecaster.network_.config.n_covariates > 1  # x and calendar features
+    np.testing.assert_array_equal(
+        forecaster.sample(X=X.iloc[48:], num_samples=4, random_state=1),
+        np.load(FILES / "forecaster_samples.npy"),
+    )
+    quantiles = forecaster.predict_quantiles(X=X.iloc[48:], alpha=(0.1, 0.5, 0.9))
+    np.testing.assert_array_equal(
+        quantiles.to_numpy(), np.load(FILES / "forecaster_quantiles.npy")
+    )
+    assert quantiles.index[0] == pd.Timestamp("2024-01-03 00:00")
