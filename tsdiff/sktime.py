@@ -46,7 +46,7 @@ _TINY = {
 
 
 class DiffusionSktimeForecaster(BaseForecaster):
-    """sktime forecaster wrapping :class:`tsdiff.DiffusionForecaster`.
+    """The sktime forecaster of :class:`tsdiff.DiffusionForecaster`.
 
     The horizon the model is trained for is the larger of ``prediction_length``
     and the ``fh`` given to ``fit``; a later ``fh`` may not reach further. Without
@@ -62,8 +62,9 @@ class DiffusionSktimeForecaster(BaseForecaster):
         History steps each forecast conditions on.
     prediction_length : int, default=12
         Smallest horizon the model is trained for.
-    n_layers, n_channels, n_heads, n_diffusion_steps, n_epochs, steps_per_epoch, \
-    batch_size :
+    n_layers, n_channels, n_heads, n_diffusion_steps : int
+        As in :class:`tsdiff.DiffusionForecaster`.
+    n_epochs, steps_per_epoch, batch_size : int (or None, "auto")
         As in :class:`tsdiff.DiffusionForecaster`.
     num_samples : int, default=100
         Samples behind every forecast.
@@ -302,7 +303,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
 
 
 class DiffusionSktimeImputer(BaseTransformer):
-    """sktime transformer imputing missing values with :class:`tsdiff.DiffusionImputer`.
+    """The sktime transformer that imputes with :class:`tsdiff.DiffusionImputer`.
 
     ``fit`` trains one model on the series (all series of a panel together, not one
     model per series); ``transform`` returns a copy of the data with every missing
@@ -313,8 +314,9 @@ class DiffusionSktimeImputer(BaseTransformer):
     ----------
     window_length : int, default=48
         Time steps per training and imputation window.
-    n_layers, n_channels, n_heads, n_diffusion_steps, n_epochs, steps_per_epoch, \
-    batch_size :
+    n_layers, n_channels, n_heads, n_diffusion_steps : int
+        As in :class:`tsdiff.DiffusionImputer`.
+    n_epochs, steps_per_epoch, batch_size : int (or None, "auto")
         As in :class:`tsdiff.DiffusionImputer`.
     num_samples : int, default=100
         Samples behind every imputed value.

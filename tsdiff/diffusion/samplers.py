@@ -253,7 +253,7 @@ def sample_ddpm(
 
     See Also
     --------
-    sample_ddim : deterministic (eta=0) or partially stochastic sampler.
+    sample_ddim : Deterministic (eta=0) or partially stochastic sampler.
 
     Examples
     --------
@@ -316,7 +316,7 @@ def sample_ddim(
 
     See Also
     --------
-    sample_ddpm : ancestral sampler.
+    sample_ddpm : Ancestral sampler.
 
     Examples
     --------
@@ -433,7 +433,7 @@ def sample_dpmpp_2m(
 
     See Also
     --------
-    sample_ddim : the first-order solver of the same ODE (``eta=0``).
+    sample_ddim : The first-order solver of the same ODE (``eta=0``).
 
     References
     ----------

@@ -62,7 +62,7 @@ class NoiseSchedule:
 
     See Also
     --------
-    make_betas : named schedules.
+    make_betas : Named schedules.
 
     Examples
     --------
@@ -124,13 +124,13 @@ class NoiseSchedule:
 
         Parameters
         ----------
-        name : str
+        name : Str
             Registered schedule name.
-        n_steps : int
+        n_steps : Int
             Number of diffusion steps.
-        beta_start : float, default=1e-4
+        beta_start : Float, default=1e-4
             First beta (CSDI's value).
-        beta_end : float, default=0.5
+        beta_end : Float, default=0.5
             Last beta (CSDI's value).
 
         Returns
@@ -193,11 +193,11 @@ class NoiseSchedule:
 
         Parameters
         ----------
-        name : str
+        name : Str
             One of ``"betas"``, ``"alphas"``, ``"alphas_cumprod"``,
             ``"alphas_cumprod_prev"``, ``"sqrt_alphas_cumprod"``,
             ``"sqrt_one_minus_alphas_cumprod"``, ``"posterior_variance"``.
-        t : Tensor of shape (B,), integer dtype
+        t : Tensor of shape (B,), int dtype
             Step index of each batch row, in ``[0, n_steps)``. The range is
             checked for CPU tensors only (checking it on an accelerator would force
             a host-device sync).

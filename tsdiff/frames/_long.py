@@ -51,7 +51,7 @@ def from_long(
 
     See Also
     --------
-    to_long : the inverse.
+    to_long : The inverse.
 
     Examples
     --------
@@ -200,7 +200,7 @@ def to_long(panel: pd.DataFrame) -> pd.DataFrame:
 
     See Also
     --------
-    from_long : the inverse for plain columns.
+    from_long : The inverse for plain columns.
 
     Examples
     --------

@@ -139,7 +139,7 @@ class Denoiser(nn.Module):
             True (non-zero) where the value is given to the model.
         time_points : Tensor of shape (B, L) or None, default=None
             Float time positions; None means ``0, 1, ..., L - 1``.
-        feature_ids : Tensor of shape (B, K), integer, or None, default=None
+        feature_ids : Tensor of shape (B, K), int, or None, default=None
             Row of the variable-embedding table for each variable, in
             ``[0, n_features)``; None means ``0, 1, ..., K - 1``.
         covariates : Tensor of shape (B, n_covariates, L) or None, default=None
