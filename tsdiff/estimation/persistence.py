@@ -177,19 +177,14 @@ def _model(
 ) -> DiffusionModel:
     """The fitted model of ``estimator`` from its network's config and weights, its
     parameters' process and the window frame of the fit (None: the parameters')."""
-    center, scale = (
-        (estimator.center_windows, estimator.scale_windows) if frame is None else frame
-    )
+    settings = estimator._model_settings()
+    if frame is not None:  # the frame recorded at fit
+        settings["center_windows"], settings["scale_windows"] = frame
     state = {
         "network_config": config,
         "weights": weights,
         "process": estimator._process_spec(),
-        "settings": {
-            "parameterization": estimator.parameterization,
-            "loss": estimator.loss,
-            "center_windows": center,
-            "scale_windows": scale,
-        },
+        "settings": settings,
     }
     return DiffusionModel.from_state(state, source).to(estimator.device_)
 
