@@ -2,6 +2,7 @@
 ``DiffusionModel`` (``tests/fixtures/before_diffusion_model``, written at commit 3297c92
 by its ``make.py``) load and sample bit for bit as they did then."""
 
+import copy
 import pickle
 from pathlib import Path
 
@@ -59,3 +60,39 @@ def test_a_forecaster_from_before_forecasts_as_then(how, data):
         quantiles.to_numpy(), np.load(FILES / "forecaster_quantiles.npy")
     )
     assert quantiles.index[0] == pd.Timestamp("2024-01-03 00:00")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("n_diffusion_steps", 9), ("parameterization", "epsilon")]
+)
+def test_a_copy_keeps_the_fitted_model_not_the_changed_parameters(name, value, data):
+    # A parameter of the model changed after fit is refused at sampling, in memory
+    # and in copies alike: a copy rebuilds the model that was fitted.
+    y, _ = data
+    changed = DiffusionImputer.load(FILES / "imputer_model", device="cpu")
+    changed.set_params(**{name: value})
+    copies = (copy.deepcopy(changed), pickle.loads(pickle.dumps(changed)))
+    for estimator in (changed, *copies):
+        with pytest.raises(ValueError, match="back or fit again"):
+            estimator.transform(y)
+
+
+def test_copies_keep_the_mask_policy_of_the_fit():
+    forecaster = _loaded("forecaster", DiffusionForecaster, "save")
+    for estimator in (forecaster, pickle.loads(pickle.dumps(forecaster))):
+        assert estimator.model_.mask.prediction_length == 3
+        assert estimator.model_.mask.patterns is None
+
+
+def test_the_fitted_model_is_saved_with_its_own_settings(data, tmp_path):
+    y, _ = data
+    imputer = DiffusionImputer.load(FILES / "imputer_model", device="cpu")
+    imputer.set_params(n_diffusion_steps=9).save(tmp_path / "m")
+    loaded = DiffusionImputer.load(tmp_path / "m", device="cpu")
+    assert loaded.process_.n_steps == imputer.process_.n_steps == 5
+    with pytest.raises(ValueError, match="set them back or fit again"):
+        loaded.transform(y)
+    loaded.set_params(n_diffusion_steps=5)
+    np.testing.assert_array_equal(
+        loaded.transform(y), np.load(FILES / "imputer_transform.npy")
+    )

@@ -271,7 +271,7 @@ class DiffusionForecaster(
             samples the whole horizon jointly), with a new history ``y`` also at
             its last ``context_length`` time points, and ``update`` at the new
             ones. Standardised with the statistics of the training rows.
-        fh : Int, sequence of int or pandas.Index, default=None
+        fh : int, sequence of int or pandas.Index, default=None
             Horizon to use when the predict methods get none; validated here.
         static : DataFrame, optional
             Static covariates of the series of a panel: one row per series id
@@ -423,7 +423,7 @@ class DiffusionForecaster(
             As in :meth:`predict_quantiles`.
         variable, series, truth, max_history, ax
             As in :func:`tsdiff.plotting.plot_forecast`.
-        coverage : Float or sequence of float, default=(0.5, 0.8, 0.95)
+        coverage : float or sequence of float, default=(0.5, 0.8, 0.95)
             Central intervals drawn as nested bands.
 
         Returns

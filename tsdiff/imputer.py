@@ -266,7 +266,7 @@ class DiffusionImputer(
             series into another.
         y : None
             Ignored; present for scikit-learn compatibility.
-        mask_patterns : Array-like of bool, shape (n_rows, n_variables), default=None
+        mask_patterns : array-like of bool, shape (n_rows, n_variables), default=None
             Missingness patterns (True = observed) that the ``"historical"`` and
             ``"mix"`` target strategies copy onto training windows: pass the observed
             mask of data whose gaps look like the ones to be filled (a DataFrame with
@@ -367,7 +367,7 @@ class DiffusionImputer(
             Data to impute (a ``(series id, time)`` panel for several series).
         variable, series, ax
             As in :func:`tsdiff.plotting.plot_imputation`.
-        coverage : Float or sequence of float, default=(0.5, 0.8, 0.95)
+        coverage : float or sequence of float, default=(0.5, 0.8, 0.95)
             Central intervals drawn as nested bands.
 
         Returns

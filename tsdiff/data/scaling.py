@@ -88,7 +88,7 @@ class Scaler:
 
         Parameters
         ----------
-        rows : Ndarray of shape (M,), int
+        rows : ndarray of shape (M,), int
             Series positions; for a scaler shared by all series, every row gets
             the shared statistics.
 
@@ -128,7 +128,7 @@ class Scaler:
 
         Parameters
         ----------
-        values : Ndarray of shape (..., T, K)
+        values : ndarray of shape (..., T, K)
             Values in data units; NaN passes through unchanged. With per-series
             statistics of shape (N, K), the axis before time is the series axis:
             shape (..., N, T, K).
@@ -163,7 +163,7 @@ class Scaler:
 
         Parameters
         ----------
-        values : Ndarray of shape (..., T, K)
+        values : ndarray of shape (..., T, K)
             Scaled values, e.g. samples of shape (S, N, T, K).
 
         Returns

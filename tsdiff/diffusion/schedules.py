@@ -124,13 +124,13 @@ class NoiseSchedule:
 
         Parameters
         ----------
-        name : Str
+        name : str
             Registered schedule name.
-        n_steps : Int
+        n_steps : int
             Number of diffusion steps.
-        beta_start : Float, default=1e-4
+        beta_start : float, default=1e-4
             First beta (CSDI's value).
-        beta_end : Float, default=0.5
+        beta_end : float, default=0.5
             Last beta (CSDI's value).
 
         Returns
@@ -193,7 +193,7 @@ class NoiseSchedule:
 
         Parameters
         ----------
-        name : Str
+        name : str
             One of ``"betas"``, ``"alphas"``, ``"alphas_cumprod"``,
             ``"alphas_cumprod_prev"``, ``"sqrt_alphas_cumprod"``,
             ``"sqrt_one_minus_alphas_cumprod"``, ``"posterior_variance"``.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,7 @@ class MaskPolicy:
 
     strategy: str = "random"
     prediction_length: int = 0
-    patterns: WindowSource | None = None
+    patterns: WindowSource | None = field(default=None, compare=False, repr=False)
 
     def _pool(self, windows: WindowSource) -> Tensor:
         """Observed masks (M, K, L) that historical masks copy: about 1024 evenly
@@ -113,9 +113,12 @@ class MaskPolicy:
         "('random', 4, None)"
         """
         digest = None
-        if self.patterns is not None:
-            every = self.patterns.batch(torch.arange(len(self.patterns)))[1]
-            digest = hashlib.sha256(every.numpy().tobytes()).hexdigest()  # (M, K, L)
+        if self.patterns is not None:  # of every pattern window (M, K, L), in turn
+            hasher = hashlib.sha256()
+            for start in range(0, len(self.patterns), _POOL):
+                rows = torch.arange(start, min(start + _POOL, len(self.patterns)))
+                hasher.update(self.patterns.batch(rows)[1].cpu().numpy().tobytes())
+            digest = hasher.hexdigest()
         return repr((self.strategy, self.prediction_length, digest))
 
 
@@ -138,8 +141,8 @@ class DiffusionModel:
         The frame of each window: minus the mean (and over the spread) of its given
         values, undone on the samples.
     mask : MaskPolicy, default=MaskPolicy()
-        What training hides; not part of :meth:`state_dict` (a restored model
-        samples; a new fit gives its own).
+        What training hides; :meth:`state_dict` keeps its strategy and prediction
+        length, not its patterns.
 
     Examples
     --------
@@ -377,7 +380,8 @@ class DiffusionModel:
 
     def state_dict(self) -> dict:
         """Everything :meth:`from_state` needs, as plain values and CPU tensors:
-        ``network_config``, ``weights``, ``process`` and ``settings``.
+        ``network_config``, ``weights``, ``process``, ``settings`` and ``mask``
+        (the mask policy's strategy and prediction length; not its patterns).
 
         Examples
         --------
@@ -389,7 +393,7 @@ class DiffusionModel:
         ...          beta_end=0.5), seed=0, parameterization="v")
         >>> state = model.state_dict()
         >>> sorted(state), state["settings"]["parameterization"]
-        (['network_config', 'process', 'settings', 'weights'], 'v')
+        (['mask', 'network_config', 'process', 'settings', 'weights'], 'v')
         """
         return {
             "network_config": asdict(self.network.config),
@@ -402,6 +406,10 @@ class DiffusionModel:
                 "loss": self.loss,
                 "center_windows": self.window_frame[0],
                 "scale_windows": self.window_frame[1],
+            },
+            "mask": {
+                "strategy": self.mask.strategy,
+                "prediction_length": self.mask.prediction_length,
             },
         }
 
@@ -439,7 +447,8 @@ class DiffusionModel:
         ValueError: The weights in my state do not fit the network it describes: ...
         """
         network = rebuild_network(state["network_config"], state["weights"], source)
-        return cls(network, state["process"], **state["settings"])
+        mask = MaskPolicy(**state["mask"]) if "mask" in state else None
+        return cls(network, state["process"], **state["settings"], mask=mask)
 
 
 def _channels_first(array: np.ndarray, dtype: Any) -> np.ndarray:

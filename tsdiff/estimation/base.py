@@ -3,6 +3,7 @@ sampling through the engine, quantiles, save/load and pickling."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -229,6 +230,8 @@ class DiffusionEstimator(BaseEstimator):
         except BaseException:  # a fit that fails (or is interrupted) leaves nothing
             self._forget_fit()
             raise
+        # The pattern windows served training only: the fitted model lets them go.
+        self.model_.mask = dataclasses.replace(self.model_.mask, patterns=None)
 
     def _batch_size(self, windows: WindowSource, device: torch.device) -> int:
         """Training windows per optimiser step: ``batch_size``, or for ``"auto"``
@@ -285,6 +288,13 @@ class DiffusionEstimator(BaseEstimator):
             beta_end=self.beta_end,
         )
 
+    def _mask_spec(self) -> dict:
+        """The training mask policy's strategy and prediction length."""
+        return {
+            "strategy": self.target_strategy,
+            "prediction_length": getattr(self, "prediction_length", 0),
+        }
+
     def _model_settings(self) -> dict:
         """The model's settings beside its network and process."""
         return dict(
@@ -296,21 +306,30 @@ class DiffusionEstimator(BaseEstimator):
 
     # The fitted model's parts, under the names of the fitted attributes they had.
 
+    def _model_part(self, name: str, part: str) -> Any:
+        model = vars(self).get("model_")
+        if model is None:
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r} (it is "
+                "set by fit)"
+            )
+        return getattr(model, part)
+
     @property
     def network_(self) -> Denoiser:
         """The fitted denoiser network (``model_.network``)."""
-        return self.model_.network
+        return self._model_part("network_", "network")
 
     @property
     def process_(self) -> Process:
         """The noise process of the fit (``model_.process``)."""
-        return self.model_.process
+        return self._model_part("process_", "process")
 
     @property
     def window_frame_(self) -> tuple[bool, bool]:
         """``(center_windows, scale_windows)`` of the fit: the frame its network
         models windows in."""
-        return self.model_.window_frame
+        return self._model_part("window_frame_", "window_frame")
 
     # -- sampling ---------------------------------------------------------------------
 
@@ -331,6 +350,12 @@ class DiffusionEstimator(BaseEstimator):
                 f"{type(self).__name__} was fitted with another diffusion process "
                 "(process, n_diffusion_steps, schedule, beta_start or beta_end have "
                 "changed since fit); set them back or fit again."
+            )
+        if self.parameterization != model.parameterization:
+            raise ValueError(
+                f"{type(self).__name__} was fitted with parameterization="
+                f"{model.parameterization!r}, what its network predicts; set it "
+                "back or fit again."
             )
         center, scale = model.window_frame
         if (self.center_windows, self.scale_windows) != (center, scale):

@@ -197,6 +197,10 @@ COMMON_PARAMETERS_DOC = """\
         Show progress bars."""
 
 TRAINING_ATTRIBUTES_DOC = """\
+    model_ : tsdiff.engine.DiffusionModel
+        The fitted model: the network (also ``network_``), its noise process
+        (``process_``), the window frame (``window_frame_``) and the training mask
+        policy, as fitted; parameters changed since fit are refused at sampling.
     history_ : list of dict
         One record per epoch: optimiser steps so far, training (and validation)
         loss, learning rate at the epoch's end, wall seconds and the device it ran

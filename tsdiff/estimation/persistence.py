@@ -44,21 +44,25 @@ for _old, _module in RENAMED_MODULES.items():
 
 logger = logging.getLogger(__name__)
 
-_MODEL_PARTS = ("network_", "process_", "window_frame_")
-"""Entries of a file or pickle that describe the fitted model (``model_``), under the
-names of the attributes that held it before."""
+_MODEL_PARTS = ("_network_spec", "_model_spec", "process_", "window_frame_")
+"""Entries of a pickle that describe the fitted model (``model_``): its network's
+config and weights, the rest of :meth:`DiffusionModel.state_dict`, and the names of
+the attributes that held it before."""
+
+_MODEL_ENTRIES = ("process", "settings", "mask")
+"""The entries of :meth:`DiffusionModel.state_dict` beside the network."""
 
 
 def pickled_state(state: dict) -> dict:
     """An estimator's ``__dict__`` as pickled: the model as its network's config and
-    CPU weights (``_network_spec``), process and window frame."""
+    CPU weights (``_network_spec``) and the rest of its state (``_model_spec``:
+    process, settings, mask policy), all as fitted."""
     state = dict(state)
     model = state.pop("model_", None)
     if model is not None:
         saved = model.state_dict()
         state["_network_spec"] = (saved["network_config"], saved["weights"])
-        state["process_"] = model.process
-        state["window_frame_"] = model.window_frame
+        state["_model_spec"] = {k: saved[k] for k in _MODEL_ENTRIES}
     return state
 
 
@@ -74,22 +78,30 @@ def restored_params(cls: type, state: dict) -> dict:
     state = dict(state)
     for name, value in (defaults | SETTINGS_BEFORE_OPTIONS).items():
         state.setdefault(name, value)
-    parts = {k: state.pop(k) for k in ("_network_spec", *_MODEL_PARTS) if k in state}
-    state["_model_parts"] = parts
+    state["_model_parts"] = {k: state.pop(k) for k in _MODEL_PARTS if k in state}
     return state
 
 
 def restore_model(estimator: Any) -> None:
     """Rebuild ``model_`` of an unpickled estimator from the parts that
-    :func:`restored_params` set aside (nothing for an unfitted one)."""
+    :func:`restored_params` set aside (nothing for an unfitted one).
+
+    A pickle written before the model existed holds the fitted process and window
+    frame as attributes; the rest comes from its parameters, as it did then.
+    """
     parts = vars(estimator).pop("_model_parts", {})
     if "_network_spec" not in parts:
         return
     config, weights = parts["_network_spec"]
-    frame = parts.get("window_frame_")  # older pickles: their parameters' frame
     estimator.device_ = _available(estimator.device_)
-    source = "the pickled estimator"
-    estimator.model_ = _model(estimator, config, weights, frame, source)
+    spec = parts.get("_model_spec") or _spec_from_params(
+        estimator, parts.get("window_frame_")
+    )
+    state = {"network_config": config, "weights": weights, **spec}
+    model = DiffusionModel.from_state(state, "the pickled estimator")
+    if "process_" in parts and "_model_spec" not in parts:
+        model.process = parts["process_"]  # the process it was fitted with
+    estimator.model_ = model.to(estimator.device_)
 
 
 def save_estimator(estimator: Any, path: str | Path) -> None:
@@ -109,6 +121,7 @@ def save_estimator(estimator: Any, path: str | Path) -> None:
         "estimator": type(estimator).__name__,
         "params": encode(estimator.get_params(deep=False), "params", tensors),
         "network_config": saved["network_config"],
+        "model": {k: saved[k] for k in _MODEL_ENTRIES},
         "fitted": fitted,
     }
     write(path, document, tensors)
@@ -158,8 +171,16 @@ def load_estimator(cls: type, path: str | Path, device: str) -> Any:
     estimator = cls(**{**params, "device": device})
     estimator._validate_params()
     frame = fitted.pop("window_frame_", None)  # files from before: their params'
-    estimator.device_ = estimator._resolve_device()
-    model = _model(estimator, document["network_config"], weights, frame, path)
+    spec = document.get("model")  # files from before: their parameters'
+    if spec is None:
+        spec = _spec_from_params(estimator, frame)
+    elif not (isinstance(spec, dict) and set(spec) == set(_MODEL_ENTRIES)):
+        raise ValueError(f"{path} describes no valid model: {spec!r:.200}.")
+    state = {"network_config": document["network_config"], "weights": weights}
+    try:
+        model = DiffusionModel.from_state({**state, **spec}, path)
+    except (TypeError, KeyError, AttributeError) as err:
+        raise ValueError(f"{path} describes no valid model: {err}") from None
     if model.network.config.n_features != fitted["n_features_in_"]:
         raise ValueError(
             f"{path} pairs a network of {model.network.config.n_features} variables "
@@ -168,25 +189,22 @@ def load_estimator(cls: type, path: str | Path, device: str) -> Any:
     for key, value in fitted.items():
         setattr(estimator, key, value)
     estimator.device_ = estimator._resolve_device()
-    estimator.model_ = model
+    estimator.model_ = model.to(estimator.device_)
     return estimator
 
 
-def _model(
-    estimator: Any, config: Any, weights: dict, frame: Any, source: Any
-) -> DiffusionModel:
-    """The fitted model of ``estimator`` from its network's config and weights, its
-    parameters' process and the window frame of the fit (None: the parameters')."""
+def _spec_from_params(estimator: Any, frame: Any) -> dict:
+    """The model's process, settings and mask policy as the parameters of
+    ``estimator`` describe them, with the window ``frame`` of the fit where one
+    was recorded (files and pickles written before the model recorded its own)."""
     settings = estimator._model_settings()
-    if frame is not None:  # the frame recorded at fit
+    if frame is not None:
         settings["center_windows"], settings["scale_windows"] = frame
-    state = {
-        "network_config": config,
-        "weights": weights,
+    return {
         "process": estimator._process_spec(),
         "settings": settings,
+        "mask": estimator._mask_spec(),
     }
-    return DiffusionModel.from_state(state, source).to(estimator.device_)
 
 
 def _available(device: torch.device) -> torch.device:

@@ -14,8 +14,6 @@ inference), ``_panel`` (``(series id, time)`` panels), ``_arrays``
 ``_long`` (long tables to and from panels: :func:`from_long`, :func:`to_long`),
 ``_nixtla`` (forecast frames in Nixtla's columns: :func:`to_nixtla`) and ``_seasons``
 (steps per day, week and year of a grid: :func:`seasonal_periods`).
-The private helpers of the former single module ``frames.py`` are re-exported under
-their old names, so ``from tsdiff.frames import _regular_grid`` keeps working.
 """
 
 from tsdiff.frames._arrays import SeriesArrays
