@@ -6,7 +6,8 @@ benchmark's windows (PM2.5: 36 variables x 36 hours; PhysioNet: 35 x 48; ETT: 7 
 288) for a few short epochs and times each one from ``history_``: the first epoch
 holds any compilation, the later ones give the steady rate. Modes: ``fp32`` is the
 plain PyTorch step (eager, float32, as CSDI trains), ``eager`` adds bf16 autocast on
-CUDA, ``compile`` also runs the network through ``torch.compile``; every mode draws
+CUDA, ``compile`` also runs the network through ``torch.compile``, ``graphs``
+through its "reduce-overhead" mode (CUDA graphs of every pass); every mode draws
 its batches and masks on the device from series held there. Sampling through the
 estimator is timed the same way: a first call (compiling, if asked) and a second,
 timed call.
@@ -47,6 +48,8 @@ from tsdiff import DiffusionImputer
 # (variables K, window L): the imputation benchmarks' windows and a long one of ETT's
 # 7 variables.
 SHAPES = {"pm25": (36, 36), "physionet": (35, 48), "ett288": (7, 288)}
+# The estimator's ``compile`` setting of each mode.
+COMPILE = {"fp32": False, "eager": False, "compile": True, "graphs": "reduce-overhead"}
 SMOKE_MODEL = {"n_layers": 1, "n_channels": 8, "n_heads": 2, "n_diffusion_steps": 10}
 
 
@@ -66,7 +69,7 @@ def _train(shape: str, batch: int, mode: str, args) -> tuple[dict, DiffusionImpu
         n_epochs=args.epochs,
         steps_per_epoch=None,  # one pass over the windows the frame holds
         batch_size=batch,
-        compile=mode == "compile",
+        compile=COMPILE[mode],
         mixed_precision=mode != "fp32",
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
@@ -84,6 +87,69 @@ def _train(shape: str, batch: int, mode: str, args) -> tuple[dict, DiffusionImpu
         "ms_per_step": 1000 * steady / steps,
         "windows_per_s": batch * steps / steady,
     }, imputer
+
+
+def _profile(shape: str, batch: int, mode: str, args, steps: int = 20) -> dict:
+    """Where the time of a training step goes: ``steps`` steps (after as many
+    unprofiled ones) under ``torch.profiler``, per step: wall time, time the GPU
+    spends in kernels, kernel launches, and the operations that cost most."""
+    from torch.profiler import ProfilerActivity, profile
+
+    n_vars, length = SHAPES[shape]
+    frame = h.random_frame(batch * steps + length - 1, n_vars, args.seed)
+    imputer = DiffusionImputer(
+        window_length=length,
+        n_epochs=2,
+        steps_per_epoch=None,
+        batch_size=batch,
+        compile=COMPILE[mode],
+        mixed_precision=mode != "fp32",
+        random_state=args.seed,
+        **(SMOKE_MODEL if args.smoke else {}),
+    )
+    imputer.fit(frame)  # warm: compiled, allocator primed
+    activities = [ProfilerActivity.CPU]
+    if torch.cuda.is_available():
+        activities.append(ProfilerActivity.CUDA)
+    with profile(activities=activities) as prof:
+        imputer.fit(frame)
+    total = 2 * steps  # profiled steps
+    wall = sum(record["seconds"] for record in imputer.history_)
+    events = prof.key_averages()
+    kernels = [e for e in prof.events() if e.device_type.name == "CUDA"]
+
+    def top(key) -> list:
+        ranked = sorted(events, key=key, reverse=True)[:12]
+        return [
+            {
+                "name": e.key[:80],
+                "calls_per_step": e.count / total,
+                "self_cpu_ms_per_step": e.self_cpu_time_total / 1e3 / total,
+                "self_device_ms_per_step": _device_time(e) / 1e3 / total,
+            }
+            for e in ranked
+        ]
+
+    return {
+        "shape": shape,
+        "batch_size": batch,
+        "mode": mode,
+        "ms_per_step": 1000 * wall / total,
+        "device_ms_per_step": sum(e.time_range.elapsed_us() for e in kernels)
+        / 1e3
+        / total,
+        "kernels_per_step": len(kernels) / total,
+        "by_device_time": top(_device_time),
+        "by_cpu_time": top(lambda e: e.self_cpu_time_total),
+    }
+
+
+def _device_time(event) -> float:
+    """Self time on the accelerator (µs) of a profiler event."""
+    for name in ("self_device_time_total", "self_cuda_time_total"):
+        if hasattr(event, name):
+            return getattr(event, name)
+    return 0.0
 
 
 def _sample(imputer: DiffusionImputer, shape: str, mode: str, args) -> dict:
@@ -117,7 +183,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--results", default=str(h.RESULTS))
     parser.add_argument("--smoke", action="store_true", help="tiny CPU run")
     parser.add_argument("--shapes", default="pm25,physionet")
-    parser.add_argument("--modes", default="eager,compile", help="fp32, eager, compile")
+    parser.add_argument(
+        "--modes", default="eager,compile", help="fp32, eager, compile, graphs"
+    )
     parser.add_argument("--batch-sizes", type=_ints, default=(32, 128))
     parser.add_argument("--steps", type=int, default=50, help="steps per epoch")
     parser.add_argument("--epochs", type=int, default=3)
@@ -153,6 +221,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--reference-calls", type=int, default=300)
     parser.add_argument("--tag", help="name the results throughput_<tag>.json")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile a short fit of each training configuration (GPU time, "
+        "kernel launches and the costliest operations per step)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.batch_sizes, args.steps, args.epochs = (8,), 3, 2
@@ -170,6 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
         "train": [],
         "sample": [],
         "rates": [],
+        "profile": [],
     }
 
     def save() -> None:
@@ -273,6 +348,8 @@ def _train_and_sample(args, result: dict, save) -> None:
                 logging.info(
                     "train %s (%.0f s total)", record, time.perf_counter() - start
                 )
+                if args.profile:
+                    result["profile"].append(_profile(shape, batch, mode, args))
                 save()
             result["sample"].append(_sample(imputer, shape, mode, args))
             logging.info("sample %s", result["sample"][-1])
@@ -326,6 +403,23 @@ def _markdown(result: dict) -> str:
             f"| {ref['shape']} | best engine / reference | | | "
             f"{shape.get('best_ratio', float('nan')):.1f}x | |"
         )
+    if result.get("profile"):
+        lines += [
+            "",
+            "Profiled steps (under torch.profiler, slower than the timed ones):",
+            "",
+            "| shape | mode | batch | ms / step | GPU busy ms / step | kernels / step "
+            "| costliest on the host |",
+            "|---|---|---|---|---|---|---|",
+            *(
+                f"| {r['shape']} | {r['mode']} | {r['batch_size']} | "
+                f"{r['ms_per_step']:.1f} | {r['device_ms_per_step']:.1f} | "
+                f"{r['kernels_per_step']:.0f} | "
+                + ", ".join(e["name"] for e in r["by_cpu_time"][:3])
+                + " |"
+                for r in result["profile"]
+            ),
+        ]
     return "\n".join(lines)
 
 

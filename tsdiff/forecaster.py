@@ -203,6 +203,7 @@ class DiffusionForecaster(
         center_windows: bool = True,
         scale_windows: bool = False,
         lags: str | tuple | None = "auto",
+        interpolated_input: bool = False,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,

@@ -205,6 +205,7 @@ class DiffusionImputer(
         center_windows: bool = False,
         scale_windows: bool = False,
         lags: str | tuple | None = None,
+        interpolated_input: bool = False,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,

@@ -9,6 +9,7 @@ noise process meet in ``_denoise``, through a ``denoise(x_t, t)`` closure that b
 each batch's conditioning.
 """
 
+from tsdiff.engine._denoise import COMPILE_MODES
 from tsdiff.engine._fingerprint import SETTINGS_BEFORE_OPTIONS
 from tsdiff.engine.budget import auto_batch_size
 from tsdiff.engine.lr import LR_SCHEDULES
@@ -18,6 +19,7 @@ from tsdiff.engine.training import TrainingConfig, fit_network
 
 __all__ = [
     "LR_SCHEDULES",
+    "COMPILE_MODES",
     "SETTINGS_BEFORE_OPTIONS",
     "DiffusionModel",
     "MaskPolicy",

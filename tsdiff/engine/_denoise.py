@@ -27,39 +27,67 @@ def autocast(device: torch.device, enabled: bool) -> torch.autocast:
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
 
 
-def compiled(network: Denoiser, enabled: bool) -> Denoiser:
-    """``network`` itself, or with ``enabled`` a ``torch.compile`` wrapper of it.
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
+"""The ``torch.compile`` modes a ``compile`` setting may name (True means
+"default")."""
+
+
+def compiled(network: Denoiser, mode: bool | str) -> Denoiser:
+    """``network`` itself, or for a ``mode`` other than False a ``torch.compile``
+    wrapper of it.
 
     The wrapper shares the parameters, so training it trains ``network``. Compiled
     code fuses the many small kernels of one forward (and backward) pass, which on a
     GPU are launched faster than Python can dispatch them one by one; the first call
-    per input shape pays a one-off compilation. Where building or running the
-    compiled forward pass fails (no compiler, an unsupported platform), a warning is
-    logged and the eager network serves every later call; a failure of the compiled
+    per input shape pays a one-off compilation. True compiles in torch's "default"
+    mode; "reduce-overhead" also replays each pass as a CUDA graph (one launch for
+    the whole pass), and its outputs are copied out of the graph's memory so that
+    callers may keep them across calls. Where building or running the compiled
+    forward pass fails (no compiler, an unsupported platform), a warning is logged
+    and the eager network serves every later call; a failure of the compiled
     backward pass is not caught.
     """
-    if not enabled:
+    if mode is False:
         return network
-    return _CompiledOrEager(network, torch.compile(network, dynamic=None))
+    mode = "default" if mode is True else mode
+    if mode not in COMPILE_MODES:
+        raise ValueError(
+            f"compile must be a bool or one of {COMPILE_MODES}, got {mode!r}"
+        )
+    return _CompiledOrEager(
+        network,
+        torch.compile(network, dynamic=None, mode=mode),
+        graphed=mode == "reduce-overhead",
+    )
+
+
+def new_step(model: Any) -> None:
+    """Tell a CUDA-graphed network that a training step begins: the outputs of the
+    last one are no longer needed."""
+    if isinstance(model, _CompiledOrEager) and model.graphed:
+        torch.compiler.cudagraph_mark_step_begin()
 
 
 class _CompiledOrEager:
     """Calls the compiled network until it fails once, then the eager one."""
 
-    def __init__(self, network: Any, compiled_network: Callable[..., Any]) -> None:
+    def __init__(
+        self, network: Any, compiled_network: Callable[..., Any], graphed: bool = False
+    ) -> None:
         self._network = network
         self._compiled: Callable[..., Any] | None = compiled_network
         self._warm = False
+        self.graphed = graphed
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._compiled is not None:
             try:
                 if self._warm:
-                    return self._compiled(*args, **kwargs)
+                    return self._own(self._compiled(*args, **kwargs))
                 with _COMPILING:
                     out = self._compiled(*args, **kwargs)
                 self._warm = True
-                return out
+                return self._own(out)
             except (torch.OutOfMemoryError, ValueError, TypeError):
                 # The caller halves its batch on OOM; ValueError and TypeError are
                 # the network's own input checks. Compiling is not to blame.
@@ -72,6 +100,10 @@ class _CompiledOrEager:
                 )
                 self._compiled = None
         return self._network(*args, **kwargs)
+
+    def _own(self, out: torch.Tensor) -> torch.Tensor:
+        """A CUDA graph's output lives in memory its next replay overwrites."""
+        return out.clone() if self.graphed else out
 
     def __getattr__(self, name: str) -> Any:  # side_info and the like
         return getattr(self._network, name)

@@ -32,6 +32,7 @@ SETTINGS_BEFORE_OPTIONS = {
     "steps_per_epoch": None,
     "lr_schedule": "multistep",
     "lags": None,
+    "interpolated_input": False,
 }
 """Settings added after checkpoints and results were first written, at the value
 they had before: such checkpoints resume (these values are left out of the
@@ -105,6 +106,9 @@ def _settings(config: TrainingConfig) -> list:
 
 def config_text(network: Denoiser) -> str:
     """The network's configuration as text, without fields added later at their
-    default (a network without covariates or lags reads as it did before)."""
+    default (a network without covariates, lags or interpolated input reads as it
+    did before)."""
     text = repr(network.config)
-    return text.replace(", n_covariates=0", "", 1).replace(", lags=()", "", 1)
+    for later in (", n_covariates=0", ", lags=()", ", interpolated_input=False"):
+        text = text.replace(later, "", 1)
+    return text

@@ -56,7 +56,7 @@ class SamplingConfig:
     center_windows: bool = True
     scale_windows: bool = False
     mixed_precision: bool = True
-    compile: bool = False
+    compile: bool | str = False
     cache_side: bool = True
     verbose: bool = False
 

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from tsdiff.data.source import WindowSource
 from tsdiff.diffusion import Process, eps_loss
-from tsdiff.engine._denoise import compiled, make_denoise, window_frame
+from tsdiff.engine._denoise import compiled, make_denoise, new_step, window_frame
 from tsdiff.engine._fingerprint import fingerprint, legacy_fingerprint
 from tsdiff.engine._state import TrainState, ema_update, initial_state, noise_seed
 from tsdiff.engine.distributed import World
@@ -66,7 +66,7 @@ class TrainingConfig:
     ema_decay: float | None = None
     max_grad_norm: float | None = 1.0
     mixed_precision: bool = True
-    compile: bool = False
+    compile: bool | str = False
     checkpoint_path: str | None = None
     max_fit_time: float | None = None
     verbose: bool = False
@@ -392,6 +392,7 @@ def _train_epoch(
     for start in range(0, len(order), config.batch_size):
         rows = order[start : start + config.batch_size]
         x0, observed, covariates = data.batch(rows, device)
+        new_step(model)
         loss = _batch_loss(
             model, schedule, x0, observed, draw_mask, state.noise_gen, config,
             covariates,

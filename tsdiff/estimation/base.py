@@ -270,6 +270,7 @@ class DiffusionEstimator(BaseEstimator):
             n_features=n_features,
             n_covariates=n_covariates,
             lags=lags,
+            interpolated_input=self.interpolated_input,
             n_layers=self.n_layers,
             n_channels=self.n_channels,
             n_heads=self.n_heads,

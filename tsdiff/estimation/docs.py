@@ -87,6 +87,13 @@ COMMON_PARAMETERS_DOC = """\
         those shorter than the window; an index without dates gives none. Explicit
         lags must be shorter than the window. The lags in use after fit are
         ``network_.config.lags``.
+    interpolated_input : bool, default=False
+        Give the network, beside the given values, a coarse estimate of every cell:
+        the straight line between the nearest given values of its variable before
+        and after it, the nearest given value where only one side has one (the last
+        value, for a forecast). The network refines that estimate rather than
+        starting from zeros at the cells it predicts (the interpolated input of
+        PriSTI, Liu et al. 2023). One more input channel; sampling costs the same.
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
     scaler : {"standard", "robust", "none"}, default="standard"
@@ -129,16 +136,18 @@ COMMON_PARAMETERS_DOC = """\
         ``ValueError`` naming the epoch.
     mixed_precision : bool, default=True
         Run the network in bfloat16 autocast on CUDA devices; ignored on CPU.
-    compile : bool, default=False
-        Train and sample through ``torch.compile`` of the network. On a GPU, where
-        the small kernels of this network are otherwise launched one Python call at
-        a time, it fuses them and steps run faster after a one-off compilation
-        (tens of seconds per input shape, so sampling pads its last batch to the
-        size of the others; ``benchmarks/throughput.py`` measures the gain); on a
-        CPU the gain is small. Compiling needs Triton on CUDA and
-        a C++ compiler on CPU; where the compiled forward pass cannot be built or
-        run, a warning is logged and the network runs uncompiled, so a saved model
-        with ``compile=True`` also loads and predicts on machines without them.
+    compile : bool or {"default", "reduce-overhead", "max-autotune"}, default=False
+        Train and sample through ``torch.compile`` of the network (True: its
+        "default" mode). On a GPU, where the small kernels of this network are
+        otherwise launched one Python call at a time, it fuses them and steps run
+        faster after a one-off compilation (tens of seconds per input shape, so
+        sampling pads its last batch to the size of the others);
+        "reduce-overhead" also replays every forward and backward pass as one CUDA
+        graph. ``benchmarks/throughput.py`` measures the gains; on a CPU they are
+        small. Compiling needs Triton on CUDA and a C++ compiler on CPU; where the
+        compiled forward pass cannot be built or run, a warning is logged and the
+        network runs uncompiled, so a saved model with ``compile`` set also loads
+        and predicts on machines without them.
     checkpoint_path : str, path or None, default=None
         File that holds the whole training state after every epoch. A fit that
         finds a checkpoint of the same data, settings and seed resumes from it and

@@ -22,7 +22,7 @@ from tsdiff.diffusion import (
     PROCESS_NAMES,
     SCHEDULES,
 )
-from tsdiff.engine import LR_SCHEDULES
+from tsdiff.engine import COMPILE_MODES, LR_SCHEDULES
 from tsdiff.frames import SeriesArrays
 
 __all__ = [
@@ -341,6 +341,7 @@ DIFFUSION_PARAMETERS: dict = {
     "center_windows": [InstanceOf((bool,), "a bool")],
     "scale_windows": [InstanceOf((bool,), "a bool")],
     "lags": [None, LagSpec()],
+    "interpolated_input": [InstanceOf((bool,), "a bool")],
     "target_strategy": [Options(tuple(MASK_STRATEGIES))],
     "scaler": [Options(("standard", "robust", "none"))],
     "n_epochs": [POSITIVE_INT],
@@ -354,7 +355,7 @@ DIFFUSION_PARAMETERS: dict = {
     "ema_decay": [None, Interval(float, 0, 1, "neither")],
     "max_grad_norm": [None, Interval(float, 0, None, "neither")],
     "mixed_precision": [InstanceOf((bool,), "a bool")],
-    "compile": [InstanceOf((bool,), "a bool")],
+    "compile": [InstanceOf((bool,), "a bool"), Options(COMPILE_MODES)],
     "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
     "max_fit_time": [None, Interval(float, 0, None, "neither")],
     "num_samples": [POSITIVE_INT],

@@ -51,6 +51,14 @@ class DenoiserConfig:
         input channels per lag. A seasonal pattern then reaches every cell
         directly instead of through attention (the lagged inputs of DeepAR,
         Salinas et al. 2020, and TSDiff, Kollovieh et al. 2023).
+    interpolated_input : bool, default=False
+        Also give every cell a coarse estimate from the given values of its
+        variable: the straight line between the nearest given values before and
+        after it, the nearest given value where there is one on one side only (the
+        last value, for a forecast), 0 where the window gives none; one input
+        channel. The network then refines an estimate instead of starting from
+        zeros at the cells it predicts (the interpolated conditional input of
+        PriSTI, Liu et al. 2023).
 
     Raises
     ------
@@ -73,6 +81,8 @@ class DenoiserConfig:
     147
     >>> DenoiserConfig(n_features=3, lags=(24, 168)).input_dim  # 2 + 4 per lag
     10
+    >>> DenoiserConfig(n_features=3, interpolated_input=True).input_dim
+    3
     >>> DenoiserConfig(n_features=3, n_channels=8, n_heads=3)
     Traceback (most recent call last):
     ...
@@ -88,6 +98,7 @@ class DenoiserConfig:
     diffusion_embedding_dim: int = 128
     n_covariates: int = 0
     lags: tuple = ()
+    interpolated_input: bool = False
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
@@ -116,12 +127,18 @@ class DenoiserConfig:
         ):
             raise ValueError(f"lags must be positive ints, got {lags!r}")
         object.__setattr__(self, "lags", tuple(int(s) for s in lags))
+        if not isinstance(self.interpolated_input, bool):
+            raise TypeError(
+                "interpolated_input must be a bool, got "
+                f"{type(self.interpolated_input).__name__}"
+            )
 
     @property
     def input_dim(self) -> int:
-        """Input channels per cell: the given value, the noisy value, and four per
-        lag (given value and mask, ``lag`` steps earlier and later)."""
-        return 2 + 4 * len(self.lags)
+        """Input channels per cell: the given value, the noisy value, four per
+        lag (given value and mask, ``lag`` steps earlier and later) and the
+        interpolated estimate if ``interpolated_input``."""
+        return 2 + 4 * len(self.lags) + int(self.interpolated_input)
 
     @property
     def side_dim(self) -> int:
