@@ -82,11 +82,13 @@ def test_mixed_precision_sampling_stays_close_to_full_precision(gpu_tiny, frame)
     assert 0.8 < mixed[:, gaps].std() / spread < 1.25
 
 
-def test_compiled_network_trains_and_samples_like_eager(gpu_tiny, frame):
-    """compile=True runs the same model: same training trajectory within bf16 and
-    kernel-fusion rounding, and samples from the same distribution."""
+@pytest.mark.parametrize("mode", [True, "reduce-overhead"])
+def test_compiled_network_trains_and_samples_like_eager(gpu_tiny, frame, mode):
+    """compile=True (and CUDA graphs) run the same model: same training trajectory
+    within bf16 and kernel-fusion rounding, and samples from the same
+    distribution."""
     eager = DiffusionImputer(window_length=16, **gpu_tiny).fit(frame)
-    fast = DiffusionImputer(window_length=16, compile=True, **gpu_tiny).fit(frame)
+    fast = DiffusionImputer(window_length=16, compile=mode, **gpu_tiny).fit(frame)
     losses = [[r["train_loss"] for r in m.history_] for m in (eager, fast)]
     np.testing.assert_allclose(losses[0], losses[1], rtol=0.05)
     gaps = frame.isna().to_numpy()

@@ -12,7 +12,7 @@ import torch
 import tsdiff.engine.training as training
 from tsdiff import DiffusionForecaster, DiffusionImputer
 from tsdiff.data import WindowSource, sliding_windows
-from tsdiff.nn.denoiser import _lagged
+from tsdiff.nn.inputs import lagged
 
 
 def _series(n_steps, seed=0):
@@ -108,8 +108,26 @@ def test_lagged_inputs_hold_the_given_values_a_season_away():
     x = torch.arange(1.0, 7.0).reshape(1, 1, 6)  # (B, K, L): 1..6
     given = torch.tensor([[[1, 1, 0, 1, 1, 1]]]).float()
     x_given = x * given
-    back, ahead, back_mask, ahead_mask = _lagged(x_given, given, (2,))
+    back, ahead, back_mask, ahead_mask = lagged(x_given, given, (2,))
     assert back.flatten().tolist() == [0, 0, 1, 2, 0, 4]  # t - 2; 3 is not given
     assert ahead.flatten().tolist() == [0, 4, 5, 6, 0, 0]  # t + 2
     assert back_mask.flatten().tolist() == [0, 0, 1, 1, 0, 1]
     assert ahead_mask.flatten().tolist() == [0, 1, 1, 1, 0, 0]
+
+
+def test_the_interpolated_input_is_a_setting_of_both_estimators(tiny, frame, tmp_path):
+    imp = DiffusionImputer(window_length=16, interpolated_input=True, **tiny)
+    imp.fit(frame)
+    assert imp.network_.config.interpolated_input
+    assert imp.network_.input_projection.in_features == 3  # x_cond, x_t, estimate
+    imp.save(tmp_path / "imp")
+    loaded = DiffusionImputer.load(tmp_path / "imp")
+    assert loaded.network_.config.interpolated_input
+    np.testing.assert_array_equal(
+        loaded.sample(frame, num_samples=2), imp.sample(frame, num_samples=2)
+    )
+    fc = DiffusionForecaster(
+        context_length=8, prediction_length=4, interpolated_input=True, **tiny
+    )
+    assert fc.fit(frame).network_.config.interpolated_input
+    assert np.isfinite(fc.predict_quantiles().to_numpy()).all()

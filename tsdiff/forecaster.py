@@ -217,7 +217,7 @@ class DiffusionForecaster(
         ema_decay: float | None = None,
         max_grad_norm: float | None = 1.0,
         mixed_precision: bool = True,
-        compile: bool = False,
+        compile: bool | str = "auto",
         checkpoint_path: str | None = None,
         max_fit_time: float | None = None,
         num_samples: int = 100,

@@ -2,12 +2,14 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from tsdiff.nn import Denoiser, DenoiserConfig
 from tsdiff.nn._attention import SHORT_SEQUENCE
+from tsdiff.nn.inputs import interpolate_given
 from tsdiff.nn.layers import (
     TransformerLayer,
     diffusion_step_features,
@@ -170,6 +172,51 @@ def test_unread_entries_do_not_leak():
     out = _call(net, {**inputs, **garbage})
     assert torch.isfinite(out).all()
     assert torch.equal(out, _call(net, inputs))
+
+
+def test_interpolation_matches_numpy_interp():
+    g = _gen(5)
+    values = torch.randn(3, 4, 11, generator=g)
+    given = torch.rand(3, 4, 11, generator=g) < 0.4
+    given[0, 0] = False  # a variable with nothing given: zeros
+    given[1, 1] = False
+    given[1, 1, 6] = True  # one given value: constant
+    out = interpolate_given(torch.where(given, values, torch.nan), given)
+    steps = torch.arange(11.0)
+    for b in range(3):
+        for k in range(4):
+            at = given[b, k]
+            if not at.any():
+                expected = torch.zeros(11)
+            else:  # np.interp holds the end values beyond the given range
+                line = np.interp(steps, steps[at], values[b, k][at])
+                expected = torch.from_numpy(line).float()
+            torch.testing.assert_close(out[b, k], expected)
+
+
+def test_interpolated_input_conditions_cells_between_given_values():
+    config = DenoiserConfig(**{**TINY.__dict__, "interpolated_input": True})
+    assert config.input_dim == TINY.input_dim + 1
+    net = _trained(config)
+    inputs = _inputs(1, 5, 7)
+    mask = torch.zeros(1, 5, 7, dtype=torch.bool)
+    mask[..., [0, 6]] = True  # the ends given, the middle predicted
+    inputs["cond_mask"] = mask
+    # Unread NaN cannot leak through the channel, and a moved given value changes
+    # the output through it: zeroing the channel's input weights changes the shift.
+    garbage = torch.where(mask, inputs["x_cond"], torch.nan)
+    base = _call(net, {**inputs, "x_cond": garbage})
+    assert torch.isfinite(base).all()
+    moved = inputs["x_cond"].clone()
+    moved[0, 2, 6] += 1.0
+    channel = net.input_projection.weight[:, -1].detach().clone()
+    with torch.no_grad():  # the network without its last input channel
+        net.input_projection.weight[:, -1] = 0
+    plain_shift = _call(net, {**inputs, "x_cond": moved}) - _call(net, inputs)
+    with torch.no_grad():
+        net.input_projection.weight[:, -1] = channel
+    shift = _call(net, {**inputs, "x_cond": moved}) - base
+    assert not torch.allclose(shift, plain_shift, atol=1e-6)
 
 
 def test_float_cond_mask_equals_bool():

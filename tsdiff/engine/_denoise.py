@@ -28,8 +28,9 @@ def autocast(device: torch.device, enabled: bool) -> torch.autocast:
 
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
-"""The ``torch.compile`` modes a ``compile`` setting may name (True means
-"default")."""
+"""The ``torch.compile`` modes a ``compile`` setting may name. True means
+"default"; "auto" lets training decide
+(:func:`tsdiff.engine.training.training_compile`) and samples uncompiled."""
 
 
 def compiled(network: Denoiser, mode: bool | str) -> Denoiser:
@@ -47,7 +48,7 @@ def compiled(network: Denoiser, mode: bool | str) -> Denoiser:
     and the eager network serves every later call; a failure of the compiled
     backward pass is not caught.
     """
-    if mode is False:
+    if mode is False or mode == "auto":  # "auto" reaches here from sampling only
         return network
     mode = "default" if mode is True else mode
     if mode not in COMPILE_MODES:

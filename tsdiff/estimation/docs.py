@@ -136,18 +136,22 @@ COMMON_PARAMETERS_DOC = """\
         ``ValueError`` naming the epoch.
     mixed_precision : bool, default=True
         Run the network in bfloat16 autocast on CUDA devices; ignored on CPU.
-    compile : bool or {"default", "reduce-overhead", "max-autotune"}, default=False
-        Train and sample through ``torch.compile`` of the network (True: its
-        "default" mode). On a GPU, where the small kernels of this network are
-        otherwise launched one Python call at a time, it fuses them and steps run
-        faster after a one-off compilation (tens of seconds per input shape, so
-        sampling pads its last batch to the size of the others);
-        "reduce-overhead" also replays every forward and backward pass as one CUDA
-        graph. ``benchmarks/throughput.py`` measures the gains; on a CPU they are
-        small. Compiling needs Triton on CUDA and a C++ compiler on CPU; where the
-        compiled forward pass cannot be built or run, a warning is logged and the
-        network runs uncompiled, so a saved model with ``compile`` set also loads
-        and predicts on machines without them.
+    compile : str or bool, default="auto"
+        Run the network through ``torch.compile``: True or "default" in torch's
+        default mode, "reduce-overhead" also replaying every forward and backward
+        pass as one CUDA graph, "max-autotune", or False for never. On a GPU, where
+        the small kernels of this network are otherwise launched one Python call
+        at a time, steps then run faster after a one-off compilation (about 20 s
+        per input shape, so sampling pads its last batch to the size of the
+        others). "auto" trains through CUDA graphs on a single GPU when the fit has
+        at least 2000 steps (36 x 36 windows then train 2.3 to 2.6 times as fast:
+        ``benchmarks/results/throughput_train_graphs_h200.md``); it trains
+        uncompiled on a CPU, on several GPUs and for fewer steps, and always
+        samples uncompiled, since sampling calls come in many shapes and each
+        would compile anew. Compiling needs Triton on CUDA and a C++ compiler on
+        CPU; where the compiled forward pass cannot be built or run, a warning is
+        logged and the network runs uncompiled, so a saved model with ``compile``
+        set also loads and predicts on machines without them.
     checkpoint_path : str, path or None, default=None
         File that holds the whole training state after every epoch. A fit that
         finds a checkpoint of the same data, settings and seed resumes from it and

@@ -355,7 +355,7 @@ DIFFUSION_PARAMETERS: dict = {
     "ema_decay": [None, Interval(float, 0, 1, "neither")],
     "max_grad_norm": [None, Interval(float, 0, None, "neither")],
     "mixed_precision": [InstanceOf((bool,), "a bool")],
-    "compile": [InstanceOf((bool,), "a bool"), Options(COMPILE_MODES)],
+    "compile": [InstanceOf((bool,), "a bool"), Options(("auto", *COMPILE_MODES))],
     "checkpoint_path": [None, InstanceOf((str, os.PathLike), "a path")],
     "max_fit_time": [None, Interval(float, 0, None, "neither")],
     "num_samples": [POSITIVE_INT],

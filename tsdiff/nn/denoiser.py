@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tsdiff.nn.config import DenoiserConfig
+from tsdiff.nn.inputs import interpolate_given, lagged
 from tsdiff.nn.layers import (
     DiffusionEmbedding,
     ResidualBlock,
@@ -298,7 +299,7 @@ class Denoiser(nn.Module):
         # where(), not a product with the mask, so NaN in unread entries cannot leak.
         x_given = torch.where(given, x_cond, zero)
         channels = [x_given, torch.where(given, zero, x_t)]
-        channels += _lagged(x_given, given.to(x_t.dtype), self.config.lags)
+        channels += lagged(x_given, given.to(x_t.dtype), self.config.lags)
         if self.config.interpolated_input:
             channels.append(interpolate_given(x_given, given))
         h = torch.stack(channels, dim=-1)  # (B, K, L, input_dim)
@@ -453,66 +454,6 @@ class Denoiser(nn.Module):
                 f"side must have shape (B, side_dim, K, L) = {expected}, "
                 f"got {tuple(side.shape)}"
             )
-
-
-def _lagged(x_given: Tensor, given: Tensor, lags: tuple) -> list[Tensor]:
-    """For each lag s: the given values and their mask s steps earlier and s steps
-    later along time, each (B, K, L), zero beyond the window."""
-    channels = []
-    for s in lags:
-        for source in (x_given, given):
-            if s >= source.shape[-1]:  # nothing that far inside the window
-                channels += [torch.zeros_like(source)] * 2
-                continue
-            channels.append(F.pad(source[..., :-s], (s, 0)))  # value at t - s
-            channels.append(F.pad(source[..., s:], (0, s)))  # value at t + s
-    return channels
-
-
-def interpolate_given(values: Tensor, given: Tensor) -> Tensor:
-    """Each cell's linear interpolation along time between the nearest given values
-    of its variable.
-
-    Parameters
-    ----------
-    values : Tensor of shape (B, K, L), float
-        Values; only entries where ``given`` is True are read, and they must be
-        finite.
-    given : Tensor of shape (B, K, L), bool
-
-    Returns
-    -------
-    Tensor of shape (B, K, L)
-        The given value where given; between two given values the straight line
-        joining them; before the first (after the last) given value that value;
-        0 for a variable with no given value.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tsdiff.nn.denoiser import interpolate_given
-    >>> values = torch.tensor([[[0.0, 9.0, 2.0, 9.0, 9.0, 8.0, 9.0]]])
-    >>> given = torch.tensor([[[False, False, True, False, False, True, False]]])
-    >>> interpolate_given(values, given).tolist()
-    [[[2.0, 2.0, 2.0, 4.0, 6.0, 8.0, 8.0]]]
-    >>> interpolate_given(values, torch.zeros_like(given)).tolist()
-    [[[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]
-    """
-    L = values.shape[-1]
-    steps = torch.arange(L, device=values.device).expand(values.shape)  # (B, K, L)
-    # The index of the last given cell at or before t (-1: none), and of the first
-    # at or after t (L: none).
-    before = torch.where(given, steps, -1).cummax(dim=-1).values
-    after = torch.where(given, steps, L).flip(-1).cummin(dim=-1).values.flip(-1)
-    has_before, has_after = before >= 0, after < L
-    left = values.gather(-1, before.clamp(min=0))
-    right = values.gather(-1, after.clamp(max=L - 1))
-    # Where both exist: the share of the way from the one before to the one after.
-    share = (steps - before).to(values.dtype) / (after - before).clamp(min=1)
-    line = left + share * (right - left)
-    zero = values.new_zeros(())
-    one_side = torch.where(has_before, left, torch.where(has_after, right, zero))
-    return torch.where(has_before & has_after, line, one_side)
 
 
 def _check_tensor(name: str, value: object, ndim: int) -> None:
