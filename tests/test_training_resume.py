@@ -209,7 +209,7 @@ def test_a_failing_compiler_falls_back_to_eager_with_a_warning(
 
     monkeypatch.setattr(torch, "compile", broken_compile)
     eager = DiffusionImputer(**dict(tiny, window_length=8)).fit(data)
-    with caplog.at_level("WARNING", logger="tsdiff.engine._denoise"):
+    with caplog.at_level("WARNING", logger="tsdiff.engine.compilation"):
         fallback = DiffusionImputer(**dict(tiny, window_length=8), compile=True)
         fallback.fit(data)
         out = fallback.transform(data)
@@ -219,7 +219,7 @@ def test_a_failing_compiler_falls_back_to_eager_with_a_warning(
 
 
 def test_input_errors_pass_through_the_compiled_network_and_keep_it():
-    from tsdiff.engine._denoise import _CompiledOrEager
+    from tsdiff.engine.compilation import _CompiledOrEager
 
     def compiled_call(*args):
         raise ValueError("x_t must have shape (B, K, L)")

@@ -9,9 +9,9 @@ noise process meet in ``_denoise``, through a ``denoise(x_t, t)`` closure that b
 each batch's conditioning.
 """
 
-from tsdiff.engine._denoise import COMPILE_MODES
 from tsdiff.engine._fingerprint import SETTINGS_BEFORE_OPTIONS
 from tsdiff.engine.budget import auto_batch_size
+from tsdiff.engine.compilation import COMPILE_MODES
 from tsdiff.engine.lr import LR_SCHEDULES
 from tsdiff.engine.model import DiffusionModel, MaskPolicy
 from tsdiff.engine.sampling import SamplingConfig, sample_network

@@ -4,110 +4,18 @@ and scale) that windows are modelled in."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
-from typing import Any
 
 import torch
 
 from tsdiff.diffusion import Process, as_eps_predictor
 from tsdiff.nn import Denoiser
 
-logger = logging.getLogger(__name__)
-
-# torch.compile is not thread-safe while it compiles: first calls take turns (the
-# sampler runs one thread per GPU).
-_COMPILING = threading.Lock()
-
 
 def autocast(device: torch.device, enabled: bool) -> torch.autocast:
     """bf16 autocast of the network on CUDA (a no-op elsewhere or when disabled)."""
     on = enabled and device.type == "cuda"
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=on)
-
-
-COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
-"""The ``torch.compile`` modes a ``compile`` setting may name. True means
-"default"; "auto" lets training decide
-(:func:`tsdiff.engine.training.training_compile`) and samples uncompiled."""
-
-
-def compiled(network: Denoiser, mode: bool | str) -> Denoiser:
-    """``network`` itself, or for a ``mode`` other than False a ``torch.compile``
-    wrapper of it.
-
-    The wrapper shares the parameters, so training it trains ``network``. Compiled
-    code fuses the many small kernels of one forward (and backward) pass, which on a
-    GPU are launched faster than Python can dispatch them one by one; the first call
-    per input shape pays a one-off compilation. True compiles in torch's "default"
-    mode; "reduce-overhead" also replays each pass as a CUDA graph (one launch for
-    the whole pass), and its outputs are copied out of the graph's memory so that
-    callers may keep them across calls. Where building or running the compiled
-    forward pass fails (no compiler, an unsupported platform), a warning is logged
-    and the eager network serves every later call; a failure of the compiled
-    backward pass is not caught.
-    """
-    if mode is False or mode == "auto":  # "auto" reaches here from sampling only
-        return network
-    mode = "default" if mode is True else mode
-    if mode not in COMPILE_MODES:
-        raise ValueError(
-            f"compile must be a bool or one of {COMPILE_MODES}, got {mode!r}"
-        )
-    return _CompiledOrEager(
-        network,
-        torch.compile(network, dynamic=None, mode=mode),
-        graphed=mode == "reduce-overhead",
-    )
-
-
-def new_step(model: Any) -> None:
-    """Tell a CUDA-graphed network that a training step begins: the outputs of the
-    last one are no longer needed."""
-    if isinstance(model, _CompiledOrEager) and model.graphed:
-        torch.compiler.cudagraph_mark_step_begin()
-
-
-class _CompiledOrEager:
-    """Calls the compiled network until it fails once, then the eager one."""
-
-    def __init__(
-        self, network: Any, compiled_network: Callable[..., Any], graphed: bool = False
-    ) -> None:
-        self._network = network
-        self._compiled: Callable[..., Any] | None = compiled_network
-        self._warm = False
-        self.graphed = graphed
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._compiled is not None:
-            try:
-                if self._warm:
-                    return self._own(self._compiled(*args, **kwargs))
-                with _COMPILING:
-                    out = self._compiled(*args, **kwargs)
-                self._warm = True
-                return self._own(out)
-            except (torch.OutOfMemoryError, ValueError, TypeError):
-                # The caller halves its batch on OOM; ValueError and TypeError are
-                # the network's own input checks. Compiling is not to blame.
-                raise
-            except Exception as error:  # any failure of the compiler or its code
-                logger.warning(
-                    "torch.compile failed (%s: %s); continuing without compilation",
-                    type(error).__name__,
-                    str(error).splitlines()[0] if str(error) else "",
-                )
-                self._compiled = None
-        return self._network(*args, **kwargs)
-
-    def _own(self, out: torch.Tensor) -> torch.Tensor:
-        """A CUDA graph's output lives in memory its next replay overwrites."""
-        return out.clone() if self.graphed else out
-
-    def __getattr__(self, name: str) -> Any:  # side_info and the like
-        return getattr(self._network, name)
 
 
 def make_denoise(

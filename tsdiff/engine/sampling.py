@@ -15,7 +15,8 @@ import torch
 from tqdm.auto import tqdm
 
 from tsdiff.diffusion import Process, get_sampler, sampler_options
-from tsdiff.engine._denoise import compiled, make_denoise, window_frame
+from tsdiff.engine._denoise import make_denoise, window_frame
+from tsdiff.engine.compilation import compiled
 from tsdiff.nn import Denoiser
 
 __all__ = ["SamplingConfig", "sample_network"]
@@ -233,7 +234,8 @@ def _sample_on(
 ) -> np.ndarray:
     """:func:`sample_network` on one device."""
     network.to(device).eval()
-    model = compiled(network, config.compile)
+    mode = False if config.compile == "auto" else config.compile  # eager: any shape
+    model = compiled(network, mode)
     sampler = get_sampler(config.sampler)
     n_windows, n_k, n_l = x_cond.shape
     n_samples = config.num_samples
@@ -253,7 +255,7 @@ def _sample_on(
         stop = min(start + batch, total)
         # Row r of the folded batch is sample r % S of window r // S.
         windows = torch.arange(start, stop) // n_samples
-        if config.compile and stop - start < batch:
+        if mode and stop - start < batch:
             # Pad the last chunk (repeating its last row) so that one compiled
             # graph serves every chunk: no recompilation for a ragged end.
             windows = torch.cat([windows, windows[-1:].expand(batch - len(windows))])

@@ -18,14 +18,15 @@ from tqdm.auto import tqdm
 
 from tsdiff.data.source import WindowSource
 from tsdiff.diffusion import Process, eps_loss
-from tsdiff.engine._denoise import compiled, make_denoise, new_step, window_frame
+from tsdiff.engine._denoise import make_denoise, window_frame
 from tsdiff.engine._fingerprint import fingerprint, legacy_fingerprint
 from tsdiff.engine._state import TrainState, ema_update, initial_state, noise_seed
+from tsdiff.engine.compilation import compiled, new_step, training_compile
 from tsdiff.engine.distributed import World
 from tsdiff.engine.lr import end_by, steps_per_call
 from tsdiff.nn import Denoiser
 
-__all__ = ["AUTO_COMPILE_STEPS", "TrainingConfig", "fit_network", "training_compile"]
+__all__ = ["TrainingConfig", "fit_network"]
 
 logger = logging.getLogger(__name__)
 
@@ -332,40 +333,6 @@ def fit_network(
         del model, parallel
         gc.collect()
     return state.history
-
-
-AUTO_COMPILE_STEPS = 2000
-"""Optimiser steps from which ``compile="auto"`` compiles on a GPU: below them the
-compilation (about 20 s) costs more than the faster steps save."""
-
-
-def training_compile(
-    mode: bool | str, device: torch.device, n_processes: int, total_steps: int
-) -> bool | str:
-    """The ``torch.compile`` mode a fit trains in: ``mode`` itself, or for "auto"
-    CUDA graphs ("reduce-overhead") on one GPU for fits of at least
-    :data:`AUTO_COMPILE_STEPS` steps, else none.
-
-    Measured on an H200 (``benchmarks/results/throughput_train_graphs_h200.md``):
-    36 x 36 windows train in 8.7 ms per step of 32 windows (22.3 eager) and 18.5
-    ms per step of 128 (42.0 eager), after about 18 s of compilation. Several
-    processes (DDP) train uncompiled: their gradient hooks run between the
-    kernels a graph would fuse.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tsdiff.engine.training import training_compile
-    >>> cuda, cpu = torch.device("cuda"), torch.device("cpu")
-    >>> training_compile("auto", cuda, 1, 5000), training_compile("auto", cpu, 1, 5000)
-    ('reduce-overhead', False)
-    >>> training_compile("auto", cuda, 1, 500), training_compile(True, cpu, 1, 500)
-    (False, True)
-    """
-    if mode != "auto":
-        return mode
-    graphs = device.type == "cuda" and n_processes == 1
-    return "reduce-overhead" if graphs and total_steps >= AUTO_COMPILE_STEPS else False
 
 
 def _steps_per_epoch(config: TrainingConfig, n_train: int, world: World) -> int:
