@@ -133,8 +133,9 @@ def model_params(args: argparse.Namespace) -> dict:
         "random_state": args.seed,
         "checkpoint_path": args.checkpoint,
         "max_fit_time": args.max_fit_time,
-        "compile": args.compile,
     }
+    if args.compile:  # else the library's default ("auto")
+        params["compile"] = True
     if args.smoke:
         return {**params, **SMOKE_MODEL, "num_samples": 4, **overrides(args)}
     given = {
