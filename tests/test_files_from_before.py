@@ -36,7 +36,9 @@ ESTIMATORS = {
         dict(context_length=6, prediction_length=3, calendar=None),  # then's default
     ),
 }
-THEN = dict(steps_per_epoch=None, lr_schedule="multistep", lags=None)
+THEN = dict(
+    steps_per_epoch=None, lr_schedule="multistep", lags=None, interpolated_input=False
+)
 
 
 @pytest.fixture(scope="module")

@@ -78,6 +78,27 @@ def test_a_time_budget_brings_the_cosine_forward(tiny, monkeypatch):
     assert last["learning_rate"] < 0.2 * planned * imp.learning_rate
 
 
+def test_a_slow_first_epoch_does_not_set_the_pace(tiny, monkeypatch):
+    # The first epoch takes 20 s (as compiling does), every later one 1 s: with a
+    # budget of 40 s the cosine must plan for the later pace (about 20 epochs more),
+    # not for the first epoch's, which would anneal it to zero at once.
+    clock = {"now": 0.0}
+    train_epoch = training._train_epoch
+
+    def timed_epoch(state, *args, **kwargs):
+        clock["now"] += 20.0 if state.steps == 0 else 1.0
+        return train_epoch(state, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_train_epoch", timed_epoch)
+    monkeypatch.setattr(training.time, "monotonic", lambda: clock["now"])
+    params = tiny | {"n_epochs": 100, "steps_per_epoch": 2, "max_fit_time": 40.0}
+    imp = DiffusionImputer(window_length=8, **params).fit(_series(60))
+    rates = [record["learning_rate"] for record in imp.history_]
+    assert imp.history_[-1]["stopped"] == "max_fit_time"
+    assert rates[len(rates) // 2] > 0.3 * imp.learning_rate  # still training
+    assert rates[-1] < 0.1 * imp.learning_rate  # annealed by the end
+
+
 def test_the_progress_bar_counts_steps(tiny, capsys):
     DiffusionImputer(window_length=8, **(tiny | {"verbose": True})).fit(_series(60))
     err = capsys.readouterr().err

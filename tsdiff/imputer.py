@@ -205,7 +205,7 @@ class DiffusionImputer(
         center_windows: bool = False,
         scale_windows: bool = False,
         lags: str | tuple | None = None,
-        interpolated_input: bool = False,
+        interpolated_input: bool = True,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,

@@ -261,7 +261,10 @@ def fit_network(
     model = compiled(
         parallel, training_compile(config.compile, device, world.size, total_steps)
     )
-    started, first_step = time.monotonic(), state.steps
+    started = time.monotonic()
+    # The pace is measured from the end of this call's first epoch on (time,
+    # steps), after any compilation: the first epoch follows the planned schedule.
+    pace_from = None
     progress = tqdm(
         total=config.n_epochs * steps,
         initial=state.steps,
@@ -299,15 +302,18 @@ def fit_network(
         logger.debug("epoch %d: %s", epoch + 1, record)
         if config.checkpoint_path is not None and world.is_main:
             state.save(config.checkpoint_path, identity)
-        elapsed = time.monotonic() - started
+        now = time.monotonic()
+        elapsed = now - started
         unfinished = epoch + 1 < config.n_epochs
         late = config.max_fit_time is not None and elapsed > config.max_fit_time
-        if config.max_fit_time is not None and not late:
+        if config.max_fit_time is not None and not late and pace_from:
             # The steps the time left allows at this call's pace: the cosine ends
             # there rather than being cut off at a high rate. All processes agree.
-            rate = (state.steps - first_step) / max(elapsed, 1e-9)
+            since, from_step = pace_from
+            rate = (state.steps - from_step) / max(now - since, 1e-9)
             reachable = state.steps + rate * (config.max_fit_time - elapsed)
             end_by(state.lr_schedule, int(world.mean(reachable, device)))
+        pace_from = pace_from or (now, state.steps)
         if world.any(late, device):  # every process stops after the same epoch
             if not unfinished:
                 break

@@ -87,13 +87,15 @@ COMMON_PARAMETERS_DOC = """\
         those shorter than the window; an index without dates gives none. Explicit
         lags must be shorter than the window. The lags in use after fit are
         ``network_.config.lags``.
-    interpolated_input : bool, default=False
+    interpolated_input : bool, default=True (imputer) or False (forecaster)
         Give the network, beside the given values, a coarse estimate of every cell:
         the straight line between the nearest given values of its variable before
         and after it, the nearest given value where only one side has one (the last
         value, for a forecast). The network refines that estimate rather than
         starting from zeros at the cells it predicts (the interpolated input of
         PriSTI, Liu et al. 2023). One more input channel; sampling costs the same.
+        On PM2.5's validation month it cut the imputer's CRPS by 8 %
+        (``benchmarks/README.md``).
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
     scaler : {"standard", "robust", "none"}, default="standard"
@@ -160,10 +162,11 @@ COMMON_PARAMETERS_DOC = """\
         Stop training after the first epoch that ends past this many seconds
         (with ``checkpoint_path``, fit again later to continue). A time budget:
         under the "cosine" schedule, the cosine is brought forward after every
-        epoch to end at the step that the time left allows at the pace so far, so
-        a fit stopped by the limit has annealed its learning rate instead of being
-        cut off at a high one (the first epoch follows the planned schedule; a
-        timed fit is not reproducible step for step).
+        epoch to end at the step that the time left allows at the pace of the
+        epochs since the first, so a fit stopped by the limit has annealed its
+        learning rate instead of being cut off at a high one (the first epoch,
+        which may hold compilation, follows the planned schedule; a timed fit is
+        not reproducible step for step).
     num_samples : int, default=100
         Monte-Carlo samples per window behind every median, quantile and interval.
     sampler : str or None, default=None
