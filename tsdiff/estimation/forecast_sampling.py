@@ -15,7 +15,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from tsdiff.data import Scaler
 from tsdiff.estimation.calibration import widen
-from tsdiff.estimation.forecasting import index_kind
 from tsdiff.estimation.histories import (
     Histories,
     horizon_index,
@@ -30,6 +29,7 @@ from tsdiff.frames import (
     check_same_columns,
     from_long,
     future_index,
+    index_kind,
     long_columns,
     to_arrays,
 )

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
@@ -15,12 +14,13 @@ from tsdiff.estimation.validation import check_alpha, check_coverage
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
-    future_index,
+    horizon_steps,
+    index_kind,
     quantile_frame,
     to_arrays,
 )
 
-__all__ = ["TRAINING_SERIES_DOC", "ForecastMixin", "index_kind"]
+__all__ = ["TRAINING_SERIES_DOC", "ForecastMixin"]
 
 TRAINING_SERIES_DOC = """\
 y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
@@ -129,60 +129,21 @@ class ForecastMixin:
     # -- horizons and histories -----------------------------------------------------
 
     def _relative_steps(self, fh: Any, cutoff: Any) -> np.ndarray:
-        """Sorted relative steps (1 = next time point) of a forecasting horizon."""
+        """Sorted relative steps (1 = next time point) of a forecasting horizon:
+        :func:`~tsdiff.frames.horizon_steps`, or for None the horizon of fit or the
+        host's default."""
         if fh is None:
             if getattr(self, "fh_", None) is not None:
                 return self.fh_
             return self._default_steps()
-        if (
-            isinstance(fh, (list, tuple))
-            and fh
-            and not all(isinstance(v, numbers.Integral) for v in fh)
-        ):
-            fh = pd.Index(fh)  # time points given as a list
-        if isinstance(fh, pd.Index):  # absolute time points, as in sktime
-            steps = self._absolute_steps(fh, cutoff)
-        elif isinstance(fh, numbers.Integral) and not isinstance(fh, bool):
-            steps = np.arange(1, int(fh) + 1) if fh >= 1 else np.array([int(fh)])
-        else:
-            steps = np.asarray(fh).ravel()
-            if steps.size == 0 or steps.dtype.kind not in "iu":
-                raise TypeError(
-                    "fh must be an int, a non-empty sequence of ints (relative steps) "
-                    f"or a pandas Index of time points; got {fh!r}."
-                )
-        steps = np.unique(steps.astype(np.int64))
-        limit = self._max_step()
-        if steps.min() < 1 or steps.max() > limit:
-            raise ValueError(
-                f"fh asks for relative steps {steps.min()}..{steps.max()}"
-                + self._range_error.format(limit=limit)
-            )
-        return steps
-
-    def _absolute_steps(self, fh: pd.Index, cutoff: Any) -> np.ndarray:
-        """Relative steps of absolute time points, on a grid of future steps grown
-        (up to ``_max_step()``) until it covers them."""
-        limit = self._max_step()
-        n = min(max(len(fh), 8), limit)
-        while True:
-            grid = future_index(cutoff, self.freq_, np.arange(1, n + 1))
-            steps = grid.get_indexer(fh) + 1
-            if (steps > 0).all() or n >= limit:
-                break
-            try:
-                covered = grid[-1] >= fh.max()
-            except (TypeError, ValueError):  # not comparable: wrong index type
-                covered = True
-            if covered:
-                break
-            n = min(4 * n, limit)
-        if (steps == 0).any():
-            bad = list(fh[steps == 0][:3])
-            freq = getattr(self.freq_, "freqstr", self.freq_)
-            where = self._absolute_error.format(limit=limit, cutoff=cutoff, freq=freq)
-            raise ValueError(f"fh contains time points {bad} that are not {where}.")
-        return steps
+        return horizon_steps(
+            fh,
+            cutoff,
+            self.freq_,
+            self._max_step(),
+            range_error=self._range_error,
+            absolute_error=self._absolute_error,
+        )
 
     def _history(self, y: Any) -> tuple[SeriesArrays | None, Any, str, Any]:
         """A new history as arrays (None for the training series), its cutoff,
@@ -305,12 +266,3 @@ class ForecastMixin:
         """
         self._check_exogenous(X)
         return self._forecast_samples(fh, y, num_samples, random_state, X)
-
-
-def index_kind(time_point: Any) -> str:
-    """Kind of a time point: datetime (with its time zone), period, or integer."""
-    if isinstance(time_point, pd.Timestamp):
-        return f"datetime (tz={time_point.tz})"
-    if isinstance(time_point, pd.Period):
-        return "period"
-    return "integer"

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff.estimation.forecasting import index_kind
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
     future_index,
+    index_kind,
     to_arrays,
 )
 

@@ -12,11 +12,13 @@ Modules: ``_read`` (:func:`to_arrays`, :func:`check_same_columns`), ``_validate`
 inference), ``_panel`` (``(series id, time)`` panels), ``_arrays``
 (:class:`SeriesArrays`), ``_output`` (frames and containers in the user's layout) and
 ``_long`` (long tables to and from panels: :func:`from_long`, :func:`to_long`),
-``_nixtla`` (forecast frames in Nixtla's columns: :func:`to_nixtla`) and ``_seasons``
-(steps per day, week and year of a grid: :func:`seasonal_periods`).
+``_nixtla`` (forecast frames in Nixtla's columns: :func:`to_nixtla`), ``_seasons``
+(steps per day, week and year of a grid: :func:`seasonal_periods`) and ``_horizon``
+(forecasting horizons as relative steps: :func:`horizon_steps`).
 """
 
 from tsdiff.frames._arrays import SeriesArrays
+from tsdiff.frames._horizon import horizon_steps, index_kind
 from tsdiff.frames._long import from_long, long_columns, long_panel, to_long
 from tsdiff.frames._nixtla import to_nixtla
 from tsdiff.frames._output import (
@@ -35,6 +37,8 @@ __all__ = [
     "check_same_columns",
     "from_long",
     "future_index",
+    "horizon_steps",
+    "index_kind",
     "interval_frame",
     "long_columns",
     "long_panel",
