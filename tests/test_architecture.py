@@ -98,3 +98,37 @@ def test_no_file_of_the_package_is_over_500_lines():
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert not long, long
+
+
+OUTPUT_METHODS = (
+    "predict",
+    "predict_quantiles",
+    "predict_interval",
+    "sample",
+    "transform",
+)
+
+
+def test_the_output_methods_read_in_the_source_as_they_print():
+    # Their docstrings are static: what help() shows is the text in the source of the
+    # function that defines the method, for every estimator (no templating).
+    import inspect
+    import textwrap
+
+    import tsdiff.baselines as baselines
+    from tsdiff import DiffusionForecaster, DiffusionImputer
+
+    classes = [DiffusionForecaster, DiffusionImputer] + [
+        getattr(baselines, name) for name in baselines.__all__
+    ]
+    checked = 0
+    for cls in classes:
+        for name in OUTPUT_METHODS:
+            method = getattr(cls, name, None)
+            if method is None or not method.__module__.startswith("tsdiff"):
+                continue
+            tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+            in_source = ast.get_docstring(tree.body[0], clean=True)
+            assert inspect.getdoc(method) == in_source, f"{cls.__name__}.{name}"
+            checked += 1
+    assert checked >= 4 * len(classes)

@@ -1,12 +1,21 @@
 """Interval calibration of DiffusionForecaster on windows held out from training."""
 
+import pickle
+import threading
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from tsdiff import DiffusionForecaster
-from tsdiff.estimation.calibration import interval_factors, widen
+from tsdiff.data import Scaler
+from tsdiff.estimation.calibration import (
+    IntervalCalibration,
+    interval_factors,
+    widen,
+)
 from tsdiff.estimation.quantiles import sample_quantiles
 
 C, H, K_WINDOWS = 8, 4, 3
@@ -66,6 +75,38 @@ def test_a_variable_without_observed_truth_keeps_factor_one():
     truth[..., 1] = np.nan
     factors = interval_factors(samples, truth, 0.9, np.ones((4, 2)))
     assert factors[0] > 1 and factors[1] == 1.0
+
+
+def test_threads_that_need_new_factors_at_once_find_them_once():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(6, 3, 2))  # (N, H, K)
+    scaler = Scaler(center=np.zeros((6, 2)), scale=np.ones((6, 2)))
+    calibration = IntervalCalibration(np.zeros((6, 4, 2)), truth, scaler, None)
+    draws = []
+
+    def draw():
+        draws.append(1)
+        time.sleep(0.05)  # long enough for every thread to ask meanwhile
+        return rng.normal(size=(50, 6, 3, 2))
+
+    found = []
+    threads = [
+        threading.Thread(
+            target=lambda: found.append(
+                calibration.factors_for("key", 0.9, "linear", draw)
+            )
+        )
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(draws) == 1 and len(found) == 8
+    assert all(np.array_equal(f, found[0]) for f in found)
+    copy = pickle.loads(pickle.dumps(calibration))  # the lock is not pickled
+    assert np.array_equal(copy.factors_for("key", 0.9, "linear", draw), found[0])
+    assert len(draws) == 1
 
 
 def test_widen_stretches_every_quantile_about_the_median():

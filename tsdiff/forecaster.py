@@ -13,7 +13,7 @@ from tsdiff.estimation.backtest import BacktestMixin
 from tsdiff.estimation.base import DiffusionEstimator
 from tsdiff.estimation.calibration import before_tails, held_out_windows
 from tsdiff.estimation.covariates import CovariateSpec
-from tsdiff.estimation.docs import FORECASTER_DOC_PARTS, fill_doc, share_docs
+from tsdiff.estimation.docs import fill_doc, share_docs
 from tsdiff.estimation.forecast_sampling import ForecastSamplingMixin
 from tsdiff.estimation.forecasting import (
     TRAINING_SERIES_DOC,
@@ -172,7 +172,6 @@ class DiffusionForecaster(
         "calibration_windows": [None, POSITIVE_INT],
         "calibration_coverage": [Interval(float, 0, 1, "neither")],
     }
-    _doc_parts = FORECASTER_DOC_PARTS
     _panels = True
     _absolute_error = (
         "among the {limit} steps after the cutoff {cutoff} that this model can produce"

@@ -32,74 +32,6 @@ from tsdiff.frames import SeriesArrays, from_long, long_columns, to_arrays
 __all__ = ["DiffusionImputer"]
 
 
-_SAMPLE_PARAMETERS_DOC = """\
-num_samples : int, default=None
-    Number of samples; None uses ``num_samples``.
-random_state : int, RandomState or None, default=None
-    Seed for fresh draws; None reuses the fitted seed (the samples behind
-    ``transform``)."""
-
-_EXAMPLE_SETUP = """\
-Examples
---------
->>> from tsdiff import DiffusionImputer
->>> from tsdiff.datasets import make_seasonal_ar
->>> X = make_seasonal_ar(n_steps=32, n_series=2, missing_rate=0.1,
-...                      random_state=0).observed
->>> imp = DiffusionImputer(window_length=8, n_layers=1, n_channels=8, n_heads=1,
-...                        n_diffusion_steps=5, n_epochs=1, num_samples=4,
-...                        device="cpu", random_state=0).fit(X)
-"""
-"""The start of the ``Examples`` of the output methods: a tiny imputer fitted on two
-hourly series of 32 steps with 2 and 4 gaps."""
-
-_EXAMPLES = {
-    "transform_examples": _EXAMPLE_SETUP
-    + """\
->>> X.isna().sum().tolist()
-[2, 4]
->>> filled = imp.transform(X)
->>> filled.isna().sum().tolist()
-[0, 0]
->>> filled.where(X.notna()).equals(X)  # observed values kept, bit for bit
-True""",
-    "predict_quantiles_examples": _EXAMPLE_SETUP
-    + """\
->>> q = imp.predict_quantiles(X, alpha=[0.1, 0.5, 0.9])
->>> q.shape
-(32, 6)
->>> q.columns.tolist()[:3]
-[('y0', 0.1), ('y0', 0.5), ('y0', 0.9)]
->>> gaps = X["y0"].isna()
->>> q["y0"][gaps].index.strftime("%H:%M").tolist()
-['13:00', '21:00']
->>> int(q["y0"][~gaps].nunique(axis=1).max())  # observed cells: one value
-1""",
-    "predict_interval_examples": _EXAMPLE_SETUP
-    + """\
->>> bands = imp.predict_interval(X, coverage=[0.5, 0.9])
->>> bands.shape
-(32, 8)
->>> bands["y0"].columns.tolist()
-[(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
->>> width = bands["y0", 0.9, "upper"] - bands["y0", 0.9, "lower"]
->>> bool((width[X["y0"].notna()] == 0).all())  # observed cells: no uncertainty
-True""",
-    "sample_examples": _EXAMPLE_SETUP
-    + """\
->>> import numpy as np
->>> samples = imp.sample(X, num_samples=3)
->>> samples.shape  # (num_samples, n_timesteps, n_variables)
-(3, 32, 2)
->>> observed = X.notna().to_numpy()
->>> bool((samples[:, observed] == X.to_numpy()[observed]).all())
-True
->>> np.array_equal(imp.sample(X, random_state=1), imp.sample(X, random_state=1))
-True""",
-}
-"""The ``Examples`` sections of the output methods."""
-
-
 class DiffusionImputer(
     ImputeMixin, OneToOneFeatureMixin, TransformerMixin, DiffusionEstimator
 ):
@@ -174,14 +106,6 @@ class DiffusionImputer(
         **DiffusionEstimator._parameter_constraints,
         "window_length": [POSITIVE_INT],
         "window_stride": [None, POSITIVE_INT],
-    }
-    _doc_parts = {
-        "median": "median of the imputation samples",
-        "data": "Series",
-        "draw": "Draw joint imputation samples.",
-        "sample_parameters": _SAMPLE_PARAMETERS_DOC,
-        "sample_note": "",
-        **_EXAMPLES,
     }
 
     def __init__(

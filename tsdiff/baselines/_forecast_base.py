@@ -49,15 +49,6 @@ FORECASTER_ATTRIBUTES_DOC = """\
         Seed of :meth:`sample` when called without ``random_state``."""
 """The fitted attributes every baseline forecaster has, but ``models_``."""
 
-_NEW_HISTORY_DOC = """\
-A new history (same variables, index type and step) to forecast from
-instead of the training series; the fitted parameters are kept."""
-
-_RANDOM_STATE_DOC = """\
-random_state : int, RandomState, Generator or None, default=None
-    Seed for fresh draws; None reuses the seed drawn in fit, so repeated
-    calls give the same samples."""
-
 
 class _BaseForecaster(ForecastMixin, BaseEstimator):
     """Fit one univariate model per column and answer every predict method from its
@@ -76,18 +67,6 @@ class _BaseForecaster(ForecastMixin, BaseEstimator):
         "quantile_levels": [Levels()],
         "freq": FREQ,
         "random_state": RANDOM_STATE,
-    }
-    _doc_parts = {
-        "point_forecast": "Point forecast: the median of the predictive distribution.",
-        "fh_else": "",
-        "new_history": _NEW_HISTORY_DOC,
-        "to_condition_on": "",
-        "x_type": "None",
-        "x_desc": "Not supported; must be None.",
-        "panel_rows": "",
-        "panel_samples": "",
-        "joint": "",
-        "random_state": _RANDOM_STATE_DOC,
     }
     _absolute_error = "future steps of frequency {freq} after the cutoff {cutoff}"
     _range_error = "; they must lie in 1..{limit} (steps after the cutoff)."

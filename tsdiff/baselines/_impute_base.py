@@ -21,15 +21,6 @@ from tsdiff.estimation.validation import (
 )
 from tsdiff.frames import SeriesArrays, to_arrays
 
-_SAMPLE_PARAMETERS_DOC = """\
-num_samples : int, default=None
-    Number of samples; None uses the ``num_samples`` parameter of stochastic
-    imputers and 1 for deterministic ones (whose samples all equal the
-    point imputation).
-random_state : int, RandomState, Generator or None, default=None
-    Seed for fresh draws; None reuses the seed drawn in fit (the draws
-    behind ``transform``)."""
-
 
 class _BaseImputer(ImputeMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Validate, convert, impute, convert back.
@@ -49,13 +40,6 @@ class _BaseImputer(ImputeMixin, OneToOneFeatureMixin, TransformerMixin, BaseEsti
         "freq": FREQ,
     }
     _stochastic = False
-    _doc_parts = {
-        "median": "median imputation",
-        "data": "Data",
-        "draw": "Draw imputations.",
-        "sample_parameters": _SAMPLE_PARAMETERS_DOC,
-        "sample_note": "Observed cells equal the data in every sample.",
-    }
 
     def _validate_params(self) -> None:
         validate_params(self, self._parameter_constraints)

@@ -27,152 +27,6 @@ _COMMON_DOC = f"""\
         Mean of the observed training values of each variable."""
 
 
-_INTERPOLATION_SETUP = """\
-Examples
---------
->>> import numpy as np
->>> import pandas as pd
->>> from tsdiff.baselines import InterpolationImputer
->>> X = pd.DataFrame({{"a": [1.0, np.nan, 3.0, np.nan, np.nan, 6.0],
-...                   "b": [2.0, 4.0, np.nan, 8.0, 10.0, 12.0]}},
-...                  index=pd.date_range("2024-01-01", periods=6, freq="h"))
->>> imp = InterpolationImputer().fit(X)
-"""
-
-_INTERPOLATION_EXAMPLES = {
-    "transform_examples": _INTERPOLATION_SETUP
-    + """\
->>> imp.transform(X)
-                       a     b
-2024-01-01 00:00:00  1.0   2.0
-2024-01-01 01:00:00  2.0   4.0
-2024-01-01 02:00:00  3.0   6.0
-2024-01-01 03:00:00  4.0   8.0
-2024-01-01 04:00:00  5.0  10.0
-2024-01-01 05:00:00  6.0  12.0
-
-A Series stays a Series; "previous" carries the last observation forward:
-
->>> carry = InterpolationImputer(method="previous").fit(X["a"])
->>> carry.transform(X["a"]).tolist()
-[1.0, 1.0, 3.0, 3.0, 3.0, 6.0]""",
-    "predict_quantiles_examples": _INTERPOLATION_SETUP
-    + """\
->>> q = imp.predict_quantiles(X, alpha=[0.1, 0.9])
->>> q.columns.tolist()
-[('a', 0.1), ('a', 0.9), ('b', 0.1), ('b', 0.9)]
->>> q["a"].iloc[:3]  # deterministic: every level is the interpolation
-quantile             0.1  0.9
-2024-01-01 00:00:00  1.0  1.0
-2024-01-01 01:00:00  2.0  2.0
-2024-01-01 02:00:00  3.0  3.0""",
-    "predict_interval_examples": _INTERPOLATION_SETUP
-    + """\
->>> bands = imp.predict_interval(X, coverage=0.8)
->>> bands.columns.tolist()[:2]
-[('a', 0.8, 'lower'), ('a', 0.8, 'upper')]
->>> bands["a", 0.8, "lower"].equals(bands["a", 0.8, "upper"])  # no spread
-True""",
-    "sample_examples": _INTERPOLATION_SETUP
-    + """\
->>> imp.sample(X).shape  # deterministic: one draw by default
-(1, 6, 2)
->>> draws = imp.sample(X, num_samples=3)
->>> draws.shape, bool((draws == draws[0]).all())
-((3, 6, 2), True)""",
-}
-"""The ``Examples`` of the output methods of :class:`InterpolationImputer`."""
-
-_KNN_SETUP = """\
-Examples
---------
->>> import numpy as np
->>> import pandas as pd
->>> from tsdiff.baselines import KNNImputerBaseline
->>> X = pd.DataFrame({{"x": [1.0, 2.0, 2.9, 4.0, 5.0],
-...                   "z": [10.0, 20.0, np.nan, 40.0, 50.0]}})
->>> imp = KNNImputerBaseline(n_neighbors=2).fit(X)
-"""
-
-_KNN_EXAMPLES = {
-    "transform_examples": _KNN_SETUP
-    + """\
->>> imp.transform(X)["z"].tolist()  # the rows with x = 2 and x = 4 are nearest
-[10.0, 20.0, 30.0, 40.0, 50.0]
->>> KNNImputerBaseline(n_neighbors=1).fit(X).transform(X)["z"].tolist()
-[10.0, 20.0, 20.0, 40.0, 50.0]""",
-    "predict_quantiles_examples": _KNN_SETUP
-    + """\
->>> q = imp.predict_quantiles(X, alpha=[0.1, 0.9])
->>> q.shape
-(5, 4)
->>> q.loc[2, "z"].tolist()  # deterministic: every level is the imputation
-[30.0, 30.0]""",
-    "predict_interval_examples": _KNN_SETUP
-    + """\
->>> bands = imp.predict_interval(X, coverage=[0.5, 0.9])
->>> bands.shape
-(5, 8)
->>> bands.loc[2, "z"].tolist()  # no spread
-[30.0, 30.0, 30.0, 30.0]""",
-    "sample_examples": _KNN_SETUP
-    + """\
->>> imp.sample(X).shape  # deterministic: one draw by default
-(1, 5, 2)
->>> imp.sample(X, num_samples=4)[:, 2, 1].tolist()
-[30.0, 30.0, 30.0, 30.0]""",
-}
-"""The ``Examples`` of the output methods of :class:`KNNImputerBaseline`."""
-
-_ITERATIVE_SETUP = """\
-Examples
---------
->>> import numpy as np
->>> import pandas as pd
->>> from tsdiff.baselines import IterativeImputerBaseline
->>> rng = np.random.default_rng(0)
->>> x = rng.normal(size=40)
->>> X = pd.DataFrame({{"x": x, "z": 2 * x + rng.normal(0, 0.1, 40)}})
->>> X.loc[[3, 7], "z"] = np.nan
->>> imp = IterativeImputerBaseline(num_samples=5, random_state=0).fit(X)
-"""
-
-_ITERATIVE_EXAMPLES = {
-    "transform_examples": _ITERATIVE_SETUP
-    + """\
->>> filled = imp.transform(X)  # the median of 5 posterior draws
->>> filled.isna().sum().tolist()
-[0, 0]
->>> bool(np.allclose(filled.loc[[3, 7], "z"], 2 * X.loc[[3, 7], "x"], atol=0.3))
-True""",
-    "predict_quantiles_examples": _ITERATIVE_SETUP
-    + """\
->>> q = imp.predict_quantiles(X, alpha=[0.05, 0.95])
->>> q.shape
-(40, 4)
->>> q.loc[2, "z"].nunique(), q.loc[3, "z"].nunique()  # observed, then imputed
-(1, 2)""",
-    "predict_interval_examples": _ITERATIVE_SETUP
-    + """\
->>> bands = imp.predict_interval(X, coverage=0.9)
->>> bands["z"].columns.tolist()
-[(0.9, 'lower'), (0.9, 'upper')]
->>> width = bands["z", 0.9, "upper"] - bands["z", 0.9, "lower"]
->>> width[width > 0].index.tolist()  # only the imputed cells are uncertain
-[3, 7]""",
-    "sample_examples": _ITERATIVE_SETUP
-    + """\
->>> draws = imp.sample(X)  # num_samples draws of multiple imputation
->>> draws.shape
-(5, 40, 2)
->>> imp.sample(X, num_samples=2, random_state=1).shape
-(2, 40, 2)
->>> bool(np.array_equal(draws, imp.sample(X)))  # the seed drawn in fit
-True""",
-}
-"""The ``Examples`` of the output methods of :class:`IterativeImputerBaseline`."""
-
-
 def _rows(arrays: SeriesArrays) -> np.ndarray:
     """The input's own rows (n_rows, K), without inserted grid rows."""
     return arrays.values[arrays.rows]
@@ -207,13 +61,66 @@ class InterpolationImputer(_BaseImputer):
     >>> X = np.array([[np.nan], [1.0], [np.nan], [3.0], [np.nan]])
     >>> InterpolationImputer().fit(X).transform(X).ravel()
     array([1., 1., 2., 3., 3.])
+
+    The output methods on one model:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.baselines import InterpolationImputer
+    >>> X = pd.DataFrame({"a": [1.0, np.nan, 3.0, np.nan, np.nan, 6.0],
+    ...                   "b": [2.0, 4.0, np.nan, 8.0, 10.0, 12.0]},
+    ...                  index=pd.date_range("2024-01-01", periods=6, freq="h"))
+    >>> imp = InterpolationImputer().fit(X)
+
+    ``transform``:
+
+    >>> imp.transform(X)
+                           a     b
+    2024-01-01 00:00:00  1.0   2.0
+    2024-01-01 01:00:00  2.0   4.0
+    2024-01-01 02:00:00  3.0   6.0
+    2024-01-01 03:00:00  4.0   8.0
+    2024-01-01 04:00:00  5.0  10.0
+    2024-01-01 05:00:00  6.0  12.0
+
+    A Series stays a Series; "previous" carries the last observation forward:
+
+    >>> carry = InterpolationImputer(method="previous").fit(X["a"])
+    >>> carry.transform(X["a"]).tolist()
+    [1.0, 1.0, 3.0, 3.0, 3.0, 6.0]
+
+    ``predict_quantiles``:
+
+    >>> q = imp.predict_quantiles(X, alpha=[0.1, 0.9])
+    >>> q.columns.tolist()
+    [('a', 0.1), ('a', 0.9), ('b', 0.1), ('b', 0.9)]
+    >>> q["a"].iloc[:3]  # deterministic: every level is the interpolation
+    quantile             0.1  0.9
+    2024-01-01 00:00:00  1.0  1.0
+    2024-01-01 01:00:00  2.0  2.0
+    2024-01-01 02:00:00  3.0  3.0
+
+    ``predict_interval``:
+
+    >>> bands = imp.predict_interval(X, coverage=0.8)
+    >>> bands.columns.tolist()[:2]
+    [('a', 0.8, 'lower'), ('a', 0.8, 'upper')]
+    >>> bands["a", 0.8, "lower"].equals(bands["a", 0.8, "upper"])  # no spread
+    True
+
+    ``sample``:
+
+    >>> imp.sample(X).shape  # deterministic: one draw by default
+    (1, 6, 2)
+    >>> draws = imp.sample(X, num_samples=3)
+    >>> draws.shape, bool((draws == draws[0]).all())
+    ((3, 6, 2), True)
     """
 
     _parameter_constraints = {
         **_BaseImputer._parameter_constraints,
         "method": [Options(INTERPOLATION_METHODS)],
     }
-    _doc_parts = {**_BaseImputer._doc_parts, **_INTERPOLATION_EXAMPLES}
 
     def __init__(
         self,
@@ -262,6 +169,45 @@ class KNNImputerBaseline(_BaseImputer):
     >>> X = np.array([[1.0, 10.0], [2.0, 20.0], [2.9, np.nan], [4.0, 40.0]])
     >>> KNNImputerBaseline(n_neighbors=2).fit(X).transform(X)[2]
     array([ 2.9, 30. ])
+
+    The output methods on one model:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.baselines import KNNImputerBaseline
+    >>> X = pd.DataFrame({"x": [1.0, 2.0, 2.9, 4.0, 5.0],
+    ...                   "z": [10.0, 20.0, np.nan, 40.0, 50.0]})
+    >>> imp = KNNImputerBaseline(n_neighbors=2).fit(X)
+
+    ``transform``:
+
+    >>> imp.transform(X)["z"].tolist()  # the rows with x = 2 and x = 4 are nearest
+    [10.0, 20.0, 30.0, 40.0, 50.0]
+    >>> KNNImputerBaseline(n_neighbors=1).fit(X).transform(X)["z"].tolist()
+    [10.0, 20.0, 20.0, 40.0, 50.0]
+
+    ``predict_quantiles``:
+
+    >>> q = imp.predict_quantiles(X, alpha=[0.1, 0.9])
+    >>> q.shape
+    (5, 4)
+    >>> q.loc[2, "z"].tolist()  # deterministic: every level is the imputation
+    [30.0, 30.0]
+
+    ``predict_interval``:
+
+    >>> bands = imp.predict_interval(X, coverage=[0.5, 0.9])
+    >>> bands.shape
+    (5, 8)
+    >>> bands.loc[2, "z"].tolist()  # no spread
+    [30.0, 30.0, 30.0, 30.0]
+
+    ``sample``:
+
+    >>> imp.sample(X).shape  # deterministic: one draw by default
+    (1, 5, 2)
+    >>> imp.sample(X, num_samples=4)[:, 2, 1].tolist()
+    [30.0, 30.0, 30.0, 30.0]
     """
 
     _parameter_constraints = {
@@ -269,7 +215,6 @@ class KNNImputerBaseline(_BaseImputer):
         "n_neighbors": [POSITIVE_INT],
         "weights": [Options(("uniform", "distance"))],
     }
-    _doc_parts = {**_BaseImputer._doc_parts, **_KNN_EXAMPLES}
 
     def __init__(
         self,
@@ -348,6 +293,52 @@ class IterativeImputerBaseline(_BaseImputer):
     (0.95, 1.9)
     >>> IterativeImputerBaseline(num_samples=5, random_state=0).fit(X).sample(X).shape
     (5, 40, 2)
+
+    The output methods on one model:
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from tsdiff.baselines import IterativeImputerBaseline
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=40)
+    >>> X = pd.DataFrame({"x": x, "z": 2 * x + rng.normal(0, 0.1, 40)})
+    >>> X.loc[[3, 7], "z"] = np.nan
+    >>> imp = IterativeImputerBaseline(num_samples=5, random_state=0).fit(X)
+
+    ``transform``:
+
+    >>> filled = imp.transform(X)  # the median of 5 posterior draws
+    >>> filled.isna().sum().tolist()
+    [0, 0]
+    >>> bool(np.allclose(filled.loc[[3, 7], "z"], 2 * X.loc[[3, 7], "x"], atol=0.3))
+    True
+
+    ``predict_quantiles``:
+
+    >>> q = imp.predict_quantiles(X, alpha=[0.05, 0.95])
+    >>> q.shape
+    (40, 4)
+    >>> q.loc[2, "z"].nunique(), q.loc[3, "z"].nunique()  # observed, then imputed
+    (1, 2)
+
+    ``predict_interval``:
+
+    >>> bands = imp.predict_interval(X, coverage=0.9)
+    >>> bands["z"].columns.tolist()
+    [(0.9, 'lower'), (0.9, 'upper')]
+    >>> width = bands["z", 0.9, "upper"] - bands["z", 0.9, "lower"]
+    >>> width[width > 0].index.tolist()  # only the imputed cells are uncertain
+    [3, 7]
+
+    ``sample``:
+
+    >>> draws = imp.sample(X)  # num_samples draws of multiple imputation
+    >>> draws.shape
+    (5, 40, 2)
+    >>> imp.sample(X, num_samples=2, random_state=1).shape
+    (2, 40, 2)
+    >>> bool(np.array_equal(draws, imp.sample(X)))  # the seed drawn in fit
+    True
     """
 
     _parameter_constraints = {
@@ -357,7 +348,6 @@ class IterativeImputerBaseline(_BaseImputer):
         "num_samples": [POSITIVE_INT],
         "random_state": RANDOM_STATE,
     }
-    _doc_parts = {**_BaseImputer._doc_parts, **_ITERATIVE_EXAMPLES}
 
     def __init__(
         self,

@@ -22,64 +22,6 @@ from tsdiff.estimation.validation import POSITIVE_INT, Options, store_params
 __all__ = ["SeasonalNaiveForecaster"]
 
 
-_EXAMPLE_SETUP = """\
-Examples
---------
->>> import pandas as pd
->>> from tsdiff.baselines import SeasonalNaiveForecaster
->>> values = [5.0, 7.0, 6.0, 8.0, 6.0, 9.0, 7.0, 9.0, 8.0, 10.0, 8.0, 11.0]
->>> index = pd.date_range("2024-01-01", periods=12, freq="D")
->>> y = pd.Series(values, index=index, name="sales")
->>> model = SeasonalNaiveForecaster(sp=2, random_state=0).fit(y)
-"""
-"""The start of the ``Examples`` of the predict methods: a daily series with a
-season of two days."""
-
-_EXAMPLES = {
-    "predict_examples": _EXAMPLE_SETUP
-    + """\
->>> model.predict(fh=3)  # the last value of each season, repeated
-2024-01-13     8.0
-2024-01-14    11.0
-2024-01-15     8.0
-Freq: D, Name: sales, dtype: float64
->>> model.predict(fh=2, y=y.iloc[:6])  # from a new history, no refit
-2024-01-07    6.0
-2024-01-08    9.0
-Freq: D, Name: sales, dtype: float64""",
-    "predict_quantiles_examples": _EXAMPLE_SETUP
-    + """\
->>> model.predict_quantiles(fh=3, alpha=[0.1, 0.5, 0.9]).round(2)
-variable    sales...
-quantile      0.1   0.5    0.9
-2024-01-13   7.38   8.0   8.62
-2024-01-14  10.38  11.0  11.62
-2024-01-15   7.12   8.0   8.88
-
-The third step repeats a value two seasons old: its spread is sqrt(2) times
-larger.""",
-    "predict_interval_examples": _EXAMPLE_SETUP
-    + """\
->>> model.predict_interval(fh=2, coverage=[0.5, 0.8]).round(2)
-variable    sales...
-coverage      0.5           0.8...
-bound       lower  upper  lower  upper
-2024-01-13   7.67   8.33   7.38   8.62
-2024-01-14  10.67  11.33  10.38  11.62""",
-    "sample_examples": _EXAMPLE_SETUP
-    + """\
->>> import numpy as np
->>> draws = model.sample(fh=3, num_samples=5)
->>> draws.shape  # (num_samples, len(fh), n_variables)
-(5, 3, 1)
->>> np.array_equal(draws, model.sample(fh=3, num_samples=5))  # the seed of fit
-True
->>> np.array_equal(draws, model.sample(fh=3, num_samples=5, random_state=1))
-False""",
-}
-"""The ``Examples`` sections of the predict methods."""
-
-
 @dataclass(frozen=True)
 class _NaiveModel:
     """Fitted state of one variable."""
@@ -143,6 +85,59 @@ class SeasonalNaiveForecaster(_BaseForecaster):
     >>> y = np.tile([1.0, 2.0, 3.0], 4)
     >>> SeasonalNaiveForecaster(sp=3).fit(y).predict(fh=4).to_numpy().ravel()
     array([1., 2., 3., 1.])
+
+    The output methods on one model:
+
+    >>> import pandas as pd
+    >>> from tsdiff.baselines import SeasonalNaiveForecaster
+    >>> values = [5.0, 7.0, 6.0, 8.0, 6.0, 9.0, 7.0, 9.0, 8.0, 10.0, 8.0, 11.0]
+    >>> index = pd.date_range("2024-01-01", periods=12, freq="D")
+    >>> y = pd.Series(values, index=index, name="sales")
+    >>> model = SeasonalNaiveForecaster(sp=2, random_state=0).fit(y)
+
+    ``predict``:
+
+    >>> model.predict(fh=3)  # the last value of each season, repeated
+    2024-01-13     8.0
+    2024-01-14    11.0
+    2024-01-15     8.0
+    Freq: D, Name: sales, dtype: float64
+    >>> model.predict(fh=2, y=y.iloc[:6])  # from a new history, no refit
+    2024-01-07    6.0
+    2024-01-08    9.0
+    Freq: D, Name: sales, dtype: float64
+
+    ``predict_quantiles``:
+
+    >>> model.predict_quantiles(fh=3, alpha=[0.1, 0.5, 0.9]).round(2)
+    variable    sales...
+    quantile      0.1   0.5    0.9
+    2024-01-13   7.38   8.0   8.62
+    2024-01-14  10.38  11.0  11.62
+    2024-01-15   7.12   8.0   8.88
+
+    The third step repeats a value two seasons old: its spread is sqrt(2) times
+    larger.
+
+    ``predict_interval``:
+
+    >>> model.predict_interval(fh=2, coverage=[0.5, 0.8]).round(2)
+    variable    sales...
+    coverage      0.5           0.8...
+    bound       lower  upper  lower  upper
+    2024-01-13   7.67   8.33   7.38   8.62
+    2024-01-14  10.67  11.33  10.38  11.62
+
+    ``sample``:
+
+    >>> import numpy as np
+    >>> draws = model.sample(fh=3, num_samples=5)
+    >>> draws.shape  # (num_samples, len(fh), n_variables)
+    (5, 3, 1)
+    >>> np.array_equal(draws, model.sample(fh=3, num_samples=5))  # the seed of fit
+    True
+    >>> np.array_equal(draws, model.sample(fh=3, num_samples=5, random_state=1))
+    False
     """
 
     _parameter_constraints = {
@@ -150,7 +145,6 @@ class SeasonalNaiveForecaster(_BaseForecaster):
         "sp": [POSITIVE_INT],
         "method": [Options(("normal", "empirical"))],
     }
-    _doc_parts = {**_BaseForecaster._doc_parts, **_EXAMPLES}
 
     def __init__(
         self,

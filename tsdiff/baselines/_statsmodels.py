@@ -78,79 +78,6 @@ _STATSMODELS_DOC = f"""\
 {FORECASTER_ATTRIBUTES_DOC}"""
 
 
-_DATA = """\
->>> import numpy as np
->>> import pandas as pd
->>> rng = np.random.default_rng(0)
->>> trend = 10 + 0.5 * np.arange(30) + rng.normal(0, 0.3, 30)
->>> y = pd.DataFrame({{"trend": trend, "level": 5 + rng.normal(0, 1, 30)}},
-...                  index=pd.date_range("2024-01-01", periods=30, freq="D"))
-"""
-"""A seeded daily frame of a trending and a level series, ending 2024-01-30 (its
-braces doubled for the ``str.format`` that fills the method docstrings)."""
-
-_ETS_SETUP = f"""\
-Examples
---------
->>> from tsdiff.baselines import ETSForecaster
-{_DATA}>>> model = ETSForecaster(trend="add").fit(y)
-"""
-
-_ARIMA_SETUP = f"""\
-Examples
---------
->>> from tsdiff.baselines import ARIMAForecaster
-{_DATA}>>> model = ARIMAForecaster(order=(1, 0, 0), trend="c").fit(y)
-"""
-
-
-def _predict_examples(setup: str) -> dict:
-    """The ``Examples`` sections of the predict methods of a statsmodels forecaster
-    fitted on ``y`` by ``setup``: its Gaussian predictive distribution shows in
-    every method."""
-    return {
-        "predict_examples": setup
-        + """\
->>> point = model.predict(fh=3)
->>> point.shape
-(3, 2)
->>> point.index.strftime("%Y-%m-%d").tolist()
-['2024-01-31', '2024-02-01', '2024-02-02']
->>> point.columns.tolist()
-['trend', 'level']
->>> model.predict(fh=[1, 2], y=y.iloc[:20]).index[0]  # a new history, no refit
-Timestamp('2024-01-21 00:00:00')""",
-        "predict_quantiles_examples": setup
-        + """\
->>> q = model.predict_quantiles(fh=3, alpha=[0.05, 0.5, 0.95])
->>> q.columns.tolist()[:3]
-[('trend', 0.05), ('trend', 0.5), ('trend', 0.95)]
->>> q.xs(0.5, axis=1, level="quantile").equals(model.predict(fh=3))
-True
->>> bool(np.allclose(q["trend", 0.05] + q["trend", 0.95], 2 * q["trend", 0.5]))
-True""",
-        "predict_interval_examples": setup
-        + """\
->>> bands = model.predict_interval(fh=3, coverage=[0.5, 0.9])
->>> bands.shape
-(3, 8)
->>> bands["level"].columns.tolist()
-[(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
->>> level = bands["level"]
->>> wide = level[0.9, "upper"] - level[0.9, "lower"]
->>> bool((wide > level[0.5, "upper"] - level[0.5, "lower"]).all())
-True""",
-        "sample_examples": setup
-        + """\
->>> draws = model.sample(fh=3, num_samples=2000, random_state=0)
->>> draws.shape  # (num_samples, len(fh), n_variables)
-(2000, 3, 2)
->>> mean = model.predict(fh=3).to_numpy()
->>> bool(np.allclose(draws.mean(axis=0), mean, atol=0.1))
-True""",
-    }
-
-
 def _interpolated(values: np.ndarray) -> pd.Series:
     """Values (T,) with NaN filled by linear interpolation (nearest value at the
     ends), as a Series on a RangeIndex (ETS prediction needs a pandas endog)."""
@@ -213,6 +140,60 @@ class ETSForecaster(_BaseForecaster):
     ['2024-01-31', '2024-02-01', '2024-02-02']
     >>> np.diff(point).round(1).tolist()  # Holt's linear trend: 0.5 a day
     [0.5, 0.5]
+
+    The output methods on one model:
+
+    >>> from tsdiff.baselines import ETSForecaster
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> trend = 10 + 0.5 * np.arange(30) + rng.normal(0, 0.3, 30)
+    >>> y = pd.DataFrame({"trend": trend, "level": 5 + rng.normal(0, 1, 30)},
+    ...                  index=pd.date_range("2024-01-01", periods=30, freq="D"))
+    >>> model = ETSForecaster(trend="add").fit(y)
+
+    ``predict``:
+
+    >>> point = model.predict(fh=3)
+    >>> point.shape
+    (3, 2)
+    >>> point.index.strftime("%Y-%m-%d").tolist()
+    ['2024-01-31', '2024-02-01', '2024-02-02']
+    >>> point.columns.tolist()
+    ['trend', 'level']
+    >>> model.predict(fh=[1, 2], y=y.iloc[:20]).index[0]  # a new history, no refit
+    Timestamp('2024-01-21 00:00:00')
+
+    ``predict_quantiles``:
+
+    >>> q = model.predict_quantiles(fh=3, alpha=[0.05, 0.5, 0.95])
+    >>> q.columns.tolist()[:3]
+    [('trend', 0.05), ('trend', 0.5), ('trend', 0.95)]
+    >>> q.xs(0.5, axis=1, level="quantile").equals(model.predict(fh=3))
+    True
+    >>> bool(np.allclose(q["trend", 0.05] + q["trend", 0.95], 2 * q["trend", 0.5]))
+    True
+
+    ``predict_interval``:
+
+    >>> bands = model.predict_interval(fh=3, coverage=[0.5, 0.9])
+    >>> bands.shape
+    (3, 8)
+    >>> bands["level"].columns.tolist()
+    [(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
+    >>> level = bands["level"]
+    >>> wide = level[0.9, "upper"] - level[0.9, "lower"]
+    >>> bool((wide > level[0.5, "upper"] - level[0.5, "lower"]).all())
+    True
+
+    ``sample``:
+
+    >>> draws = model.sample(fh=3, num_samples=2000, random_state=0)
+    >>> draws.shape  # (num_samples, len(fh), n_variables)
+    (2000, 3, 2)
+    >>> mean = model.predict(fh=3).to_numpy()
+    >>> bool(np.allclose(draws.mean(axis=0), mean, atol=0.1))
+    True
     """
 
     _parameter_constraints = {
@@ -224,7 +205,6 @@ class ETSForecaster(_BaseForecaster):
         "damped_trend": [InstanceOf((bool, np.bool_), "a bool")],
         "n_jobs": N_JOBS,
     }
-    _doc_parts = {**_BaseForecaster._doc_parts, **_predict_examples(_ETS_SETUP)}
 
     def __init__(
         self,
@@ -345,6 +325,10 @@ class ARIMAForecaster(_BaseForecaster):
     ['2023-05', '2023-06']
     >>> model.predict_interval(fh=1, coverage=0.9).columns.tolist()
     [('level', 0.9, 'lower'), ('level', 0.9, 'upper')]
+
+    The output methods answer as those of :class:`ETSForecaster` (see its
+    examples): Gaussian predictive distributions, so quantiles are symmetric about
+    the point forecast.
     """
 
     _parameter_constraints = {
@@ -354,7 +338,6 @@ class ARIMAForecaster(_BaseForecaster):
         "trend": [None, Options(("n", "c", "t", "ct"))],
         "n_jobs": N_JOBS,
     }
-    _doc_parts = {**_BaseForecaster._doc_parts, **_predict_examples(_ARIMA_SETUP)}
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ sampler, so one is kept per sampler setting.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -54,6 +55,13 @@ class IntervalCalibration:
         One factor per variable for each setting used so far; the key names
         everything the factor depends on (sampler, steps, eta, precision, number
         of samples, quantile method, coverage).
+
+    Notes
+    -----
+    A forecaster finds the factors of its setting at fit. Those of a setting
+    changed later are found by the first forecast that needs them, under a lock:
+    threads that forecast at once with a new setting wait for one of them to find
+    the factors rather than each drawing its own.
     """
 
     contexts: np.ndarray
@@ -61,6 +69,18 @@ class IntervalCalibration:
     scaler: Scaler
     covariates: np.ndarray | None
     factors: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()  # not a field: never saved or compared
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)  # a lock cannot be pickled
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     def factors_for(
         self,
@@ -72,14 +92,18 @@ class IntervalCalibration:
         """The factor per variable, shape (K,), of setting ``key``; the first
         time, ``draw()`` returns uncalibrated samples of the held-out windows,
         shape (S, N, H, K), and the factors found on them are kept."""
-        if key not in self.factors:
-            self.factors[key] = interval_factors(
-                draw(), self.truth, coverage, self.scaler.scale, method
-            )
-            logger.info(
-                "Interval calibration (%s) on %d held-out windows: factors %s.",
-                key, len(self.truth), np.round(self.factors[key], 3),
-            )  # fmt: skip
+        if key in self.factors:  # set once, never changed: no lock needed to read
+            return self.factors[key]
+        with self._lock:
+            if key not in self.factors:  # another thread may have found them
+                factors = interval_factors(
+                    draw(), self.truth, coverage, self.scaler.scale, method
+                )
+                logger.info(
+                    "Interval calibration (%s) on %d held-out windows: factors %s.",
+                    key, len(self.truth), np.round(factors, 3),
+                )  # fmt: skip
+                self.factors[key] = factors
         return self.factors[key]
 
 

@@ -1,24 +1,19 @@
 """Docstring pieces shared by the estimators, and the templating that fills them in.
 
 Class docstrings name a shared block by a placeholder line (``<common parameters>``,
-``<training attributes>``, ``<feature attributes>``); method docstrings that mixins
-share hold ``{fields}`` that each host class fills with its own words
-(:func:`fill_method_docs`).
+``<training attributes>``, ``<feature attributes>``); a few ``fit`` docstrings take a
+shared parameter through a ``{field}`` (:func:`fill_doc`). The output methods of the
+estimators have static docstrings, written once in the mixins that hold them.
 """
 
 from __future__ import annotations
-
-import types
-from collections.abc import Iterable
 
 __all__ = [
     "COMMON_PARAMETERS_DOC",
     "FEATURE_ATTRIBUTES_DOC",
     "TRAINING_ATTRIBUTES_DOC",
     "LEVELS_AND_FREQ_DOC",
-    "FORECASTER_DOC_PARTS",
     "fill_doc",
-    "fill_method_docs",
     "share_docs",
 ]
 
@@ -251,39 +246,13 @@ def share_docs(doc: str) -> str:
 
 def fill_doc(**parts: str):
     """Decorator that fills the ``{fields}`` of a function's docstring from
-    ``parts`` (as :func:`fill_method_docs` does)."""
+    ``parts``; a field alone on its line is a block, indented like the field."""
 
     def decorate(func):
         func.__doc__ = _fill(func.__doc__, parts)
         return func
 
     return decorate
-
-
-def fill_method_docs(cls: type, source: type, names: Iterable[str], parts: dict):
-    """Give ``cls`` its own copy of each method ``names`` of ``source``, with the
-    ``{fields}`` of the docstring filled from ``parts``.
-
-    A field alone on its line is a block: each line of its text is indented like the
-    field (an empty text drops the line). Blocks may hold fields themselves. The
-    copies share the code, defaults and annotations of the originals, so signatures
-    and behaviour are those of ``source``; only the docstrings differ.
-    """
-    for name in names:
-        method = vars(source)[name]
-        copy = types.FunctionType(
-            method.__code__,
-            method.__globals__,
-            name,
-            method.__defaults__,
-            method.__closure__,
-        )
-        copy.__kwdefaults__ = method.__kwdefaults__
-        copy.__annotations__ = dict(method.__annotations__)
-        copy.__qualname__ = f"{cls.__qualname__}.{name}"
-        copy.__module__ = cls.__module__
-        copy.__doc__ = _fill(method.__doc__, parts)
-        setattr(cls, name, copy)
 
 
 def _fill(template: str, parts: dict) -> str:
@@ -298,96 +267,3 @@ def _fill(template: str, parts: dict) -> str:
             indent = line[: len(line) - len(line.lstrip())]
             lines.extend(indent + part for part in parts[name].split("\n"))
     return "\n".join(lines).format(**parts)
-
-
-# -- the words DiffusionForecaster fills into the predict methods of ForecastMixin --
-
-_NEW_HISTORY_DOC = """\
-A new history to condition on (same variables) instead of the end of the
-training series; no refitting."""
-
-_RANDOM_STATE_DOC = """\
-random_state : int, RandomState or None, default=None
-    Seed for fresh draws; None reuses the fitted seed (the samples behind
-    ``predict``)."""
-
-_EXAMPLE_SETUP = """\
-Examples
---------
->>> from tsdiff import DiffusionForecaster
->>> from tsdiff.datasets import make_seasonal_ar
->>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
-...                      random_state=0).truth
->>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
-...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
-...                          n_epochs=1, num_samples=4, device="cpu",
-...                          random_state=0).fit(y)
-"""
-"""The start of the ``Examples`` of the predict methods: a tiny fitted forecaster
-of two hourly series ending at 2024-01-02 23:00."""
-
-_EXAMPLES = {
-    "predict_examples": _EXAMPLE_SETUP
-    + """\
->>> median = fc.predict(fh=[1, 2, 4])
->>> median.shape
-(3, 2)
->>> median.index.strftime("%Y-%m-%d %H:%M").tolist()
-['2024-01-03 00:00', '2024-01-03 01:00', '2024-01-03 03:00']
->>> median.columns.tolist()
-['y0', 'y1']
-
-A new history is forecast from its own end, without refitting:
-
->>> fc.predict(y=y.iloc[:24]).index[0]
-Timestamp('2024-01-02 00:00:00')""",
-    "predict_quantiles_examples": _EXAMPLE_SETUP
-    + """\
->>> q = fc.predict_quantiles(alpha=[0.1, 0.5, 0.9])
->>> q.shape
-(4, 6)
->>> q.columns.tolist()[:3]
-[('y0', 0.1), ('y0', 0.5), ('y0', 0.9)]
->>> bool((q["y0"][0.1] <= q["y0"][0.9]).all())
-True""",
-    "predict_interval_examples": _EXAMPLE_SETUP
-    + """\
->>> bands = fc.predict_interval(coverage=[0.5, 0.9])
->>> bands.shape
-(4, 8)
->>> list(bands.columns.names)
-['variable', 'coverage', 'bound']
->>> bands["y0"].columns.tolist()
-[(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
->>> bool((bands["y0", 0.9, "lower"] <= bands["y0", 0.5, "lower"]).all())
-True""",
-    "sample_examples": _EXAMPLE_SETUP
-    + """\
->>> import numpy as np
->>> fc.sample(fh=[1, 2], num_samples=3).shape  # (samples, steps, variables)
-(3, 2, 2)
->>> np.array_equal(fc.sample(random_state=1), fc.sample(random_state=1))
-True""",
-}
-"""The ``Examples`` sections of the predict methods."""
-
-FORECASTER_DOC_PARTS = {
-    "point_forecast": "Median forecast.",
-    "fh_else": ", else\n            1..prediction_length",
-    "x_type": "DataFrame, default=None",
-    "x_desc": (
-        "Known-future covariates at the ``prediction_length`` time points after"
-        " the cutoff (with ``y``: also at its last ``context_length``); see fit."
-    ),
-    "new_history": _NEW_HISTORY_DOC,
-    "to_condition_on": " to condition on",
-    "panel_rows": "Rows ``(series id, time)`` for a panel, series-major.",
-    "panel_samples": (
-        "Shape (num_samples, n_series, len(fh), n_variables) for a panel."
-    ),
-    "joint": "joint ",
-    "random_state": _RANDOM_STATE_DOC,
-    **_EXAMPLES,
-}
-"""What :class:`~tsdiff.DiffusionForecaster` fills into the shared docstrings of
-its predict methods."""

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tsdiff.estimation.docs import fill_method_docs
 from tsdiff.estimation.quantiles import interval_levels, interval_table
 from tsdiff.estimation.validation import check_alpha, check_coverage
 from tsdiff.frames import (
@@ -28,24 +27,6 @@ y : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
     index); NaN marks a missing value. Missing timestamps are inserted as gaps."""
 """The ``y`` parameter of the forecasters' ``fit``."""
 
-_SEE_PREDICT = """\
-fh : int, sequence of int or pandas.Index, default=None
-    Horizon, as in :meth:`predict`.
-X : {x_type}
-    {x_desc}
-y : DataFrame, Series or array-like, default=None
-    New history{to_condition_on}, as in :meth:`predict`."""
-
-_EXAMPLE_FIELDS = (
-    "predict_examples",
-    "predict_quantiles_examples",
-    "predict_interval_examples",
-    "sample_examples",
-)
-"""Fields of the method docstrings below that hold an ``Examples`` section (with
-its header) of the host class; a host that gives none gets no section. As the rest
-of the docstring, the text is filled by ``str.format``: double a literal brace."""
-
 
 class ForecastMixin:
     """``predict``, ``predict_quantiles``, ``predict_interval`` and ``sample`` of a
@@ -63,26 +44,15 @@ class ForecastMixin:
       horizon when neither the predict method nor fit got one);
     * ``_absolute_error`` and ``_range_error``: the ends of the messages for time
       points off the grid (fields ``limit``, ``cutoff``, ``freq``) and for steps out
-      of range (field ``limit``);
-    * ``_doc_parts``: the words that fill the ``{fields}`` of the method docstrings
-      below, and optionally their ``Examples`` sections (``_EXAMPLE_FIELDS``).
+      of range (field ``limit``).
+
+    The docstrings of the public methods are written once, here, for every host;
+    their examples use :class:`~tsdiff.DiffusionForecaster`.
     """
 
-    _doc_parts: dict
     _absolute_error: str
     _range_error: str
     _panels: bool = False  # whether fit takes a panel of series
-
-    def __init_subclass__(cls, **kwargs):
-        if "_doc_parts" in vars(cls):
-            parts = {
-                **dict.fromkeys(_EXAMPLE_FIELDS, ""),
-                **cls._doc_parts,
-                "see_predict": _SEE_PREDICT,
-            }
-            methods = ("predict", "predict_quantiles", "predict_interval", "sample")
-            fill_method_docs(cls, ForecastMixin, methods, parts)
-        super().__init_subclass__(**kwargs)
 
     # -- fit ----------------------------------------------------------------------
 
@@ -161,28 +131,55 @@ class ForecastMixin:
             )
         return arrays, cutoff, arrays.kind, arrays.name
 
-    # -- public methods (docstrings filled per host class) ----------------------------
+    # -- public methods ----------------------------------------------------------
 
     def predict(self, fh: Any = None, X: Any = None, *, y: Any = None) -> Any:
-        """{point_forecast}
+        """Point forecasts: the median of the forecast distribution at every step.
 
         Parameters
         ----------
         fh : int, sequence of int or pandas.Index, default=None
             Horizon: an int ``h`` means steps 1..h, ints are relative steps, an Index
-            holds absolute time points. None uses the ``fh`` given to fit{fh_else}.
-        X : {x_type}
-            {x_desc}
+            holds absolute time points. None uses the ``fh`` given to fit, else the
+            forecaster's default horizon (``1..prediction_length`` for
+            :class:`~tsdiff.DiffusionForecaster`).
+        X : DataFrame or None, default=None
+            Known-future covariates at the forecast time points (with ``y``: also at
+            its last ``context_length``), for a forecaster fitted with covariates;
+            forecasters without covariate support take only None.
         y : DataFrame, Series or array-like, default=None
-            {new_history}
+            A new history to condition on (same variables) instead of the end of the
+            training series; no refitting.
 
         Returns
         -------
         DataFrame or Series
             Rows are the future time points; a Series when fitted on a Series.
-            {panel_rows}
+            For a panel of series (a forecaster fitted on one), rows ``(series id,
+            time)``, series-major.
 
-        {predict_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0).fit(y)
+        >>> median = fc.predict(fh=[1, 2, 4])
+        >>> median.shape
+        (3, 2)
+        >>> median.index.strftime("%Y-%m-%d %H:%M").tolist()
+        ['2024-01-03 00:00', '2024-01-03 01:00', '2024-01-03 03:00']
+        >>> median.columns.tolist()
+        ['y0', 'y1']
+
+        A new history is forecast from its own end, without refitting:
+
+        >>> fc.predict(y=y.iloc[:24]).index[0]
+        Timestamp('2024-01-02 00:00:00')
         """
         self._check_exogenous(X)
         q, index, kind, name = self._forecast_quantiles(fh, y, (0.5,), X)
@@ -196,7 +193,12 @@ class ForecastMixin:
 
         Parameters
         ----------
-        {see_predict}
+        fh : int, sequence of int or pandas.Index, default=None
+            Horizon, as in :meth:`predict`.
+        X : DataFrame or None, default=None
+            Known-future covariates, as in :meth:`predict`.
+        y : DataFrame, Series or array-like, default=None
+            New history, as in :meth:`predict`.
         alpha : float or sequence of float, default=None
             Quantile levels in (0, 1); None uses ``quantile_levels``.
 
@@ -205,9 +207,26 @@ class ForecastMixin:
         DataFrame
             Rows are the future time points; columns ``MultiIndex(variable, quantile)``
             with float quantile labels in the order of ``alpha``.
-            {panel_rows}
+            For a panel of series (a forecaster fitted on one), rows ``(series id,
+            time)``, series-major.
 
-        {predict_quantiles_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0).fit(y)
+        >>> q = fc.predict_quantiles(alpha=[0.1, 0.5, 0.9])
+        >>> q.shape
+        (4, 6)
+        >>> q.columns.tolist()[:3]
+        [('y0', 0.1), ('y0', 0.5), ('y0', 0.9)]
+        >>> bool((q["y0"][0.1] <= q["y0"][0.9]).all())
+        True
         """
         self._check_exogenous(X)
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
@@ -221,7 +240,12 @@ class ForecastMixin:
 
         Parameters
         ----------
-        {see_predict}
+        fh : int, sequence of int or pandas.Index, default=None
+            Horizon, as in :meth:`predict`.
+        X : DataFrame or None, default=None
+            Known-future covariates, as in :meth:`predict`.
+        y : DataFrame, Series or array-like, default=None
+            New history, as in :meth:`predict`.
         coverage : float or sequence of float, default=0.9
             Nominal coverages in (0, 1).
 
@@ -229,9 +253,28 @@ class ForecastMixin:
         -------
         DataFrame
             Columns ``(variable, coverage, "lower"|"upper")``.
-            {panel_rows}
+            For a panel of series (a forecaster fitted on one), rows ``(series id,
+            time)``, series-major.
 
-        {predict_interval_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0).fit(y)
+        >>> bands = fc.predict_interval(coverage=[0.5, 0.9])
+        >>> bands.shape
+        (4, 8)
+        >>> list(bands.columns.names)
+        ['variable', 'coverage', 'bound']
+        >>> bands["y0"].columns.tolist()
+        [(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
+        >>> bool((bands["y0", 0.9, "lower"] <= bands["y0", 0.5, "lower"]).all())
+        True
         """
         self._check_exogenous(X)
         coverage = check_coverage(coverage)
@@ -248,21 +291,43 @@ class ForecastMixin:
         num_samples: int | None = None,
         random_state: Any = None,
     ) -> np.ndarray:
-        """Draw {joint}forecast samples.
+        """Draw forecast samples (joint over steps and variables where the model
+        draws them jointly, as :class:`~tsdiff.DiffusionForecaster` does).
 
         Parameters
         ----------
-        {see_predict}
+        fh : int, sequence of int or pandas.Index, default=None
+            Horizon, as in :meth:`predict`.
+        X : DataFrame or None, default=None
+            Known-future covariates, as in :meth:`predict`.
+        y : DataFrame, Series or array-like, default=None
+            New history, as in :meth:`predict`.
         num_samples : int, default=None
             Number of samples; None uses ``num_samples``.
-        {random_state}
+        random_state : int, RandomState or None, default=None
+            Seed for fresh draws; None reuses the fitted seed (the samples behind
+            ``predict``).
 
         Returns
         -------
         ndarray of shape (num_samples, len(fh), n_variables)
-            {panel_samples}
+            Shape (num_samples, n_series, len(fh), n_variables) for a panel.
 
-        {sample_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionForecaster
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> y = make_seasonal_ar(n_steps=48, n_series=2, missing_rate=0.0,
+        ...                      random_state=0).truth
+        >>> fc = DiffusionForecaster(context_length=8, prediction_length=4, n_layers=1,
+        ...                          n_channels=8, n_heads=1, n_diffusion_steps=5,
+        ...                          n_epochs=1, num_samples=4, device="cpu",
+        ...                          random_state=0).fit(y)
+        >>> import numpy as np
+        >>> fc.sample(fh=[1, 2], num_samples=3).shape  # (samples, steps, variables)
+        (3, 2, 2)
+        >>> np.array_equal(fc.sample(random_state=1), fc.sample(random_state=1))
+        True
         """
         self._check_exogenous(X)
         return self._forecast_samples(fh, y, num_samples, random_state, X)

@@ -10,7 +10,6 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff.data import WindowSource
-from tsdiff.estimation.docs import fill_method_docs
 from tsdiff.estimation.quantiles import interval_levels, interval_table
 from tsdiff.estimation.validation import check_alpha, check_coverage
 from tsdiff.frames import (
@@ -42,17 +41,6 @@ class _LongRows:
         return out
 
 
-_EXAMPLE_FIELDS = (
-    "transform_examples",
-    "predict_quantiles_examples",
-    "predict_interval_examples",
-    "sample_examples",
-)
-"""Fields of the method docstrings below that hold an ``Examples`` section (with
-its header) of the host class; a host that gives none gets no section. As the rest
-of the docstring, the text is filled by ``str.format``: double a literal brace."""
-
-
 def _is_flat_table(X: Any) -> bool:
     return isinstance(X, pd.DataFrame) and not isinstance(X.index, pd.MultiIndex)
 
@@ -63,21 +51,19 @@ class ImputeMixin:
 
     A host class provides ``_samples(arrays, num_samples=None, random_state=None) ->
     (S, n_rows, K)`` (imputations of the input's rows, in input order, observed cells
-    exact; None means its defaults), ``_quantiles(samples, alpha) -> (Q, ...)`` and
-    ``_doc_parts``, the words that fill the ``{fields}`` of the method docstrings
-    below (optionally their ``Examples`` sections, ``_EXAMPLE_FIELDS``). List this
+    exact; None means its defaults) and ``_quantiles(samples, alpha) -> (Q, ...)``.
+    The docstrings of the public methods are written once, here, for every host;
+    their examples use :class:`~tsdiff.DiffusionImputer`. List this
     mixin before scikit-learn's ``TransformerMixin``, so that the ``transform`` it
     gives each host is the one ``set_output`` wraps. Imputers accept NaN and keep a
     float32 or float64 dtype.
     """
 
-    _doc_parts: dict
-
     def __init_subclass__(cls, **kwargs):
-        if "_doc_parts" in vars(cls):
-            methods = ("transform", "predict_quantiles", "predict_interval", "sample")
-            parts = {**dict.fromkeys(_EXAMPLE_FIELDS, ""), **cls._doc_parts}
-            fill_method_docs(cls, ImputeMixin, methods, parts)
+        # scikit-learn's set_output wraps only a transform in the class's own
+        # namespace: give each host this one, before TransformerMixin looks.
+        if "transform" not in vars(cls):
+            cls.transform = ImputeMixin.transform
         super().__init_subclass__(**kwargs)
 
     def __sklearn_tags__(self):
@@ -100,12 +86,12 @@ class ImputeMixin:
         return arrays, long
 
     def transform(self, X: Any) -> Any:
-        """Fill the missing values of ``X`` with the {median}.
+        """Fill the missing values of ``X`` with the median imputation.
 
         Parameters
         ----------
         X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            {data} with the variables seen in fit; NaN marks a missing value. An
+            Data with the variables seen in fit; NaN marks a missing value. An
             array of shape (n_series, n_timesteps, n_variables) is a panel.
 
         Returns
@@ -114,7 +100,22 @@ class ImputeMixin:
             Same type, shape, index, columns and floating dtype as ``X``; observed
             values are unchanged.
 
-        {transform_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionImputer
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> X = make_seasonal_ar(n_steps=32, n_series=2, missing_rate=0.1,
+        ...                      random_state=0).observed
+        >>> imp = DiffusionImputer(window_length=8, n_layers=1, n_channels=8, n_heads=1,
+        ...                        n_diffusion_steps=5, n_epochs=1, num_samples=4,
+        ...                        device="cpu", random_state=0).fit(X)
+        >>> X.isna().sum().tolist()
+        [2, 4]
+        >>> filled = imp.transform(X)
+        >>> filled.isna().sum().tolist()
+        [0, 0]
+        >>> filled.where(X.notna()).equals(X)  # observed values kept, bit for bit
+        True
         """
         arrays, long = self._check_input(X)
         median = self._quantiles(self._samples(arrays), (0.5,))[0]  # (n_rows, K)
@@ -130,7 +131,8 @@ class ImputeMixin:
         Parameters
         ----------
         X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            {data} to impute.
+            Data to impute, with the variables seen in fit; NaN marks a missing
+            value.
         alpha : float or sequence of float, default=None
             Quantile levels in (0, 1); None uses ``quantile_levels``.
 
@@ -139,7 +141,25 @@ class ImputeMixin:
         DataFrame of shape (n_timesteps, n_variables * len(alpha))
             Index of ``X``; columns ``MultiIndex(variable, quantile)``.
 
-        {predict_quantiles_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionImputer
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> X = make_seasonal_ar(n_steps=32, n_series=2, missing_rate=0.1,
+        ...                      random_state=0).observed
+        >>> imp = DiffusionImputer(window_length=8, n_layers=1, n_channels=8, n_heads=1,
+        ...                        n_diffusion_steps=5, n_epochs=1, num_samples=4,
+        ...                        device="cpu", random_state=0).fit(X)
+        >>> q = imp.predict_quantiles(X, alpha=[0.1, 0.5, 0.9])
+        >>> q.shape
+        (32, 6)
+        >>> q.columns.tolist()[:3]
+        [('y0', 0.1), ('y0', 0.5), ('y0', 0.9)]
+        >>> gaps = X["y0"].isna()
+        >>> q["y0"][gaps].index.strftime("%H:%M").tolist()
+        ['13:00', '21:00']
+        >>> int(q["y0"][~gaps].nunique(axis=1).max())  # observed cells: one value
+        1
         """
         alpha = check_alpha(self.quantile_levels if alpha is None else alpha)
         arrays, long = self._check_input(X)
@@ -156,7 +176,8 @@ class ImputeMixin:
         Parameters
         ----------
         X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            {data} to impute.
+            Data to impute, with the variables seen in fit; NaN marks a missing
+            value.
         coverage : float or sequence of float, default=0.9
             Nominal coverages in (0, 1).
 
@@ -165,7 +186,23 @@ class ImputeMixin:
         DataFrame
             Index of ``X``; columns ``(variable, coverage, "lower"|"upper")``.
 
-        {predict_interval_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionImputer
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> X = make_seasonal_ar(n_steps=32, n_series=2, missing_rate=0.1,
+        ...                      random_state=0).observed
+        >>> imp = DiffusionImputer(window_length=8, n_layers=1, n_channels=8, n_heads=1,
+        ...                        n_diffusion_steps=5, n_epochs=1, num_samples=4,
+        ...                        device="cpu", random_state=0).fit(X)
+        >>> bands = imp.predict_interval(X, coverage=[0.5, 0.9])
+        >>> bands.shape
+        (32, 8)
+        >>> bands["y0"].columns.tolist()
+        [(0.5, 'lower'), (0.5, 'upper'), (0.9, 'lower'), (0.9, 'upper')]
+        >>> width = bands["y0", 0.9, "upper"] - bands["y0", 0.9, "lower"]
+        >>> bool((width[X["y0"].notna()] == 0).all())  # observed cells: no uncertainty
+        True
         """
         coverage = check_coverage(coverage)
         arrays, long = self._check_input(X)
@@ -180,21 +217,45 @@ class ImputeMixin:
     def sample(
         self, X: Any, num_samples: int | None = None, random_state: Any = None
     ) -> np.ndarray:
-        """{draw}
+        """Draw imputations (joint over the cells of a window where the model draws
+        them jointly, as :class:`~tsdiff.DiffusionImputer` does).
 
         Parameters
         ----------
         X : DataFrame, Series or array-like of shape (n_timesteps, n_variables)
-            {data} to impute.
-        {sample_parameters}
+            Data to impute, with the variables seen in fit; NaN marks a missing
+            value.
+        num_samples : int, default=None
+            Number of samples; None uses the ``num_samples`` parameter (1 for a
+            deterministic imputer, whose samples all equal its point imputation).
+        random_state : int, RandomState or None, default=None
+            Seed for fresh draws; None reuses the seed drawn in fit (the draws
+            behind ``transform``).
 
         Returns
         -------
         ndarray of shape (num_samples, n_timesteps, n_variables)
-            {sample_note} For a 3-D array ``X`` (a panel), shape (num_samples,
-            n_series, n_timesteps, n_variables).
+            Observed cells equal the data in every sample. For a 3-D array ``X``
+            (a panel), shape (num_samples, n_series, n_timesteps, n_variables).
 
-        {sample_examples}
+        Examples
+        --------
+        >>> from tsdiff import DiffusionImputer
+        >>> from tsdiff.datasets import make_seasonal_ar
+        >>> X = make_seasonal_ar(n_steps=32, n_series=2, missing_rate=0.1,
+        ...                      random_state=0).observed
+        >>> imp = DiffusionImputer(window_length=8, n_layers=1, n_channels=8, n_heads=1,
+        ...                        n_diffusion_steps=5, n_epochs=1, num_samples=4,
+        ...                        device="cpu", random_state=0).fit(X)
+        >>> import numpy as np
+        >>> samples = imp.sample(X, num_samples=3)
+        >>> samples.shape  # (num_samples, n_timesteps, n_variables)
+        (3, 32, 2)
+        >>> observed = X.notna().to_numpy()
+        >>> bool((samples[:, observed] == X.to_numpy()[observed]).all())
+        True
+        >>> np.array_equal(imp.sample(X, random_state=1), imp.sample(X, random_state=1))
+        True
         """
         arrays, long = self._check_input(X)
         samples = self._samples(arrays, num_samples, random_state)  # (S, n_rows, K)
