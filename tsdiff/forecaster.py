@@ -202,7 +202,7 @@ class DiffusionForecaster(
         center_windows: bool = True,
         scale_windows: bool = False,
         lags: str | tuple | None = "auto",
-        interpolated_input: bool = False,
+        interpolated_input: bool = True,
         target_strategy: str = "random",
         scaler: str = "standard",
         n_epochs: int = 100,

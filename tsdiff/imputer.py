@@ -76,13 +76,15 @@ class DiffusionImputer(
     -----
     The defaults train quickly. The settings behind tsdiff's published accuracy
     (CSDI's level on PhysioNet 2012 and Beijing PM2.5, ``benchmarks/README.md``) are
-    ``n_epochs=200, batch_size=32, ema_decay=0.999`` and, on a GPU, ``compile=True``;
-    where gaps have structure (sensor outages rather than scattered values), add
-    ``target_strategy="mix"`` and pass ``mask_patterns`` from data whose gaps look
-    like the ones to fill. The imputer sees each window's level
-    (``center_windows=False``), which matters where the spread of the data grows
-    with it (air pollution, sales, counts); ``center_windows=True`` models values
-    relative to each window's given values instead.
+    ``n_epochs=200, steps_per_epoch=None, batch_size=32, ema_decay=0.999`` (200
+    passes over every window, as CSDI trains) with ``interpolated_input=False`` (they
+    were measured before it existed); where gaps have structure (sensor outages
+    rather than scattered values), add ``target_strategy="mix"`` and pass
+    ``mask_patterns`` from data whose gaps look like the ones to fill. The imputer
+    sees each window's level (``center_windows=False``), which matters where the
+    spread of the data grows with it (air pollution, sales, counts);
+    ``center_windows=True`` models values relative to each window's given values
+    instead.
 
     References
     ----------

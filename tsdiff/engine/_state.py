@@ -134,9 +134,8 @@ class TrainState:
                 "settings; delete it or choose another checkpoint_path (a checkpoint "
                 "written before gradient clipping existed resumes with "
                 "max_grad_norm=None, one written before steps_per_epoch existed with "
-                "steps_per_epoch=None and lr_schedule='multistep', an imputer's "
-                "written before interpolated_input existed with "
-                "interpolated_input=False)."
+                "steps_per_epoch=None and lr_schedule='multistep', one written before "
+                "interpolated_input existed with interpolated_input=False)."
             )
         saved = payload.get("noise_gen")
         if isinstance(saved, torch.Tensor) and (
