@@ -129,6 +129,9 @@ CASES = {
     "batch-string": lambda c: c["new_imputer"](batch_size="big").fit(c["frame"]),
     "lag-beyond-window": lambda c: c["new_forecaster"](lags=(24,)).fit(c["frame"]),
     "unknown-compile-mode": lambda c: c["new_imputer"](compile="fast").fit(c["frame"]),
+    "interpolated-input-text": lambda c: c["new_forecaster"](
+        interpolated_input="yes"
+    ).fit(c["frame"]),
     "zero-samples": lambda c: c["forecaster"].sample(num_samples=0),
     "wrong-column-names": lambda c: c["imputer"].transform(
         c["frame"].rename(columns={"v0": "zz"})
