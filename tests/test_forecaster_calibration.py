@@ -13,7 +13,9 @@ from tsdiff import DiffusionForecaster
 from tsdiff.data import Scaler
 from tsdiff.estimation.calibration import (
     IntervalCalibration,
+    _step_blocks,
     interval_factors,
+    min_block_cells,
     widen,
 )
 from tsdiff.estimation.quantiles import sample_quantiles
@@ -56,16 +58,64 @@ def test_factor_is_the_smallest_that_covers_the_held_out_cells(coverage):
     samples = rng.normal(size=(200, 30, 5, 2))  # unit spread ...
     truth = rng.normal(size=(30, 5, 2)) * np.array([3.0, 0.5])  # truth: wider, narrower
     factors = interval_factors(samples, truth, coverage, np.ones((30, 2)))
-    assert factors[0] > 2 and factors[1] < 1  # stretched, shrunk
+    assert factors.shape == (5, 2)  # 30 cells per step: a block of its own each
+    assert (factors[:, 0] > 2).all() and (factors[:, 1] < 1).all()
     levels = ((1 - coverage) / 2, (1 + coverage) / 2)
 
     def covered(f):
         low, high = sample_quantiles(widen(samples, f), levels)
-        return ((truth >= low) & (truth <= high)).reshape(-1, 2).mean(axis=0)
+        return ((truth >= low) & (truth <= high)).mean(axis=0)  # (H, K)
 
-    n = 30 * 5  # cells per variable; the conformal rank is ceil((n + 1) * coverage)
+    n = 30  # cells per step and variable; the conformal rank: ceil((n + 1) * coverage)
     np.testing.assert_allclose(covered(factors), np.ceil((n + 1) * coverage) / n)
     np.testing.assert_allclose(covered(factors * (1 - 1e-6)), covered(factors) - 1 / n)
+
+
+def test_errors_that_grow_along_the_horizon_get_growing_factors():
+    rng = np.random.default_rng(2)
+    n, n_h = 40, 6
+    samples = rng.normal(size=(300, n, n_h, 1))
+    growth = np.linspace(0.5, 3.0, n_h)[None, :, None]  # the truth spreads out
+    truth = rng.normal(size=(n, n_h, 1)) * growth
+    factors = interval_factors(samples, truth, 0.9, np.ones((n, 1)))[:, 0]
+    assert factors[-1] > 3 * factors[0]
+    low, high = sample_quantiles(widen(samples, factors[:, None]), (0.05, 0.95))
+    per_step = ((truth >= low) & (truth <= high)).mean(axis=0)[:, 0]
+    np.testing.assert_allclose(per_step, np.ceil(41 * 0.9) / 40)  # every step
+
+
+def test_too_few_held_out_cells_fall_back_to_one_factor_per_variable():
+    rng = np.random.default_rng(3)
+    samples = rng.normal(size=(100, 3, 4, 2))  # 3 windows: 12 cells per variable
+    truth = rng.normal(size=(3, 4, 2)) * np.linspace(1, 3, 4)[None, :, None]
+    truth[1:, :, 1] = np.nan  # variable 1: 4 cells
+    factors = interval_factors(samples, truth, 0.9, np.ones((3, 2)))
+    assert factors.shape == (4, 2)
+    assert np.unique(factors[:, 0]).size == 1  # < 20 cells: pooled over the horizon
+    assert np.unique(factors[:, 1]).size == 1
+    # With 50 % intervals (blocks of 4 cells) variable 0 gets a block per step.
+    assert (
+        np.unique(interval_factors(samples, truth, 0.5, np.ones((3, 2)))[:, 0]).size > 1
+    )
+
+
+def test_a_calibration_from_before_per_step_factors_keeps_one_per_variable():
+    rng = np.random.default_rng(4)
+    truth = rng.normal(size=(30, 4, 2)) * np.linspace(1, 3, 4)[None, :, None]
+    scaler = Scaler(center=np.zeros((30, 2)), scale=np.ones((30, 2)))
+    old = IntervalCalibration(np.zeros((30, 5, 2)), truth, scaler, None)  # as loaded
+    samples = rng.normal(size=(40, 30, 4, 2)).astype(np.float32)
+    factors = old.factors_for("key", 0.9, "linear", lambda: samples)
+    assert factors.shape == (2,)
+    pooled = interval_factors(samples, truth, 0.9, scaler.scale, by_step=False)
+    np.testing.assert_array_equal(factors, pooled)
+    assert interval_factors(samples, truth, 0.9, scaler.scale).shape == (4, 2)
+
+
+def test_blocks_hold_enough_cells_and_a_remainder_joins_the_last():
+    assert _step_blocks(np.array([10, 10, 10, 10, 5]), 20) == [slice(0, 2), slice(2, 5)]
+    assert _step_blocks(np.array([3, 3]), 20) == [slice(0, 2)]
+    assert _step_blocks(np.array([25, 0, 0]), 20) == [slice(0, 3)]
 
 
 def test_a_variable_without_observed_truth_keeps_factor_one():
@@ -74,7 +124,7 @@ def test_a_variable_without_observed_truth_keeps_factor_one():
     truth = 5 * rng.normal(size=(4, 3, 2))
     truth[..., 1] = np.nan
     factors = interval_factors(samples, truth, 0.9, np.ones((4, 2)))
-    assert factors[0] > 1 and factors[1] == 1.0
+    assert (factors[:, 0] > 1).all() and (factors[:, 1] == 1.0).all()
 
 
 def test_threads_that_need_new_factors_at_once_find_them_once():
@@ -141,16 +191,16 @@ def test_forecasts_are_stretched_by_the_factor_of_their_sampler(tiny, make_frame
     fc = _forecaster(tiny).fit(frame)
     key = _key(fc)
     factors = fc.calibration_.factors[key]
-    assert factors.shape == (2,) and np.all(factors > 0)
+    assert factors.shape == (fc.prediction_length, 2) and np.all(factors > 0)
     calibrated = fc.predict_quantiles(alpha=ALPHA)
-    fc.calibration_.factors[key] = np.ones(2)
+    fc.calibration_.factors[key] = np.ones_like(factors)
     raw = fc.predict_quantiles(alpha=ALPHA)
     for k, name in enumerate(frame.columns):
         np.testing.assert_allclose(calibrated[name][0.5], raw[name][0.5])
-        for level in (0.05, 0.95):
+        for level in (0.05, 0.95):  # rows: the horizon's steps, each its factor
             np.testing.assert_allclose(
                 calibrated[name][level] - raw[name][0.5],
-                factors[k] * (raw[name][level] - raw[name][0.5]),
+                factors[:, k] * (raw[name][level] - raw[name][0.5]),
                 atol=1e-9,
             )
     fc.calibration_.factors[key] = factors
@@ -189,10 +239,14 @@ def test_calibrated_intervals_cover_the_held_out_values_at_the_set_rate(
     assert len(cal.factors) == 2
     levels = ((1 - coverage) / 2, (1 + coverage) / 2)
     low, high = sample_quantiles(samples, levels)
-    inside = ((cal.truth >= low) & (cal.truth <= high)).reshape(-1, 2)
-    seen = ~np.isnan(cal.truth.reshape(-1, 2))
-    n = seen.sum(axis=0)
-    np.testing.assert_allclose(inside.sum(axis=0) / n, np.ceil((n + 1) * coverage) / n)
+    inside = (cal.truth >= low) & (cal.truth <= high)  # (N, H, K)
+    seen = ~np.isnan(cal.truth)
+    for k in range(2):  # each block of steps covers at the conformal rate
+        counts = seen[:, :, k].sum(axis=0)
+        for steps in _step_blocks(counts, min_block_cells(coverage)):
+            n = seen[:, steps, k].sum()
+            rate = inside[:, steps, k].sum() / n
+            np.testing.assert_allclose(rate, np.ceil((n + 1) * coverage) / n)
 
 
 def test_each_number_of_samples_has_its_own_factor(tiny, make_frame):

@@ -85,16 +85,18 @@ class DiffusionForecaster(
         Calibrate the forecast intervals on held-out windows: the last
         ``calibration_windows * prediction_length`` steps of every series are
         left out of training, forecast from the cutoffs that tile them, and the
-        samples of every later forecast are stretched about their median, one
-        factor per variable, so that the central ``calibration_coverage``
-        interval covers those held-out values at that rate (split conformal
-        prediction). Neither the network nor the scaling statistics see the
-        held-out steps; they still serve as history for later forecasts. A
-        factor is found for each setting that changes the samples (sampler,
-        steps, eta, mixed precision, number of samples, quantile method,
-        coverage) the first time it is used, which samples the held-out windows
-        once more. None trains on every window and leaves the samples as the
-        network draws them.
+        samples of every later forecast are stretched about their median so
+        that the central ``calibration_coverage`` interval covers those held-out
+        values at that rate (split conformal prediction): a factor per variable
+        and block of horizon steps, where errors grow along the horizon, each
+        block holding at least ``ceil(2 / (1 - calibration_coverage))`` held-out
+        values (20 at 90 %); with fewer, one factor per variable. Neither the
+        network nor the scaling statistics see the held-out steps; they still
+        serve as history for later forecasts. The factors are found for each
+        setting that changes the samples (sampler, steps, eta, mixed precision,
+        number of samples, quantile method, coverage) the first time it is
+        used, which samples the held-out windows once more. None trains on every
+        window and leaves the samples as the network draws them.
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
         levels move with it. May be changed after fit.
@@ -130,8 +132,9 @@ class DiffusionForecaster(
         The held-out windows (``calibration_.truth`` of shape (n_windows,
         prediction_length, n_variables), where n_windows counts those of every
         series: up to ``calibration_windows`` each, the ones with at least one
-        step of history) and, in ``calibration_.factors``, the factor per
-        variable for each setting used so far; None without calibration.
+        step of history) and, in ``calibration_.factors``, the factors per horizon
+        step and variable, shape (prediction_length, n_variables), for each
+        setting used so far; None without calibration.
     y_type_ : {"frame", "series", "array"}
         Container of the training series; ``predict`` returns a Series for "series".
     y_name_ : object

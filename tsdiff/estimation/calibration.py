@@ -1,11 +1,11 @@
 """Interval calibration of forecasts on windows held out from training.
 
-A fitted forecaster's samples are stretched about their per-cell median by one
-factor per variable, chosen so that the central ``coverage`` interval of the
-held-out windows covers their true values at that rate (split conformal
-prediction with a scale-free score; Vovk, Gammerman, Shafer 2005, and for
-forecasting Stankeviciute, Alaa, van der Schaar 2021). The factor depends on the
-sampler, so one is kept per sampler setting.
+A fitted forecaster's samples are stretched about their per-cell median by a
+factor per variable and block of horizon steps, chosen so that the central
+``coverage`` interval of the held-out windows covers their true values at that
+rate (split conformal prediction with a scale-free score; Vovk, Gammerman, Shafer
+2005, and for forecasting Stankeviciute, Alaa, van der Schaar 2021). The factors
+depend on the sampler, so they are kept per sampler setting.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "before_tails",
     "held_out_windows",
     "interval_factors",
+    "min_block_cells",
     "widen",
 ]
 
@@ -51,10 +52,15 @@ class IntervalCalibration:
         Statistics of the series of each window, shape (N, K).
     covariates : ndarray of shape (N, C + H, n_covariates) or None
         Side information of each window, for a forecaster with covariates.
-    factors : dict of str to ndarray of shape (K,)
-        One factor per variable for each setting used so far; the key names
+    factors : dict of str to ndarray of shape (H, K)
+        The factors per horizon step and variable for each setting used so far
+        (shape (K,) in calibrations from before per-step factors); the key names
         everything the factor depends on (sampler, steps, eta, precision, number
         of samples, quantile method, coverage).
+    by_step : bool
+        Whether factors are found per block of horizon steps (every calibration
+        made now) or one per variable (calibrations saved before, which keep
+        their way).
 
     Notes
     -----
@@ -69,6 +75,7 @@ class IntervalCalibration:
     scaler: Scaler
     covariates: np.ndarray | None
     factors: dict = field(default_factory=dict)
+    by_step: bool = False  # False: saved before per-step factors, which it keeps
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()  # not a field: never saved or compared
@@ -89,7 +96,7 @@ class IntervalCalibration:
         method: str,
         draw: Callable[[], np.ndarray],
     ) -> np.ndarray:
-        """The factor per variable, shape (K,), of setting ``key``; the first
+        """The factors, shape (H, K), of setting ``key``; the first
         time, ``draw()`` returns uncalibrated samples of the held-out windows,
         shape (S, N, H, K), and the factors found on them are kept."""
         if key in self.factors:  # set once, never changed: no lock needed to read
@@ -97,8 +104,9 @@ class IntervalCalibration:
         with self._lock:
             if key not in self.factors:  # another thread may have found them
                 factors = interval_factors(
-                    draw(), self.truth, coverage, self.scaler.scale, method
-                )
+                    draw(), self.truth, coverage, self.scaler.scale, method,
+                    by_step=self.by_step,
+                )  # fmt: skip
                 logger.info(
                     "Interval calibration (%s) on %d held-out windows: factors %s.",
                     key, len(self.truth), np.round(factors, 3),
@@ -174,6 +182,7 @@ def held_out_windows(
         truth=truth,  # (N, H, K)
         scaler=scaler.select(np.asarray(series)),
         covariates=covariates,
+        by_step=True,
     )
 
 
@@ -183,14 +192,19 @@ def interval_factors(
     coverage: float,
     scale: np.ndarray,
     method: str = "linear",
+    by_step: bool = True,
 ) -> np.ndarray:
-    """Per-variable factors that make the central ``coverage`` interval cover
-    ``truth`` at that rate once the samples are stretched about their median.
+    """Factors per block of horizon steps and variable that make the central
+    ``coverage`` interval cover ``truth`` at that rate once the samples are
+    stretched about their median.
 
     A cell's score is its distance from the median in units of the interval's
-    half on that side; the factor is the conformal quantile of the scores, the
-    ``ceil((n + 1) * coverage)``-th smallest of the n observed cells of a
-    variable (the largest where that exceeds n).
+    half on that side; a factor is the conformal quantile of the scores of its
+    cells, the ``ceil((n + 1) * coverage)``-th smallest of n (the largest where
+    that exceeds n). Errors grow along the horizon, so the steps of each variable
+    are cut into consecutive blocks of at least :func:`min_block_cells` observed
+    cells, each with its own factor; a variable with too few cells for two blocks
+    gets one factor for the whole horizon (the pooled one).
 
     Parameters
     ----------
@@ -205,42 +219,104 @@ def interval_factors(
         millionth of it count as that width.
     method : str, default="linear"
         Quantile method of :func:`numpy.quantile` (the estimator's).
+    by_step : bool, default=True
+        False: one factor per variable over the whole horizon, computed as before
+        per-step factors existed (for calibrations saved then).
 
     Returns
     -------
-    ndarray of shape (K,)
-        Factor per variable (1 for a variable with no observed cell).
+    ndarray of shape (H, K), or (K,) with ``by_step=False``
+        Factor per horizon step and variable (equal within a block; 1 for a
+        variable with no observed cell).
     """
     levels = ((1 - coverage) / 2, 0.5, (1 + coverage) / 2)
+    if by_step:  # in float64, as widen() stretches: the boundary cell's score
+        # then matches the stretched interval far below _conformal_quantile's nudge
+        samples = np.asarray(samples, dtype=np.float64)
     low, mid, high = sample_quantiles(samples, levels, method)  # each (N, H, K)
     floor = 1e-6 * scale[:, None, :]  # (N, 1, K)
     above = (truth - mid) / np.maximum(high - mid, floor)
     below = (mid - truth) / np.maximum(mid - low, floor)
-    scores = np.maximum(above, below).reshape(-1, truth.shape[-1])  # (N * H, K)
-    factors = np.ones(truth.shape[-1])
-    for k in range(truth.shape[-1]):
-        seen = scores[~np.isnan(scores[:, k]), k]
-        if len(seen) == 0:
-            continue
-        rank = min(int(np.ceil((len(seen) + 1) * coverage)), len(seen))
-        score = float(np.partition(seen, rank - 1)[rank - 1])
-        factors[k] = max(score, 0.0) * (1 + 1e-9)  # the boundary cell stays inside
+    scores = np.maximum(above, below)  # (N, H, K), NaN where truth is missing
+    n_h, n_k = truth.shape[1:]
+    factors = np.ones((n_h, n_k))
+    least = min_block_cells(coverage) if by_step else np.inf  # inf: one block
+    for k in range(n_k):
+        seen = ~np.isnan(scores[:, :, k])  # (N, H)
+        for steps in _step_blocks(seen.sum(axis=0), least):
+            cells = scores[:, steps, k][seen[:, steps]]
+            if len(cells):
+                factors[steps, k] = _conformal_quantile(cells, coverage)
+    if not by_step:
+        factors = factors[0]  # (K,): the same at every step
     off = (factors < _FAR_OFF[0]) | (factors > _FAR_OFF[1])
     if off.any():
+        variables = np.flatnonzero(off.any(axis=0))
         logger.warning(
-            "Interval calibration stretches the samples of variables %s by %s: "
-            "the network's intervals were far off on the held-out windows.",
-            np.flatnonzero(off).tolist(),
-            np.round(factors[off], 3).tolist(),
+            "Interval calibration stretches the samples of variables %s by factors "
+            "from %s to %s: the network's intervals were far off on the held-out "
+            "windows.",
+            variables.tolist(),
+            np.round(factors[:, variables].min(axis=0), 3).tolist(),
+            np.round(factors[:, variables].max(axis=0), 3).tolist(),
         )
     return factors
+
+
+def min_block_cells(coverage: float) -> int:
+    """Held-out cells a block of horizon steps needs for a factor of its own:
+    ``ceil(2 / (1 - coverage))``, 20 for a 90 % interval, so that its conformal
+    quantile is not simply its largest score.
+
+    Parameters
+    ----------
+    coverage : float
+        Central interval in (0, 1).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from tsdiff.estimation.calibration import min_block_cells
+    >>> min_block_cells(0.9), min_block_cells(0.5)
+    (20, 4)
+    """
+    return int(np.ceil(2 / (1 - coverage) - 1e-9))
+
+
+def _step_blocks(counts: np.ndarray, least: int) -> list[slice]:
+    """Consecutive blocks of steps, each holding at least ``least`` of the
+    ``counts`` (cells per step); a short remainder joins the block before it."""
+    blocks, start, held = [], 0, 0
+    for h, count in enumerate(counts):
+        held += int(count)
+        if held >= least:
+            blocks.append(slice(start, h + 1))
+            start, held = h + 1, 0
+    if start < len(counts):  # a remainder with too few cells
+        if blocks:
+            blocks[-1] = slice(blocks[-1].start, len(counts))
+        else:
+            blocks.append(slice(0, len(counts)))
+    return blocks
+
+
+def _conformal_quantile(scores: np.ndarray, coverage: float) -> float:
+    """The ``ceil((n + 1) * coverage)``-th smallest of n scores (the largest where
+    that exceeds n), nudged up so that the boundary cell stays inside."""
+    rank = min(int(np.ceil((len(scores) + 1) * coverage)), len(scores))
+    score = float(np.partition(scores, rank - 1)[rank - 1])
+    return max(score, 0.0) * (1 + 1e-9)
 
 
 def widen(
     samples: np.ndarray, factors: np.ndarray, method: str = "linear"
 ) -> np.ndarray:
-    """Samples of shape (S, ..., K) stretched about their per-cell median (by
-    quantile ``method``) by ``factors`` of shape (K,); quantiles of the result
-    are those of ``samples`` stretched the same way."""
+    """Samples of shape (S, ..., H, K) stretched about their per-cell median (by
+    quantile ``method``) by ``factors`` of shape (H, K), or (K,) as files from
+    before per-step factors hold; quantiles of the result are those of
+    ``samples`` stretched the same way."""
     median = sample_quantiles(samples, (0.5,), method)[0]  # (..., K)
     return median + factors * (samples - median)

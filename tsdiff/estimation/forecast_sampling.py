@@ -94,9 +94,9 @@ class ForecastSamplingMixin:
         return widen(horizon, factors, self.quantile_method)
 
     def _interval_factors(self, num_samples: int) -> np.ndarray | None:
-        """The calibration factor per variable, shape (K,), for draws of
-        ``num_samples`` with the current settings (found on the held-out windows
-        the first time they are used); None without calibration, or for a
+        """The calibration factors per horizon step and variable, shape (H, K), for
+        draws of ``num_samples`` with the current settings (found on the held-out
+        windows the first time they are used); None without calibration, or for a
         single draw, which has no interval to stretch."""
         calibration = getattr(self, "calibration_", None)
         if calibration is None or num_samples < 2:
