@@ -325,9 +325,7 @@ class DiffusionImputer(
 
         if not isinstance(X, (pd.DataFrame, pd.Series)):
             raise TypeError("plot needs X as a DataFrame or Series (its time index).")
-        columns = getattr(self, "long_columns_", None)
-        if columns is not None and not isinstance(X.index, pd.MultiIndex):
-            X = from_long(X, *columns)  # a long table in the layout of fit
+        X = self._from_long(X)  # a long table in the layout of fit: a panel
         q = self.predict_quantiles(X, alpha=band_levels(coverage))
         return plot_imputation(X, q, variable=variable, series=series, ax=ax)
 

@@ -49,7 +49,7 @@ from tsdiff.estimation.validation import (
     check_observed,
     validate_params,
 )
-from tsdiff.frames import SeriesArrays, seasonal_periods
+from tsdiff.frames import SeriesArrays, from_long, seasonal_periods
 from tsdiff.nn import Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,16 @@ class DiffusionEstimator(BaseEstimator):
         learned = [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]
         for name in learned:
             delattr(self, name)
+
+    def _from_long(self, table: Any) -> Any:
+        """A long table in the layout of fit (``id_col``, ``time_col``) as a
+        ``(series id, time)`` panel; anything else as it is."""
+        columns = getattr(self, "long_columns_", None)
+        if columns is None or not isinstance(table, pd.DataFrame):
+            return table
+        if isinstance(table.index, pd.MultiIndex):
+            return table  # already a panel
+        return from_long(table, *columns)
 
     def _draw_seeds(self) -> tuple[int, int]:
         """Seeds for training and for prediction, both derived from ``random_state``."""

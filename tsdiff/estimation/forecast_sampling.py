@@ -27,7 +27,6 @@ from tsdiff.estimation.validation import check_positive_int
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
-    from_long,
     future_index,
     index_kind,
     long_columns,
@@ -250,15 +249,6 @@ class ForecastSamplingMixin:
         """Remember the id and time columns of a long table ``y``; ``y`` as a panel."""
         self.long_columns_ = long_columns(id_col, time_col)
         return self._from_long(y)
-
-    def _from_long(self, y: Any) -> Any:
-        """A long table in the layout of fit as a ``(series id, time)`` panel."""
-        columns = getattr(self, "long_columns_", None)
-        if columns is None or not isinstance(y, pd.DataFrame):
-            return y
-        if isinstance(y.index, pd.MultiIndex):
-            return y  # already a panel
-        return from_long(y, *columns)
 
     def _is_panel(self) -> bool:
         return hasattr(self, "series_ids_")
