@@ -276,3 +276,15 @@ def test_median_beats_mean_imputation_and_intervals_are_calibrated():
     inside = (iv[..., 0] <= truth) & (truth <= iv[..., 1])
     coverage = inside[held_out].mean()
     assert 0.6 <= coverage <= 0.95, coverage
+
+
+def test_a_subclass_keeps_the_transform_its_parent_overrode():
+    class Parent(DiffusionImputer):
+        def transform(self, X):
+            return "parent's"
+
+    class Child(Parent):
+        pass
+
+    assert Child().transform(None) == "parent's"
+    assert DiffusionImputer.transform.__wrapped__ is not Parent.transform.__wrapped__

@@ -3,6 +3,7 @@ baseline imputers, on top of a method that draws imputations."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -61,8 +62,10 @@ class ImputeMixin:
 
     def __init_subclass__(cls, **kwargs):
         # scikit-learn's set_output wraps only a transform in the class's own
-        # namespace: give each host this one, before TransformerMixin looks.
-        if "transform" not in vars(cls):
+        # namespace: give each host this one, before TransformerMixin looks (a
+        # transform a parent class overrode is inherited as it is).
+        inherited = inspect.unwrap(cls.transform)
+        if "transform" not in vars(cls) and inherited is ImputeMixin.transform:
             cls.transform = ImputeMixin.transform
         super().__init_subclass__(**kwargs)
 
