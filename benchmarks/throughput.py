@@ -57,9 +57,19 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(","))
 
 
-def _train(shape: str, batch: int, mode: str, args) -> tuple[dict, DiffusionImputer]:
+def _shape(name: str) -> tuple[int, int]:
+    """(K, L) of a name of :data:`SHAPES` or of a ``KxL`` text such as ``7x432``."""
+    if name in SHAPES:
+        return SHAPES[name]
+    n_vars, length = name.split("x")
+    return int(n_vars), int(length)
+
+
+def _train(
+    shape: str, batch: int, mode: str, args, patch: int = 1
+) -> tuple[dict, DiffusionImputer]:
     """Steady and first-epoch training rates of one configuration."""
-    n_vars, length = SHAPES[shape]
+    n_vars, length = _shape(shape)
     steps = args.steps
     frame = h.random_frame(
         batch * steps + length - 1, n_vars, args.seed
@@ -71,6 +81,7 @@ def _train(shape: str, batch: int, mode: str, args) -> tuple[dict, DiffusionImpu
         batch_size=batch,
         compile=COMPILE[mode],
         mixed_precision=mode != "fp32",
+        patch_length=patch,
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
     )
@@ -81,6 +92,7 @@ def _train(shape: str, batch: int, mode: str, args) -> tuple[dict, DiffusionImpu
         "shape": shape,
         "batch_size": batch,
         "mode": mode,
+        "patch_length": patch,
         "steps_per_epoch": steps,
         "first_epoch_s": seconds[0],
         "steady_epoch_s": steady,
@@ -89,13 +101,15 @@ def _train(shape: str, batch: int, mode: str, args) -> tuple[dict, DiffusionImpu
     }, imputer
 
 
-def _profile(shape: str, batch: int, mode: str, args, steps: int = 20) -> dict:
+def _profile(
+    shape: str, batch: int, mode: str, args, patch: int = 1, steps: int = 20
+) -> dict:
     """Where the time of a training step goes: ``steps`` steps (after as many
     unprofiled ones) under ``torch.profiler``, per step: wall time, time the GPU
     spends in kernels, kernel launches, and the operations that cost most."""
     from torch.profiler import ProfilerActivity, profile
 
-    n_vars, length = SHAPES[shape]
+    n_vars, length = _shape(shape)
     frame = h.random_frame(batch * steps + length - 1, n_vars, args.seed)
     imputer = DiffusionImputer(
         window_length=length,
@@ -104,6 +118,7 @@ def _profile(shape: str, batch: int, mode: str, args, steps: int = 20) -> dict:
         batch_size=batch,
         compile=COMPILE[mode],
         mixed_precision=mode != "fp32",
+        patch_length=patch,
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
     )
@@ -154,7 +169,7 @@ def _device_time(event) -> float:
 
 def _sample(imputer: DiffusionImputer, shape: str, mode: str, args) -> dict:
     """Sampling rate (window-samples x network evaluations per second)."""
-    n_vars, length = SHAPES[shape]
+    n_vars, length = _shape(shape)
     frame = h.random_frame(args.sample_windows * length, n_vars, args.seed + 1)
     imputer.set_params(
         sampler="ddim", sampling_steps=args.sampling_steps, window_stride=length
@@ -169,6 +184,7 @@ def _sample(imputer: DiffusionImputer, shape: str, mode: str, args) -> dict:
     return {
         "shape": shape,
         "mode": mode,
+        "patch_length": imputer.patch_length,
         "windows": args.sample_windows,
         "num_samples": args.samples,
         "nfe": args.sampling_steps,
@@ -182,7 +198,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", default=str(h.RESULTS))
     parser.add_argument("--smoke", action="store_true", help="tiny CPU run")
-    parser.add_argument("--shapes", default="pm25,physionet")
+    parser.add_argument(
+        "--shapes",
+        default="pm25,physionet",
+        help=f"training windows: names among {sorted(SHAPES)} or KxL (e.g. 7x432)",
+    )
+    parser.add_argument(
+        "--patch-lengths",
+        type=_ints,
+        default=(1,),
+        help="patch_length of the denoiser, each timed in turn (1: full resolution)",
+    )
     parser.add_argument(
         "--modes", default="eager,compile", help="fp32, eager, compile, graphs"
     )
@@ -337,41 +363,43 @@ def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:
 
 
 def _train_and_sample(args, result: dict, save) -> None:
-    for shape in args.shapes.split(","):
-        for mode in args.modes.split(","):
-            imputer = None
-            for batch in args.batch_sizes:
-                torch._dynamo.reset()  # compile each configuration afresh, static
-                start = time.perf_counter()
-                record, imputer = _train(shape, batch, mode, args)
-                result["train"].append(record)
-                logging.info(
-                    "train %s (%.0f s total)", record, time.perf_counter() - start
-                )
-                if args.profile:
-                    result["profile"].append(_profile(shape, batch, mode, args))
-                save()
-            result["sample"].append(_sample(imputer, shape, mode, args))
-            logging.info("sample %s", result["sample"][-1])
+    for shape, mode, patch in itertools.product(
+        args.shapes.split(","), args.modes.split(","), args.patch_lengths
+    ):
+        imputer = None
+        for batch in args.batch_sizes:
+            torch._dynamo.reset()  # compile each configuration afresh, static
+            start = time.perf_counter()
+            record, imputer = _train(shape, batch, mode, args, patch)
+            result["train"].append(record)
+            logging.info("train %s (%.0f s total)", record, time.perf_counter() - start)
+            if args.profile:
+                result["profile"].append(_profile(shape, batch, mode, args, patch))
             save()
+        result["sample"].append(_sample(imputer, shape, mode, args))
+        logging.info("sample %s", result["sample"][-1])
+        save()
 
 
 def _markdown(result: dict) -> str:
     lines = [
         *h.heading(result),
-        "| shape | mode | batch | ms / step | windows / s | first epoch s |",
-        "|---|---|---|---|---|---|",
+        "| shape | mode | patch | batch | ms / step | windows / s | first epoch s |",
+        "|---|---|---|---|---|---|---|",
         *(
-            f"| {r['shape']} | {r['mode']} | {r['batch_size']} | "
+            f"| {r['shape']} | {r['mode']} | {r.get('patch_length', 1)} | "
+            f"{r['batch_size']} | "
             f"{r['ms_per_step']:.1f} | {r['windows_per_s']:.0f} | "
             f"{r['first_epoch_s']:.1f} |"
             for r in result["train"]
         ),
         "",
-        "| shape | mode | window-samples x NFE / s | first call s | steady call s |",
-        "|---|---|---|---|---|",
+        "| shape | mode | patch | window-samples x NFE / s | first call s | "
+        "steady call s |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| {r['shape']} | {r['mode']} | {r['window_nfe_per_s']:.0f} | "
+            f"| {r['shape']} | {r['mode']} | {r.get('patch_length', 1)} | "
+            f"{r['window_nfe_per_s']:.0f} | "
             f"{r['first_call_s']:.1f} | {r['steady_call_s']:.1f} |"
             for r in result["sample"]
         ),

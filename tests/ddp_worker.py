@@ -2,8 +2,9 @@
 process (gloo on the CPU), each writing what it ended with to ``OUT/rank<r>.pt``.
 
 Usage: ``ddp_worker.py OUT [hard]``; ``hard`` fits one variable (so the attention
-across variables is skipped), without a random_state, with a validation split and
-early stopping: everything that could make the processes disagree.
+across variables is skipped) over patch tokens, without a random_state, with a
+validation split and early stopping: everything that could make the processes
+disagree.
 """
 
 import os
@@ -28,7 +29,7 @@ params = {**TINY, "n_epochs": 3, "ema_decay": 0.9, "num_samples": 4, "device": "
 if hard:
     frame = frame[["a"]]
     params |= {"random_state": None, "n_epochs": 6, "validation_fraction": 0.25}
-    params |= {"early_stopping_patience": 1}
+    params |= {"early_stopping_patience": 1, "patch_length": 4}
 imputer = DiffusionImputer(
     window_length=12, **params, checkpoint_path=os.path.join(out, "checkpoint.pt")
 )

@@ -132,6 +132,9 @@ CASES = {
     "interpolated-input-text": lambda c: c["new_forecaster"](
         interpolated_input="yes"
     ).fit(c["frame"]),
+    "patch-not-dividing": lambda c: c["new_forecaster"](patch_length=5).fit(c["frame"]),
+    "patch-beyond-window": lambda c: c["new_imputer"](patch_length=16).fit(c["frame"]),
+    "patch-zero": lambda c: c["new_imputer"](patch_length=0).fit(c["frame"]),
     "zero-samples": lambda c: c["forecaster"].sample(num_samples=0),
     "wrong-column-names": lambda c: c["imputer"].transform(
         c["frame"].rename(columns={"v0": "zz"})

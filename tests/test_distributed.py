@@ -49,9 +49,10 @@ def test_two_processes_train_one_model(tmp_path):
 def test_processes_agree_without_a_seed_with_one_variable_and_early_stopping(
     tmp_path,
 ):
-    # Unseeded processes train from rank 0's seeds; a single variable leaves the
-    # attention across variables unused; validation losses and the decision to stop
-    # early are shared, so no process waits for another that has stopped.
+    # Unseeded processes train from rank 0's seeds; a single variable (over patch
+    # tokens) leaves the attention across variables unused; validation losses and
+    # the decision to stop early are shared, so no process waits for another that
+    # has stopped.
     ranks = _run_two_processes(tmp_path, "hard")
     _assert_same_model(ranks)
     assert "val_loss" in ranks[0]["history"][0]

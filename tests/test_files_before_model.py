@@ -1,6 +1,7 @@
 """Models saved and pickled before the estimators delegated to the engine's
 ``DiffusionModel`` (``tests/fixtures/before_diffusion_model``, written at commit 3297c92
-by its ``make.py``) load and sample bit for bit as they did then."""
+by its ``make.py``) load and sample as they did then, to float32 rounding: the CPU's
+matrix kernels, which differ between processors, may move the last bits."""
 
 import copy
 import pickle
@@ -24,6 +25,12 @@ def data():
     return frame.iloc[:48], X
 
 
+def _same(actual, expected):
+    """Equal but for the last bits of float32 arithmetic (a changed draw or model
+    moves samples by orders of magnitude more)."""
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
 def _loaded(name, cls, how):
     if how == "save":
         return cls.load(FILES / f"{name}_model", device="cpu")
@@ -36,10 +43,8 @@ def test_an_imputer_from_before_imputes_and_samples_as_then(how, data):
     y, _ = data
     imputer = _loaded("imputer", DiffusionImputer, how)
     assert isinstance(imputer, DiffusionImputer)
-    np.testing.assert_array_equal(
-        imputer.transform(y), np.load(FILES / "imputer_transform.npy")
-    )
-    np.testing.assert_array_equal(
+    _same(imputer.transform(y), np.load(FILES / "imputer_transform.npy"))
+    _same(
         imputer.sample(y, num_samples=3, random_state=1),
         np.load(FILES / "imputer_samples.npy"),
     )
@@ -51,14 +56,12 @@ def test_a_forecaster_from_before_forecasts_as_then(how, data):
     forecaster = _loaded("forecaster", DiffusionForecaster, how)
     assert forecaster.network_.config.lags == (6,)
     assert forecaster.network_.config.n_covariates > 1  # x and calendar features
-    np.testing.assert_array_equal(
+    _same(
         forecaster.sample(X=X.iloc[48:], num_samples=4, random_state=1),
         np.load(FILES / "forecaster_samples.npy"),
     )
     quantiles = forecaster.predict_quantiles(X=X.iloc[48:], alpha=(0.1, 0.5, 0.9))
-    np.testing.assert_array_equal(
-        quantiles.to_numpy(), np.load(FILES / "forecaster_quantiles.npy")
-    )
+    _same(quantiles.to_numpy(), np.load(FILES / "forecaster_quantiles.npy"))
     assert quantiles.index[0] == pd.Timestamp("2024-01-03 00:00")
 
 
@@ -93,6 +96,4 @@ def test_the_fitted_model_is_saved_with_its_own_settings(data, tmp_path):
     with pytest.raises(ValueError, match="set them back or fit again"):
         loaded.transform(y)
     loaded.set_params(n_diffusion_steps=5)
-    np.testing.assert_array_equal(
-        loaded.transform(y), np.load(FILES / "imputer_transform.npy")
-    )
+    _same(loaded.transform(y), np.load(FILES / "imputer_transform.npy"))

@@ -32,13 +32,14 @@ def data(make_frame):
 
 
 @pytest.mark.parametrize(
-    ("ema_decay", "process"), [(None, "ddpm"), (0.9, "ddpm"), (None, "ve")]
+    ("ema_decay", "process", "patch_length"),
+    [(None, "ddpm", 1), (0.9, "ddpm", 1), (None, "ve", 2)],
 )
 def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
-    tiny, data, tmp_path, ema_decay, process
+    tiny, data, tmp_path, ema_decay, process, patch_length
 ):
     params = dict(tiny, window_length=8, n_epochs=4, ema_decay=ema_decay)
-    params["process"] = process
+    params |= {"process": process, "patch_length": patch_length}
     straight = DiffusionImputer(**params).fit(data)
     path = tmp_path / "state.pt"
     # A time limit of ~0 s stops after the first epoch; the checkpoint holds it.

@@ -195,6 +195,7 @@ class DiffusionForecaster(
         time_embedding_dim: int = 128,
         feature_embedding_dim: int = 16,
         diffusion_embedding_dim: int = 128,
+        patch_length: int = 1,
         process: str = "ddpm",
         n_diffusion_steps: int = 50,
         schedule: str = "quad",
@@ -371,6 +372,10 @@ class DiffusionForecaster(
             if not stopped:  # an unfinished fit leaves them to its first forecast
                 self._interval_factors(self.num_samples)  # those of the setting at fit
         return self
+
+    def _window(self) -> tuple[int, str]:
+        window = self.context_length + self.prediction_length
+        return window, "context_length + prediction_length"
 
     def _fit_covariates(
         self, X: Any, static: Any, arrays: SeriesArrays

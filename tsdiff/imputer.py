@@ -121,6 +121,7 @@ class DiffusionImputer(
         time_embedding_dim: int = 128,
         feature_embedding_dim: int = 16,
         diffusion_embedding_dim: int = 128,
+        patch_length: int = 1,
         process: str = "ddpm",
         n_diffusion_steps: int = 50,
         schedule: str = "quad",
@@ -163,6 +164,9 @@ class DiffusionImputer(
         store_params(self, locals())
 
     __doc__ = share_docs(__doc__)
+
+    def _window(self) -> tuple[int, str]:
+        return self.window_length, "window_length"
 
     def _validate_params(self) -> None:
         super()._validate_params()

@@ -107,8 +107,12 @@ def _settings(config: TrainingConfig) -> list:
 def config_text(network: Denoiser) -> str:
     """The network's configuration as text, without fields added later at their
     default (a network without covariates, lags or interpolated input reads as it
-    did before)."""
+    did before, and a full-resolution one without ``patch_length``)."""
     text = repr(network.config)
-    for later in (", n_covariates=0", ", lags=()", ", interpolated_input=False"):
+    later_fields = (
+        ", n_covariates=0", ", lags=()", ", interpolated_input=False",
+        ", patch_length=1",
+    )  # fmt: skip
+    for later in later_fields:
         text = text.replace(later, "", 1)
     return text

@@ -47,6 +47,7 @@ from tsdiff.estimation.quantiles import sample_quantiles
 from tsdiff.estimation.validation import (
     DIFFUSION_PARAMETERS,
     check_observed,
+    check_patch_length,
     validate_params,
 )
 from tsdiff.frames import SeriesArrays, from_long, seasonal_periods
@@ -81,6 +82,7 @@ class DiffusionEstimator(BaseEstimator):
                     f"The {dim!r} parameter of {name} must be even. "
                     f"Got {getattr(self, dim)} instead."
                 )
+        check_patch_length(name, self.patch_length, *self._window())
         if self.schedule != "cosine" and self.beta_start >= self.beta_end:
             raise ValueError(
                 f"The 'beta_start' parameter of {name} must be smaller than beta_end="
@@ -95,6 +97,10 @@ class DiffusionEstimator(BaseEstimator):
                 "parameterization='epsilon'."
             )
         self._check_sampler()
+
+    def _window(self) -> tuple[int, str]:
+        """Steps of the windows the network reads, and the parameters that set it."""
+        raise NotImplementedError
 
     def _sampler(self) -> str:
         """The sampler in use: the one chosen, or the process's default."""
@@ -281,6 +287,7 @@ class DiffusionEstimator(BaseEstimator):
             n_covariates=n_covariates,
             lags=lags,
             interpolated_input=self.interpolated_input,
+            patch_length=self.patch_length,
             n_layers=self.n_layers,
             n_channels=self.n_channels,
             n_heads=self.n_heads,

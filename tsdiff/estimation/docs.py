@@ -24,6 +24,21 @@ COMMON_PARAMETERS_DOC = """\
     time_embedding_dim, feature_embedding_dim, diffusion_embedding_dim : int
         Sizes of the time-position, variable and noise-level embeddings
         (defaults 128, 16, 128; the first and last must be even).
+    patch_length : int, default=1
+        Steps per token of the denoiser: the network reads the window as patches
+        of ``patch_length`` steps of one variable, one token each, and its
+        residual blocks run over the (variables, window length / patch_length)
+        grid of tokens; one linear layer maps every token back to its steps.
+        Trained end to end by the usual denoising loss (no separate
+        autoencoder), while the diffusion stays on the data grid, so given values
+        condition every cell exactly and every process and sampler applies. Cost
+        model: attention along time costs ``1 / patch_length**2`` of its cost at
+        full resolution, across variables and in every other layer
+        ``1 / patch_length``; a training step and a network evaluation in
+        sampling cost about that. For long windows (hundreds of steps);
+        the window (``window_length``, or ``context_length +
+        prediction_length``) must be a multiple of it. 1 is CSDI's full
+        resolution.
     process : {"ddpm", "vp", "subvp", "ve"}, default="ddpm"
         Diffusion family. "ddpm" is the discrete chain of CSDI (Ho et al. 2020),
         set by the next four parameters. The others are continuous-time SDEs of Song

@@ -37,6 +37,7 @@ __all__ = [
     "check_alpha",
     "check_coverage",
     "check_observed",
+    "check_patch_length",
     "check_positive_int",
     "set_feature_info",
     "store_params",
@@ -331,6 +332,7 @@ DIFFUSION_PARAMETERS: dict = {
     "time_embedding_dim": [Interval(int, 2, None)],
     "feature_embedding_dim": [POSITIVE_INT],
     "diffusion_embedding_dim": [Interval(int, 2, None)],
+    "patch_length": [POSITIVE_INT],
     "process": [Options(PROCESS_NAMES)],
     "n_diffusion_steps": [POSITIVE_INT],
     "schedule": [Options(tuple(SCHEDULES))],
@@ -375,3 +377,14 @@ DIFFUSION_PARAMETERS: dict = {
     "verbose": [InstanceOf((bool, numbers.Integral), "a bool")],
 }
 """Constraints of the parameters both diffusion estimators take; each adds its own."""
+
+
+def check_patch_length(name: str, patch_length: int, window: int, parts: str) -> None:
+    """Raise a ``ValueError`` unless ``patch_length`` divides the ``window`` steps
+    that the parameters ``parts`` set (so it cannot exceed them either)."""
+    if window % patch_length:
+        raise ValueError(
+            f"The 'patch_length' parameter of {name} must divide the window of "
+            f"{window} steps ({parts}) into whole patches. Got {patch_length} "
+            "instead."
+        )

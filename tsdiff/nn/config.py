@@ -16,6 +16,7 @@ _POSITIVE_INT_FIELDS = (
     "time_embedding_dim",
     "feature_embedding_dim",
     "diffusion_embedding_dim",
+    "patch_length",
 )
 
 
@@ -59,6 +60,16 @@ class DenoiserConfig:
         channel. The network then refines an estimate instead of starting from
         zeros at the cells it predicts (the interpolated conditional input of
         PriSTI, Liu et al. 2023).
+    patch_length : int, default=1
+        Steps per token P: the network cuts every window into patches of P steps
+        of one variable, reads each patch's input channels and side information
+        as one token, runs its residual blocks over the (K, L / P) grid of tokens
+        and maps every token back to its P values. Attention then costs
+        ``K * (L / P) ** 2`` along time and ``(L / P) * K ** 2`` across
+        variables, and every other layer ``1 / P`` of its cost at full
+        resolution; the diffusion itself stays on the data grid, so given
+        values condition every cell exactly. Window lengths must be multiples
+        of P; 1 is the full resolution of CSDI.
 
     Raises
     ------
@@ -83,6 +94,8 @@ class DenoiserConfig:
     10
     >>> DenoiserConfig(n_features=3, interpolated_input=True).input_dim
     3
+    >>> DenoiserConfig(n_features=3, patch_length=4).token_input_dim  # 2 per step
+    8
     >>> DenoiserConfig(n_features=3, n_channels=8, n_heads=3)
     Traceback (most recent call last):
     ...
@@ -99,6 +112,7 @@ class DenoiserConfig:
     n_covariates: int = 0
     lags: tuple = ()
     interpolated_input: bool = False
+    patch_length: int = 1
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
@@ -139,6 +153,18 @@ class DenoiserConfig:
         lag (given value and mask, ``lag`` steps earlier and later) and the
         interpolated estimate if ``interpolated_input``."""
         return 2 + 4 * len(self.lags) + int(self.interpolated_input)
+
+    @property
+    def token_input_dim(self) -> int:
+        """Input channels per token: ``input_dim`` for each of its
+        ``patch_length`` steps."""
+        return self.input_dim * self.patch_length
+
+    @property
+    def token_side_dim(self) -> int:
+        """Side-information channels per token: ``side_dim`` for each of its
+        ``patch_length`` steps."""
+        return self.side_dim * self.patch_length
 
     @property
     def side_dim(self) -> int:

@@ -32,6 +32,9 @@ class Denoiser(nn.Module):
     residual stack whose blocks attend along time and along the variables (see
     :class:`~tsdiff.nn.layers.ResidualBlock`); the summed skips are mapped to one output
     channel by a zero-initialised projection, so an untrained network outputs exactly 0.
+    With ``config.patch_length`` P > 1 the blocks run over tokens of P steps of one
+    variable (the input and side channels of the P steps side by side) and the output
+    projection gives each token's P values.
 
     Parameters
     ----------
@@ -78,15 +81,15 @@ class Denoiser(nn.Module):
             config.n_features, config.feature_embedding_dim
         )
         self.diffusion_embedding = DiffusionEmbedding(config.diffusion_embedding_dim)
-        self.input_projection = nn.Linear(config.input_dim, C)
+        self.input_projection = nn.Linear(config.token_input_dim, C)
         self.blocks = nn.ModuleList(
             ResidualBlock(
-                C, config.side_dim, config.diffusion_embedding_dim, config.n_heads
+                C, config.token_side_dim, config.diffusion_embedding_dim, config.n_heads
             )
             for _ in range(config.n_layers)
         )
         self.output_hidden = nn.Linear(C, C)
-        self.output_projection = nn.Linear(C, 1)
+        self.output_projection = nn.Linear(C, config.patch_length)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -252,7 +255,7 @@ class Denoiser(nn.Module):
             so a sampler
             builds it once per window rather than once per step. It must have been made
             from the same ``cond_mask``.
-        side_projections : tuple of Tensor, each (B, K, L, 2C), or None
+        side_projections : tuple of Tensor, each (B, K, L / P, 2C), or None
             ``project_side(side)``: the side information as every residual block
             projects it, computed once and reused across sampling steps. Replaces
             ``side``, ``time_points``, ``feature_ids`` and ``covariates``.
@@ -303,10 +306,10 @@ class Denoiser(nn.Module):
         if self.config.interpolated_input:
             channels.append(interpolate_given(x_given, given))
         h = torch.stack(channels, dim=-1)  # (B, K, L, input_dim)
-        h = F.relu(self.input_projection(h))  # (B, K, L, C)
+        h = F.relu(self.input_projection(self._tokens(h)))  # (B, K, L / P, C)
         if side_projections is None:
-            side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
-            sides, projected = [side_last] * len(self.blocks), False
+            side_tokens = self._tokens(side.permute(0, 2, 3, 1))  # (B, K, L / P, .)
+            sides, projected = [side_tokens] * len(self.blocks), False
         else:
             sides, projected = side_projections, True
         emb = self.diffusion_embedding(noise_level)  # (B, Dd)
@@ -314,10 +317,19 @@ class Denoiser(nn.Module):
         for block, block_side in zip(self.blocks, sides, strict=True):
             h, skip = block(h, block_side, emb, projected)
             skips = skips + skip
-        h = skips / math.sqrt(len(self.blocks))  # (B, K, L, C)
+        h = skips / math.sqrt(len(self.blocks))  # (B, K, L / P, C)
         h = F.relu(self.output_hidden(h))
-        out = self.output_projection(h).squeeze(-1)  # (B, K, L)
+        out = self.output_projection(h)  # (B, K, L / P, P)
+        out = out.reshape(B, K, L)  # each token's P steps in place
         return out.to(x_t.dtype)
+
+    def _tokens(self, cells: Tensor) -> Tensor:
+        """Cells (B, K, L, D) as tokens (B, K, L / P, P * D): the P steps of a patch
+        side by side, step-major. At P = 1 the cells themselves, strides included
+        (a copy could change which kernel the next layer runs, and its last bits)."""
+        B, K, L, D = cells.shape
+        P = self.config.patch_length
+        return cells if P == 1 else cells.reshape(B, K, L // P, P * D)
 
     def _resolve_time_points(
         self, time_points: Tensor | None, B: int, L: int, device: torch.device
@@ -379,7 +391,16 @@ class Denoiser(nn.Module):
                 f"noise_level must have shape (B,) = ({B},), "
                 f"got {tuple(noise_level.shape)}"
             )
+        self._check_length(L)
         return B, K, L
+
+    def _check_length(self, L: int) -> None:
+        P = self.config.patch_length
+        if L % P:
+            raise ValueError(
+                f"windows of {L} steps do not split into patches of patch_length={P} "
+                "steps; the window length must be a multiple of patch_length"
+            )
 
     def project_side(self, side: Tensor) -> tuple[Tensor, ...]:
         """Every residual block's projection of ``side_info(...)``.
@@ -390,8 +411,9 @@ class Denoiser(nn.Module):
 
         Returns
         -------
-        tuple of Tensor, one per block, each of shape (B, K, L, 2 * n_channels)
-            To pass as ``side_projections`` while the conditioning stays the same.
+        tuple of Tensor, one per block, each of shape (B, K, L / P, 2 * n_channels)
+            One row per token (P = ``patch_length``). To pass as
+            ``side_projections`` while the conditioning stays the same.
 
         Examples
         --------
@@ -416,15 +438,17 @@ class Denoiser(nn.Module):
         >>> bool(torch.allclose(cached, net(x, level, x, cond_mask)))
         True
         """
-        side_last = side.permute(0, 2, 3, 1)  # (B, K, L, side_dim)
-        return tuple(block.side_projection(side_last) for block in self.blocks)
+        self._check_length(side.shape[-1])
+        side_tokens = self._tokens(side.permute(0, 2, 3, 1))  # (B, K, L / P, .)
+        return tuple(block.side_projection(side_tokens) for block in self.blocks)
 
     def _check_projections(
         self, projections: tuple, side: Tensor | None, shape: tuple[int, int, int]
     ) -> None:
         if side is not None:
             raise ValueError("pass either side or side_projections, not both")
-        expected = (*shape, 2 * self.config.n_channels)
+        B, K, L = shape
+        expected = (B, K, L // self.config.patch_length, 2 * self.config.n_channels)
         if len(projections) != len(self.blocks) or any(
             tuple(p.shape) != expected for p in projections
         ):
