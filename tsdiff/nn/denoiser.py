@@ -325,11 +325,10 @@ class Denoiser(nn.Module):
 
     def _tokens(self, cells: Tensor) -> Tensor:
         """Cells (B, K, L, D) as tokens (B, K, L / P, P * D): the P steps of a patch
-        side by side, step-major. At P = 1 the cells themselves, strides included
-        (a copy could change which kernel the next layer runs, and its last bits)."""
+        side by side, step-major (at P = 1 a view of the cells, strides kept)."""
         B, K, L, D = cells.shape
         P = self.config.patch_length
-        return cells if P == 1 else cells.reshape(B, K, L // P, P * D)
+        return cells.reshape(B, K, L // P, P * D)
 
     def _resolve_time_points(
         self, time_points: Tensor | None, B: int, L: int, device: torch.device
