@@ -1,0 +1,178 @@
+"""How many horizons to hold out for interval calibration: one fit, every count.
+
+Chooses the rule behind the forecaster's ``calibration_windows="auto"`` on
+validation windows only (``forecasting.py``'s ``--split validation``: ETT's four
+months after the twelve that train, ILI's last 20 % of the training weeks, the
+exchange rate's last five training horizons, a panel's horizon before its test).
+
+One forecaster is fitted with the largest count asked for held out
+(``--max-windows-held`` horizons at the end of every series). Its uncalibrated
+samples of those held-out horizons and of the validation windows are drawn once;
+then, for every count n, the factors are found on the *last* n held-out horizons
+of every series (those nearest the validation windows, as a fit holding out n
+would use) and the validation samples are stretched by them. Every row is scored
+on the same validation cells: CRPS (wQL, 19 levels), 90 % and 50 % coverage and
+the 90 % interval score. n = 0 is the uncalibrated forecast.
+
+The model of every row is the one trained without the largest held-out tail, so
+the rows differ only in the calibration: a fit that holds out fewer horizons
+trains on a little more recent data, which this design leaves out.
+
+Usage::
+
+    python benchmarks/calibration_windows.py etth2 --horizon 96 --max-windows-held 20
+    python benchmarks/calibration_windows.py ili --smoke       # seconds on CPU
+
+Writes ``benchmarks/results/calibration_windows_<protocol>[_h<horizon>].json``/``.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import _harness as h
+import _runs as r
+import forecasting as fc
+import numpy as np
+
+from tsdiff import DiffusionForecaster, metrics
+from tsdiff.estimation.calibration import interval_factors, widen
+from tsdiff.estimation.quantiles import sample_quantiles
+
+logger = logging.getLogger("benchmarks")
+
+
+def _validation_samples(model: DiffusionForecaster, task: fc.Task) -> np.ndarray:
+    """Uncalibrated samples (S, rows, K) on the rows of ``fc._truth_rows(task)``."""
+    model.calibration_ = None  # the samples as the network draws them
+    if task.is_panel:
+        samples = model.sample(fh=task.horizon)  # (S, n_series, H, K)
+        return samples.reshape(samples.shape[0], -1, samples.shape[-1])
+    parts = [model.sample(fh=task.horizon, y=task.series.loc[:c]) for c in task.cutoffs]
+    return np.concatenate(parts, axis=1)  # (S, n_cutoffs * H, K)
+
+
+def _recency(lengths: list[int], n_held: int, horizon: int) -> np.ndarray:
+    """For every window of ``held_out_windows`` (in its order), how many horizons
+    before its series' end it starts: n_held for the oldest, 1 for the last. A
+    series keeps those with at least one step of history."""
+    return np.concatenate(
+        [[j for j in range(n_held, 0, -1) if j * horizon <= n - 1] for n in lengths]
+    ).astype(int)
+
+
+def _score(y: np.ndarray, samples: np.ndarray, method: str) -> dict:
+    median = sample_quantiles(samples, (0.5,), method)[0]  # (rows, K)
+    seen = ~np.isnan(y)
+    return {
+        "crps": metrics.wql(y, samples, quantile_levels=fc.LEVELS, method=method),
+        "mae": float(np.abs(median - y)[seen].mean()),
+        "coverage_90": float(metrics.coverage(y, samples, coverage=0.9, mask=seen)),
+        "coverage_50": float(metrics.coverage(y, samples, coverage=0.5, mask=seen)),
+        "interval_score_90": float(
+            metrics.interval_score(y, samples, coverage=0.9, mask=seen)
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = r.common_args(__doc__.splitlines()[0], "dpmpp_2m:10", seed=0)
+    parser.add_argument("protocol")
+    parser.add_argument("--horizon", type=int)
+    parser.add_argument("--context", type=int)
+    parser.add_argument("--max-windows", type=int, help="validation windows kept")
+    parser.add_argument("--max-windows-held", type=int, default=20)
+    args = parser.parse_args(argv)
+    args.split = "validation"
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    task = fc._task(args.protocol, args)
+    truth = fc._truth_rows(task).to_numpy()  # (rows, K)
+    held = args.max_windows_held
+    model = DiffusionForecaster(
+        context_length=task.context,
+        prediction_length=task.horizon,
+        calibration_windows=held,
+        **r.model_params(args),
+    )
+    timing: dict = {}
+    with h.timer(timing, "fit_s"):
+        model.fit(task.train)
+    if not r.fit_finished(model):
+        return None
+    cal = model.calibration_
+    lengths = (
+        task.train.groupby(level=0, sort=False).size().tolist()
+        if task.is_panel
+        else [len(task.train)]
+    )
+    recency = _recency(lengths, held, task.horizon)  # (N,)
+    held_samples = model._sample_horizons(
+        cal.contexts, cal.scaler, model.num_samples, model.predict_seed_,
+        cal.covariates, calibrated=False,
+    )  # fmt: skip  # (S, N, H, K)
+    val = _validation_samples(model, task)
+    method, coverage = model.quantile_method, model.calibration_coverage
+    rows = [{"windows_held": 0, "share": 0.0, **_score(truth, val, method)}]
+    n_s, n_h, n_k = val.shape[0], task.horizon, val.shape[-1]
+    length = float(np.mean(lengths))
+    for count in range(1, held + 1):
+        pick = recency <= count
+        factors = interval_factors(
+            held_samples[:, pick], cal.truth[pick], coverage,
+            cal.scaler.scale[pick], method,
+        )  # fmt: skip  # (H, K)
+        windows = val.reshape(n_s, -1, n_h, n_k)  # (S, n_windows, H, K)
+        stretched = widen(windows, factors, method).reshape(val.shape)
+        score = _score(truth, stretched, method)
+        rows.append({"windows_held": count, "share": count * n_h / length, **score})
+        logger.info("%d held out: %s", count, rows[-1])
+    result = {
+        "protocol": f"calibration_windows_{args.protocol}"
+        + (f"_h{task.horizon}" if args.horizon else "")
+        + (f"_{args.tag}" if args.tag else "")
+        + ("_smoke" if args.smoke else ""),
+        "provenance": h.provenance(),
+        "config": {
+            "horizon": task.horizon,
+            "context": task.context,
+            "n_series": len(lengths),
+            "series_length": length,
+            "n_validation_cells": int(np.isfinite(truth).sum()),
+            "max_windows_held": held,
+            "estimator": r.estimator_config(model),
+            "seed": args.seed,
+            "runs_sharing_device": args.shared_device,
+            "overrides": r.overrides(args),
+        },
+        "timing": timing,
+        "rows": rows,
+    }
+    h.write(result["protocol"], result, Path(args.results), _markdown(result))
+    return result
+
+
+def _markdown(result: dict) -> str:
+    config = result["config"]
+    lines = [
+        *h.heading(result),
+        f"horizon {config['horizon']}, context {config['context']}, "
+        f"{config['n_series']} series of about {config['series_length']:.0f} steps, "
+        f"{config['n_validation_cells']} validation cells; one fit holding out "
+        f"{config['max_windows_held']} horizons.",
+        "",
+        "| horizons held | share of series | CRPS | MAE | 90% coverage | "
+        "50% coverage | interval score 90 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in result["rows"]:
+        lines.append(
+            f"| {row['windows_held']} | {row['share']:.3f} | {row['crps']:.4f} | "
+            f"{row['mae']:.4g} | {row['coverage_90']:.3f} | {row['coverage_50']:.3f} | "
+            f"{row['interval_score_90']:.4g} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
