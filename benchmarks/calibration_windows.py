@@ -35,6 +35,7 @@ import _harness as h
 import _runs as r
 import forecasting as fc
 import numpy as np
+import torch
 
 from tsdiff import DiffusionForecaster, metrics
 from tsdiff.estimation.calibration import interval_factors, widen
@@ -62,6 +63,15 @@ def _recency(lengths: list[int], n_held: int, horizon: int) -> np.ndarray:
     ).astype(int)
 
 
+def _load_final_weights(model: DiffusionForecaster, path: str, epochs: int) -> None:
+    """The weights a checkpoint's fit of ``epochs`` epochs ended with (its best,
+    else its evaluated network), into ``model``'s network."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if len(payload["history"]) < epochs:
+        raise SystemExit(f"{path} holds an unfinished fit")
+    model.network_.load_state_dict(payload["best_weights"] or payload["averaged"])
+
+
 def _score(y: np.ndarray, samples: np.ndarray, method: str) -> dict:
     median = sample_quantiles(samples, (0.5,), method)[0]  # (rows, K)
     seen = ~np.isnan(y)
@@ -83,6 +93,17 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--context", type=int)
     parser.add_argument("--max-windows", type=int, help="validation windows kept")
     parser.add_argument("--max-windows-held", type=int, default=20)
+    parser.add_argument(
+        "--weights-from",
+        help="a finished training checkpoint of the same settings and data (written "
+        "with --checkpoint, e.g. on a GPU): its final weights replace those of a "
+        "one-step fit here, so the study can be sampled on another device",
+    )
+    parser.add_argument(
+        "--save-samples",
+        help="also write the uncalibrated samples, truths and scales to this .npz "
+        "(for studying factor rules offline)",
+    )
     args = parser.parse_args(argv)
     args.split = "validation"
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -96,10 +117,16 @@ def main(argv: list[str] | None = None) -> dict | None:
         **r.model_params(args),
     )
     timing: dict = {}
+    epochs = model.n_epochs
+    if args.weights_from:
+        model.set_params(n_epochs=1, steps_per_epoch=1, checkpoint_path=None)
     with h.timer(timing, "fit_s"):
         model.fit(task.train)
     if not r.fit_finished(model):
         return None
+    if args.weights_from:
+        _load_final_weights(model, args.weights_from, epochs)
+        model.set_params(n_epochs=epochs, steps_per_epoch=50)  # as trained
     cal = model.calibration_
     lengths = (
         task.train.groupby(level=0, sort=False).size().tolist()
@@ -113,6 +140,12 @@ def main(argv: list[str] | None = None) -> dict | None:
     )  # fmt: skip  # (S, N, H, K)
     val = _validation_samples(model, task)
     method, coverage = model.quantile_method, model.calibration_coverage
+    if args.save_samples:
+        np.savez_compressed(  # samples in float16: a tenth of a per mille off
+            args.save_samples, held_samples=held_samples.astype(np.float16),
+            held_truth=cal.truth, held_scale=cal.scaler.scale, recency=recency,
+            samples=val.astype(np.float16), truth=truth,
+        )  # fmt: skip
     rows = [{"windows_held": 0, "share": 0.0, **_score(truth, val, method)}]
     n_s, n_h, n_k = val.shape[0], task.horizon, val.shape[-1]
     length = float(np.mean(lengths))
@@ -140,6 +173,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             "series_length": length,
             "n_validation_cells": int(np.isfinite(truth).sum()),
             "max_windows_held": held,
+            "weights_from": args.weights_from,
             "estimator": r.estimator_config(model),
             "seed": args.seed,
             "runs_sharing_device": args.shared_device,
