@@ -63,6 +63,42 @@ def _recency(lengths: list[int], n_held: int, horizon: int) -> np.ndarray:
     ).astype(int)
 
 
+def _draw(args, task: fc.Task, held: int, lengths: list, timing: dict):
+    """Fit (or load a finished fit's weights), then the uncalibrated samples of the
+    held-out horizons and of the validation windows; None if the fit stopped."""
+    model = DiffusionForecaster(
+        context_length=task.context,
+        prediction_length=task.horizon,
+        calibration_windows=held,
+        quantile_method="linear",
+        calibration_coverage=0.9,
+        **r.model_params(args),
+    )
+    epochs = model.n_epochs
+    if args.weights_from:
+        model.set_params(n_epochs=1, steps_per_epoch=1, checkpoint_path=None)
+    with h.timer(timing, "fit_s"):
+        model.fit(task.train)
+    if not r.fit_finished(model):
+        return None, None
+    if args.weights_from:
+        _load_final_weights(model, args.weights_from, epochs)
+        model.set_params(n_epochs=epochs, steps_per_epoch=50)  # as trained
+    cal = model.calibration_
+    held_samples = model._sample_horizons(
+        cal.contexts, cal.scaler, model.num_samples, model.predict_seed_,
+        cal.covariates, calibrated=False,
+    )  # fmt: skip  # (S, N, H, K)
+    draws = {
+        "held_samples": held_samples,
+        "held_truth": cal.truth,
+        "held_scale": cal.scaler.scale,
+        "recency": _recency(lengths, held, task.horizon),  # (N,)
+        "samples": _validation_samples(model, task),
+    }
+    return draws, r.estimator_config(model)
+
+
 def _load_final_weights(model: DiffusionForecaster, path: str, epochs: int) -> None:
     """The weights a checkpoint's fit of ``epochs`` epochs ended with (its best,
     else its evaluated network), into ``model``'s network."""
@@ -104,62 +140,69 @@ def main(argv: list[str] | None = None) -> dict | None:
         help="also write the uncalibrated samples, truths and scales to this .npz "
         "(for studying factor rules offline)",
     )
+    parser.add_argument(
+        "--from-samples",
+        help="score the samples of an earlier --save-samples file instead of fitting",
+    )
+    parser.add_argument(
+        "--block-cells",
+        default="default",
+        help="comma list of the held-out cells a block of horizon steps needs for a "
+        "factor of its own ('default': the library's rule; 0: one factor per "
+        "variable); a table for each",
+    )
     args = parser.parse_args(argv)
     args.split = "validation"
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     task = fc._task(args.protocol, args)
     truth = fc._truth_rows(task).to_numpy()  # (rows, K)
     held = args.max_windows_held
-    model = DiffusionForecaster(
-        context_length=task.context,
-        prediction_length=task.horizon,
-        calibration_windows=held,
-        **r.model_params(args),
-    )
-    timing: dict = {}
-    epochs = model.n_epochs
-    if args.weights_from:
-        model.set_params(n_epochs=1, steps_per_epoch=1, checkpoint_path=None)
-    with h.timer(timing, "fit_s"):
-        model.fit(task.train)
-    if not r.fit_finished(model):
-        return None
-    if args.weights_from:
-        _load_final_weights(model, args.weights_from, epochs)
-        model.set_params(n_epochs=epochs, steps_per_epoch=50)  # as trained
-    cal = model.calibration_
     lengths = (
         task.train.groupby(level=0, sort=False).size().tolist()
         if task.is_panel
         else [len(task.train)]
     )
-    recency = _recency(lengths, held, task.horizon)  # (N,)
-    held_samples = model._sample_horizons(
-        cal.contexts, cal.scaler, model.num_samples, model.predict_seed_,
-        cal.covariates, calibrated=False,
-    )  # fmt: skip  # (S, N, H, K)
-    val = _validation_samples(model, task)
-    method, coverage = model.quantile_method, model.calibration_coverage
+    timing: dict = {}
+    if args.from_samples:
+        with np.load(args.from_samples) as saved:
+            draws = {k: saved[k] for k in saved.files}
+        estimator = {"samples_from": args.from_samples}
+    else:
+        draws, estimator = _draw(args, task, held, lengths, timing)
+        if draws is None:
+            return None
     if args.save_samples:
         np.savez_compressed(  # samples in float16: a tenth of a per mille off
-            args.save_samples, held_samples=held_samples.astype(np.float16),
-            held_truth=cal.truth, held_scale=cal.scaler.scale, recency=recency,
-            samples=val.astype(np.float16), truth=truth,
-        )  # fmt: skip
-    rows = [{"windows_held": 0, "share": 0.0, **_score(truth, val, method)}]
+            args.save_samples,
+            **{
+                k: v.astype(np.float16) if "samples" in k else v
+                for k, v in draws.items()
+            },
+        )
+    held_samples = draws["held_samples"].astype(np.float64)  # (S, N, H, K)
+    val = draws["samples"].astype(np.float64)  # (S, rows, K)
+    rows = [{"windows_held": 0, "share": 0.0, **_score(truth, val, "linear")}]
     n_s, n_h, n_k = val.shape[0], task.horizon, val.shape[-1]
     length = float(np.mean(lengths))
-    for count in range(1, held + 1):
-        pick = recency <= count
-        factors = interval_factors(
-            held_samples[:, pick], cal.truth[pick], coverage,
-            cal.scaler.scale[pick], method,
-        )  # fmt: skip  # (H, K)
-        windows = val.reshape(n_s, -1, n_h, n_k)  # (S, n_windows, H, K)
-        stretched = widen(windows, factors, method).reshape(val.shape)
-        score = _score(truth, stretched, method)
-        rows.append({"windows_held": count, "share": count * n_h / length, **score})
-        logger.info("%d held out: %s", count, rows[-1])
+    for cells in args.block_cells.split(","):
+        block = None if cells == "default" else int(cells) or 10**12  # 0: pooled
+        for count in range(1, held + 1):
+            pick = draws["recency"] <= count
+            factors = interval_factors(
+                held_samples[:, pick], draws["held_truth"][pick], 0.9,
+                draws["held_scale"][pick], "linear", block_cells=block,
+            )  # fmt: skip  # (H, K)
+            windows = val.reshape(n_s, -1, n_h, n_k)  # (S, n_windows, H, K)
+            stretched = widen(windows, factors, "linear").reshape(val.shape)
+            rows.append(
+                {
+                    "block_cells": cells,
+                    "windows_held": count,
+                    "share": count * n_h / length,
+                    **_score(truth, stretched, "linear"),
+                }
+            )
+            logger.info("%d held out: %s", count, rows[-1])
     result = {
         "protocol": f"calibration_windows_{args.protocol}"
         + (f"_h{task.horizon}" if args.horizon else "")
@@ -174,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             "n_validation_cells": int(np.isfinite(truth).sum()),
             "max_windows_held": held,
             "weights_from": args.weights_from,
-            "estimator": r.estimator_config(model),
+            "estimator": estimator,
             "seed": args.seed,
             "runs_sharing_device": args.shared_device,
             "overrides": r.overrides(args),
@@ -195,13 +238,14 @@ def _markdown(result: dict) -> str:
         f"{config['n_validation_cells']} validation cells; one fit holding out "
         f"{config['max_windows_held']} horizons.",
         "",
-        "| horizons held | share of series | CRPS | MAE | 90% coverage | "
-        "50% coverage | interval score 90 |",
-        "|---|---|---|---|---|---|---|",
+        "| block cells | horizons held | share of series | CRPS | MAE | "
+        "90% coverage | 50% coverage | interval score 90 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in result["rows"]:
         lines.append(
-            f"| {row['windows_held']} | {row['share']:.3f} | {row['crps']:.4f} | "
+            f"| {row.get('block_cells', '')} | {row['windows_held']} | "
+            f"{row['share']:.3f} | {row['crps']:.4f} | "
             f"{row['mae']:.4g} | {row['coverage_90']:.3f} | {row['coverage_50']:.3f} | "
             f"{row['interval_score_90']:.4g} |"
         )
