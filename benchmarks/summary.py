@@ -122,7 +122,8 @@ def _non_default(estimator: dict) -> str:
 
     defaults = DiffusionImputer().get_params()
     # A file written before an option existed ran with the option's earlier value.
-    estimator = SETTINGS_BEFORE_OPTIONS | estimator
+    before = {k: v for k, v in SETTINGS_BEFORE_OPTIONS.items() if k in defaults}
+    estimator = before | estimator
     changed = {
         name: value
         for name, value in estimator.items()

@@ -12,8 +12,10 @@ import torch
 from tsdiff import DiffusionForecaster
 from tsdiff.data import Scaler
 from tsdiff.estimation.calibration import (
+    AUTO_MAX_WINDOWS,
     IntervalCalibration,
     _step_blocks,
+    auto_calibration_windows,
     interval_factors,
     min_block_cells,
     widen,
@@ -57,7 +59,9 @@ def test_factor_is_the_smallest_that_covers_the_held_out_cells(coverage):
     rng = np.random.default_rng(0)
     samples = rng.normal(size=(200, 30, 5, 2))  # unit spread ...
     truth = rng.normal(size=(30, 5, 2)) * np.array([3.0, 0.5])  # truth: wider, narrower
-    factors = interval_factors(samples, truth, coverage, np.ones((30, 2)))
+    factors = interval_factors(
+        samples, truth, coverage, np.ones((30, 2)), block_cells=30
+    )
     assert factors.shape == (5, 2)  # 30 cells per step: a block of its own each
     assert (factors[:, 0] > 2).all() and (factors[:, 1] < 1).all()
     levels = ((1 - coverage) / 2, (1 + coverage) / 2)
@@ -77,7 +81,8 @@ def test_errors_that_grow_along_the_horizon_get_growing_factors():
     samples = rng.normal(size=(300, n, n_h, 1))
     growth = np.linspace(0.5, 3.0, n_h)[None, :, None]  # the truth spreads out
     truth = rng.normal(size=(n, n_h, 1)) * growth
-    factors = interval_factors(samples, truth, 0.9, np.ones((n, 1)))[:, 0]
+    factors = interval_factors(samples, truth, 0.9, np.ones((n, 1)), block_cells=n)
+    factors = factors[:, 0]
     assert factors[-1] > 3 * factors[0]
     low, high = sample_quantiles(widen(samples, factors[:, None]), (0.05, 0.95))
     per_step = ((truth >= low) & (truth <= high)).mean(axis=0)[:, 0]
@@ -91,12 +96,22 @@ def test_too_few_held_out_cells_fall_back_to_one_factor_per_variable():
     truth[1:, :, 1] = np.nan  # variable 1: 4 cells
     factors = interval_factors(samples, truth, 0.9, np.ones((3, 2)))
     assert factors.shape == (4, 2)
-    assert np.unique(factors[:, 0]).size == 1  # < 20 cells: pooled over the horizon
+    assert np.unique(factors[:, 0]).size == 1  # too few cells: pooled
     assert np.unique(factors[:, 1]).size == 1
-    # With 50 % intervals (blocks of 4 cells) variable 0 gets a block per step.
-    assert (
-        np.unique(interval_factors(samples, truth, 0.5, np.ones((3, 2)))[:, 0]).size > 1
-    )
+    # With blocks of 3 cells variable 0 gets a block per step.
+    step_factors = interval_factors(samples, truth, 0.5, np.ones((3, 2)), block_cells=3)
+    assert np.unique(step_factors[:, 0]).size > 1
+
+
+def test_the_default_block_holds_500_cells_at_90_percent():
+    # The steps of a window err together: a block needs many windows' cells.
+    rng = np.random.default_rng(5)
+    growth = np.linspace(1, 3, 4)[None, :, None]
+    for n_windows, n_blocks in [(120, 1), (500, 4)]:  # 480 cells; 2000 cells
+        samples = rng.normal(size=(50, n_windows, 4, 1))
+        truth = rng.normal(size=(n_windows, 4, 1)) * growth
+        factors = interval_factors(samples, truth, 0.9, np.ones((n_windows, 1)))
+        assert np.unique(factors[:, 0]).size == n_blocks
 
 
 def test_a_calibration_from_before_per_step_factors_keeps_one_per_variable():
@@ -381,6 +396,7 @@ def test_a_pickle_from_before_calibration_loads_with_the_defaults(tiny, make_fra
     [
         ({"calibration_windows": 0}, "calibration_windows"),
         ({"calibration_windows": 1.5}, "calibration_windows"),
+        ({"calibration_windows": "always"}, "calibration_windows"),
         ({"calibration_coverage": 1.0}, "calibration_coverage"),
         ({"calibration_coverage": 0}, "calibration_coverage"),
     ],
@@ -395,3 +411,62 @@ def test_too_short_for_windows_and_a_held_out_tail(tiny, make_frame):
     with pytest.raises(ValueError, match=r"calibration_windows\) = 24"):
         _forecaster(tiny).fit(frame)
     _forecaster(tiny, calibration_windows=None).fit(frame)  # fits without
+
+
+# -- calibration_windows="auto" ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "lengths, window, horizon, expected",
+    [
+        ([1000], 60, 24, 4),  # a tenth of 1000 steps holds 4 horizons of 24
+        ([1000] * 3, 60, 24, 4),  # per series
+        ([100, 1000, 1000], 60, 24, 4),  # the median's tenth; short series hold less
+        ([10**6], 60, 24, AUTO_MAX_WINDOWS),  # capped
+        ([200], 60, 24, 0),  # a tenth is less than one horizon
+        ([400], 60, 10, 4),  # 4 x 10 = 40 held-out values: enough for one factor
+        ([150], 60, 5, 3),  # 15 values: too few for one factor (20)
+    ],
+)
+def test_auto_holds_out_a_tenth_of_the_median_series(
+    lengths, window, horizon, expected
+):
+    got = auto_calibration_windows(np.array(lengths), window, horizon, 0.9)
+    if expected == 3:  # the case with too few values for a factor
+        assert got == 0
+        assert auto_calibration_windows(np.array(lengths), window, horizon, 0.5) == 3
+    else:
+        assert got == expected
+
+
+def test_auto_keeps_a_training_window_in_the_longest_series():
+    # a tenth of 400 steps would hold 4 horizons of 10, but a window of 370 steps
+    # leaves room for 3 only
+    assert auto_calibration_windows(np.array([400]), 370, 10, 0.9) == 3
+    assert auto_calibration_windows(np.array([400]), 395, 10, 0.9) == 0
+
+
+def test_the_default_calibrates_a_long_series_and_fits_a_short_one(
+    tiny, make_frame, spy_train
+):
+    fc = DiffusionForecaster(context_length=C, prediction_length=H, **tiny)
+    assert fc.get_params()["calibration_windows"] == "auto"
+    fc.fit(make_frame(n_steps=200, n_vars=2))  # a tenth: 20 steps, 5 horizons
+    assert fc.calibration_windows_ == 5
+    assert fc.calibration_.truth.shape == (5, H, 2)
+    assert spy_train[-1] == 200 - 5 * H - (C + H) + 1  # the tail does not train
+    assert fc.predict().shape == (H, 2)
+    fc.fit(make_frame(n_steps=30, n_vars=2))  # a tenth is less than a horizon
+    assert fc.calibration_windows_ == 0
+    assert fc.calibration_ is None
+    assert spy_train[-1] == 30 - (C + H) + 1
+
+
+def test_auto_in_a_panel_holds_the_same_horizons_in_every_series(tiny, make_frame):
+    panel = pd.concat(
+        {f"s{i}": make_frame(n_steps=n, n_vars=1) for i, n in enumerate((40, 80, 90))},
+        names=["id", "time"],
+    )
+    fc = DiffusionForecaster(context_length=C, prediction_length=H, **tiny).fit(panel)
+    assert fc.calibration_windows_ == 2  # a tenth of the median series, 80 steps
+    assert fc.calibration_.truth.shape == (3 * 2, H, 1)

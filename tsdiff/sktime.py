@@ -24,6 +24,7 @@ except ImportError as error:  # pragma: no cover - exercised without the extra
         "tsdiff.sktime needs sktime: pip install 'tsdiff[sktime]'"
     ) from error
 
+from tsdiff.estimation.calibration import auto_calibration_windows
 from tsdiff.estimation.validation import check_positive_int, store_params
 from tsdiff.forecaster import DiffusionForecaster
 from tsdiff.imputer import DiffusionImputer
@@ -74,9 +75,11 @@ class DiffusionSktimeForecaster(BaseForecaster):
         As in :class:`tsdiff.DiffusionForecaster`.
     random_state : int or None, default=None
         Seed of training and sampling.
-    calibration_windows : int or None, default=None
+    calibration_windows : int, "auto" or None, default="auto"
         As in :class:`tsdiff.DiffusionForecaster`: horizons held out at the end of
-        every series to calibrate the forecast intervals (90 % central).
+        every series to calibrate the forecast intervals (90 % central); "auto"
+        holds out those in the last tenth of the median series, none in series
+        too short for it.
 
     Attributes
     ----------
@@ -139,7 +142,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
         sampler: str | None = None,
         device: str = "auto",
         random_state: int | None = None,
-        calibration_windows: int | None = None,
+        calibration_windows: int | str | None = "auto",
     ):
         store_params(self, locals())
         super().__init__()
@@ -151,13 +154,18 @@ class DiffusionSktimeForecaster(BaseForecaster):
         horizon = self.prediction_length
         if fh is not None:
             horizon = max(horizon, int(np.max(fh.to_relative(self.cutoff))))
-        shortest, longest = _series_lengths(y)
+        lengths = _series_lengths(y)
+        shortest, longest = int(lengths.min()), int(lengths.max())
         if shortest < 2:
             raise ValueError(
                 f"y has a series of {shortest} time point(s); at least 2 are needed."
             )
         horizon = min(horizon, shortest - 1) if fh is None else horizon
         windows = self.calibration_windows
+        if windows == "auto":  # a training window of at least horizon + 1 steps
+            windows = (
+                auto_calibration_windows(lengths, 1 + horizon, horizon, 0.9) or None
+            )
         held_out = (
             0 if windows is None else check_positive_int(windows, "calibration_windows")
         ) * horizon
@@ -175,7 +183,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
         self.forecaster_ = DiffusionForecaster(
             context_length=context,
             prediction_length=horizon,
-            calibration_windows=self.calibration_windows,
+            calibration_windows=windows,
             **_model_settings(self),
         )
         self.forecaster_.fit(y, X=X)
@@ -441,12 +449,11 @@ def _combine(old: pd.DataFrame | None, new: pd.DataFrame | None) -> Any:
     return new.combine_first(old)
 
 
-def _series_lengths(y: pd.DataFrame) -> tuple[int, int]:
-    """Time points of the shortest and the longest series of ``y``."""
+def _series_lengths(y: pd.DataFrame) -> np.ndarray:
+    """Time points of every series of ``y``, shape (n_series,)."""
     if isinstance(y.index, pd.MultiIndex):
-        sizes = y.groupby(level=0).size()
-        return int(sizes.min()), int(sizes.max())
-    return len(y), len(y)
+        return y.groupby(level=0).size().to_numpy()
+    return np.array([len(y)])
 
 
 def _extend(X: pd.DataFrame, cutoff: Any, model: DiffusionForecaster) -> pd.DataFrame:

@@ -33,10 +33,12 @@ SETTINGS_BEFORE_OPTIONS = {
     "lr_schedule": "multistep",
     "lags": None,
     "interpolated_input": False,
+    "calibration_windows": None,  # a forecaster's; its default was None until "auto"
 }
-"""Settings added after checkpoints and results were first written, at the value
-they had before: such checkpoints resume (these values are left out of the
-fingerprint) and older benchmark files and saved models are read with them."""
+"""Settings added after checkpoints and results were first written (or whose
+default changed), at the value they had before: such checkpoints resume (these
+values are left out of the fingerprint) and older benchmark files and saved
+models are read with those of their estimator's parameters."""
 
 
 def fingerprint(

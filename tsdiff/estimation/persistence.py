@@ -76,10 +76,16 @@ def restored_params(cls: type, state: dict) -> dict:
         if param.default is not param.empty
     }
     state = dict(state)
-    for name, value in (defaults | SETTINGS_BEFORE_OPTIONS).items():
+    for name, value in (defaults | _settings_before(cls)).items():
         state.setdefault(name, value)
     state["_model_parts"] = {k: state.pop(k) for k in _MODEL_PARTS if k in state}
     return state
+
+
+def _settings_before(cls: type) -> dict:
+    """The entries of ``SETTINGS_BEFORE_OPTIONS`` that are parameters of ``cls``."""
+    names = inspect.signature(cls.__init__).parameters
+    return {k: v for k, v in SETTINGS_BEFORE_OPTIONS.items() if k in names}
 
 
 def restore_model(estimator: Any) -> None:
@@ -162,7 +168,7 @@ def load_estimator(cls: type, path: str | Path, device: str) -> Any:
     # JSON has no tuples; tuple-valued parameters come back as lists.
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
     # A file written before an option existed was trained with its earlier value.
-    params = SETTINGS_BEFORE_OPTIONS | params
+    params = _settings_before(cls) | params
     weights = {
         k.removeprefix("network."): v
         for k, v in tensors.items()
