@@ -103,9 +103,10 @@ class DiffusionForecaster(
         the horizons in the last tenth of the median series, at most 50, and
         none where the series are too short
         (:func:`~tsdiff.estimation.calibration.auto_calibration_windows`); on
-        validation data it brought 90 % intervals from 82-85 % coverage to
-        85-91 % (README, "Why the defaults are what they are"). None trains on
-        every window and leaves the samples as the network draws them.
+        validation windows it brought 90 % intervals from 84 % and 83 % coverage
+        to 92 % and 86 % on ETTh2 and exchange rates (README, "Calibrated
+        intervals"). None trains on every window and leaves the samples as the
+        network draws them.
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
         levels move with it. May be changed after fit.
