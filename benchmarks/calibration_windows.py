@@ -99,6 +99,40 @@ def _draw(args, task: fc.Task, held: int, lengths: list, timing: dict):
     return draws, r.estimator_config(model)
 
 
+def _side_factors(
+    samples: np.ndarray, truth: np.ndarray, coverage: float
+) -> np.ndarray:
+    """A lower and an upper factor per variable, shape (2, K), each the conformal
+    quantile at ``(1 + coverage) / 2`` of the scores on its side (the cell's
+    distance below or above the median in units of that side's half-interval),
+    so that each tail misses ``(1 - coverage) / 2``; samples (S, N, H, K)."""
+    levels = ((1 - coverage) / 2, 0.5, (1 + coverage) / 2)
+    low, mid, high = sample_quantiles(samples, levels, "linear")  # (N, H, K) each
+    tiny = 1e-12
+    scores = (
+        (mid - truth) / np.maximum(mid - low, tiny),  # below
+        (truth - mid) / np.maximum(high - mid, tiny),  # above
+    )
+    side = (1 + coverage) / 2
+    factors = np.ones((2, truth.shape[-1]))
+    for s, score in enumerate(scores):
+        for k in range(truth.shape[-1]):
+            cells = np.sort(score[..., k][~np.isnan(score[..., k])])
+            if len(cells):
+                rank = min(int(np.ceil((len(cells) + 1) * side)), len(cells))
+                factors[s, k] = max(cells[rank - 1], 0.0)
+    return factors
+
+
+def _widen_sides(samples: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Samples (S, ..., K) below their per-cell median stretched by ``factors[0]``
+    and those above by ``factors[1]``."""
+    median = sample_quantiles(samples, (0.5,), "linear")[0]
+    return median + np.where(samples < median, factors[0], factors[1]) * (
+        samples - median
+    )
+
+
 def _load_final_weights(model: DiffusionForecaster, path: str, epochs: int) -> None:
     """The weights a checkpoint's fit of ``epochs`` epochs ended with (its best,
     else its evaluated network), into ``model``'s network."""
@@ -149,7 +183,8 @@ def main(argv: list[str] | None = None) -> dict | None:
         default="default",
         help="comma list of the held-out cells a block of horizon steps needs for a "
         "factor of its own ('default': the library's rule; 0: one factor per "
-        "variable); a table for each",
+        "variable; 'asymmetric': a lower and an upper factor per variable); rows "
+        "for each",
     )
     args = parser.parse_args(argv)
     args.split = "validation"
@@ -184,16 +219,20 @@ def main(argv: list[str] | None = None) -> dict | None:
     rows = [{"windows_held": 0, "share": 0.0, **_score(truth, val, "linear")}]
     n_s, n_h, n_k = val.shape[0], task.horizon, val.shape[-1]
     length = float(np.mean(lengths))
+    windows = val.reshape(n_s, -1, n_h, n_k)  # (S, n_windows, H, K)
     for cells in args.block_cells.split(","):
-        block = None if cells == "default" else int(cells) or 10**12  # 0: pooled
         for count in range(1, held + 1):
             pick = draws["recency"] <= count
-            factors = interval_factors(
-                held_samples[:, pick], draws["held_truth"][pick], 0.9,
-                draws["held_scale"][pick], "linear", block_cells=block,
-            )  # fmt: skip  # (H, K)
-            windows = val.reshape(n_s, -1, n_h, n_k)  # (S, n_windows, H, K)
-            stretched = widen(windows, factors, "linear").reshape(val.shape)
+            fit = (held_samples[:, pick], draws["held_truth"][pick], 0.9)
+            if cells == "asymmetric":
+                stretched = _widen_sides(windows, _side_factors(*fit))
+            else:
+                block = None if cells == "default" else int(cells) or 10**12
+                factors = interval_factors(
+                    *fit, draws["held_scale"][pick], "linear", block_cells=block
+                )  # (H, K); block 10**12: one per variable
+                stretched = widen(windows, factors, "linear")
+            stretched = stretched.reshape(val.shape)
             rows.append(
                 {
                     "block_cells": cells,

@@ -29,7 +29,6 @@ __all__ = [
     "held_out_windows",
     "interval_factors",
     "min_block_cells",
-    "min_factor_cells",
     "widen",
     "windows_to_hold",
 ]
@@ -129,7 +128,7 @@ def auto_calibration_windows(
     "auto"``: those in the last tenth of the median series (:data:`AUTO_SHARE`),
     at most :data:`AUTO_MAX_WINDOWS`, while the longest series keeps a training
     window; 0 (no calibration) where that leaves fewer held-out values than one
-    factor needs (:func:`min_factor_cells`).
+    factor needs (:func:`min_block_cells` with 2 outside: 20 at 90 %).
 
     On validation windows at horizon 96 of ETTh2 a tenth brought the 90 %
     interval from 84 % coverage to 92 %, on the exchange rates from 83 % to 86 %,
@@ -164,7 +163,7 @@ def auto_calibration_windows(
     n = int(AUTO_SHARE * float(np.median(lengths)) // horizon)
     n = min(n, AUTO_MAX_WINDOWS, max(0, (int(np.max(lengths)) - window) // horizon))
     cells = n * horizon * int(np.sum(np.asarray(lengths) > n * horizon))
-    return n if cells >= min_factor_cells(coverage) else 0
+    return n if cells >= min_block_cells(coverage, outside=2) else 0
 
 
 def windows_to_hold(
@@ -352,22 +351,26 @@ def interval_factors(
     return factors
 
 
-def min_block_cells(coverage: float) -> int:
-    """Held-out cells a block of horizon steps needs for a factor of its own:
-    ``ceil(50 / (1 - coverage))``, 500 for a 90 % interval, so that about 50 of
-    them fall outside the interval that the factor sets.
+def min_block_cells(coverage: float, outside: int = 50) -> int:
+    """Held-out cells a factor needs so that about ``outside`` of them fall
+    outside the interval it sets: ``ceil(outside / (1 - coverage))``.
 
-    The steps of one held-out window err together, so a block's factor rests on
-    far fewer independent values than it has cells. On the validation windows of
-    ETTh2 at horizon 96, blocks of 20 cells (the rule before) raised the CRPS
-    of the calibrated forecasts by 12 % over one factor per variable at the
-    same coverage; blocks of 500 cells matched it there and on the exchange
-    rates (``benchmarks/results/calibration_windows_*_blocks*``).
+    A block of horizon steps needs 50 outside (500 cells for a 90 % interval)
+    for a factor of its own: the steps of one held-out window err together, so
+    a block's factor rests on far fewer independent values than it has cells. On
+    the validation windows of ETTh2 at horizon 96, blocks of 20 cells (the rule
+    before) raised the CRPS of the calibrated forecasts by 12 % over one factor
+    per variable at the same coverage; blocks of 500 cells matched it there and on
+    the exchange rates (``benchmarks/results/calibration_windows_*_blocks*``).
+    A factor at all needs 2 outside (20 cells at 90 %), so that its conformal
+    quantile is not simply the largest score.
 
     Parameters
     ----------
     coverage : float
         Central interval in (0, 1).
+    outside : int, default=50
+        Cells expected outside the interval.
 
     Returns
     -------
@@ -376,33 +379,10 @@ def min_block_cells(coverage: float) -> int:
     Examples
     --------
     >>> from tsdiff.estimation.calibration import min_block_cells
-    >>> min_block_cells(0.9), min_block_cells(0.5)
-    (500, 100)
+    >>> min_block_cells(0.9), min_block_cells(0.5), min_block_cells(0.9, outside=2)
+    (500, 100, 20)
     """
-    return int(np.ceil(50 / (1 - coverage) - 1e-9))
-
-
-def min_factor_cells(coverage: float) -> int:
-    """Held-out cells a factor needs at all: ``ceil(2 / (1 - coverage))``, 20 for
-    a 90 % interval, so that its conformal quantile is not simply the largest
-    score.
-
-    Parameters
-    ----------
-    coverage : float
-        Central interval in (0, 1).
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> from tsdiff.estimation.calibration import min_factor_cells
-    >>> min_factor_cells(0.9), min_factor_cells(0.5)
-    (20, 4)
-    """
-    return int(np.ceil(2 / (1 - coverage) - 1e-9))
+    return int(np.ceil(outside / (1 - coverage) - 1e-9))
 
 
 def _step_blocks(counts: np.ndarray, least: int) -> list[slice]:
