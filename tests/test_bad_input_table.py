@@ -113,6 +113,9 @@ CASES = {
     "calibration-unknown": lambda c: c["new_forecaster"](
         calibration_windows="always"
     ).fit(c["frame"]),
+    "calibration-rate-negative": lambda c: c["new_forecaster"](
+        calibration_rate=-1.0
+    ).fit(c["frame"]),
     "negative-size": lambda c: c["new_imputer"](window_length=-1).fit(c["frame"]),
     "budget-zero": lambda c: c["new_forecaster"](max_fit_time=0).fit(c["frame"]),
     "budget-negative": lambda c: c["new_imputer"](max_fit_time=-60).fit(c["frame"]),

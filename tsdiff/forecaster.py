@@ -16,7 +16,7 @@ from tsdiff.estimation.calibration import (
     held_out_windows,
     windows_to_hold,
 )
-from tsdiff.estimation.covariates import CovariateSpec
+from tsdiff.estimation.covariates import covariates_at_rows
 from tsdiff.estimation.docs import fill_doc, share_docs
 from tsdiff.estimation.forecast_sampling import ForecastSamplingMixin
 from tsdiff.estimation.forecasting import (
@@ -110,6 +110,16 @@ class DiffusionForecaster(
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
         levels move with it. May be changed after fit.
+    calibration_rate : float or None, default=None
+        Adaptive calibration under drift: each :meth:`update` first scores the
+        forecast from the cutoff before it on the values that have arrived, and
+        moves the log of every variable's factor by ``calibration_rate`` times
+        the miss rate of each new step less ``1 - calibration_coverage`` (online
+        quantile tracking, Gibbs & Candes 2021): over a long run of updates the
+        intervals miss close to ``1 - calibration_coverage`` of the values
+        whatever the drift. Costs one forecast per update (with ``X`` covariates,
+        ``update`` then needs ``X`` over that forecast's horizon). None: no
+        adaptation.
     <common parameters>
 
     Attributes
@@ -140,6 +150,9 @@ class DiffusionForecaster(
         context_length, n_covariates) for a panel.
     calibration_windows_ : int
         Horizons held out per series (0: no calibration).
+    interval_drift_ : ndarray of shape (n_variables,)
+        Only after an :meth:`update` with ``calibration_rate``: the log of the
+        factor by which adaptive calibration scales each variable's intervals.
     calibration_ : IntervalCalibration or None
         The held-out windows (``calibration_.truth`` of shape (n_windows,
         prediction_length, n_variables), where n_windows counts those of every
@@ -186,6 +199,7 @@ class DiffusionForecaster(
         "calendar": [None, CalendarSpec()],
         "calibration_windows": [None, Options(("auto",)), POSITIVE_INT],
         "calibration_coverage": [Interval(float, 0, 1, "neither")],
+        "calibration_rate": [None, Interval(float, 0, None, "neither")],
     }
     _panels = True
     _absolute_error = (
@@ -245,6 +259,7 @@ class DiffusionForecaster(
         calendar: str | tuple | None = "auto",
         calibration_windows: int | str | None = "auto",
         calibration_coverage: float = 0.9,
+        calibration_rate: float | None = None,
         device: str = "auto",
         predict_batch_size: int | str = "auto",
         random_state: Any = None,
@@ -340,7 +355,9 @@ class DiffusionForecaster(
             self.calibration_coverage,
         )  # fmt: skip
         held_out = self.calibration_windows_ * self.prediction_length
-        cov_rows = self._fit_covariates(self._from_long(X), static, arrays)
+        self.covariates_, cov_rows = covariates_at_rows(
+            self._from_long(X), static, self.calendar, arrays.grid_index, self.freq
+        )
         self.scaler_ = self._fit_scaler(before_tails(arrays, held_out))
         set_feature_info(self, arrays)
         self._set_time_info(arrays, fh)
@@ -380,25 +397,6 @@ class DiffusionForecaster(
     def _window(self) -> tuple[int, str]:
         window = self.context_length + self.prediction_length
         return window, "context_length + prediction_length"
-
-    def _fit_covariates(
-        self, X: Any, static: Any, arrays: SeriesArrays
-    ) -> np.ndarray | None:
-        """Learn the covariates (``covariates_``); their values (T, n_cov) at every
-        grid row of the training series, or None without covariates."""
-        spec, table = CovariateSpec.fit(
-            X,
-            static,
-            self.calendar,
-            arrays.grid_index,
-            self.freq,
-            arrays.bounds is not None,
-        )
-        self.covariates_ = spec
-        if spec is None:
-            return None
-        ids, times = _row_keys(arrays.grid_index)
-        return spec.values(table, ids, times, "fit on y")
 
     def _check_exogenous(self, X: Any) -> None:
         """``X`` is checked where it is read (it must match fit)."""
@@ -487,9 +485,3 @@ class DiffusionForecaster(
     def _default_steps(self) -> np.ndarray:
         return np.arange(1, self.prediction_length + 1)
 
-
-def _row_keys(grid: pd.Index) -> tuple[pd.Index | None, pd.Index]:
-    """Series ids (None for a single series) and time points of grid rows."""
-    if isinstance(grid, pd.MultiIndex):
-        return grid.get_level_values(0), grid.get_level_values(1)
-    return None, grid

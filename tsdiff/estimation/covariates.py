@@ -17,7 +17,12 @@ import pandas as pd
 
 from tsdiff.frames import future_index, to_arrays
 
-__all__ = ["CALENDAR_FEATURES", "CovariateSpec", "default_calendar"]
+__all__ = [
+    "CALENDAR_FEATURES",
+    "CovariateSpec",
+    "covariates_at_rows",
+    "default_calendar",
+]
 
 # name -> (period, value of a DatetimeIndex or PeriodIndex in [0, period))
 CALENDAR_FEATURES = {
@@ -217,6 +222,24 @@ class CovariateSpec:
             stored = stored if stored.ndim == 3 else stored[None]  # (N, C, n_cov)
             values = np.concatenate([stored, values], axis=1)
         return values
+
+
+def covariates_at_rows(
+    X: Any, static: Any, calendar: Any, grid: pd.Index, freq: Any
+) -> tuple[CovariateSpec | None, np.ndarray | None]:
+    """The covariates a forecaster learns in fit (:meth:`CovariateSpec.fit`) and
+    their values, shape (T, n_covariates), at every row of the training grid
+    ``grid`` (time points, or (series id, time) pairs of a panel); (None, None)
+    without any."""
+    panel = isinstance(grid, pd.MultiIndex)
+    spec, table = CovariateSpec.fit(X, static, calendar, grid, freq, panel)
+    if spec is None:
+        return None, None
+    if panel:
+        ids, times = grid.get_level_values(0), grid.get_level_values(1)
+    else:
+        ids, times = None, grid
+    return spec, spec.values(table, ids, times, "fit on y")
 
 
 def _calendar_names(calendar: Any, grid: pd.Index) -> tuple[str, ...]:

@@ -97,22 +97,27 @@ class ForecastSamplingMixin:
         draws of ``num_samples`` with the current settings (found on the held-out
         windows the first time they are used); None without calibration, or for a
         single draw, which has no interval to stretch."""
+        drift = getattr(self, "interval_drift_", None)  # (K,) log-factors
+        scale = 1.0 if drift is None else np.exp(drift)
         calibration = getattr(self, "calibration_", None)
-        if calibration is None or num_samples < 2:
+        if num_samples < 2 or (calibration is None and drift is None):
             return None
+        if calibration is None:
+            return np.broadcast_to(scale, (self.prediction_length, len(scale)))
         coverage, method = self.calibration_coverage, self.quantile_method
         precision = "bf16" if self.mixed_precision else "fp32"  # bf16: on CUDA only
         key = (
             f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}:{precision}"
             f":samples={num_samples}:{method}:coverage={float(coverage)!r}"
         )
-        return calibration.factors_for(
+        factors = calibration.factors_for(
             key, coverage, method,
             lambda: self._sample_horizons(
                 calibration.contexts, calibration.scaler, num_samples,
                 self.predict_seed_, calibration.covariates, calibrated=False,
             ),
         )  # fmt: skip
+        return factors * scale  # (H, K), or (K,) from before per-step factors
 
     def _forecast_quantiles(
         self, fh: Any, y: Any, alpha: tuple, X: Any = None

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from tsdiff.estimation.quantiles import sample_quantiles
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
@@ -31,6 +32,11 @@ class UpdateMixin:
         time points of the training series followed by ``y``, and their horizon
         starts after the last time point of ``y`` (the new cutoff). Time points
         between the old cutoff and the start of ``y`` count as missing.
+
+        With ``calibration_rate`` set, the forecast from the old cutoff is first
+        scored on the new values (the first ``prediction_length`` steps of
+        ``y``) and the intervals of later forecasts move with its misses
+        (``interval_drift_``); this costs one forecast.
 
         Parameters
         ----------
@@ -113,8 +119,10 @@ class UpdateMixin:
             stored = self.covariate_context_
             covariates = list(stored) if panel else [stored]
         n_c = self.context_length
+        arrived = []  # (series position, values (n_new, K) after its cutoff)
         for key, i, rows, name in parts:  # all checked before anything is stored
             arrays = self._continuation(rows, contexts[i][-1], cutoffs[i], name)
+            arrived.append((i, arrays.values[1:]))
             history = np.concatenate([contexts[i][:-1], arrays.values])  # (C + n, K)
             contexts[i], cutoffs[i] = history[-n_c:], arrays.grid_index[-1]
             if covariates is not None:
@@ -122,6 +130,8 @@ class UpdateMixin:
                 keys = None if key is None else pd.Index([key] * len(times))
                 new = spec.values(table, keys, times, f"update with {name}")
                 covariates[i] = np.concatenate([covariates[i], new])[-n_c:]
+        if self.calibration_rate is not None:  # forecasts from before the values
+            self._adapt_intervals(arrived, self._from_long(X))
         if panel:
             self.context_ = np.stack(contexts)
             self.cutoffs_ = pd.Index(cutoffs, name=self.cutoffs_.name)
@@ -131,6 +141,37 @@ class UpdateMixin:
         if covariates is not None:
             self.covariate_context_ = np.stack(covariates) if panel else covariates[0]
         return self
+
+    def _adapt_intervals(self, arrived: list[tuple[int, np.ndarray]], X: Any) -> None:
+        """Score the forecasts from the current cutoffs on the values that have
+        arrived after them, and move ``interval_drift_`` (adaptive calibration).
+
+        Each of the first ``prediction_length`` new time steps counts once: its
+        miss rate ``m`` (the share of its given values outside the central
+        ``calibration_coverage`` interval, over all series updated) moves the log
+        of every variable's factor by ``calibration_rate * (m - alpha)``, with
+        ``alpha = 1 - calibration_coverage`` (online quantile tracking of the
+        interval's scale; Gibbs & Candes 2021, Angelopoulos, Candes & Tibshirani
+        2023).
+        """
+        n_h, n_k = self.prediction_length, self.n_features_in_
+        samples = self._forecast(n_h, None, X=X)[0]  # (S, N, H, K), as forecast
+        coverage = self.calibration_coverage
+        levels = ((1 - coverage) / 2, (1 + coverage) / 2)
+        low, high = sample_quantiles(samples, levels, self.quantile_method)
+        misses, given = np.zeros((n_h, n_k)), np.zeros((n_h, n_k))
+        for i, values in arrived:
+            truth = values[:n_h]  # (h, K); NaN: missing
+            h = len(truth)
+            seen = ~np.isnan(truth)
+            outside = (truth < low[i, :h]) | (truth > high[i, :h])
+            misses[:h] += outside & seen
+            given[:h] += seen
+        steps = given > 0  # (H, K): time steps with a given value, per variable
+        rate = np.divide(misses, given, out=np.zeros_like(misses), where=steps)
+        step = self.calibration_rate * ((rate - (1 - coverage)) * steps).sum(axis=0)
+        drift = getattr(self, "interval_drift_", None)
+        self.interval_drift_ = (np.zeros(n_k) if drift is None else drift) + step
 
     def _update_parts(self, y: Any) -> list[tuple]:
         """``(series id, position, rows, name)`` of each series of a panel ``y``."""
