@@ -144,3 +144,51 @@ def test_a_panel_pools_the_miss_rate_of_its_series(tiny, make_frame):
 def test_a_bad_rate_is_named(tiny, series, rate):
     with pytest.raises((ValueError, TypeError), match="calibration_rate"):
         _forecaster(tiny, calibration_rate=rate).fit(series)
+
+
+def _drifted(make_frame, n_train=40, n_new=80):
+    rng = np.random.default_rng(1)
+    frame = make_frame(n_steps=n_train + n_new, n_vars=1, missing=0.0)
+    frame.iloc[n_train:] += rng.standard_normal((n_new, 1))
+    return frame
+
+
+def test_backtest_stretches_each_cutoff_by_the_misses_before_it(tiny, make_frame):
+    frame = _drifted(make_frame)
+    fc = _forecaster(tiny).fit(frame.iloc[:40])
+    cutoffs = frame.index[39:-H:H]  # every horizon, tiling the new values
+    levels = (0.05, 0.5, 0.95)
+    tracked = fc.backtest(frame, fh=H, cutoffs=cutoffs, alpha=levels, random_state=0)
+    assert not hasattr(fc, "interval_drift_")  # the estimator is not changed
+    fixed = fc.set_params(calibration_rate=None).backtest(
+        frame, fh=H, cutoffs=cutoffs, alpha=levels, random_state=0
+    )
+    drift = 0.0
+    for cutoff in cutoffs:
+        q, q0 = tracked.loc[cutoff], fixed.loc[cutoff]
+        width, width0 = (
+            (q[("v0", 0.95)] - q[("v0", 0.05)]),
+            (q0[("v0", 0.95)] - q0[("v0", 0.05)]),
+        )
+        np.testing.assert_allclose(width, np.exp(drift) * width0, rtol=1e-5)  # float32
+        truth = frame.loc[q.index, "v0"].to_numpy()
+        missed = (truth < q[("v0", 0.05)]) | (truth > q[("v0", 0.95)])
+        drift += 0.5 * (missed.to_numpy() - 0.1).sum()
+    assert drift != 0.0
+
+
+def test_backtest_with_tracking_covers_closer_to_the_set_rate(tiny, make_frame):
+    frame = _drifted(make_frame, n_new=200)
+    fc = _forecaster(tiny, calibration_rate=1.0, num_samples=20).fit(frame.iloc[:40])
+    cutoffs = frame.index[39:-H:H]
+
+    def miss_rate(model):
+        q = model.backtest(frame, fh=H, cutoffs=cutoffs, alpha=(0.05, 0.95))
+        truth = frame.loc[q.index.get_level_values(-1), "v0"].to_numpy()
+        low, high = q[("v0", 0.05)].to_numpy(), q[("v0", 0.95)].to_numpy()
+        return ((truth < low) | (truth > high))[-100:].mean()
+
+    adaptive = miss_rate(fc)
+    fixed = miss_rate(fc.set_params(calibration_rate=None))
+    assert fixed > 0.3
+    assert abs(adaptive - 0.1) < 0.07

@@ -484,4 +484,3 @@ class DiffusionForecaster(
 
     def _default_steps(self) -> np.ndarray:
         return np.arange(1, self.prediction_length + 1)
-

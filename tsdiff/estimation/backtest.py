@@ -10,11 +10,14 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from tsdiff.estimation.calibration import tracking_step, widen
 from tsdiff.estimation.histories import (
     history_until,
 )
+from tsdiff.estimation.quantiles import sample_quantiles
 from tsdiff.estimation.validation import check_alpha, check_positive_int
 from tsdiff.frames import (
+    SeriesArrays,
     backtest_index,
     quantile_frame,
 )
@@ -42,6 +45,12 @@ class BacktestMixin:
         up to its cutoff (earlier points count as missing where there are fewer),
         so it sees nothing of the values it is scored against. All cutoffs (of
         all series of a panel) are sampled together, in large batches.
+
+        With ``calibration_rate`` set, the intervals follow the values as
+        :meth:`update` would along ``y``: each cutoff's forecasts are stretched
+        by what the misses of the forecasts from the earlier cutoffs (scored on
+        the values up to the next cutoff) have moved the scale by; the
+        forecaster itself is not changed.
 
         Parameters
         ----------
@@ -163,10 +172,53 @@ class BacktestMixin:
         samples = self._sample_horizons(
             contexts, scaler, self.num_samples, seed, covariates
         )
+        if self.calibration_rate is not None and self.num_samples > 1:
+            samples = self._track(samples, arrays, positions, series, times)
         q = self._quantiles(samples[:, :, steps - 1], alpha)  # (Q, N, H', K)
         n_q, n, n_h, n_k = q.shape
         index = backtest_index(times, self.freq_, steps, ids, histories.names)
         return quantile_frame(q.reshape(n_q, n * n_h, n_k), index, self.columns_, alpha)
+
+    def _track(
+        self,
+        samples: np.ndarray,
+        arrays: SeriesArrays,
+        positions: np.ndarray,
+        series: np.ndarray,
+        times: pd.Index,
+    ) -> np.ndarray:
+        """The samples (S, N, H, K) of forecasts in cutoff order, each cutoff's
+        stretched as :meth:`update` would have left the intervals by then: the
+        forecasts from every earlier cutoff scored on the values up to the next
+        one (at most ``prediction_length`` steps), as with ``calibration_rate``
+        along the series. The estimator is not changed."""
+        n_h, coverage = self.prediction_length, self.calibration_coverage
+        levels = ((1 - coverage) / 2, (1 + coverage) / 2)
+        ends = np.array([arrays.segments[i].stop for i in series])  # (N,)
+        rows = positions[:, None] + np.arange(1, n_h + 1)  # (N, H) grid rows
+        inside = rows < ends[:, None]
+        truth = np.where(  # (N, H, K): NaN past a series' end
+            inside[..., None], arrays.values[np.minimum(rows, len(arrays.values) - 1)],
+            np.nan,
+        )  # fmt: skip
+        grid_times = np.asarray(_times(arrays.grid_index))
+        row_times = grid_times[np.minimum(rows, len(grid_times) - 1)]  # (N, H)
+        out, drift = samples.copy(), np.zeros(samples.shape[-1])
+        cutoffs = times.unique()  # in time order
+        for j, cutoff in enumerate(cutoffs):
+            group = np.flatnonzero(times == cutoff)
+            out[:, group] = widen(
+                samples[:, group], np.exp(drift), self.quantile_method
+            )
+            if j + 1 == len(cutoffs):
+                break
+            known = row_times[group] <= cutoffs[j + 1]  # arrived before the next
+            low, high = sample_quantiles(out[:, group], levels, self.quantile_method)
+            scored = np.where(known[..., None], truth[group], np.nan)
+            drift = drift + tracking_step(
+                low, high, scored, coverage, self.calibration_rate
+            )
+        return out
 
 
 def _times(index: pd.Index) -> pd.Index:

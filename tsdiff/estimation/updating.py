@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from tsdiff.estimation.calibration import tracking_step
 from tsdiff.estimation.quantiles import sample_quantiles
 from tsdiff.frames import (
     SeriesArrays,
@@ -159,17 +160,10 @@ class UpdateMixin:
         coverage = self.calibration_coverage
         levels = ((1 - coverage) / 2, (1 + coverage) / 2)
         low, high = sample_quantiles(samples, levels, self.quantile_method)
-        misses, given = np.zeros((n_h, n_k)), np.zeros((n_h, n_k))
+        truth = np.full(low.shape, np.nan)  # (N, H, K): the arrived values
         for i, values in arrived:
-            truth = values[:n_h]  # (h, K); NaN: missing
-            h = len(truth)
-            seen = ~np.isnan(truth)
-            outside = (truth < low[i, :h]) | (truth > high[i, :h])
-            misses[:h] += outside & seen
-            given[:h] += seen
-        steps = given > 0  # (H, K): time steps with a given value, per variable
-        rate = np.divide(misses, given, out=np.zeros_like(misses), where=steps)
-        step = self.calibration_rate * ((rate - (1 - coverage)) * steps).sum(axis=0)
+            truth[i, : len(values[:n_h])] = values[:n_h]
+        step = tracking_step(low, high, truth, coverage, self.calibration_rate)
         drift = getattr(self, "interval_drift_", None)
         self.interval_drift_ = (np.zeros(n_k) if drift is None else drift) + step
 
