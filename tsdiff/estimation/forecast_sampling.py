@@ -95,8 +95,9 @@ class ForecastSamplingMixin:
     def _interval_factors(self, num_samples: int) -> np.ndarray | None:
         """The calibration factors per horizon step and variable, shape (H, K), for
         draws of ``num_samples`` with the current settings (found on the held-out
-        windows the first time they are used); None without calibration, or for a
-        single draw, which has no interval to stretch."""
+        windows the first time they are used), scaled per variable by adaptive
+        calibration (``interval_drift_``, after an ``update``); None without
+        either, or for a single draw, which has no interval to stretch."""
         drift = getattr(self, "interval_drift_", None)  # (K,) log-factors
         scale = 1.0 if drift is None else np.exp(drift)
         calibration = getattr(self, "calibration_", None)

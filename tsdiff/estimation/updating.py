@@ -162,7 +162,8 @@ class UpdateMixin:
         low, high = sample_quantiles(samples, levels, self.quantile_method)
         truth = np.full(low.shape, np.nan)  # (N, H, K): the arrived values
         for i, values in arrived:
-            truth[i, : len(values[:n_h])] = values[:n_h]
+            h = min(len(values), n_h)  # later steps: scored by later updates
+            truth[i, :h] = values[:h]
         step = tracking_step(low, high, truth, coverage, self.calibration_rate)
         drift = getattr(self, "interval_drift_", None)
         self.interval_drift_ = (np.zeros(n_k) if drift is None else drift) + step
