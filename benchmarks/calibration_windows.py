@@ -38,8 +38,9 @@ import numpy as np
 import torch
 
 from tsdiff import DiffusionForecaster, metrics
-from tsdiff.estimation.calibration import interval_factors, widen
+from tsdiff.estimation.calibration import interval_factors
 from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.stretching import stretch_levels, widen
 
 logger = logging.getLogger("benchmarks")
 
@@ -183,8 +184,9 @@ def main(argv: list[str] | None = None) -> dict | None:
         default="default",
         help="comma list of the held-out cells a block of horizon steps needs for a "
         "factor of its own ('default': the library's rule; 0: one factor per "
-        "variable; 'asymmetric': a lower and an upper factor per variable); rows "
-        "for each",
+        "variable; 'flat': the library's blocks with one factor for every central "
+        "level, as before by-level factors; 'asymmetric': a lower and an upper "
+        "factor per variable); rows for each",
     )
     args = parser.parse_args(argv)
     args.split = "validation"
@@ -227,11 +229,17 @@ def main(argv: list[str] | None = None) -> dict | None:
             if cells == "asymmetric":
                 stretched = _widen_sides(windows, _side_factors(*fit))
             else:
-                block = None if cells == "default" else int(cells) or 10**12
+                named = cells in ("default", "flat")
+                block = None if named else int(cells) or 10**12
+                levels = None if cells == "flat" else stretch_levels(0.9)
                 factors = interval_factors(
-                    *fit, draws["held_scale"][pick], "linear", block_cells=block
-                )  # (H, K); block 10**12: one per variable
-                stretched = widen(windows, factors, "linear")
+                    *fit,
+                    draws["held_scale"][pick],
+                    "linear",
+                    block_cells=block,
+                    levels=levels,
+                )  # (G, H, K), or (H, K) when flat; block 10**12: one per variable
+                stretched = widen(windows, factors, "linear", levels)
             stretched = stretched.reshape(val.shape)
             rows.append(
                 {

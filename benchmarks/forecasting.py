@@ -283,9 +283,9 @@ def _score(truth: pd.DataFrame, q: pd.DataFrame, samples: np.ndarray | None) -> 
 
 
 def _calibration(model: DiffusionForecaster) -> dict:
-    """The interval factors, per horizon step and variable (a list of rows), that
-    the model's current sampler setting stretched its forecasts by (none without
-    calibration)."""
+    """The interval factors, per central level, horizon step and variable (nested
+    lists), that the model's current sampler setting stretched its forecasts by
+    (none without calibration)."""
     factors = model._interval_factors(model.num_samples)
     return {} if factors is None else {"calibration_factors": factors.tolist()}
 

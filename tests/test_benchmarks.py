@@ -402,9 +402,9 @@ def test_forecasting_scores_every_sampler_with_one_fit(tmp_path):
          "--set", "calibration_windows=2", "--results", str(tmp_path)]
     )  # fmt: skip
     first, second = result["runs"]
-    # Each sampler's forecasts were stretched by its own factors, per horizon step
+    # Each sampler's forecasts were stretched by its own factors, per level, step
     # and variable.
-    assert np.shape(first["calibration_factors"])[1] == 7  # ILI's seven columns
+    assert np.shape(first["calibration_factors"])[-1] == 7  # ILI's seven columns
     assert first["calibration_factors"] != second["calibration_factors"]
     assert first["method"] == "tsdiff dpmpp_2m-10" and "eta" not in first
     assert second["method"] == "tsdiff dpmpp_2m-10 eta=1" and second["eta"] == 1

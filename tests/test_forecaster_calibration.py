@@ -21,6 +21,7 @@ from tsdiff.estimation.calibration import (
     widen,
 )
 from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.stretching import stretch_levels
 
 C, H, K_WINDOWS = 8, 4, 3
 ALPHA = (0.05, 0.5, 0.95)
@@ -206,16 +207,18 @@ def test_forecasts_are_stretched_by_the_factor_of_their_sampler(tiny, make_frame
     fc = _forecaster(tiny).fit(frame)
     key = _key(fc)
     factors = fc.calibration_.factors[key]
-    assert factors.shape == (fc.prediction_length, 2) and np.all(factors > 0)
+    n_levels = len(stretch_levels(fc.calibration_coverage))
+    assert factors.shape == (n_levels, fc.prediction_length, 2)
+    assert np.all(factors > 0)
     calibrated = fc.predict_quantiles(alpha=ALPHA)
     fc.calibration_.factors[key] = np.ones_like(factors)
     raw = fc.predict_quantiles(alpha=ALPHA)
     for k, name in enumerate(frame.columns):
-        np.testing.assert_allclose(calibrated[name][0.5], raw[name][0.5])
+        np.testing.assert_allclose(calibrated[name][0.5], raw[name][0.5], rtol=1e-6)
         for level in (0.05, 0.95):  # rows: the horizon's steps, each its factor
-            np.testing.assert_allclose(
+            np.testing.assert_allclose(  # the 90 % interval: the coverage factor
                 calibrated[name][level] - raw[name][0.5],
-                factors[:, k] * (raw[name][level] - raw[name][0.5]),
+                factors[-1, :, k] * (raw[name][level] - raw[name][0.5]),
                 atol=1e-9,
             )
     fc.calibration_.factors[key] = factors
@@ -281,8 +284,9 @@ def test_each_number_of_samples_has_its_own_factor(tiny, make_frame):
             calibrated=False,
         )  # fmt: skip
         expected = interval_factors(
-            raw, cal.truth, 0.9, cal.scaler.scale, fc.quantile_method
-        )
+            raw, cal.truth, 0.9, cal.scaler.scale, fc.quantile_method,
+            levels=stretch_levels(0.9),
+        )  # fmt: skip
         np.testing.assert_array_equal(factors, expected)
     one = fc.sample(num_samples=1)  # one draw: nothing to stretch, no new factor
     assert one.shape[0] == 1 and len(fc.calibration_.factors) == 3

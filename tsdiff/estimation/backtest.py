@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff.estimation.calibration import tracking_step, widen
 from tsdiff.estimation.histories import (
     history_until,
 )
 from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.stretching import widen
+from tsdiff.estimation.tracking import tracking_step
 from tsdiff.estimation.validation import check_alpha, check_positive_int
 from tsdiff.frames import (
     SeriesArrays,

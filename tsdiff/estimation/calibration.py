@@ -20,6 +20,7 @@ import numpy as np
 from tsdiff.data import Scaler
 from tsdiff.estimation.histories import history_until
 from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.stretching import stretch_levels, widen
 from tsdiff.frames import SeriesArrays
 
 __all__ = [
@@ -29,8 +30,7 @@ __all__ = [
     "held_out_windows",
     "interval_factors",
     "min_block_cells",
-    "tracking_step",
-    "widen",
+    "widen",  # re-exported from stretching
     "windows_to_hold",
 ]
 
@@ -59,15 +59,21 @@ class IntervalCalibration:
         Statistics of the series of each window, shape (N, K).
     covariates : ndarray of shape (N, C + H, n_covariates) or None
         Side information of each window, for a forecaster with covariates.
-    factors : dict of str to ndarray of shape (H, K)
-        The factors per horizon step and variable for each setting used so far
-        (shape (K,) in calibrations from before per-step factors); the key names
-        everything the factor depends on (sampler, steps, eta, precision, number
-        of samples, quantile method, coverage).
+    factors : dict of str to ndarray of shape (G, H, K)
+        The factors per central level of :func:`~tsdiff.estimation.stretching.
+        stretch_levels`, horizon step and variable for each setting used so far
+        (shape (H, K) in calibrations from before by-level factors, (K,) in those
+        from before per-step factors); the key names everything the factor
+        depends on (sampler, steps, eta, precision, number of samples, quantile
+        method, coverage).
     by_step : bool
         Whether factors are found per block of horizon steps (every calibration
         made now) or one per variable (calibrations saved before, which keep
         their way).
+    by_level : bool
+        Whether narrower central intervals get factors of their own (every
+        calibration made now) or take those of the target coverage
+        (calibrations saved before, which keep their way).
 
     Notes
     -----
@@ -83,6 +89,7 @@ class IntervalCalibration:
     covariates: np.ndarray | None
     factors: dict = field(default_factory=dict)
     by_step: bool = False  # False: saved before per-step factors, which it keeps
+    by_level: bool = False  # False: saved before by-level factors, which it keeps
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()  # not a field: never saved or compared
@@ -103,7 +110,7 @@ class IntervalCalibration:
         method: str,
         draw: Callable[[], np.ndarray],
     ) -> np.ndarray:
-        """The factors, shape (H, K), of setting ``key``; the first
+        """The factors, shape (G, H, K), of setting ``key``; the first
         time, ``draw()`` returns uncalibrated samples of the held-out windows,
         shape (S, N, H, K), and the factors found on them are kept."""
         if key in self.factors:  # set once, never changed: no lock needed to read
@@ -113,6 +120,7 @@ class IntervalCalibration:
                 factors = interval_factors(
                     draw(), self.truth, coverage, self.scaler.scale, method,
                     by_step=self.by_step,
+                    levels=stretch_levels(coverage) if self.by_level else None,
                 )  # fmt: skip
                 logger.info(
                     "Interval calibration (%s) on %d held-out windows: factors %s.",
@@ -267,6 +275,7 @@ def held_out_windows(
         scaler=scaler.select(np.asarray(series)),
         covariates=covariates,
         by_step=True,
+        by_level=True,
     )
 
 
@@ -278,10 +287,12 @@ def interval_factors(
     method: str = "linear",
     by_step: bool = True,
     block_cells: int | None = None,
+    levels: np.ndarray | None = None,
 ) -> np.ndarray:
     """Factors per block of horizon steps and variable that make the central
     ``coverage`` interval cover ``truth`` at that rate once the samples are
-    stretched about their median.
+    stretched about their median; with ``levels``, also factors for narrower
+    central intervals.
 
     A cell's score is its distance from the median in units of the interval's
     half on that side; a factor is the conformal quantile of the scores of its
@@ -290,6 +301,17 @@ def interval_factors(
     are cut into consecutive blocks of at least :func:`min_block_cells` observed
     cells, each with its own factor; a variable with too few cells for two blocks
     gets one factor for the whole horizon (the pooled one).
+
+    Held-out errors are often heavier-tailed than the samples: the central half
+    of the samples is too wide while their 90 % interval is too narrow, and one
+    factor that sets the 90 % interval blows up the narrower ones. So each
+    narrower central level ``c`` of ``levels`` gets the coverage factor times
+    the ratio of the variable's pooled conformal factors at ``c`` and at
+    ``coverage``. On the validation windows of ETTh2 at horizon 96 this kept
+    the 90 % coverage of one factor for all levels (0.921 against 0.923) at a
+    CRPS 1 % above the uncalibrated forecasts' instead of 13 %, and brought the
+    50 % interval's coverage from 0.65 to 0.47
+    (``benchmarks/results/calibration_windows_*_levels_cpu``).
 
     Parameters
     ----------
@@ -310,22 +332,22 @@ def interval_factors(
     block_cells : int or None, default=None
         Held-out cells a block needs for a factor of its own; None:
         :func:`min_block_cells` of ``coverage``.
+    levels : ndarray of shape (G,) or None, default=None
+        Increasing central levels ending at ``coverage``
+        (:func:`~tsdiff.estimation.stretching.stretch_levels`); None: the
+        coverage factor serves every level.
 
     Returns
     -------
-    ndarray of shape (H, K), or (K,) with ``by_step=False``
-        Factor per horizon step and variable (equal within a block; 1 for a
-        variable with no observed cell).
+    ndarray of shape (G, H, K); (H, K) without ``levels``; (K,) with ``by_step=False``
+        Factor per central level, horizon step and variable (equal within a
+        block; 1 for a variable with no observed cell).
     """
-    levels = ((1 - coverage) / 2, 0.5, (1 + coverage) / 2)
     if by_step:  # in float64, as widen() stretches: the boundary cell's score
         # then matches the stretched interval far below _conformal_quantile's nudge
         samples = np.asarray(samples, dtype=np.float64)
-    low, mid, high = sample_quantiles(samples, levels, method)  # each (N, H, K)
     floor = 1e-6 * scale[:, None, :]  # (N, 1, K)
-    above = (truth - mid) / np.maximum(high - mid, floor)
-    below = (mid - truth) / np.maximum(mid - low, floor)
-    scores = np.maximum(above, below)  # (N, H, K), NaN where truth is missing
+    scores = _scores(samples, truth, coverage, method, floor)  # (N, H, K)
     n_h, n_k = truth.shape[1:]
     factors = np.ones((n_h, n_k))
     least = block_cells or min_block_cells(coverage)
@@ -349,7 +371,35 @@ def interval_factors(
             np.round(factors[:, variables].min(axis=0), 3).tolist(),
             np.round(factors[:, variables].max(axis=0), 3).tolist(),
         )
-    return factors
+    if levels is None:
+        return factors
+    pooled = np.ones((len(levels), n_k))  # (G, K)
+    for g, level in enumerate(levels):
+        at_level = _scores(samples, truth, level, method, floor)  # (N, H, K)
+        for k in range(n_k):
+            cells = at_level[:, :, k][~np.isnan(at_level[:, :, k])]
+            if len(cells):
+                pooled[g, k] = _conformal_quantile(cells, level)
+    top = pooled[-1]  # (K,): the pooled factor at coverage
+    ratios = np.divide(pooled, top, out=np.ones_like(pooled), where=top > 0)
+    return ratios[:, None, :] * factors  # (G, H, K); ratio 1 at coverage
+
+
+def _scores(
+    samples: np.ndarray,
+    truth: np.ndarray,
+    coverage: float,
+    method: str,
+    floor: np.ndarray,
+) -> np.ndarray:
+    """Each cell's distance of ``truth`` (N, H, K) from the median of ``samples``
+    (S, N, H, K) in units of the central ``coverage`` interval's half on that
+    side (at least ``floor``); NaN where the truth is missing."""
+    alpha = ((1 - coverage) / 2, 0.5, (1 + coverage) / 2)
+    low, mid, high = sample_quantiles(samples, alpha, method)  # each (N, H, K)
+    above = (truth - mid) / np.maximum(high - mid, floor)
+    below = (mid - truth) / np.maximum(mid - low, floor)
+    return np.maximum(above, below)
 
 
 def min_block_cells(coverage: float, outside: int = 50) -> int:
@@ -409,58 +459,3 @@ def _conformal_quantile(scores: np.ndarray, coverage: float) -> float:
     rank = min(int(np.ceil((len(scores) + 1) * coverage)), len(scores))
     score = float(np.partition(scores, rank - 1)[rank - 1])
     return max(score, 0.0) * (1 + 1e-9)
-
-
-def tracking_step(
-    low: np.ndarray, high: np.ndarray, truth: np.ndarray, coverage: float, rate: float
-) -> np.ndarray:
-    """How far adaptive calibration moves the log of each variable's interval
-    scale once the values ``truth`` of forecasts with central intervals
-    ``[low, high]`` are known: ``rate`` times the sum over horizon steps of the
-    step's miss rate (over the forecasts' given values) less ``1 - coverage``.
-
-    This is online quantile tracking of the interval's scale (Gibbs & Candes
-    2021; Angelopoulos, Candes & Tibshirani 2023): however the errors drift, the
-    long-run share of misses tends to ``1 - coverage``.
-
-    Parameters
-    ----------
-    low, high : ndarray of shape (N, H, K)
-        Central ``coverage`` interval of N forecasts.
-    truth : ndarray of shape (N, H, K)
-        The values that became known; NaN where none is scored.
-    coverage : float
-        The central interval in (0, 1).
-    rate : float
-        Step size, per scored step.
-
-    Returns
-    -------
-    ndarray of shape (K,)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from tsdiff.estimation.calibration import tracking_step
-    >>> low, high = np.zeros((1, 2, 1)), np.ones((1, 2, 1))
-    >>> truth = np.array([[[2.0], [np.nan]]])  # a miss, then nothing known
-    >>> tracking_step(low, high, truth, 0.9, rate=0.5)  # 0.5 * (1 - 0.1)
-    array([0.45])
-    """
-    seen = ~np.isnan(truth)
-    misses = (((truth < low) | (truth > high)) & seen).sum(axis=0)  # (H, K)
-    given = seen.sum(axis=0)
-    steps = given > 0
-    share = np.divide(misses, given, out=np.zeros(misses.shape), where=steps)
-    return rate * ((share - (1 - coverage)) * steps).sum(axis=0)
-
-
-def widen(
-    samples: np.ndarray, factors: np.ndarray, method: str = "linear"
-) -> np.ndarray:
-    """Samples of shape (S, ..., H, K) stretched about their per-cell median (by
-    quantile ``method``) by ``factors`` of shape (H, K), or (K,) as files from
-    before per-step factors hold; quantiles of the result are those of
-    ``samples`` stretched the same way."""
-    median = sample_quantiles(samples, (0.5,), method)[0]  # (..., K)
-    return median + factors * (samples - median)

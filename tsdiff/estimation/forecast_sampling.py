@@ -14,7 +14,6 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff.data import Scaler
-from tsdiff.estimation.calibration import widen
 from tsdiff.estimation.histories import (
     Histories,
     horizon_index,
@@ -23,6 +22,7 @@ from tsdiff.estimation.histories import (
     series_scaler,
     series_starts,
 )
+from tsdiff.estimation.stretching import stretch_levels, widen
 from tsdiff.estimation.validation import check_positive_int
 from tsdiff.frames import (
     SeriesArrays,
@@ -90,10 +90,12 @@ class ForecastSamplingMixin:
         factors = self._interval_factors(num_samples) if calibrated else None
         if factors is None:
             return horizon
-        return widen(horizon, factors, self.quantile_method)
+        levels = stretch_levels(self.calibration_coverage)
+        return widen(horizon, factors, self.quantile_method, levels)
 
     def _interval_factors(self, num_samples: int) -> np.ndarray | None:
-        """The calibration factors per horizon step and variable, shape (H, K), for
+        """The calibration factors per central level of :func:`stretch_levels`,
+        horizon step and variable, shape (G, H, K) (or as an older file holds), for
         draws of ``num_samples`` with the current settings (found on the held-out
         windows the first time they are used), scaled per variable by adaptive
         calibration (``interval_drift_``, after an ``update``); None without
@@ -118,7 +120,7 @@ class ForecastSamplingMixin:
                 self.predict_seed_, calibration.covariates, calibrated=False,
             ),
         )  # fmt: skip
-        return factors * scale  # (H, K), or (K,) from before per-step factors
+        return factors * scale  # (G, H, K), or an older file's (H, K) or (K,)
 
     def _forecast_quantiles(
         self, fh: Any, y: Any, alpha: tuple, X: Any = None

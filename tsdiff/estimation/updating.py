@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff.estimation.calibration import tracking_step
 from tsdiff.estimation.quantiles import sample_quantiles
+from tsdiff.estimation.tracking import tracking_step
 from tsdiff.frames import (
     SeriesArrays,
     check_same_columns,
