@@ -93,7 +93,8 @@ class DiffusionForecaster(
         samples of every later forecast are stretched about their median so
         that the central ``calibration_coverage`` interval covers those held-out
         values at that rate (split conformal prediction), by a factor per
-        variable and block of horizon steps (see
+        variable and block of horizon steps; narrower central intervals get
+        factors of their own (see
         :func:`tsdiff.estimation.calibration.interval_factors`). Neither the
         network nor the scaling statistics see the held-out steps; they still
         serve as history for later forecasts. The factors are found for each
@@ -157,9 +158,10 @@ class DiffusionForecaster(
         The held-out windows (``calibration_.truth`` of shape (n_windows,
         prediction_length, n_variables), where n_windows counts those of every
         series: up to ``calibration_windows_`` each, the ones with at least one
-        step of history) and, in ``calibration_.factors``, the factors per horizon
-        step and variable, shape (prediction_length, n_variables), for each
-        setting used so far; None without calibration.
+        step of history) and, in ``calibration_.factors``, the factors per
+        central level, horizon step and variable, shape (n_levels,
+        prediction_length, n_variables), for each setting used so far; None
+        without calibration.
     y_type_ : {"frame", "series", "array"}
         Container of the training series; ``predict`` returns a Series for "series".
     y_name_ : object
