@@ -116,6 +116,15 @@ CASES = {
     "calibration-rate-negative": lambda c: c["new_forecaster"](
         calibration_rate=-1.0
     ).fit(c["frame"]),
+    "imputer-share-too-large": lambda c: c["new_imputer"](calibration_share=0.6).fit(
+        c["frame"]
+    ),
+    "imputer-nothing-to-hold-out": lambda c: c["new_imputer"](
+        calibration_share=0.05
+    ).fit(c["frame"]),
+    "imputer-coverage-one": lambda c: c["new_imputer"](
+        calibration_share=0.25, calibration_coverage=1.0
+    ).fit(c["frame"]),
     "negative-size": lambda c: c["new_imputer"](window_length=-1).fit(c["frame"]),
     "budget-zero": lambda c: c["new_forecaster"](max_fit_time=0).fit(c["frame"]),
     "budget-negative": lambda c: c["new_imputer"](max_fit_time=-60).fit(c["frame"]),

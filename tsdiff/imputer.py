@@ -17,12 +17,21 @@ from tsdiff.data import (
     stitch_windows,
     window_starts,
 )
+from tsdiff.engine import MaskPolicy
 from tsdiff.estimation.base import DiffusionEstimator
+from tsdiff.estimation.calibration import setting_key
 from tsdiff.estimation.docs import share_docs
+from tsdiff.estimation.gap_calibration import (
+    gap_calibration,
+    hold_out_windows,
+    without_rows,
+)
 from tsdiff.estimation.imputing import ImputeMixin, pattern_windows
 from tsdiff.estimation.quantiles import band_levels
+from tsdiff.estimation.stretching import stretch_levels, widen
 from tsdiff.estimation.validation import (
     POSITIVE_INT,
+    Interval,
     check_positive_int,
     set_feature_info,
     store_params,
@@ -55,6 +64,23 @@ class DiffusionImputer(
         Time steps the network sees at once (L).
     window_stride : int or None, default=None
         Stride of the windows at transform time; None means ``window_length // 2``.
+    calibration_share : float or None, default=None
+        Calibrate the intervals on held-out windows: this share, in (0, 0.5], of
+        the non-overlapping windows of ``window_length`` steps of the training
+        series (drawn at random by ``random_state``) is left out of training and
+        of the scaling statistics. At the end of fit, observed values of every
+        held-out window are hidden as training hides them (``target_strategy``),
+        imputed from the rest, and every later imputation's samples are
+        stretched about their median so that the central
+        ``calibration_coverage`` interval covers the hidden values at that rate,
+        by a factor per variable and central level (split conformal prediction;
+        :mod:`tsdiff.estimation.gap_calibration`). Observed values and the
+        median imputation are unchanged. It costs the held-out share of the
+        training data and one imputation of the held-out windows at fit (again
+        for each new sampler setting). None: no calibration.
+    calibration_coverage : float, default=0.9
+        The central interval, in (0, 1), that calibration sets; the other
+        levels move with it. May be changed after fit.
     <common parameters>
 
     Attributes
@@ -67,6 +93,12 @@ class DiffusionImputer(
     <feature attributes>
     device_ : torch.device
         Device in use.
+    calibration_ : GapCalibration or None
+        The held-out windows (``calibration_.truth`` of shape (n_windows,
+        window_length, n_variables): the hidden values, NaN elsewhere) and, in
+        ``calibration_.factors``, the factors per central level and variable,
+        shape (n_levels, 1, n_variables), for each setting used so far; None
+        without calibration.
 
     See Also
     --------
@@ -108,6 +140,8 @@ class DiffusionImputer(
         **DiffusionEstimator._parameter_constraints,
         "window_length": [POSITIVE_INT],
         "window_stride": [None, POSITIVE_INT],
+        "calibration_share": [None, Interval(float, 0, 0.5, "right")],
+        "calibration_coverage": [Interval(float, 0, 1, "neither")],
     }
 
     def __init__(
@@ -115,6 +149,8 @@ class DiffusionImputer(
         window_length: int = 48,
         window_stride: int | None = None,
         *,
+        calibration_share: float | None = None,
+        calibration_coverage: float = 0.9,
         n_layers: int = 4,
         n_channels: int = 64,
         n_heads: int = 8,
@@ -255,14 +291,21 @@ class DiffusionImputer(
         patterns = pattern_windows(
             mask_patterns, len(arrays.columns), self.window_length, self.target_strategy
         )
-        self.scaler_ = self._fit_scaler(arrays)
+        held = np.empty(0, dtype=np.int64)  # first rows of the held-out windows
+        if self.calibration_share is not None:
+            held = hold_out_windows(
+                arrays, self.window_length, self.calibration_share,
+                self._draw_seeds()[1],
+            )  # fmt: skip
+        train = without_rows(arrays, held, self.window_length)  # (T, K) masks
+        self.scaler_ = self._fit_scaler(train)
         set_feature_info(self, arrays)
         self.freq_ = arrays.freq
-        scaled = self._scaled(arrays)
+        scaled = self._scaled(train)
         values, observed, starts, offset = [], [], [], 0
         for rows in arrays.segments:  # windows never straddle two series
             padded, obs, _ = pad_left(
-                scaled[rows], arrays.observed_mask[rows], self.window_length
+                scaled[rows], train.observed_mask[rows], self.window_length
             )
             n_starts = len(padded) - self.window_length + 1  # every start
             starts.append(offset + np.arange(n_starts))
@@ -275,8 +318,20 @@ class DiffusionImputer(
             np.concatenate(starts),
             self.window_length,
         )
-        lags = self._seasonal_lags(arrays, self.window_length)
+        lags = self._seasonal_lags(train, self.window_length)
         self._train(windows, prediction_length=0, patterns=patterns, lags=lags)
+        self.calibration_ = None
+        if len(held):
+            series = np.zeros(len(held), dtype=np.int64)  # of each held-out window
+            if arrays.bounds is not None:
+                series = np.searchsorted(arrays.bounds, held, side="right") - 1
+            self.calibration_ = gap_calibration(
+                arrays, held, self.scaler_.select(series), self.window_length,
+                MaskPolicy(self.target_strategy, 0, patterns), windows,
+                self.predict_seed_,
+            )  # fmt: skip
+            if not (self.history_ and self.history_[-1].get("stopped")):
+                self._interval_factors(self.num_samples)  # those of the setting
         return self
 
     def plot(
@@ -368,8 +423,32 @@ class DiffusionImputer(
             stitched = stitch_windows(samples, plan["starts"], n_steps)  # (S, T', K)
             series.append(stitched[:, plan["n_pad"] :])
         unscaled = self.scaler_.inverse_transform(np.concatenate(series, axis=1))
+        factors = self._interval_factors(num_samples)  # (G, 1, K) or None
+        if factors is not None:  # observed cells: all samples alike, unmoved
+            levels = stretch_levels(self.calibration_coverage)
+            unscaled = widen(unscaled, factors, self.quantile_method, levels)
         samples = np.where(arrays.observed_mask, arrays.values, unscaled)  # (S, T, K)
         return samples[:, arrays.rows]
+
+    def _interval_factors(self, num_samples: int) -> np.ndarray | None:
+        """The calibration factors (G, 1, K) of draws of ``num_samples`` with the
+        current settings (found on the held-out windows the first time); None
+        without calibration or for a single draw."""
+        calibration = getattr(self, "calibration_", None)
+        if calibration is None or num_samples < 2:
+            return None
+
+        def draw() -> np.ndarray:  # uncalibrated samples (S, N, L, K), data units
+            given = ~np.isnan(calibration.contexts)  # (N, L, K)
+            scaler = calibration.scaler
+            scaled = np.where(given, scaler.transform(calibration.contexts), 0.0)
+            drawn = self._sample_windows(scaled, given, num_samples, self.predict_seed_)
+            return scaler.inverse_transform(drawn)
+
+        return calibration.factors_for(
+            setting_key(self, num_samples), self.calibration_coverage,
+            self.quantile_method, draw,
+        )  # fmt: skip
 
     def _plan(self, scaled: np.ndarray, observed: np.ndarray) -> dict:
         """Windows of one series and which of them own a missing cell."""

@@ -322,6 +322,9 @@ class DiffusionSktimeImputer(BaseTransformer):
     ----------
     window_length : int, default=48
         Time steps per training and imputation window.
+    calibration_share : float or None, default=None
+        As in :class:`tsdiff.DiffusionImputer`: the share of windows held out to
+        calibrate the intervals of ``imputer_``.
     n_layers, n_channels, n_heads, n_diffusion_steps : int
         As in :class:`tsdiff.DiffusionImputer`.
     n_epochs, steps_per_epoch, batch_size : int (or None, "auto")
@@ -378,6 +381,7 @@ class DiffusionSktimeImputer(BaseTransformer):
     def __init__(
         self,
         window_length: int = 48,
+        calibration_share: float | None = None,
         n_layers: int = 4,
         n_channels: int = 64,
         n_heads: int = 8,
@@ -396,6 +400,7 @@ class DiffusionSktimeImputer(BaseTransformer):
     def _fit(self, X: pd.DataFrame, y: Any = None):
         self.imputer_ = DiffusionImputer(
             window_length=self.window_length,
+            calibration_share=self.calibration_share,
             **_model_settings(self),
         )
         self.imputer_.fit(X)
@@ -416,7 +421,7 @@ class DiffusionSktimeImputer(BaseTransformer):
         """
         return [
             {"window_length": 6, **_TINY},
-            {"window_length": 4, "sampler": "ddim", **_TINY},
+            {"window_length": 4, "sampler": "ddim", "calibration_share": 0.5, **_TINY},
         ]
 
 

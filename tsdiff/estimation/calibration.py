@@ -30,6 +30,7 @@ __all__ = [
     "held_out_windows",
     "interval_factors",
     "min_block_cells",
+    "setting_key",
     "widen",  # re-exported from stretching
     "windows_to_hold",
 ]
@@ -117,17 +118,36 @@ class IntervalCalibration:
             return self.factors[key]
         with self._lock:
             if key not in self.factors:  # another thread may have found them
-                factors = interval_factors(
-                    draw(), self.truth, coverage, self.scaler.scale, method,
-                    by_step=self.by_step,
-                    levels=stretch_levels(coverage) if self.by_level else None,
-                )  # fmt: skip
+                factors = self._find(draw(), coverage, method)
                 logger.info(
                     "Interval calibration (%s) on %d held-out windows: factors %s.",
                     key, len(self.truth), np.round(factors, 3),
                 )  # fmt: skip
                 self.factors[key] = factors
         return self.factors[key]
+
+    def _find(self, samples: np.ndarray, coverage: float, method: str) -> np.ndarray:
+        """The factors of uncalibrated ``samples`` (S, N, H, K) of the windows."""
+        return interval_factors(
+            samples, self.truth, coverage, self.scaler.scale, method,
+            by_step=self.by_step, levels=self._levels(coverage),
+        )  # fmt: skip
+
+    def _levels(self, coverage: float) -> np.ndarray | None:
+        """Central levels with factors of their own; None: the coverage's only."""
+        return stretch_levels(coverage) if self.by_level else None
+
+
+def setting_key(estimator, num_samples: int) -> str:
+    """What calibration factors depend on besides the held-out windows: the
+    sampler, its steps and eta, the precision, the number of samples, the quantile
+    method and the coverage of ``estimator``'s current settings."""
+    precision = "bf16" if estimator.mixed_precision else "fp32"  # bf16: CUDA only
+    return (
+        f"{estimator._sampler()}:{estimator._sampling_steps()}:eta="
+        f"{estimator.eta:g}:{precision}:samples={num_samples}:"
+        f"{estimator.quantile_method}:coverage={float(estimator.calibration_coverage)!r}"
+    )
 
 
 def auto_calibration_windows(

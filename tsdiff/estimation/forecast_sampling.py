@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff.data import Scaler
+from tsdiff.estimation.calibration import setting_key
 from tsdiff.estimation.histories import (
     Histories,
     horizon_index,
@@ -108,13 +109,8 @@ class ForecastSamplingMixin:
         if calibration is None:
             return np.broadcast_to(scale, (self.prediction_length, len(scale)))
         coverage, method = self.calibration_coverage, self.quantile_method
-        precision = "bf16" if self.mixed_precision else "fp32"  # bf16: on CUDA only
-        key = (
-            f"{self._sampler()}:{self._sampling_steps()}:eta={self.eta:g}:{precision}"
-            f":samples={num_samples}:{method}:coverage={float(coverage)!r}"
-        )
         factors = calibration.factors_for(
-            key, coverage, method,
+            setting_key(self, num_samples), coverage, method,
             lambda: self._sample_horizons(
                 calibration.contexts, calibration.scaler, num_samples,
                 self.predict_seed_, calibration.covariates, calibrated=False,

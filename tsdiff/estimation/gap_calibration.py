@@ -1,0 +1,125 @@
+"""Interval calibration of imputations on windows held out from training.
+
+An imputer fitted with ``calibration_share`` holds a share of the non-overlapping
+windows of its training series out of training (neither the network nor the
+scaling statistics see their values). In every held-out window, observed values
+are hidden the way training hides them (the imputer's ``target_strategy``),
+imputed from the rest, and scored as the forecaster's held-out horizons are: a
+factor per variable and central level (:func:`~tsdiff.estimation.calibration.
+interval_factors`), pooled over the window's steps, by which every later
+imputation's samples are stretched about their median. Observed cells stay exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from tsdiff.data import Scaler, WindowSource
+from tsdiff.engine import MaskPolicy
+from tsdiff.estimation.calibration import IntervalCalibration, interval_factors
+from tsdiff.frames import SeriesArrays
+
+__all__ = ["GapCalibration", "hold_out_windows", "without_rows"]
+
+
+@dataclass
+class GapCalibration(IntervalCalibration):
+    """Held-out windows of an imputer, with values hidden to impute.
+
+    Attributes
+    ----------
+    contexts : ndarray of shape (N, L, K)
+        The held-out windows in data units, NaN where missing or hidden.
+    truth : ndarray of shape (N, L, K)
+        The hidden values; NaN elsewhere.
+    scaler : Scaler
+        Statistics of the series of each window, shape (N, K).
+    factors : dict of str to ndarray of shape (G, 1, K)
+        Per setting, the factors per central level
+        (:func:`~tsdiff.estimation.stretching.stretch_levels`) and variable, the
+        same at every step.
+    """
+
+    by_step: bool = True
+    by_level: bool = True
+
+    def _find(self, samples: np.ndarray, coverage: float, method: str) -> np.ndarray:
+        """Factors (G, 1, K) pooled over the steps of the windows from samples of
+        shape (S, N, L, K): every hidden cell is one score of its variable."""
+        n_s, n, n_l, n_k = samples.shape
+        return interval_factors(
+            samples.reshape(n_s, n * n_l, 1, n_k),  # (S, N * L, 1, K): cells
+            self.truth.reshape(n * n_l, 1, n_k),
+            coverage,
+            np.repeat(self.scaler.scale, n_l, axis=0),  # (N * L, K)
+            method,
+            block_cells=10**12,  # one block: the steps of a window are alike
+            levels=self._levels(coverage),
+        )
+
+
+def hold_out_windows(
+    arrays: SeriesArrays, window_length: int, share: float, seed: int
+) -> np.ndarray:
+    """First grid rows, sorted, of ``round(share * n)`` of the ``n``
+    non-overlapping windows (tiles of ``window_length`` steps from the start of
+    every series), drawn at random.
+
+    Raises
+    ------
+    ValueError
+        When that leaves no window to hold out.
+    """
+    firsts = np.concatenate(
+        [
+            np.arange(rows.start, rows.stop - window_length + 1, window_length)
+            for rows in arrays.segments
+        ]
+    ).astype(np.int64)
+    n_held = int(round(share * len(firsts)))
+    if n_held < 1:
+        raise ValueError(
+            f"calibration_share={share} holds out no window: X has {len(firsts)} "
+            f"non-overlapping windows of window_length={window_length}; pass more "
+            "data, a larger share or calibration_share=None."
+        )
+    pick = np.random.default_rng(seed).choice(len(firsts), n_held, replace=False)
+    return np.sort(firsts[pick])
+
+
+def without_rows(arrays: SeriesArrays, firsts: np.ndarray, length: int) -> SeriesArrays:
+    """``arrays`` with the ``length`` rows from each of ``firsts`` unobserved."""
+    keep = arrays.observed_mask.copy()  # (T, K)
+    for first in firsts:
+        keep[first : first + length] = False
+    return replace(arrays, observed_mask=keep)
+
+
+def gap_calibration(
+    arrays: SeriesArrays,
+    firsts: np.ndarray,
+    scaler: Scaler,
+    length: int,
+    policy: MaskPolicy,
+    windows: WindowSource,
+    seed: int,
+) -> GapCalibration:
+    """The held-out windows starting at grid rows ``firsts``, with observed values
+    hidden by one draw of the training mask ``policy`` (whose historical
+    strategies copy the masks of ``windows``, the training windows, or of its own
+    patterns); ``scaler`` holds the statistics of each window's series (N, K)."""
+    rows = firsts[:, None] + np.arange(length)  # (N, L)
+    values = np.where(arrays.observed_mask, arrays.values, np.nan)[rows]  # (N, L, K)
+    observed = torch.as_tensor(~np.isnan(values)).transpose(1, 2)  # (N, K, L)
+    draw = policy.drawer(windows, torch.device("cpu"))
+    given = draw(observed, torch.Generator().manual_seed(seed))  # (N, K, L)
+    hidden = (observed & ~given).transpose(1, 2).numpy()  # (N, L, K)
+    return GapCalibration(
+        contexts=np.where(hidden, np.nan, values),
+        truth=np.where(hidden, values, np.nan),
+        scaler=scaler,
+        covariates=None,
+    )
