@@ -117,7 +117,7 @@ def score(truth: np.ndarray, samples: np.ndarray, target: np.ndarray) -> dict:
 
     CRPS is the normalised quantile loss over 19 levels with linear quantiles (CSDI's
     convention); MAE and RMSE are of the sample median; coverage of the central 90 %
-    interval.
+    and 50 % intervals.
     """
     return {
         "crps": float(metrics.wql(truth, samples, mask=target)),
@@ -125,6 +125,9 @@ def score(truth: np.ndarray, samples: np.ndarray, target: np.ndarray) -> dict:
         "rmse": float(metrics.rmse(truth, samples, mask=target)),
         "coverage_90": float(
             metrics.coverage(truth, samples, coverage=0.9, mask=target)
+        ),
+        "coverage_50": float(
+            metrics.coverage(truth, samples, coverage=0.5, mask=target)
         ),
         "n_targets": int(target.sum()),
     }
@@ -184,15 +187,17 @@ def markdown_table(result: dict, anchors: dict[str, dict]) -> str:
     """A markdown table of every method's metrics, with published anchors below."""
     lines = [
         *heading(result),
-        "| method | samples | NFE | CRPS | MAE | RMSE | 90% coverage | fit s | "
-        "predict s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| method | samples | NFE | CRPS | MAE | RMSE | 90% coverage | 50% coverage | "
+        "fit s | predict s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in result["runs"]:
         nfe = run.get("nfe", "")
+        half = run.get("coverage_50")
         lines.append(
             f"| {run['method']} | {run['num_samples']} | {nfe} | {run['crps']:.4f} | "
             f"{run['mae']:.4f} | {run['rmse']:.4f} | {run['coverage_90']:.3f} | "
+            f"{'' if half is None else f'{half:.3f}'} | "
             f"{run.get('train_s') or run['fit_s']:.1f} | {run['predict_s']:.1f} |"
         )
     config = result.get("config", {})
