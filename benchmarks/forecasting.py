@@ -275,6 +275,7 @@ def _score(truth: pd.DataFrame, q: pd.DataFrame, samples: np.ndarray | None) -> 
         "crps": float(metrics.wql(y, q)),
         "mae": float(np.nanmean(np.abs(median - y))),
         "coverage_90": float(metrics.coverage(y, q, coverage=0.9)),
+        "coverage_50": float(metrics.coverage(y, q, coverage=0.5)),
         "n_targets": int(np.isfinite(y).sum()),
     }
     if samples is not None:
@@ -311,14 +312,16 @@ def _markdown(result: dict) -> str:
         "",
         "| method | CRPS |"
         + (" CRPS-sum |" if joint else "")
-        + " MAE | 90% coverage | fit s | predict s |",
-        "|---|---|" + ("---|" if joint else "") + "---|---|---|---|",
+        + " MAE | 90% coverage | 50% coverage | fit s | predict s |",
+        "|---|---|" + ("---|" if joint else "") + "---|---|---|---|---|",
     ]
     for run in result["runs"]:
         crps_sum = f" {run['crps_sum']:.4f} |" if joint else ""
+        half = run.get("coverage_50")
         lines.append(
             f"| {run['method']} | {run['crps']:.4f} |{crps_sum} {run['mae']:.4g} | "
-            f"{run['coverage_90']:.3f} | {run['fit_s']:.1f} | {run['predict_s']:.1f} |"
+            f"{run['coverage_90']:.3f} | {'' if half is None else f'{half:.3f}'} | "
+            f"{run['fit_s']:.1f} | {run['predict_s']:.1f} |"
         )
     for name, values in result["anchors"].items():
         cells = ", ".join(f"{k} {v}" for k, v in values.items())

@@ -119,9 +119,12 @@ class IntervalCalibration:
         with self._lock:
             if key not in self.factors:  # another thread may have found them
                 factors = self._find(draw(), coverage, method)
+                top = factors[-1] if factors.ndim == 3 else factors  # at coverage
                 logger.info(
-                    "Interval calibration (%s) on %d held-out windows: factors %s.",
-                    key, len(self.truth), np.round(factors, 3),
+                    "Interval calibration (%s) on %d held-out windows: factors of "
+                    "the %g interval per variable (mean over steps) %s.",
+                    key, len(self.truth), coverage,
+                    np.round(np.atleast_2d(top).mean(axis=0), 3),
                 )  # fmt: skip
                 self.factors[key] = factors
         return self.factors[key]
