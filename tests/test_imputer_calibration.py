@@ -155,3 +155,18 @@ def test_the_sktime_imputer_passes_the_share_through(tiny, make_frame, share):
     t.fit(frame)
     assert t.imputer_.calibration_share == share
     assert len(t.imputer_.calibration_.contexts) == round(share * 12)
+
+
+def test_held_out_values_are_hidden_in_the_shape_of_real_gaps(tiny, make_frame):
+    frame = make_frame(n_steps=400, n_vars=2, missing=0.0)
+    gaps = np.ones(frame.shape, dtype=bool)
+    gaps[:, 0] = False  # the gaps to fill: variable 0, always
+    imp = _imputer(tiny, target_strategy="mix").fit(frame, mask_patterns=gaps)
+    hidden = ~np.isnan(imp.calibration_.truth)  # (N, L, K)
+    assert hidden[..., 0].all() and not hidden[..., 1].any()
+
+
+def test_data_without_gaps_to_copy_fall_back_on_the_training_masks(tiny, make_frame):
+    frame = make_frame(n_steps=96, n_vars=2, missing=0.0)  # no gap anywhere
+    hidden = ~np.isnan(_imputer(tiny).fit(frame).calibration_.truth)
+    assert 0 < hidden.sum() < hidden.size

@@ -130,3 +130,16 @@ def test_a_calibration_from_before_by_level_factors_keeps_one_for_all_levels():
     got = old.factors_for("k", 0.9, "linear", lambda: samples)
     assert got.shape == (5, 2)
     np.testing.assert_array_equal(got, new.factors["k"][-1])
+
+
+def test_float32_samples_are_stretched_as_their_float64_values():
+    # A float32 median would move a calibrated interval's boundary by more than
+    # the factors' margin, and the boundary held-out value could fall outside.
+    samples, truth, scale = _shifted(n_windows=40)
+    samples = samples.astype(np.float32)
+    for levels in (None, LEVELS):  # one factor, and one per level
+        factors = interval_factors(samples, truth, 0.9, scale, levels=levels)
+        out = widen(samples, factors, levels=levels)
+        assert out.dtype == np.float64
+        expected = widen(samples.astype(np.float64), factors, levels=levels)
+        np.testing.assert_array_equal(out, expected)

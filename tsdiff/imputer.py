@@ -69,8 +69,9 @@ class DiffusionImputer(
         the non-overlapping windows of ``window_length`` steps of the training
         series (drawn at random by ``random_state``) is left out of training and
         of the scaling statistics. At the end of fit, observed values of every
-        held-out window are hidden as training hides them (``target_strategy``),
-        imputed from the rest, and every later imputation's samples are
+        held-out window are hidden in the shape of real gaps (those of
+        ``mask_patterns``, else of the training data), imputed from the rest,
+        and every later imputation's samples are
         stretched about their median so that the central
         ``calibration_coverage`` interval covers the hidden values at that rate,
         by a factor per variable and central level (split conformal prediction;

@@ -71,8 +71,11 @@ def widen(
         its rank in its cell: a stretched distance from the median that would
         fall inside that of a sample nearer the median is raised to it.
     """
-    median = sample_quantiles(samples, (0.5,), method)[0]  # (..., H, K)
     factors = np.asarray(factors)
+    # In the wider dtype throughout: a float32 median would move the boundary of
+    # a calibrated interval by more than the factors' rounding margin.
+    samples = np.asarray(samples, dtype=np.result_type(samples, factors))
+    median = sample_quantiles(samples, (0.5,), method)[0]  # (..., H, K)
     if factors.ndim < 3:
         return median + factors * (samples - median)
     if levels is None or len(levels) != len(factors):
@@ -92,7 +95,7 @@ def widen(
     upper, lower = position > 0.5, position < 0.5
     offset[upper] = np.maximum.accumulate(offset[upper], axis=0)  # outward from
     offset[lower] = np.minimum.accumulate(offset[lower][::-1], axis=0)[::-1]  # median
-    stretched = median + offset  # in the wider dtype, as a single factor gives
+    stretched = median + offset
     out = np.empty_like(stretched)
     np.put_along_axis(out, order, stretched, axis=0)
     return out
