@@ -13,9 +13,9 @@ imputation's samples are stretched about their median. Observed cells stay exact
 Gaps in the shape of real ones, not the training strategy's scattered cells: a
 long outage is harder to fill than a scattered value, and intervals calibrated on
 scattered cells stay too narrow for it. On PM2.5's validation month (a small CPU
-network, one fit) the mean 90 % factor was 1.06 on the training strategy's gaps
-("mix"), which left the coverage at 0.63, and 1.33 on historical gaps, which
-brought it from 0.59 to 0.73 and lowered the CRPS by 3.5 %
+network) the mean 90 % factor was 1.06 on the training strategy's gaps ("mix"),
+which left the coverage at 0.61, and 1.37 on historical gaps, which brought it
+to 0.72 (0.59 without calibration) at the lowest CRPS
 (``benchmarks/results/pm25_val_small_share_*``). Data without gaps to copy (fewer
 than :data:`LEAST_HIDDEN` hidden values per variable) fall back on the training
 strategy.
