@@ -106,7 +106,10 @@ def hold_out_windows(
 
 
 def without_rows(arrays: SeriesArrays, firsts: np.ndarray, length: int) -> SeriesArrays:
-    """``arrays`` with the ``length`` rows from each of ``firsts`` unobserved."""
+    """``arrays`` with the ``length`` rows from each of ``firsts`` unobserved
+    (``arrays`` itself when ``firsts`` is empty)."""
+    if not len(firsts):
+        return arrays
     keep = arrays.observed_mask.copy()  # (T, K)
     for first in firsts:
         keep[first : first + length] = False
