@@ -64,9 +64,11 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
     parser.add_argument(
         "--samplers",
         default=samplers,
-        help="comma list of sampler:steps[:fp32][:eta=E]; the first is the headline "
-        "run; ':fp32' samples that run in float32 (no bf16 autocast), ':eta=E' sets "
-        "the sampler's stochasticity (ddim, dpmpp_2m)",
+        help="comma list of sampler:steps[:fp32][:eta=E][:cal=input|none]; the "
+        "first is the headline run; ':fp32' samples that run in float32 (no bf16 "
+        "autocast), ':eta=E' sets the sampler's stochasticity (ddim, dpmpp_2m), "
+        "':cal=input' calibrates an imputer's intervals on its input, ':cal=none' "
+        "not at all",
     )
     parser.add_argument(
         "--checkpoint", help="training checkpoint file: resume from it if present"
@@ -155,25 +157,38 @@ def _steps(text: str) -> int | str:
 
 
 def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool, float | None]]:
-    """(sampler, steps, fp32, eta) of every ``--samplers`` entry (eta None: the
-    estimator's own); with --smoke the steps are capped at the tiny model's chain
-    length (and repeated entries dropped)."""
+    """(sampler, steps, fp32, eta, cal) of every ``--samplers`` entry (eta None:
+    the estimator's own; cal None: its own ``calibration_share``, else "input" or
+    "none"); with --smoke the steps are capped at the tiny model's chain length
+    (and repeated entries dropped)."""
     entries = []
     for spec in args.samplers.split(","):
         name, *fields = spec.split(":")
         flags = fields[1:]
         etas = [f.removeprefix("eta=") for f in flags if f.startswith("eta=")]
-        unknown = [f for f in flags if f != "fp32" and not f.startswith("eta=")]
-        if not fields or not fields[0].isdigit() or unknown or len(etas) > 1:
+        cals = [f.removeprefix("cal=") for f in flags if f.startswith("cal=")]
+        unknown = [
+            f for f in flags if f != "fp32" and not f.startswith(("eta=", "cal="))
+        ]
+        if (
+            not fields
+            or not fields[0].isdigit()
+            or unknown
+            or len(etas) > 1
+            or len(cals) > 1
+            or not set(cals) <= {"input", "none"}
+        ):
             raise SystemExit(
-                f"--samplers entries are sampler:steps[:fp32][:eta=E]; got {spec!r}"
+                "--samplers entries are sampler:steps[:fp32][:eta=E][:cal=input|none]"
+                f"; got {spec!r}"
             )
         try:
             eta = float(etas[0]) if etas else None
         except ValueError:
             message = f"--samplers: sampler:steps:eta=E needs a number E; got {spec!r}"
             raise SystemExit(message) from None
-        entries.append((name, int(fields[0]), "fp32" in flags, eta))
+        cal = cals[0] if cals else None
+        entries.append((name, int(fields[0]), "fp32" in flags, eta, cal))
     if args.smoke:
         cap = SMOKE_MODEL["n_diffusion_steps"]
         entries = list(
@@ -186,24 +201,34 @@ def each_sampler(
     estimator: Any, args: argparse.Namespace
 ) -> Iterator[tuple[str, dict]]:
     """Set the fitted ``estimator`` to every ``--samplers`` entry in turn (sampling
-    settings change nothing that was fitted) and yield its label and record fields;
-    its precision and eta are restored afterwards."""
+    settings change nothing that was fitted; ``cal=`` switches an imputer between
+    calibrating on its input and not calibrating) and yield its label and record
+    fields; its precision, eta and calibration are restored afterwards."""
     mixed, own_eta = estimator.mixed_precision, estimator.eta
+    own_cal = estimator.get_params().get("calibration_share")
     try:
-        for sampler, steps, fp32, eta in samplers(args):
+        for sampler, steps, fp32, eta, cal in samplers(args):
             estimator.set_params(
                 sampler=sampler,
                 sampling_steps=steps,
                 mixed_precision=mixed and not fp32,
                 eta=own_eta if eta is None else eta,
             )
+            if cal is not None:
+                if "calibration_share" not in estimator.get_params():
+                    raise SystemExit("--samplers: cal= is for imputers only")
+                estimator.set_params(calibration_share=None if cal == "none" else cal)
             label = f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else "")
             label += "" if eta is None else f" eta={eta:g}"
+            label += "" if cal is None else f" cal={cal}"
             fields = {"nfe": nfe(sampler, steps), "sampler": sampler}
             fields |= {"precision": "fp32"} if fp32 else {}
+            fields |= {} if cal is None else {"calibration": cal}
             yield label, fields | ({} if eta is None else {"eta": eta})
     finally:  # the estimator is the caller's: leave it as it was
         estimator.set_params(mixed_precision=mixed, eta=own_eta)
+        if "calibration_share" in estimator.get_params():
+            estimator.set_params(calibration_share=own_cal)
 
 
 def score_samplers(

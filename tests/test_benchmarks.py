@@ -256,7 +256,7 @@ def test_set_passes_any_estimator_parameter_and_is_recorded(tmp_path):
     assert config["runs_sharing_device"] == 2
 
 
-def test_fp32_and_eta_sampler_runs_change_that_run_only(tiny, monkeypatch):
+def test_fp32_eta_and_cal_sampler_runs_change_that_run_only(tiny, monkeypatch):
     from tsdiff import DiffusionImputer
 
     monkeypatch.syspath_prepend(str(BENCHMARKS))
@@ -269,25 +269,33 @@ def test_fp32_and_eta_sampler_runs_change_that_run_only(tiny, monkeypatch):
     sample = imputer.sample
 
     def spy(data):
-        seen.append((imputer.mixed_precision, imputer.eta))
+        seen.append((imputer.mixed_precision, imputer.eta, imputer.calibration_share))
         return sample(data)
 
     monkeypatch.setattr(imputer, "sample", spy)
     parser = runs.common_args("x", "ddpm:50", seed=0)
-    specs = "ddpm:3,ddpm:3:fp32,dpmpp_2m:3:eta=0.5,ddim:3:fp32:eta=1"
+    specs = "ddpm:3,ddpm:3:fp32,dpmpp_2m:3:eta=0.5:cal=input,ddim:3:fp32:eta=1:cal=none"
     args = parser.parse_args(["--samplers", specs])
     records = runs.score_samplers(imputer, [({}, given, np.isnan(given))], X, args)
-    assert seen == [(True, 0.0), (False, 0.0), (True, 0.5), (False, 1.0)]
+    assert seen == [
+        (True, 0.0, None),
+        (False, 0.0, None),
+        (True, 0.5, "input"),
+        (False, 1.0, None),
+    ]
     assert imputer.mixed_precision is True and imputer.eta == 0.0  # restored
+    assert imputer.calibration_share is None
     assert [r["method"] for r in records] == [
         "tsdiff ddpm-3",
         "tsdiff ddpm-3 fp32",
-        "tsdiff dpmpp_2m-3 eta=0.5",
-        "tsdiff ddim-3 fp32 eta=1",
+        "tsdiff dpmpp_2m-3 eta=0.5 cal=input",
+        "tsdiff ddim-3 fp32 eta=1 cal=none",
     ]
     assert "precision" not in records[0] and records[1]["precision"] == "fp32"
     assert "eta" not in records[1] and records[2]["eta"] == 0.5
-    for spec in ("ddpm:3:fp16", "ddim", "ddim:x", "ddim:3:eta=x", "ddim:3:eta=1:eta=0"):
+    assert "calibration" not in records[1] and records[2]["calibration"] == "input"
+    bad_specs = ("ddpm:3:fp16", "ddim", "ddim:x", "ddim:3:eta=x", "ddim:3:eta=1:eta=0")
+    for spec in (*bad_specs, "ddim:3:cal=held", "ddim:3:cal=input:cal=none"):
         bad = parser.parse_args(["--samplers", spec])
         with pytest.raises(SystemExit, match="sampler:steps"):
             runs.samplers(bad)

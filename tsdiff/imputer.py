@@ -24,6 +24,8 @@ from tsdiff.estimation.docs import share_docs
 from tsdiff.estimation.gap_calibration import (
     gap_calibration,
     hold_out_windows,
+    input_factors,
+    series_of,
     without_rows,
 )
 from tsdiff.estimation.imputing import ImputeMixin, pattern_windows
@@ -32,6 +34,7 @@ from tsdiff.estimation.stretching import stretch_levels, widen
 from tsdiff.estimation.validation import (
     POSITIVE_INT,
     Interval,
+    Options,
     check_positive_int,
     set_feature_info,
     store_params,
@@ -64,21 +67,30 @@ class DiffusionImputer(
         Time steps the network sees at once (L).
     window_stride : int or None, default=None
         Stride of the windows at transform time; None means ``window_length // 2``.
-    calibration_share : float or None, default=None
-        Calibrate the intervals on held-out windows: this share, in (0, 0.5], of
-        the non-overlapping windows of ``window_length`` steps of the training
-        series (drawn at random by ``random_state``) is left out of training and
-        of the scaling statistics. At the end of fit, observed values of every
-        held-out window are hidden in the shape of real gaps (those of
-        ``mask_patterns``, else of the training data), imputed from the rest,
-        and every later imputation's samples are
-        stretched about their median so that the central
-        ``calibration_coverage`` interval covers the hidden values at that rate,
-        by a factor per variable and central level (split conformal prediction;
-        :mod:`tsdiff.estimation.gap_calibration`). Observed values and the
-        median imputation are unchanged. It costs the held-out share of the
-        training data and one imputation of the held-out windows at fit (again
-        for each new sampler setting). None: no calibration.
+    calibration_share : float, "input" or None, default=None
+        Stretch the samples of every imputation about their median so that the
+        central ``calibration_coverage`` interval covers values hidden in the
+        shape of real gaps at that rate, by a factor per variable and central
+        level (conformal prediction; :mod:`tsdiff.estimation.gap_calibration`).
+        Observed values and the median imputation are unchanged.
+
+        * A float in (0, 0.5]: that share of the non-overlapping windows of
+          ``window_length`` steps of the training series (drawn at random by
+          ``random_state``) is left out of training and of the scaling
+          statistics; at the end of fit, observed values of every held-out
+          window are hidden in the shape of real gaps (those of
+          ``mask_patterns``, else of the training data) and imputed from the
+          rest. It costs the held-out share of the training data and one
+          imputation of the held-out windows at fit (again for each new
+          sampler setting).
+        * ``"input"``: every imputation first hides observed values of its own
+          input, in the shape of the input's gaps, in the non-overlapping
+          windows tiling it (at most 512, drawn at random), and imputes them.
+          Nothing is held out of training and the factors follow the data
+          being imputed; each call costs about one more imputation of the
+          input. An input shorter than ``window_length`` is not calibrated (a
+          warning says so).
+        * None: no calibration.
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
         levels move with it. May be changed after fit.
@@ -99,7 +111,8 @@ class DiffusionImputer(
         window_length, n_variables): the hidden values, NaN elsewhere) and, in
         ``calibration_.factors``, the factors per central level and variable,
         shape (n_levels, 1, n_variables), for each setting used so far; None
-        without calibration.
+        without a held-out share (also with ``calibration_share="input"``, whose
+        factors belong to each call).
 
     See Also
     --------
@@ -141,7 +154,11 @@ class DiffusionImputer(
         **DiffusionEstimator._parameter_constraints,
         "window_length": [POSITIVE_INT],
         "window_stride": [None, POSITIVE_INT],
-        "calibration_share": [None, Interval(float, 0, 0.5, "right")],
+        "calibration_share": [
+            None,
+            Interval(float, 0, 0.5, "right"),
+            Options(("input",)),
+        ],
         "calibration_coverage": [Interval(float, 0, 1, "neither")],
     }
 
@@ -293,7 +310,7 @@ class DiffusionImputer(
             mask_patterns, len(arrays.columns), self.window_length, self.target_strategy
         )
         held = np.empty(0, dtype=np.int64)  # first rows of the held-out windows
-        if self.calibration_share is not None:
+        if self.calibration_share not in (None, "input"):  # a share
             held = hold_out_windows(
                 arrays, self.window_length, self.calibration_share,
                 self._draw_seeds()[1],
@@ -323,11 +340,9 @@ class DiffusionImputer(
         self._train(windows, prediction_length=0, patterns=patterns, lags=lags)
         self.calibration_ = None
         if len(held):
-            series = np.zeros(len(held), dtype=np.int64)  # of each held-out window
-            if arrays.bounds is not None:
-                series = np.searchsorted(arrays.bounds, held, side="right") - 1
             self.calibration_ = gap_calibration(
-                arrays, held, self.scaler_.select(series), self.window_length,
+                arrays, held, self.scaler_.select(series_of(arrays, held)),
+                self.window_length,
                 MaskPolicy(self.target_strategy, 0, patterns), windows,
                 self.predict_seed_,
             )  # fmt: skip
@@ -394,9 +409,11 @@ class DiffusionImputer(
         arrays: SeriesArrays,
         num_samples: int | None = None,
         random_state: Any = None,
+        calibrate: bool = True,
     ) -> np.ndarray:
         """Imputation samples of shape (S, n_rows, K) of the input's rows; observed
-        cells exact.
+        cells exact; stretched by the calibration factors unless ``calibrate`` is
+        False (for the median, which stretching leaves as it is).
 
         The windows of every series of a panel are sampled in one batched call.
         """
@@ -424,7 +441,9 @@ class DiffusionImputer(
             stitched = stitch_windows(samples, plan["starts"], n_steps)  # (S, T', K)
             series.append(stitched[:, plan["n_pad"] :])
         unscaled = self.scaler_.inverse_transform(np.concatenate(series, axis=1))
-        factors = self._interval_factors(num_samples)  # (G, 1, K) or None
+        factors = self._interval_factors(num_samples) if calibrate else None
+        if calibrate and self.calibration_share == "input":
+            factors = self._input_factors(arrays, num_samples, seed)  # (G, 1, K)
         if factors is not None:  # observed cells: all samples alike, unmoved
             levels = stretch_levels(self.calibration_coverage)
             unscaled = widen(unscaled, factors, self.quantile_method, levels)
@@ -439,16 +458,25 @@ class DiffusionImputer(
         if calibration is None or num_samples < 2:
             return None
 
-        def draw() -> np.ndarray:  # uncalibrated samples (S, N, L, K), data units
-            given = ~np.isnan(calibration.contexts)  # (N, L, K)
-            scaler = calibration.scaler
-            scaled = np.where(given, scaler.transform(calibration.contexts), 0.0)
-            drawn = self._sample_windows(scaled, given, num_samples, self.predict_seed_)
-            return scaler.inverse_transform(drawn)
-
         return calibration.factors_for(
             setting_key(self, num_samples), self.calibration_coverage,
-            self.quantile_method, draw,
+            self.quantile_method,
+            lambda: calibration.draw(
+                self._sample_windows, num_samples, self.predict_seed_
+            ),
+        )  # fmt: skip
+
+    def _input_factors(
+        self, arrays: SeriesArrays, num_samples: int, seed: int
+    ) -> np.ndarray | None:
+        """The factors (G, 1, K) found on values of the input itself; None for a
+        single draw or an input with no window to hide values in."""
+        if num_samples < 2:
+            return None
+        return input_factors(
+            arrays, self.scaler_, self.window_length, self.target_strategy,
+            self._sample_windows, num_samples, seed, self.calibration_coverage,
+            self.quantile_method,
         )  # fmt: skip
 
     def _plan(self, scaled: np.ndarray, observed: np.ndarray) -> dict:

@@ -106,10 +106,14 @@ class _BaseImputer(ImputeMixin, OneToOneFeatureMixin, TransformerMixin, BaseEsti
         return self._stochastic
 
     def _samples(
-        self, arrays: SeriesArrays, num_samples: Any = None, random_state: Any = None
+        self,
+        arrays: SeriesArrays,
+        num_samples: Any = None,
+        random_state: Any = None,
+        calibrate: bool = True,
     ) -> np.ndarray:
         """Imputations of shape (S, n_rows, K) of the input rows; observed cells
-        exact."""
+        exact (``calibrate`` is for hosts with calibrated intervals)."""
         if num_samples is None:
             num_samples = self.num_samples if self._stochastic_now() else 1
         num_samples = check_positive_int(num_samples, "num_samples")

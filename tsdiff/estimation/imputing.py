@@ -50,9 +50,11 @@ class ImputeMixin:
     """``transform``, ``predict_quantiles``, ``predict_interval`` and ``sample`` of an
     imputer.
 
-    A host class provides ``_samples(arrays, num_samples=None, random_state=None) ->
-    (S, n_rows, K)`` (imputations of the input's rows, in input order, observed cells
-    exact; None means its defaults) and ``_quantiles(samples, alpha) -> (Q, ...)``.
+    A host class provides ``_samples(arrays, num_samples=None, random_state=None,
+    calibrate=True) -> (S, n_rows, K)`` (imputations of the input's rows, in input
+    order, observed cells exact; None means its defaults; ``calibrate=False`` may
+    skip interval calibration, which leaves the median as it is) and
+    ``_quantiles(samples, alpha) -> (Q, ...)``.
     The docstrings of the public methods are written once, here, for every host;
     their examples use :class:`~tsdiff.DiffusionImputer`. List this
     mixin before scikit-learn's ``TransformerMixin``, so that the ``transform`` it
@@ -121,7 +123,8 @@ class ImputeMixin:
         True
         """
         arrays, long = self._check_input(X)
-        median = self._quantiles(self._samples(arrays), (0.5,))[0]  # (n_rows, K)
+        samples = self._samples(arrays, calibrate=False)  # the median is the same
+        median = self._quantiles(samples, (0.5,))[0]  # (n_rows, K)
         grid = arrays.values.copy()  # (T, K)
         rows = arrays.rows
         grid[rows] = np.where(arrays.observed_mask[rows], grid[rows], median)
