@@ -4,8 +4,9 @@ Protocol (``../shared/docs/BENCHMARKS.md``; CSDI's ``dataset_physio.py``): the 4
 set-a stays on the hourly 48-step grid of 35 variables, standardised per variable with
 the mean and standard deviation of all observed values (stays without any value are
 dropped, as CSDI's loader does); stays shuffled with the seed,
-fold 0's 20 % is the test set, 70 % of all stays train and the rest validate (unused
-here). For each test stay a seeded random share (10 %, 50 % or 90 %) of its observed
+fold 0's 20 % is the test set, 70 % of all stays train and the rest validate
+(scored instead of the test stays with ``--split validation``, for choosing
+settings). For each test stay a seeded random share (10 %, 50 % or 90 %) of its observed
 entries is hidden and scored; metrics are in standardised units. One model is trained
 (CSDI's random training masks do not depend on the test ratio) and evaluated at every
 ratio.
@@ -14,8 +15,9 @@ Usage::
 
     python benchmarks/physionet.py            # full run (GPU: minutes)
     python benchmarks/physionet.py --smoke    # seconds on CPU, 60 stays, tiny model
+    python benchmarks/physionet.py --split validation   # the validation stays
 
-Writes ``benchmarks/results/physionet[_smoke].json`` and ``.md``.
+Writes ``benchmarks/results/physionet[_val][_smoke].json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -90,6 +92,12 @@ def main(argv: list[str] | None = None) -> dict | None:
         default=10000,
         help="KNN / iterative imputer fit on a seeded subset of stays of ~these rows",
     )
+    parser.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="score the test stays, or the validation stays (for choosing settings)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = h.data_dir(h.DATA / "physionet2012", args.data)
@@ -104,7 +112,9 @@ def main(argv: list[str] | None = None) -> dict | None:
     mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
     grid = (grid - mean) / np.where(std > 0, std, 1.0)  # the BRITS convention
     ids = grid.index.get_level_values(0).unique().to_numpy()  # sorted
-    train_ids, _, test_ids = split(ids, args.seed)
+    train_ids, val_ids, test_ids = split(ids, args.seed)
+    if args.split == "validation":
+        test_ids = val_ids
     train = grid.loc[np.sort(train_ids)]
     is_test = grid.index.get_level_values(0).isin(test_ids)
     test = grid[is_test]
@@ -140,10 +150,15 @@ def main(argv: list[str] | None = None) -> dict | None:
         "n_train": len(train_ids),
         "n_test": len(test_ids),
         "fold": 0,
+        "split": args.split,
         "baseline_fit_stays": len(subset.index.get_level_values(0).unique()),
         "iterative_imputer_samples": draws,
     }
-    protocol = "physionet" + ("" if args.ratios == RATIOS else suffix)
+    protocol = (
+        "physionet"
+        + ("_val" if args.split == "validation" else "")
+        + ("" if args.ratios == RATIOS else suffix)
+    )
     return r.report(protocol, imputer, runs, config, ANCHORS, args)
 
 

@@ -55,6 +55,19 @@ def test_smoke_mode_writes_results(script, folder, tmp_path):
     assert table.count("\n| ") == len(written["runs"]) + 1  # header + one row per run
 
 
+def test_physionet_validation_split_scores_the_validation_stays(tmp_path):
+    if not (DATA / "physionet2012").exists():
+        pytest.skip("benchmark data is not available")
+    physionet = _load("physionet")
+    args = ["--smoke", "--split", "validation", "--ratios", "0.1", "--no-baselines"]
+    result = physionet.main([*args, "--results", str(tmp_path)])
+    assert result["protocol"] == "physionet_val_10_smoke"
+    config = result["config"]
+    assert config["split"] == "validation"
+    ids = np.arange(config["n_stays"])
+    assert config["n_test"] == len(physionet.split(ids, seed=1)[1])  # the val stays
+
+
 def test_tag_names_the_results_file(tmp_path):
     if not (DATA / "beijing_pm25_stmvl").exists():
         pytest.skip("benchmark data is not available")
