@@ -174,6 +174,15 @@ CASES = {
         y=c["frame"].iloc[:1].set_axis(pd.period_range("2024-01-01", periods=1))
     ),
     "update-overlap": lambda c: c["forecaster"].update(c["frame"].iloc[-5:]),
+    "update-other-frequency": lambda c: c["forecaster"].update(
+        pd.DataFrame(
+            1.0,
+            index=pd.date_range(
+                c["forecaster"].cutoff_ + pd.Timedelta("1D"), periods=3, freq="D"
+            ),
+            columns=c["frame"].columns,
+        )
+    ),
     "update-unseen-series": lambda c: c["panel_forecaster"].update(
         _unseen_series(c["frame"])
     ),

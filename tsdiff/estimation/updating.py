@@ -228,6 +228,14 @@ class UpdateMixin:
                 f"{name} must have the index type of the training series "
                 f"({index_kind(cutoff)}); got {index_kind(first)}."
             )
+        own = _own_step(frame.index)
+        if own is not None and own != pd.tseries.frequencies.to_offset(self.freq_):
+            raise ValueError(
+                f"{name} has time steps of {own.freqstr}, but the forecaster was "
+                f"fitted on steps of {getattr(self.freq_, 'freqstr', self.freq_)}; "
+                f"resample {name} to that grid "
+                "(time points left out count as missing)."
+            )
         if not first > cutoff:
             raise ValueError(
                 f"{name} must start after the cutoff {cutoff!r}; its first time "
@@ -250,3 +258,17 @@ class UpdateMixin:
             arrays = to_arrays(combined.reindex(grid), name=name)
         check_same_columns(arrays, self, name)
         return arrays
+
+
+def _own_step(index: pd.Index) -> Any:
+    """The regular step of a datetime or period index of new values, as an offset
+    (its ``freq``, else pandas' inferred one from three or more points); None
+    where it has none (a single point, irregular points, integer times)."""
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return None
+    if index.freq is not None:
+        return pd.tseries.frequencies.to_offset(index.freq)
+    if len(index) < 3:
+        return None
+    inferred = pd.infer_freq(index)
+    return None if inferred is None else pd.tseries.frequencies.to_offset(inferred)
