@@ -322,9 +322,10 @@ class DiffusionSktimeImputer(BaseTransformer):
     ----------
     window_length : int, default=48
         Time steps per training and imputation window.
-    calibration_share : float or None, default=None
+    calibration_share : float, "input" or None, default=None
         As in :class:`tsdiff.DiffusionImputer`: the share of windows held out to
-        calibrate the intervals of ``imputer_``.
+        calibrate the intervals of ``imputer_``, or ``"input"`` to calibrate
+        them on the observed values of each input.
     n_layers, n_channels, n_heads, n_diffusion_steps : int
         As in :class:`tsdiff.DiffusionImputer`.
     n_epochs, steps_per_epoch, batch_size : int (or None, "auto")
@@ -381,7 +382,7 @@ class DiffusionSktimeImputer(BaseTransformer):
     def __init__(
         self,
         window_length: int = 48,
-        calibration_share: float | None = None,
+        calibration_share: float | str | None = None,
         n_layers: int = 4,
         n_channels: int = 64,
         n_heads: int = 8,
