@@ -418,11 +418,12 @@ class DiffusionSktimeImputer(BaseTransformer):
         --------
         >>> from tsdiff.sktime import DiffusionSktimeImputer
         >>> [p["window_length"] for p in DiffusionSktimeImputer.get_test_params()]
-        [6, 4]
+        [6, 4, 4]
         """
         return [
             {"window_length": 6, **_TINY},
             {"window_length": 4, "sampler": "ddim", "calibration_share": 0.5, **_TINY},
+            {"window_length": 4, "calibration_share": "input", **_TINY},
         ]
 
 
