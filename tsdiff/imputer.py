@@ -441,9 +441,11 @@ class DiffusionImputer(
             stitched = stitch_windows(samples, plan["starts"], n_steps)  # (S, T', K)
             series.append(stitched[:, plan["n_pad"] :])
         unscaled = self.scaler_.inverse_transform(np.concatenate(series, axis=1))
-        factors = self._interval_factors(num_samples) if calibrate else None
+        factors = None  # or (G, 1, K)
         if calibrate and self.calibration_share == "input":
-            factors = self._input_factors(arrays, num_samples, seed)  # (G, 1, K)
+            factors = self._input_factors(arrays, num_samples, seed)
+        elif calibrate:
+            factors = self._interval_factors(num_samples)  # None without a share
         if factors is not None:  # observed cells: all samples alike, unmoved
             levels = stretch_levels(self.calibration_coverage)
             unscaled = widen(unscaled, factors, self.quantile_method, levels)
@@ -469,8 +471,7 @@ class DiffusionImputer(
     def _input_factors(
         self, arrays: SeriesArrays, num_samples: int, seed: int
     ) -> np.ndarray | None:
-        """The factors (G, 1, K) found on values of the input itself; None for a
-        single draw or an input with no window to hide values in."""
+        """Factors (G, 1, K) found on the input itself; None for one draw or none."""
         if num_samples < 2:
             return None
         return input_factors(

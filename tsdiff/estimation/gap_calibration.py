@@ -26,8 +26,8 @@ gaps (:func:`input_calibration`), imputes them, and stretches the samples of the
 real gaps by the factors found there. Nothing of the training data is lost, and
 the factors follow the data being imputed where it differs from the training
 data (on PM2.5's validation month, a January more polluted than the training
-months, a small CPU network: 90 % coverage 0.75 against 0.72 with a tenth of the
-training windows held out and 0.59 without calibration).
+months, the default network's 90 % coverage rose from 0.71 to 0.81 at a slightly
+lower CRPS, ``benchmarks/results/pm25_val_input_cal``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from tsdiff.frames import (
     check_same_columns,
     future_index,
     index_kind,
+    own_step,
     to_arrays,
 )
 
@@ -228,7 +229,7 @@ class UpdateMixin:
                 f"{name} must have the index type of the training series "
                 f"({index_kind(cutoff)}); got {index_kind(first)}."
             )
-        own = _own_step(frame.index)
+        own = own_step(frame.index)
         if own is not None and own != pd.tseries.frequencies.to_offset(self.freq_):
             raise ValueError(
                 f"{name} has time steps of {own.freqstr}, but the forecaster was "
@@ -258,17 +259,3 @@ class UpdateMixin:
             arrays = to_arrays(combined.reindex(grid), name=name)
         check_same_columns(arrays, self, name)
         return arrays
-
-
-def _own_step(index: pd.Index) -> Any:
-    """The regular step of a datetime or period index of new values, as an offset
-    (its ``freq``, else pandas' inferred one from three or more points); None
-    where it has none (a single point, irregular points, integer times)."""
-    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
-        return None
-    if index.freq is not None:
-        return pd.tseries.frequencies.to_offset(index.freq)
-    if len(index) < 3:
-        return None
-    inferred = pd.infer_freq(index)
-    return None if inferred is None else pd.tseries.frequencies.to_offset(inferred)

@@ -18,6 +18,7 @@ inference), ``_panel`` (``(series id, time)`` panels), ``_arrays``
 """
 
 from tsdiff.frames._arrays import SeriesArrays
+from tsdiff.frames._grid import own_step
 from tsdiff.frames._horizon import horizon_steps, index_kind
 from tsdiff.frames._long import from_long, long_columns, long_panel, to_long
 from tsdiff.frames._nixtla import to_nixtla
@@ -42,6 +43,7 @@ __all__ = [
     "interval_frame",
     "long_columns",
     "long_panel",
+    "own_step",
     "quantile_frame",
     "seasonal_periods",
     "to_arrays",

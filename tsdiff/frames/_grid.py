@@ -119,6 +119,28 @@ def _infer_freq(index: pd.DatetimeIndex) -> Any:
     return None if inferred is None else pd.tseries.frequencies.to_offset(inferred)
 
 
+def own_step(index: pd.Index) -> Any:
+    """The regular step of a datetime or period index as an offset: its ``freq``,
+    else the one pandas infers from three or more points; None where it has none
+    (one or two points without ``freq``, irregular points, integer times).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tsdiff.frames import own_step
+    >>> own_step(pd.date_range("2024-01-01", periods=3, freq="D")).freqstr
+    'D'
+    >>> own_step(pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 01:00",
+    ...                            "2024-01-01 05:00"])) is None
+    True
+    """
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return None
+    if index.freq is not None:
+        return pd.tseries.frequencies.to_offset(index.freq)
+    return _infer_freq(index)
+
+
 def _integer_step(index: pd.Index) -> int:
     if len(index) < 2:
         return 1
