@@ -57,6 +57,16 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(","))
 
 
+def _resolutions(text: str) -> tuple[tuple[int, int | None], ...]:
+    """``"1,8,8:4"`` as ((1, None), (8, None), (8, 4)): patch lengths, each with the
+    latent size of latent diffusion after a colon (none: the data grid)."""
+    pairs = []
+    for item in text.split(","):
+        patch, _, latent = item.partition(":")
+        pairs.append((int(patch), int(latent) if latent else None))
+    return tuple(pairs)
+
+
 def _shape(name: str) -> tuple[int, int]:
     """(K, L) of a name of :data:`SHAPES` or of a ``KxL`` text such as ``7x432``."""
     if name in SHAPES:
@@ -66,7 +76,7 @@ def _shape(name: str) -> tuple[int, int]:
 
 
 def _train(
-    shape: str, batch: int, mode: str, args, patch: int = 1
+    shape: str, batch: int, mode: str, args, patch: tuple = (1, None)
 ) -> tuple[dict, DiffusionImputer]:
     """Steady and first-epoch training rates of one configuration."""
     n_vars, length = _shape(shape)
@@ -81,7 +91,8 @@ def _train(
         batch_size=batch,
         compile=COMPILE[mode],
         mixed_precision=mode != "fp32",
-        patch_length=patch,
+        patch_length=patch[0],
+        latent_dim=patch[1],
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
     )
@@ -92,7 +103,8 @@ def _train(
         "shape": shape,
         "batch_size": batch,
         "mode": mode,
-        "patch_length": patch,
+        "patch_length": patch[0],
+        "latent_dim": patch[1],
         "steps_per_epoch": steps,
         "first_epoch_s": seconds[0],
         "steady_epoch_s": steady,
@@ -102,7 +114,7 @@ def _train(
 
 
 def _profile(
-    shape: str, batch: int, mode: str, args, patch: int = 1, steps: int = 20
+    shape: str, batch: int, mode: str, args, patch: tuple = (1, None), steps: int = 20
 ) -> dict:
     """Where the time of a training step goes: ``steps`` steps (after as many
     unprofiled ones) under ``torch.profiler``, per step: wall time, time the GPU
@@ -118,7 +130,8 @@ def _profile(
         batch_size=batch,
         compile=COMPILE[mode],
         mixed_precision=mode != "fp32",
-        patch_length=patch,
+        patch_length=patch[0],
+        latent_dim=patch[1],
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
     )
@@ -185,6 +198,7 @@ def _sample(imputer: DiffusionImputer, shape: str, mode: str, args) -> dict:
         "shape": shape,
         "mode": mode,
         "patch_length": imputer.patch_length,
+        "latent_dim": imputer.latent_dim,
         "windows": args.sample_windows,
         "num_samples": args.samples,
         "nfe": args.sampling_steps,
@@ -205,9 +219,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument(
         "--patch-lengths",
-        type=_ints,
-        default=(1,),
-        help="patch_length of the denoiser, each timed in turn (1: full resolution)",
+        type=_resolutions,
+        default=((1, None),),
+        help="patch_length of the denoiser, each timed in turn (1: full resolution); "
+        "P:D is latent diffusion with latent_dim D (e.g. 1,8,8:4)",
     )
     parser.add_argument(
         "--modes", default="eager,compile", help="fp32, eager, compile, graphs"
@@ -384,22 +399,23 @@ def _train_and_sample(args, result: dict, save) -> None:
 def _markdown(result: dict) -> str:
     lines = [
         *h.heading(result),
-        "| shape | mode | patch | batch | ms / step | windows / s | first epoch s |",
-        "|---|---|---|---|---|---|---|",
+        "| shape | mode | patch | latent | batch | ms / step | windows / s | "
+        "first epoch s |",
+        "|---|---|---|---|---|---|---|---|",
         *(
             f"| {r['shape']} | {r['mode']} | {r.get('patch_length', 1)} | "
-            f"{r['batch_size']} | "
+            f"{r.get('latent_dim') or '-'} | {r['batch_size']} | "
             f"{r['ms_per_step']:.1f} | {r['windows_per_s']:.0f} | "
             f"{r['first_epoch_s']:.1f} |"
             for r in result["train"]
         ),
         "",
-        "| shape | mode | patch | window-samples x NFE / s | first call s | "
+        "| shape | mode | patch | latent | window-samples x NFE / s | first call s | "
         "steady call s |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|",
         *(
             f"| {r['shape']} | {r['mode']} | {r.get('patch_length', 1)} | "
-            f"{r['window_nfe_per_s']:.0f} | "
+            f"{r.get('latent_dim') or '-'} | {r['window_nfe_per_s']:.0f} | "
             f"{r['first_call_s']:.1f} | {r['steady_call_s']:.1f} |"
             for r in result["sample"]
         ),

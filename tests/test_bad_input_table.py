@@ -150,6 +150,15 @@ CASES = {
     "patch-not-dividing": lambda c: c["new_forecaster"](patch_length=5).fit(c["frame"]),
     "patch-beyond-window": lambda c: c["new_imputer"](patch_length=16).fit(c["frame"]),
     "patch-zero": lambda c: c["new_imputer"](patch_length=0).fit(c["frame"]),
+    "latent-zero": lambda c: c["new_imputer"](patch_length=4, latent_dim=0).fit(
+        c["frame"]
+    ),
+    "latent-beyond-patch": lambda c: c["new_forecaster"](
+        patch_length=4, latent_dim=8
+    ).fit(c["frame"]),
+    "latent-patch-not-dividing": lambda c: c["new_imputer"](
+        patch_length=3, latent_dim=2
+    ).fit(c["frame"]),
     "zero-samples": lambda c: c["forecaster"].sample(num_samples=0),
     "wrong-column-names": lambda c: c["imputer"].transform(
         c["frame"].rename(columns={"v0": "zz"})

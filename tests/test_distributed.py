@@ -58,6 +58,12 @@ def test_processes_agree_without_a_seed_with_one_variable_and_early_stopping(
     assert "val_loss" in ranks[0]["history"][0]
 
 
+def test_processes_agree_on_a_latent_model_and_its_autoencoder(tmp_path):
+    ranks = _run_two_processes(tmp_path, "latent")
+    _assert_same_model(ranks)  # the autoencoder's weights are compared too
+    assert any(k.startswith("autoencoder.") for k in ranks[0]["weights"])
+
+
 def test_too_few_windows_for_the_processes_is_an_error():
     from tsdiff.data import WindowSource
     from tsdiff.diffusion import NoiseSchedule

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tsdiff import DiffusionImputer
-from tsdiff.engine.training import _device_name
+from tsdiff.engine.distributed import device_name
 
 
 def _weights(estimator):
@@ -33,13 +33,15 @@ def data(make_frame):
 
 @pytest.mark.parametrize(
     ("ema_decay", "process", "patch_length"),
-    [(None, "ddpm", 1), (0.9, "ddpm", 1), (None, "ve", 2)],
+    [(None, "ddpm", 1), (0.9, "ddpm", 1), (None, "ve", 2), (None, "ddpm", "4:2")],
 )
 def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
     tiny, data, tmp_path, ema_decay, process, patch_length
 ):
     params = dict(tiny, window_length=8, n_epochs=4, ema_decay=ema_decay)
-    params |= {"process": process, "patch_length": patch_length}
+    patch, _, latent = str(patch_length).partition(":")  # "P:D": latent diffusion
+    params |= {"process": process, "patch_length": int(patch)}
+    params |= {"latent_dim": int(latent) if latent else None}
     straight = DiffusionImputer(**params).fit(data)
     path = tmp_path / "state.pt"
     # A time limit of ~0 s stops after the first epoch; the checkpoint holds it.
@@ -51,7 +53,7 @@ def test_interrupted_and_resumed_fit_equals_an_uninterrupted_one(
     assert [r["epoch"] for r in resumed.history_] == [1, 2, 3, 4]
     assert not any("stopped" in r for r in resumed.history_)
     where = {r["device"] for r in resumed.history_}  # where each epoch ran
-    assert where == {_device_name(resumed.device_)}
+    assert where == {device_name(resumed.device_)}
     assert _losses(resumed.history_) == _losses(straight.history_)
     _assert_same_weights(_weights(resumed), _weights(straight))
     np.testing.assert_array_equal(resumed.transform(data), straight.transform(data))

@@ -224,6 +224,7 @@ class DiffusionForecaster(
         feature_embedding_dim: int = 16,
         diffusion_embedding_dim: int = 128,
         patch_length: int = 1,
+        latent_dim: int | None = None,
         process: str = "ddpm",
         n_diffusion_steps: int = 50,
         schedule: str = "quad",

@@ -9,14 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import OneToOneFeatureMixin, TransformerMixin
 
-from tsdiff.data import (
-    WindowSource,
-    pad_left,
-    sliding_windows,
-    stitch_owner,
-    stitch_windows,
-    window_starts,
-)
+from tsdiff.data import WindowSource, pad_left, stitch_windows
 from tsdiff.engine import MaskPolicy
 from tsdiff.estimation.base import DiffusionEstimator
 from tsdiff.estimation.calibration import setting_key
@@ -28,7 +21,7 @@ from tsdiff.estimation.gap_calibration import (
     series_of,
     without_rows,
 )
-from tsdiff.estimation.imputing import ImputeMixin, pattern_windows
+from tsdiff.estimation.imputing import ImputeMixin, pattern_windows, window_plan
 from tsdiff.estimation.quantiles import band_levels
 from tsdiff.estimation.stretching import stretch_levels, widen
 from tsdiff.estimation.validation import (
@@ -176,6 +169,7 @@ class DiffusionImputer(
         feature_embedding_dim: int = 16,
         diffusion_embedding_dim: int = 128,
         patch_length: int = 1,
+        latent_dim: int | None = None,
         process: str = "ddpm",
         n_diffusion_steps: int = 50,
         schedule: str = "quad",
@@ -423,7 +417,11 @@ class DiffusionImputer(
         seed = self._sample_seed(random_state)
         scaled = self._scaled(arrays)
         observed = arrays.observed_mask
-        plans = [self._plan(scaled[r], observed[r]) for r in arrays.segments]
+        stride = self.window_stride or max(1, self.window_length // 2)
+        plans = [
+            window_plan(scaled[r], observed[r], self.window_length, stride)
+            for r in arrays.segments
+        ]
         needed = [p["windows"][p["needed"]] for p in plans]
         cond = [p["cond_windows"][p["needed"]] for p in plans]
         drawn = np.empty((num_samples, 0, self.window_length, len(arrays.columns)))
@@ -479,22 +477,3 @@ class DiffusionImputer(
             self._sample_windows, num_samples, seed, self.calibration_coverage,
             self.quantile_method,
         )  # fmt: skip
-
-    def _plan(self, scaled: np.ndarray, observed: np.ndarray) -> dict:
-        """Windows of one series and which of them own a missing cell."""
-        length = self.window_length
-        values, cond, n_pad = pad_left(scaled, observed, length)
-        stride = self.window_stride or max(1, length // 2)
-        starts = window_starts(len(values), length, stride)
-        owner = stitch_owner(starts, length, len(values))  # (T',)
-        needed = np.zeros(len(starts), dtype=bool)
-        gaps = np.flatnonzero(~cond[n_pad:].all(axis=1)) + n_pad  # padding needs none
-        needed[np.unique(owner[gaps])] = True
-        return {
-            "windows": sliding_windows(values, starts, length),  # (N, L, K)
-            "cond_windows": sliding_windows(cond, starts, length),
-            "starts": starts,
-            "needed": needed,
-            "n_pad": n_pad,
-            "n_steps": len(values),
-        }

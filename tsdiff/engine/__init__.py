@@ -13,7 +13,8 @@ from tsdiff.engine._fingerprint import SETTINGS_BEFORE_OPTIONS
 from tsdiff.engine.budget import auto_batch_size
 from tsdiff.engine.compilation import COMPILE_MODES
 from tsdiff.engine.lr import LR_SCHEDULES
-from tsdiff.engine.model import DiffusionModel, MaskPolicy
+from tsdiff.engine.mask_policy import MaskPolicy
+from tsdiff.engine.model import DiffusionModel
 from tsdiff.engine.sampling import SamplingConfig, sample_network
 from tsdiff.engine.training import TrainingConfig, fit_network
 

@@ -113,7 +113,7 @@ def config_text(network: Denoiser) -> str:
     text = repr(network.config)
     later_fields = (
         ", n_covariates=0", ", lags=()", ", interpolated_input=False",
-        ", patch_length=1",
+        ", patch_length=1", ", context_input=False",
     )  # fmt: skip
     for later in later_fields:
         text = text.replace(later, "", 1)

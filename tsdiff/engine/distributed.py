@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-__all__ = ["World", "world"]
+__all__ = ["World", "device_name", "world"]
 
 
 @dataclass(frozen=True)
@@ -188,3 +188,18 @@ def world(device: torch.device) -> World:
         size=dist.get_world_size(),
         local_rank=int(os.environ.get("LOCAL_RANK", "0")),
     )
+
+
+def device_name(device: torch.device) -> str:
+    """``"cpu"``, or the accelerator and its model, e.g. ``"cuda: NVIDIA H200"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.engine.distributed import device_name
+    >>> device_name(torch.device("cpu"))
+    'cpu'
+    """
+    if device.type == "cuda":
+        return f"cuda: {torch.cuda.get_device_name(device)}"
+    return device.type

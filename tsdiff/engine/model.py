@@ -12,114 +12,27 @@ transposes the windows it samples and the samples it returns (``_channels_first`
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from dataclasses import asdict, dataclass, field
+import logging
+import math
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
-from tsdiff.data import WindowSource, draw_cond_mask
+from tsdiff.data import WindowSource
 from tsdiff.diffusion import Process, make_process
 from tsdiff.engine.distributed import World
+from tsdiff.engine.latent import AUTOENCODER_STEPS, train_autoencoder, weights_digest
+from tsdiff.engine.mask_policy import MaskPolicy
 from tsdiff.engine.sampling import SamplingConfig, sample_network
-from tsdiff.engine.training import MaskFn, TrainingConfig, fit_network
+from tsdiff.engine.training import TrainingConfig, fit_network
 from tsdiff.nn import Denoiser, DenoiserConfig
+from tsdiff.nn.autoencoder import AutoencoderConfig, PatchAutoencoder
 
 __all__ = ["DiffusionModel", "MaskPolicy"]
 
-_POOL = 1024
-"""At most about this many windows of masks are kept for the historical strategies
-to copy from."""
-
-
-@dataclass(frozen=True)
-class MaskPolicy:
-    """Which values training hides from the network (the targets it learns to fill).
-
-    Parameters
-    ----------
-    strategy : str, default="random"
-        A key of :data:`tsdiff.data.MASK_STRATEGIES`.
-    prediction_length : int, default=0
-        For forecasting, the final steps of every window that are always hidden
-        (see :func:`tsdiff.data.draw_cond_mask`).
-    patterns : WindowSource or None, default=None
-        Windows whose observed masks the ``"historical"`` and ``"mix"`` strategies
-        copy; None copies those of the training windows themselves.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from tsdiff.data import WindowSource
-    >>> from tsdiff.engine import MaskPolicy
-    >>> observed = np.ones((6, 2), bool)  # (T, K)
-    >>> patterns = WindowSource.from_series(observed, observed, [0, 2], 4)
-    >>> policy = MaskPolicy("mix", patterns=patterns)
-    >>> policy.context().startswith("('mix', 0, '")  # with the patterns' digest
-    True
-    """
-
-    strategy: str = "random"
-    prediction_length: int = 0
-    patterns: WindowSource | None = field(default=None, compare=False, repr=False)
-
-    def _pool(self, windows: WindowSource) -> Tensor:
-        """Observed masks (M, K, L) that historical masks copy: about 1024 evenly
-        spaced windows of ``patterns`` (or of ``windows``)."""
-        source = self.patterns if self.patterns is not None else windows
-        every = torch.arange(0, len(source), max(1, len(source) // _POOL))
-        return source.batch(every)[1]
-
-    def drawer(self, windows: WindowSource, device: torch.device) -> MaskFn:
-        """``draw(observed_mask, generator) -> cond_mask`` on (B, K, L) bool tensors
-        on ``device``, for training on ``windows``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> import torch
-        >>> from tsdiff.data import WindowSource
-        >>> from tsdiff.engine import MaskPolicy
-        >>> observed = np.ones((8, 2), bool)  # (T, K)
-        >>> windows = WindowSource.from_series(np.zeros((8, 2)), observed, [0, 4], 4)
-        >>> draw = MaskPolicy(prediction_length=1).drawer(windows, torch.device("cpu"))
-        >>> cond = draw(torch.ones(3, 2, 4, dtype=torch.bool), torch.Generator())
-        >>> cond.shape, bool(cond[..., -1].any())  # the last step is never given
-        (torch.Size([3, 2, 4]), False)
-        """
-        pool = self._pool(windows).to(device)
-
-        def draw(observed_mask: Tensor, generator: torch.Generator) -> Tensor:
-            return draw_cond_mask(
-                observed_mask,
-                generator,
-                strategy=self.strategy,
-                prediction_length=self.prediction_length,
-                patterns=pool,
-            )
-
-        return draw
-
-    def context(self) -> str:
-        """What a resumed checkpoint must match besides the data and settings: the
-        strategy, the prediction length and a digest of the patterns.
-
-        Examples
-        --------
-        >>> from tsdiff.engine import MaskPolicy
-        >>> MaskPolicy("random", prediction_length=4).context()
-        "('random', 4, None)"
-        """
-        digest = None
-        if self.patterns is not None:  # of every pattern window (M, K, L), in turn
-            hasher = hashlib.sha256()
-            for start in range(0, len(self.patterns), _POOL):
-                rows = torch.arange(start, min(start + _POOL, len(self.patterns)))
-                hasher.update(self.patterns.batch(rows)[1].cpu().numpy().tobytes())
-            digest = hasher.hexdigest()
-        return repr((self.strategy, self.prediction_length, digest))
+logger = logging.getLogger(__name__)
 
 
 class DiffusionModel:
@@ -143,6 +56,12 @@ class DiffusionModel:
     mask : MaskPolicy, default=MaskPolicy()
         What training hides; :meth:`state_dict` keeps its strategy and prediction
         length, not its patterns.
+    autoencoder : PatchAutoencoder or None, default=None
+        For latent diffusion: the network then denoises the autoencoder's latent
+        windows (:mod:`tsdiff.engine.latent`). :meth:`fit` trains it first, if
+        it is not trained yet (two stages: the autoencoder, then the denoiser on
+        its frozen latents, so the latent the denoiser learns does not move
+        under it and cannot shrink towards the noise to cheapen the loss).
 
     Examples
     --------
@@ -192,8 +111,10 @@ class DiffusionModel:
         center_windows: bool = True,
         scale_windows: bool = False,
         mask: MaskPolicy | None = None,
+        autoencoder: PatchAutoencoder | None = None,
     ) -> None:
         self.network = network
+        self.autoencoder = autoencoder
         self.process_spec = dict(process)
         self.process: Process = make_process(**self.process_spec)
         self.parameterization = parameterization
@@ -203,11 +124,18 @@ class DiffusionModel:
 
     @classmethod
     def create(
-        cls, config: DenoiserConfig, process: dict, *, seed: int, **settings: Any
+        cls,
+        config: DenoiserConfig,
+        process: dict,
+        *,
+        seed: int,
+        autoencoder: AutoencoderConfig | None = None,
+        **settings: Any,
     ) -> DiffusionModel:
-        """A model with a new network whose initial weights follow ``seed`` (torch's
-        global random generator is left alone); ``settings`` are the keyword
-        arguments of the constructor.
+        """A model with a new network (and a new autoencoder, for a latent model)
+        whose initial weights follow ``seed`` (torch's global random generator is
+        left alone); ``settings`` are the other keyword arguments of the
+        constructor.
 
         Examples
         --------
@@ -227,8 +155,11 @@ class DiffusionModel:
         """
         with torch.random.fork_rng(devices=[]):
             network = Denoiser(config)
+            codec = None if autoencoder is None else PatchAutoencoder(autoencoder)
         network.reset_parameters(torch.Generator().manual_seed(seed))
-        return cls(network, process, **settings)
+        if codec is not None:
+            codec.reset_parameters(torch.Generator().manual_seed(seed + 1))
+        return cls(network, process, **settings, autoencoder=codec)
 
     # -- training and sampling ------------------------------------------------------
 
@@ -287,11 +218,38 @@ class DiffusionModel:
             center_windows=self.window_frame[0],
             scale_windows=self.window_frame[1],
         )
+        draw, context = self.mask.drawer(windows, device), self.mask.context()
+        codec = self.autoencoder
+        if codec is not None:
+            if not codec.trained:
+                self._fit_autoencoder(windows, draw, config, device, seed, world)
+            context += weights_digest(codec)
         return fit_network(
-            self.network, self.process, windows, self.mask.drawer(windows, device),
-            config, device=device, seed=seed, context=self.mask.context(),
-            world=world,
+            self.network, self.process, windows, draw, config, device=device,
+            seed=seed, context=context, world=world, codec=codec,
         )  # fmt: skip
+
+    def _fit_autoencoder(
+        self,
+        windows: WindowSource,
+        draw: Any,
+        config: TrainingConfig,
+        device: torch.device,
+        seed: int,
+        world: World | None,
+    ) -> None:
+        """Stage one of a latent model: the autoencoder, for ``AUTOENCODER_STEPS``
+        steps (as many as the fit takes, if fewer, but at least 50)."""
+        per_epoch = config.steps_per_epoch or math.ceil(
+            len(windows) / config.batch_size
+        )
+        steps = min(AUTOENCODER_STEPS, max(50, config.n_epochs * per_epoch))
+        record = train_autoencoder(
+            self.autoencoder, windows, draw, steps=steps,
+            batch_size=config.batch_size, frame=self.window_frame,
+            device=device, seed=seed + 3, world=world,
+        )  # fmt: skip
+        logger.info("autoencoder trained: %s", record[0])
 
     def sample(
         self,
@@ -355,6 +313,7 @@ class DiffusionModel:
             config, device=device, seed=seed,
             covariates=None if covariates is None
             else _channels_first(covariates, np.float32),
+            codec=self.autoencoder,
         )  # fmt: skip
         return samples.transpose(0, 1, 3, 2)  # (S, N, K, L) -> (S, N, L, K)
 
@@ -374,6 +333,8 @@ class DiffusionModel:
         True
         """
         self.network.to(device)
+        if self.autoencoder is not None:
+            self.autoencoder.to(device)
         return self
 
     # -- state ----------------------------------------------------------------------
@@ -395,11 +356,9 @@ class DiffusionModel:
         >>> sorted(state), state["settings"]["parameterization"]
         (['mask', 'network_config', 'process', 'settings', 'weights'], 'v')
         """
-        return {
+        state = {
             "network_config": asdict(self.network.config),
-            "weights": {
-                k: v.detach().cpu() for k, v in self.network.state_dict().items()
-            },
+            "weights": _cpu(self.network.state_dict()),
             "process": dict(self.process_spec),
             "settings": {
                 "parameterization": self.parameterization,
@@ -412,6 +371,12 @@ class DiffusionModel:
                 "prediction_length": self.mask.prediction_length,
             },
         }
+        if self.autoencoder is not None:
+            state["autoencoder"] = {
+                "config": asdict(self.autoencoder.config),
+                "weights": _cpu(self.autoencoder.state_dict()),
+            }
+        return state
 
     @classmethod
     def from_state(cls, state: dict, source: Any = "the model state") -> DiffusionModel:
@@ -448,7 +413,18 @@ class DiffusionModel:
         """
         network = rebuild_network(state["network_config"], state["weights"], source)
         mask = MaskPolicy(**state["mask"]) if "mask" in state else None
-        return cls(network, state["process"], **state["settings"], mask=mask)
+        codec = None
+        if "autoencoder" in state:
+            codec = rebuild_autoencoder(state["autoencoder"], source)
+        return cls(
+            network, state["process"], **state["settings"], mask=mask,
+            autoencoder=codec,
+        )  # fmt: skip
+
+
+def _cpu(weights: dict) -> dict:
+    """Detached CPU copies of a state dict's tensors."""
+    return {k: v.detach().cpu() for k, v in weights.items()}
 
 
 def _channels_first(array: np.ndarray, dtype: Any) -> np.ndarray:
@@ -496,3 +472,17 @@ def rebuild_network(config: Any, weights: dict, source: Any) -> Denoiser:
     network = network.to_empty(device="cpu")
     network.load_state_dict(weights)
     return network.eval()
+
+
+def rebuild_autoencoder(state: Any, source: Any) -> PatchAutoencoder:
+    """The autoencoder of a model state (``{"config", "weights"}``) on the CPU, built
+    without drawing from torch's global random generator; a ``ValueError`` naming
+    ``source`` when the state describes none or its weights do not fit it."""
+    try:
+        with torch.device("meta"):
+            codec = PatchAutoencoder(AutoencoderConfig(**state["config"]))
+        codec = codec.to_empty(device="cpu")
+        codec.load_state_dict(state["weights"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{source} describes no valid autoencoder: {err}") from None
+    return codec.eval()

@@ -17,7 +17,9 @@ from tqdm.auto import tqdm
 from tsdiff.diffusion import Process, get_sampler, sampler_options
 from tsdiff.engine._denoise import make_denoise, window_frame
 from tsdiff.engine.compilation import compiled
+from tsdiff.engine.latent import latent_condition
 from tsdiff.nn import Denoiser
+from tsdiff.nn.autoencoder import PatchAutoencoder
 
 __all__ = ["SamplingConfig", "sample_network"]
 
@@ -97,6 +99,7 @@ def sample_network(
     device: torch.device,
     seed: int,
     covariates: np.ndarray | None = None,
+    codec: PatchAutoencoder | None = None,
 ) -> np.ndarray:
     """Draw conditional samples for every window, samples folded into the batch.
 
@@ -120,6 +123,10 @@ def sample_network(
         (and on the same number of GPUs).
     covariates : ndarray of shape (N, n_covariates, L), float32, optional
         Covariates of each window, for a network that takes them.
+    codec : PatchAutoencoder or None, default=None
+        The trained autoencoder of a latent model: the network denoises latent
+        windows (:mod:`tsdiff.engine.latent`), and the decoded samples return to
+        the data grid.
 
     Returns
     -------
@@ -172,11 +179,13 @@ def sample_network(
     devices = _devices(device)
     if len(devices) == 1:
         return _sample_on(
-            network, schedule, x_cond, cond_mask, config, device, seed, covariates
-        )
+            network, schedule, x_cond, cond_mask, config, device, seed, covariates,
+            codec,
+        )  # fmt: skip
     return _sample_sharded(
-        network, schedule, x_cond, cond_mask, config, devices, seed, covariates
-    )
+        network, schedule, x_cond, cond_mask, config, devices, seed, covariates,
+        codec,
+    )  # fmt: skip
 
 
 def _devices(device: torch.device) -> list[torch.device]:
@@ -196,16 +205,19 @@ def _sample_sharded(
     devices: list[torch.device],
     seed: int,
     covariates: np.ndarray | None = None,
+    codec: PatchAutoencoder | None = None,
 ) -> np.ndarray:
     """Contiguous shares of the windows sampled at once on ``devices`` (share i with
     seed ``seed + 7919 i``), in window order: shape (S, N, K, L)."""
     shares = [s for s in np.array_split(np.arange(len(x_cond)), len(devices)) if len(s)]
-    replicas = [network] + [copy.deepcopy(network) for _ in shares[1:]]
+    replicas = [(network, codec)] + [
+        copy.deepcopy((network, codec)) for _ in shares[1:]
+    ]
     with ThreadPoolExecutor(len(shares)) as pool:  # kernels run without the GIL
         futures = [
             pool.submit(
                 _sample_on,
-                replica,
+                replica[0],
                 schedule,
                 x_cond[rows],
                 cond_mask[rows],
@@ -213,6 +225,7 @@ def _sample_sharded(
                 device,
                 seed + 7919 * i,
                 None if covariates is None else covariates[rows],
+                replica[1],
             )  # fmt: skip
             for i, (rows, replica, device) in enumerate(
                 zip(shares, replicas, devices, strict=False)
@@ -222,6 +235,7 @@ def _sample_sharded(
     return np.concatenate(parts, axis=1)  # (S, N, K, L)
 
 
+@torch.no_grad()  # also in the threads of _sample_sharded: grad mode is per thread
 def _sample_on(
     network: Denoiser,
     schedule: Process,
@@ -231,9 +245,12 @@ def _sample_on(
     device: torch.device,
     seed: int,
     covariates: np.ndarray | None = None,
+    codec: PatchAutoencoder | None = None,
 ) -> np.ndarray:
     """:func:`sample_network` on one device."""
     network.to(device).eval()
+    if codec is not None:
+        codec.to(device).eval()
     mode = False if config.compile == "auto" else config.compile  # eager: any shape
     model = compiled(network, mode)
     sampler = get_sampler(config.sampler)
@@ -244,7 +261,9 @@ def _sample_on(
     mask_all = torch.from_numpy(cond_mask)
     cov_all = None if covariates is None else torch.from_numpy(covariates).float()
     out = torch.empty((total, n_k, n_l), dtype=torch.float32)  # (N*S, K, L)
-    batch = config.batch_size or _auto_batch_size(network, x_cond.shape, device)
+    n_latent = n_l if codec is None else codec.latent_length(n_l)
+    shape = (n_windows, n_k, n_latent)  # of the windows the network reads
+    batch = config.batch_size or _auto_batch_size(network, shape, device)
     batch = _balanced(batch, total)
     generator = torch.Generator(device=device).manual_seed(seed)
     options = {"sampling_steps": config.sampling_steps, "eta": config.eta}
@@ -265,18 +284,25 @@ def _sample_on(
             offset, scale = window_frame(
                 x_c, m_c, config.center_windows, config.scale_windows
             )  # (b, K, 1) each
-            framed = (x_c - offset) / scale
+            framed, given = (x_c - offset) / scale, m_c
+            cov_c = None if cov_all is None else cov_all[windows].to(device)
+            if codec is not None:  # (b, K, L / P * D)
+                framed, given, cov_c = latent_condition(codec, framed, m_c, cov_c)
             denoise = make_denoise(
                 model,
                 schedule,
                 framed,
-                m_c,
+                given,
                 config.parameterization,
                 cache_side=config.cache_side,
                 mixed_precision=config.mixed_precision,
-                covariates=None if cov_all is None else cov_all[windows].to(device),
+                covariates=cov_c,
+                context=None if codec is None else framed,
             )
-            draw = sampler(denoise, schedule, framed, m_c, **kwargs) * scale + offset
+            draw = sampler(denoise, schedule, framed, given, **kwargs)
+            if codec is not None:
+                draw = codec.decode(draw)  # (b, K, L)
+            draw = draw * scale + offset
             draw = torch.where(m_c, x_c, draw)  # given values exactly, not x - o + o
         except torch.OutOfMemoryError:
             if batch == 1:

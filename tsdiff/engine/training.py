@@ -22,9 +22,11 @@ from tsdiff.engine._denoise import make_denoise, window_frame
 from tsdiff.engine._fingerprint import fingerprint, legacy_fingerprint
 from tsdiff.engine._state import TrainState, ema_update, initial_state, noise_seed
 from tsdiff.engine.compilation import compiled, new_step, training_compile
-from tsdiff.engine.distributed import World
+from tsdiff.engine.distributed import World, device_name
+from tsdiff.engine.latent import latent_batch
 from tsdiff.engine.lr import end_by, steps_per_call
 from tsdiff.nn import Denoiser
+from tsdiff.nn.autoencoder import PatchAutoencoder
 
 __all__ = ["TrainingConfig", "fit_network"]
 
@@ -82,6 +84,7 @@ def _batch_loss(
     generator: torch.Generator,
     config: TrainingConfig,
     covariates: torch.Tensor | None = None,
+    codec: PatchAutoencoder | None = None,
 ) -> torch.Tensor:
     cond_mask = draw_mask(observed, generator)  # (B, K, L) bool
     target_mask = observed & ~cond_mask
@@ -91,7 +94,12 @@ def _batch_loss(
     # Never-observed entries stay 0 in the frame too: moved by the frame they would
     # enter the network as large made-up values (up to the offset over the floor).
     x0 = torch.where(observed, (x0 - offset) / scale, torch.zeros_like(x0))
-    x_cond = torch.where(cond_mask, x0, torch.zeros_like(x0))
+    x_cond, context = torch.where(cond_mask, x0, torch.zeros_like(x0)), None
+    if codec is not None:  # the same on the latent grid, (B, K, L / P * D)
+        x0, x_cond, cond_mask, target_mask, covariates = latent_batch(
+            codec, x0, observed, cond_mask, covariates
+        )
+        context = x_cond
     denoise = make_denoise(
         network,
         schedule,
@@ -101,6 +109,7 @@ def _batch_loss(
         cache_side=False,
         mixed_precision=config.mixed_precision,
         covariates=covariates,
+        context=context,
     )
     return eps_loss(
         denoise, schedule, x0, target_mask, loss=config.loss, generator=generator
@@ -129,6 +138,7 @@ def fit_network(
     seed: int,
     context: str = "",
     world: World | None = None,
+    codec: PatchAutoencoder | None = None,
 ) -> list[dict]:
     """Train ``network`` in place on windows with CSDI's masked epsilon objective.
 
@@ -156,6 +166,9 @@ def fit_network(
     world : World or None, default=None
         The training processes of a distributed fit (see
         :mod:`tsdiff.engine.distributed`); None trains in this process alone.
+    codec : PatchAutoencoder or None, default=None
+        A trained autoencoder (on ``device``) whose latent the network denoises
+        (:mod:`tsdiff.engine.latent`); None trains on the data grid.
 
     Returns
     -------
@@ -278,19 +291,20 @@ def fit_network(
         epoch_start = time.monotonic()
         record = _train_epoch(
             state, model, schedule, data, train_idx, draw_mask, config, world,
-            progress,
+            progress, codec,
         )  # fmt: skip
         record = {"epoch": epoch + 1, "steps": state.steps, **record}
         _check_finite(record["train_loss"], epoch + 1, config)
         monitored = record["train_loss"]
         if len(val_idx):
             record["val_loss"] = monitored = _validation_loss(
-                state.averaged, schedule, data, val_idx, draw_mask, config, device, seed
-            )
+                state.averaged, schedule, data, val_idx, draw_mask, config, device,
+                seed, codec,
+            )  # fmt: skip
             # The same number in every process, so all decide alike.
             record["val_loss"] = monitored = world.mean(monitored, device)
         record["seconds"] = round(time.monotonic() - epoch_start, 4)
-        record["device"] = _device_name(device)
+        record["device"] = device_name(device)
         if world.size > 1:
             record["processes"] = world.size
         state.history.append(record)
@@ -380,6 +394,7 @@ def _train_epoch(
     config: TrainingConfig,
     world: World,
     progress: tqdm,
+    codec: PatchAutoencoder | None,
 ) -> dict:
     """One epoch: ``steps_per_epoch`` batches drawn at random from the training
     windows, or one pass over them in a fresh random order (over this process's
@@ -405,7 +420,7 @@ def _train_epoch(
         new_step(model)
         loss = _batch_loss(
             model, schedule, x0, observed, draw_mask, state.noise_gen, config,
-            covariates,
+            covariates, codec,
         )  # fmt: skip
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -445,13 +460,6 @@ def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:
     )
 
 
-def _device_name(device: torch.device) -> str:
-    """``"cpu"``, or the accelerator and its model, e.g. ``"cuda: NVIDIA H200"``."""
-    if device.type == "cuda":
-        return f"cuda: {torch.cuda.get_device_name(device)}"
-    return device.type
-
-
 @torch.no_grad()
 def _validation_loss(
     network: Denoiser,
@@ -462,6 +470,7 @@ def _validation_loss(
     config: TrainingConfig,
     device: torch.device,
     seed: int,
+    codec: PatchAutoencoder | None,
 ) -> float:
     """Loss on held-out windows with the same masks, steps and noise every epoch
     (at most :data:`MAX_VALIDATION_WINDOWS` of them, evenly spaced)."""
@@ -475,8 +484,9 @@ def _validation_loss(
         rows = val_idx[start : start + config.batch_size]
         x0, observed, covariates = data.batch(rows, device)
         loss = _batch_loss(
-            network, schedule, x0, observed, draw_mask, generator, config, covariates
-        )
+            network, schedule, x0, observed, draw_mask, generator, config,
+            covariates, codec,
+        )  # fmt: skip
         total += loss.item() * len(rows)
     return total / len(val_idx)
 

@@ -36,6 +36,8 @@ from tsdiff.engine import (
     auto_batch_size,
     distributed,
 )
+from tsdiff.engine.latent import latent_lags
+from tsdiff.estimation.lags import seasonal_lags
 from tsdiff.estimation.persistence import (
     load_estimator,
     pickled_state,
@@ -46,12 +48,13 @@ from tsdiff.estimation.persistence import (
 from tsdiff.estimation.quantiles import sample_quantiles
 from tsdiff.estimation.validation import (
     DIFFUSION_PARAMETERS,
+    check_latent_dim,
     check_observed,
     check_patch_length,
     validate_params,
 )
-from tsdiff.frames import SeriesArrays, from_long, seasonal_periods
-from tsdiff.nn import Denoiser, DenoiserConfig
+from tsdiff.frames import SeriesArrays, from_long
+from tsdiff.nn import AutoencoderConfig, Denoiser, DenoiserConfig
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ class DiffusionEstimator(BaseEstimator):
                     f"Got {getattr(self, dim)} instead."
                 )
         check_patch_length(name, self.patch_length, *self._window())
+        check_latent_dim(name, self.latent_dim, self.patch_length)
         if self.schedule != "cosine" and self.beta_start >= self.beta_end:
             raise ValueError(
                 f"The 'beta_start' parameter of {name} must be smaller than beta_end="
@@ -218,6 +222,8 @@ class DiffusionEstimator(BaseEstimator):
             self._network_config(windows.n_features, windows.n_covariates, lags),
             self._process_spec(),
             seed=fit_seed,
+            autoencoder=self.latent_dim
+            and AutoencoderConfig(self.patch_length, self.latent_dim),
             mask=MaskPolicy(self.target_strategy, prediction_length, patterns),
             **self._model_settings(),
         )
@@ -259,35 +265,23 @@ class DiffusionEstimator(BaseEstimator):
     def _seasonal_lags(
         self, arrays: SeriesArrays, window_length: int
     ) -> tuple[int, ...]:
-        """The lags the network reads: ``lags`` itself, or for "auto" the steps
-        that a day, a week and a year span on the grid of the longest series, those
-        shorter than the window; () for None."""
-        if self.lags is None:
-            return ()
-        if self.lags != "auto":
-            too_long = [s for s in self.lags if s >= window_length]
-            if too_long:
-                raise ValueError(
-                    f"The 'lags' parameter of {type(self).__name__} must hold lags "
-                    f"shorter than the window ({window_length} steps), inside which "
-                    f"the network looks them up. Got {too_long}."
-                )
-            return tuple(sorted(self.lags))
-        rows = max(arrays.segments, key=lambda r: r.stop - r.start)
-        times = arrays.grid_index[rows]
-        if isinstance(times, pd.MultiIndex):
-            times = times.get_level_values(-1)
-        return tuple(s for s in seasonal_periods(times) if s < window_length)
+        """The lags the network reads (see ``seasonal_lags``)."""
+        return seasonal_lags(self.lags, arrays, window_length, type(self).__name__)
 
     def _network_config(
         self, n_features: int, n_covariates: int = 0, lags: tuple = ()
     ) -> DenoiserConfig:
+        tokens = self.patch_length
+        if self.latent_dim:  # the denoiser of the latent: a token per patch
+            lags = latent_lags(lags, self.patch_length, self.latent_dim)
+            tokens = self.latent_dim
         return DenoiserConfig(
             n_features=n_features,
             n_covariates=n_covariates,
             lags=lags,
             interpolated_input=self.interpolated_input,
-            patch_length=self.patch_length,
+            patch_length=tokens,
+            context_input=bool(self.latent_dim),
             n_layers=self.n_layers,
             n_channels=self.n_channels,
             n_heads=self.n_heads,

@@ -39,6 +39,22 @@ COMMON_PARAMETERS_DOC = """\
         the window (``window_length``, or ``context_length +
         prediction_length``) must be a multiple of it. 1 is CSDI's full
         resolution.
+    latent_dim : int or None, default=None
+        Latent diffusion (Rombach et al. 2022): an autoencoder maps every patch
+        of ``patch_length`` steps of one variable to ``latent_dim`` values, the
+        diffusion runs on that latent grid and the decoder maps samples back;
+        None diffuses on the data grid. The autoencoder (two hidden layers of 64
+        per patch, shared by all variables, reading the patch's values and
+        mask) is trained first, for up to 2000 steps on the reconstruction of
+        observed values, and frozen; the denoiser is then trained on its latents
+        with ``patch_length=latent_dim`` tokens (one token per patch), so its
+        cost is that of ``patch_length`` above. Two stages, because a latent
+        trained with the denoising loss can shrink towards the noise and
+        cheapen the loss without modelling anything. Conditioning: a patch
+        whose steps are all given keeps its latent fixed, every patch reads the
+        encoding of its given steps, and after decoding the given values are
+        put back exactly. Seasonal lags become lags of whole patches and
+        covariates are averaged over each patch.
     process : {"ddpm", "vp", "subvp", "ve"}, default="ddpm"
         Diffusion family. "ddpm" is the discrete chain of CSDI (Ho et al. 2020),
         set by the next four parameters. The others are continuous-time SDEs of Song

@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from tsdiff.data import WindowSource
+from tsdiff.data import (
+    WindowSource,
+    pad_left,
+    sliding_windows,
+    stitch_owner,
+    window_starts,
+)
 from tsdiff.estimation.quantiles import interval_levels, interval_table
 from tsdiff.estimation.validation import check_alpha, check_coverage
 from tsdiff.frames import (
@@ -22,7 +28,7 @@ from tsdiff.frames import (
     to_output,
 )
 
-__all__ = ["ImputeMixin", "pattern_windows"]
+__all__ = ["ImputeMixin", "pattern_windows", "window_plan"]
 
 
 class _LongRows:
@@ -316,3 +322,25 @@ def pattern_windows(
         )
     masks = np.concatenate(series)  # (T', K): every long enough series
     return WindowSource.from_series(masks, masks, np.concatenate(starts), window_length)
+
+
+def window_plan(
+    scaled: np.ndarray, observed: np.ndarray, length: int, stride: int
+) -> dict:
+    """The windows that impute one series (T, K): padded on the left to a whole
+    window, cut every ``stride`` steps, and which of them own a missing cell (the
+    others need no sampling)."""
+    values, cond, n_pad = pad_left(scaled, observed, length)
+    starts = window_starts(len(values), length, stride)
+    owner = stitch_owner(starts, length, len(values))  # (T',)
+    needed = np.zeros(len(starts), dtype=bool)
+    gaps = np.flatnonzero(~cond[n_pad:].all(axis=1)) + n_pad  # padding needs none
+    needed[np.unique(owner[gaps])] = True
+    return {
+        "windows": sliding_windows(values, starts, length),  # (N, L, K)
+        "cond_windows": sliding_windows(cond, starts, length),
+        "starts": starts,
+        "needed": needed,
+        "n_pad": n_pad,
+        "n_steps": len(values),
+    }

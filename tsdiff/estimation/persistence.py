@@ -50,7 +50,8 @@ config and weights, the rest of :meth:`DiffusionModel.state_dict`, and the names
 the attributes that held it before."""
 
 _MODEL_ENTRIES = ("process", "settings", "mask")
-"""The entries of :meth:`DiffusionModel.state_dict` beside the network."""
+"""The entries of :meth:`DiffusionModel.state_dict` beside the network (and the
+autoencoder of a latent model)."""
 
 
 def pickled_state(state: dict) -> dict:
@@ -62,7 +63,9 @@ def pickled_state(state: dict) -> dict:
     if model is not None:
         saved = model.state_dict()
         state["_network_spec"] = (saved["network_config"], saved["weights"])
-        state["_model_spec"] = {k: saved[k] for k in _MODEL_ENTRIES}
+        state["_model_spec"] = {
+            k: saved[k] for k in (*_MODEL_ENTRIES, "autoencoder") if k in saved
+        }
     return state
 
 
@@ -123,11 +126,16 @@ def save_estimator(estimator: Any, path: str | Path) -> None:
     saved = model.state_dict()
     for k, v in saved["weights"].items():
         tensors[f"network.{k}"] = v
+    spec = {k: saved[k] for k in _MODEL_ENTRIES}
+    if "autoencoder" in saved:  # its config in the document, weights beside
+        spec["autoencoder"] = saved["autoencoder"]["config"]
+        for k, v in saved["autoencoder"]["weights"].items():
+            tensors[f"autoencoder.{k}"] = v
     document = {
         "estimator": type(estimator).__name__,
         "params": encode(estimator.get_params(deep=False), "params", tensors),
         "network_config": saved["network_config"],
-        "model": {k: saved[k] for k in _MODEL_ENTRIES},
+        "model": spec,
         "fitted": fitted,
     }
     write(path, document, tensors)
@@ -180,8 +188,18 @@ def load_estimator(cls: type, path: str | Path, device: str) -> Any:
     spec = document.get("model")  # files from before: their parameters'
     if spec is None:
         spec = _spec_from_params(estimator, frame)
-    elif not (isinstance(spec, dict) and set(spec) == set(_MODEL_ENTRIES)):
+    elif not (
+        isinstance(spec, dict)
+        and set(_MODEL_ENTRIES) <= set(spec) <= {*_MODEL_ENTRIES, "autoencoder"}
+    ):
         raise ValueError(f"{path} describes no valid model: {spec!r:.200}.")
+    elif "autoencoder" in spec:
+        coder = {
+            k.removeprefix("autoencoder."): v
+            for k, v in tensors.items()
+            if k.startswith("autoencoder.")
+        }
+        spec = spec | {"autoencoder": {"config": spec["autoencoder"], "weights": coder}}
     state = {"network_config": document["network_config"], "weights": weights}
     try:
         model = DiffusionModel.from_state({**state, **spec}, path)

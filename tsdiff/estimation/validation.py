@@ -37,6 +37,7 @@ __all__ = [
     "check_alpha",
     "check_coverage",
     "check_observed",
+    "check_latent_dim",
     "check_patch_length",
     "check_positive_int",
     "set_feature_info",
@@ -333,6 +334,7 @@ DIFFUSION_PARAMETERS: dict = {
     "feature_embedding_dim": [POSITIVE_INT],
     "diffusion_embedding_dim": [Interval(int, 2, None)],
     "patch_length": [POSITIVE_INT],
+    "latent_dim": [None, POSITIVE_INT],
     "process": [Options(PROCESS_NAMES)],
     "n_diffusion_steps": [POSITIVE_INT],
     "schedule": [Options(tuple(SCHEDULES))],
@@ -386,5 +388,17 @@ def check_patch_length(name: str, patch_length: int, window: int, parts: str) ->
         raise ValueError(
             f"The 'patch_length' parameter of {name} must divide the window of "
             f"{window} steps ({parts}) into whole patches. Got {patch_length} "
+            "instead."
+        )
+
+
+def check_latent_dim(name: str, latent_dim: int | None, patch_length: int) -> None:
+    """Raise a ``ValueError`` when the latent of a patch would hold more values
+    than the patch itself (the autoencoder compresses, it does not expand)."""
+    if latent_dim is not None and latent_dim > patch_length:
+        raise ValueError(
+            f"The 'latent_dim' parameter of {name} must be at most "
+            f"patch_length={patch_length}: the autoencoder compresses every patch "
+            f"of patch_length steps into latent_dim values. Got {latent_dim} "
             "instead."
         )

@@ -5,6 +5,7 @@ schedules or samplers; it meets ``tsdiff.diffusion`` only at the call
 ``denoiser(x_t, noise_level, x_cond, cond_mask, side=...) -> prediction``.
 """
 
+from tsdiff.nn.autoencoder import AutoencoderConfig, PatchAutoencoder
 from tsdiff.nn.denoiser import Denoiser, DenoiserConfig
 
-__all__ = ["Denoiser", "DenoiserConfig"]
+__all__ = ["AutoencoderConfig", "Denoiser", "DenoiserConfig", "PatchAutoencoder"]

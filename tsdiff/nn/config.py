@@ -70,6 +70,12 @@ class DenoiserConfig:
         resolution; the diffusion itself stays on the data grid, so given
         values condition every cell exactly. Window lengths must be multiples
         of P; 1 is the full resolution of CSDI.
+    context_input : bool, default=False
+        Also give every cell one input channel that it reads whatever the mask
+        says: for a latent model, the encoding of the window's given values
+        (:mod:`tsdiff.engine.latent`), through which the given values of a
+        partly given patch reach the network. ``forward`` then takes it as
+        ``context``.
 
     Raises
     ------
@@ -113,6 +119,7 @@ class DenoiserConfig:
     lags: tuple = ()
     interpolated_input: bool = False
     patch_length: int = 1
+    context_input: bool = False
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
@@ -141,18 +148,20 @@ class DenoiserConfig:
         ):
             raise ValueError(f"lags must be positive ints, got {lags!r}")
         object.__setattr__(self, "lags", tuple(int(s) for s in lags))
-        if not isinstance(self.interpolated_input, bool):
-            raise TypeError(
-                "interpolated_input must be a bool, got "
-                f"{type(self.interpolated_input).__name__}"
-            )
+        for name in ("interpolated_input", "context_input"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(
+                    f"{name} must be a bool, got {type(getattr(self, name)).__name__}"
+                )
 
     @property
     def input_dim(self) -> int:
         """Input channels per cell: the given value, the noisy value, four per
-        lag (given value and mask, ``lag`` steps earlier and later) and the
-        interpolated estimate if ``interpolated_input``."""
-        return 2 + 4 * len(self.lags) + int(self.interpolated_input)
+        lag (given value and mask, ``lag`` steps earlier and later), the
+        interpolated estimate if ``interpolated_input`` and the context if
+        ``context_input``."""
+        extra = int(self.interpolated_input) + int(self.context_input)
+        return 2 + 4 * len(self.lags) + extra
 
     @property
     def token_input_dim(self) -> int:

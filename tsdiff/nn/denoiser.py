@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tsdiff.nn.config import DenoiserConfig
-from tsdiff.nn.inputs import interpolate_given, lagged
+from tsdiff.nn.inputs import context_channel, interpolate_given, lagged
 from tsdiff.nn.layers import (
     DiffusionEmbedding,
     ResidualBlock,
@@ -230,6 +230,7 @@ class Denoiser(nn.Module):
         covariates: Tensor | None = None,
         side: Tensor | None = None,
         side_projections: tuple[Tensor, ...] | None = None,
+        context: Tensor | None = None,
     ) -> Tensor:
         """Predict from a noisy window and its conditioning.
 
@@ -259,6 +260,9 @@ class Denoiser(nn.Module):
             ``project_side(side)``: the side information as every residual block
             projects it, computed once and reused across sampling steps. Replaces
             ``side``, ``time_points``, ``feature_ids`` and ``covariates``.
+        context : Tensor of shape (B, K, L) or None, default=None
+            One more input per cell, read at every cell: required by a network
+            with ``context_input``, else must be None.
 
         Returns
         -------
@@ -305,6 +309,7 @@ class Denoiser(nn.Module):
         channels += lagged(x_given, given.to(x_t.dtype), self.config.lags)
         if self.config.interpolated_input:
             channels.append(interpolate_given(x_given, given))
+        channels += context_channel(context, x_t, self.config.context_input)
         h = torch.stack(channels, dim=-1)  # (B, K, L, input_dim)
         h = F.relu(self.input_projection(self._tokens(h)))  # (B, K, L / P, C)
         if side_projections is None:

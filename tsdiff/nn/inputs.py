@@ -1,7 +1,7 @@
 """Input channels a cell reads beside its own given and noisy values: the given
-values a season away (seasonal lags) and a linear interpolation of the given values
-(a coarse estimate of the cells to predict). All work in the network's layout
-(B, K, L), along time."""
+values a season away (seasonal lags), a linear interpolation of the given values
+(a coarse estimate of the cells to predict) and a latent model's context. All work
+in the network's layout (B, K, L), along time."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["interpolate_given", "lagged"]
+__all__ = ["context_channel", "interpolate_given", "lagged"]
 
 
 def lagged(x_given: Tensor, given: Tensor, lags: tuple) -> list[Tensor]:
@@ -98,3 +98,35 @@ def interpolate_given(values: Tensor, given: Tensor) -> Tensor:
     zero = values.new_zeros(())
     one_side = torch.where(has_before, left, torch.where(has_after, right, zero))
     return torch.where(has_before & has_after, line, one_side)
+
+
+def context_channel(context: Tensor | None, x_t: Tensor, wanted: bool) -> list[Tensor]:
+    """``[context]`` (B, K, L) in the dtype of ``x_t`` for a network that reads one
+    (``wanted``), else ``[]``; a ``ValueError`` when one is missing, misshapen or
+    not wanted.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.inputs import context_channel
+    >>> x_t = torch.zeros(2, 3, 4)
+    >>> [c.shape for c in context_channel(torch.ones(2, 3, 4), x_t, True)]
+    [torch.Size([2, 3, 4])]
+    >>> context_channel(None, x_t, False)
+    []
+    >>> context_channel(None, x_t, True)
+    Traceback (most recent call last):
+    ...
+    ValueError: this network reads a context of the shape of x_t (2, 3, 4); got None
+    """
+    if not wanted:
+        if context is not None:
+            raise ValueError("this network takes no context (context_input=False)")
+        return []
+    if context is None or tuple(context.shape) != tuple(x_t.shape):
+        got = None if context is None else tuple(context.shape)
+        raise ValueError(
+            f"this network reads a context of the shape of x_t {tuple(x_t.shape)}; "
+            f"got {got}"
+        )
+    return [context.to(x_t.dtype)]

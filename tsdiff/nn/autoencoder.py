@@ -1,0 +1,214 @@
+"""The patch autoencoder of latent diffusion: every patch of P steps of one variable
+to D latent values and back.
+
+Latent windows keep the network's layout, (B, K, L / P * D): the D values of patch p
+of a variable lie side by side at positions ``p * D ... p * D + D - 1``, so a
+:class:`~tsdiff.nn.Denoiser` with ``patch_length=D`` reads each patch's latent as one
+token. The encoder sees one patch at a time, never its neighbours or other variables:
+a patch whose values are all given encodes the same whatever else the window holds,
+which is what keeps conditioning exact in the latent (see :mod:`tsdiff.engine.latent`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from tsdiff.nn.layers import init_linear
+
+__all__ = ["AutoencoderConfig", "PatchAutoencoder"]
+
+
+@dataclass(frozen=True)
+class AutoencoderConfig:
+    """Sizes of :class:`PatchAutoencoder`.
+
+    Parameters
+    ----------
+    patch_length : int
+        Steps per patch P.
+    latent_dim : int
+        Latent values per patch D; ``P / D`` is the compression.
+    hidden_dim : int, default=64
+        Width of the two hidden layers of the encoder and of the decoder.
+
+    Examples
+    --------
+    >>> from tsdiff.nn.autoencoder import AutoencoderConfig
+    >>> AutoencoderConfig(patch_length=8, latent_dim=4).hidden_dim
+    64
+    >>> AutoencoderConfig(patch_length=8, latent_dim=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: latent_dim must be >= 1, got 0
+    """
+
+    patch_length: int
+    latent_dim: int
+    hidden_dim: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("patch_length", "latent_dim", "hidden_dim"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Integral):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+            if value < 1:
+                raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+class PatchAutoencoder(nn.Module):
+    """Encoder and decoder of patches of P steps, shared by every variable.
+
+    The encoder reads a patch's values where they are given (0 elsewhere) and its
+    mask, 2P inputs, through two hidden layers to D latent values; the decoder maps
+    D values through two hidden layers back to P steps. Latents are divided by
+    ``latent_scale`` (set after training to their spread on the training windows,
+    the scale factor of Rombach et al., 2022), so that they meet the unit-variance
+    noise of the diffusion.
+
+    Parameters
+    ----------
+    config : AutoencoderConfig
+
+    References
+    ----------
+    Rombach, R., Blattmann, A., Lorenz, D., Esser, P., Ommer, B. (2022).
+    High-Resolution Image Synthesis with Latent Diffusion Models. CVPR.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.nn.autoencoder import AutoencoderConfig, PatchAutoencoder
+    >>> codec = PatchAutoencoder(AutoencoderConfig(patch_length=4, latent_dim=2))
+    >>> x = torch.randn(3, 5, 12)  # (B, K, L)
+    >>> z = codec.encode(x, torch.ones_like(x, dtype=torch.bool))
+    >>> z.shape  # (B, K, L / P * D)
+    torch.Size([3, 5, 6])
+    >>> codec.decode(z).shape
+    torch.Size([3, 5, 12])
+    """
+
+    def __init__(self, config: AutoencoderConfig) -> None:
+        if not isinstance(config, AutoencoderConfig):
+            raise TypeError(
+                f"config must be an AutoencoderConfig, got {type(config).__name__}"
+            )
+        super().__init__()
+        self.config = config
+        P, D, H = config.patch_length, config.latent_dim, config.hidden_dim
+        self.encoder = nn.ModuleList(
+            [nn.Linear(2 * P, H), nn.Linear(H, H), nn.Linear(H, D)]
+        )
+        self.decoder = nn.ModuleList(
+            [nn.Linear(D, H), nn.Linear(H, H), nn.Linear(H, P)]
+        )
+        self.register_buffer("latent_scale", torch.zeros(()))
+        self.reset_parameters()
+
+    @property
+    def trained(self) -> bool:
+        """Whether :attr:`latent_scale` has been set (by training)."""
+        return bool(self.latent_scale > 0)
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Re-initialise every weight from ``generator`` (global if None) and mark
+        the autoencoder untrained.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
+        >>> codec = PatchAutoencoder(AutoencoderConfig(patch_length=4, latent_dim=2))
+        >>> codec.reset_parameters(torch.Generator().manual_seed(0))
+        >>> codec.trained
+        False
+        """
+        for layer in (*self.encoder, *self.decoder):
+            init_linear(layer, "kaiming", generator)
+        with torch.no_grad():
+            self.latent_scale.zero_()
+
+    def encode(self, values: Tensor, given: Tensor) -> Tensor:
+        """Latent of every patch from its given values.
+
+        Parameters
+        ----------
+        values : Tensor of shape (B, K, L)
+            Values; only those where ``given`` is True are read.
+        given : Tensor of shape (B, K, L), bool
+
+        Returns
+        -------
+        Tensor of shape (B, K, L / P * D)
+
+        Examples
+        --------
+        Values where ``given`` is False are never read:
+
+        >>> import torch
+        >>> from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
+        >>> codec = PatchAutoencoder(AutoencoderConfig(patch_length=2, latent_dim=1))
+        >>> given = torch.tensor([[[True, False, True, True]]])
+        >>> a = codec.encode(torch.tensor([[[1.0, 5.0, 2.0, 3.0]]]), given)
+        >>> b = codec.encode(torch.tensor([[[1.0, -9.0, 2.0, 3.0]]]), given)
+        >>> a.shape, torch.equal(a, b)
+        (torch.Size([1, 1, 2]), True)
+        """
+        B, K, L = values.shape
+        P = self.config.patch_length
+        if L % P:
+            raise ValueError(
+                f"windows of {L} steps do not split into patches of {P} steps"
+            )
+        x = torch.where(given, values, values.new_zeros(()))
+        h = torch.cat(
+            [x.reshape(B, K, L // P, P), given.to(x.dtype).reshape(B, K, L // P, P)],
+            dim=-1,
+        )  # (B, K, L / P, 2P)
+        z = _mlp(self.encoder, h)  # (B, K, L / P, D)
+        z = z / self._scale()
+        return z.reshape(B, K, -1)  # (B, K, L / P * D)
+
+    def decode(self, latent: Tensor) -> Tensor:
+        """The values of every patch from its latent: (B, K, L / P * D) to
+        (B, K, L).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
+        >>> codec = PatchAutoencoder(AutoencoderConfig(patch_length=4, latent_dim=2))
+        >>> codec.decode(torch.zeros(2, 3, 6)).shape  # 3 patches of 2 latent values
+        torch.Size([2, 3, 12])
+        """
+        B, K, n = latent.shape
+        D = self.config.latent_dim
+        z = latent.reshape(B, K, n // D, D) * self._scale()  # (B, K, L / P, D)
+        return _mlp(self.decoder, z).reshape(B, K, -1)  # (B, K, L)
+
+    def latent_length(self, length: int) -> int:
+        """Latent positions of a window of ``length`` steps.
+
+        Examples
+        --------
+        >>> from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
+        >>> PatchAutoencoder(AutoencoderConfig(8, 4)).latent_length(432)
+        216
+        """
+        return length // self.config.patch_length * self.config.latent_dim
+
+    def _scale(self) -> Tensor:
+        return torch.where(self.latent_scale > 0, self.latent_scale, 1.0)
+
+
+def _mlp(layers: nn.ModuleList, h: Tensor) -> Tensor:
+    """Linear layers with GELU between them."""
+    for i, layer in enumerate(layers):
+        h = layer(h)
+        if i < len(layers) - 1:
+            h = F.gelu(h)
+    return h
