@@ -16,6 +16,7 @@ Usage::
     python benchmarks/physionet.py            # full run (GPU: minutes)
     python benchmarks/physionet.py --smoke    # seconds on CPU, 60 stays, tiny model
     python benchmarks/physionet.py --split validation   # the validation stays
+    python benchmarks/physionet.py --max-test-stays 200 # a seeded subset (CPU)
 
 Writes ``benchmarks/results/physionet[_val][_smoke].json`` and ``.md``.
 """
@@ -93,6 +94,11 @@ def main(argv: list[str] | None = None) -> dict | None:
         help="KNN / iterative imputer fit on a seeded subset of stays of ~these rows",
     )
     parser.add_argument(
+        "--max-test-stays",
+        type=int,
+        help="score a seeded subset of this many of the scored stays (a CPU run)",
+    )
+    parser.add_argument(
         "--split",
         choices=("test", "validation"),
         default="test",
@@ -115,6 +121,9 @@ def main(argv: list[str] | None = None) -> dict | None:
     train_ids, val_ids, test_ids = split(ids, args.seed)
     if args.split == "validation":
         test_ids = val_ids
+    if args.max_test_stays is not None:
+        picked = np.random.default_rng(args.seed + 1).permutation(test_ids)
+        test_ids = np.sort(picked[: args.max_test_stays])
     train = grid.loc[np.sort(train_ids)]
     is_test = grid.index.get_level_values(0).isin(test_ids)
     test = grid[is_test]

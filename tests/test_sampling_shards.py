@@ -40,6 +40,29 @@ def test_shares_are_sampled_in_window_order_each_with_its_seed():
     np.testing.assert_array_equal(out[:, mask], given[:, mask])
 
 
+def test_a_latent_model_is_shared_out_with_its_autoencoder():
+    from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
+
+    _, schedule, x_cond, mask, config = _problem()
+    network = Denoiser(
+        DenoiserConfig(n_features=2, n_layers=1, n_channels=8, n_heads=2,
+                       patch_length=2, context_input=True)
+    )  # fmt: skip
+    network.reset_parameters(torch.Generator().manual_seed(0))
+    codec = PatchAutoencoder(AutoencoderConfig(patch_length=3, latent_dim=2))
+    codec.reset_parameters(torch.Generator().manual_seed(1))
+    cpu = torch.device("cpu")
+    out = _sample_sharded(
+        network, schedule, x_cond, mask, config, [cpu, cpu], 11, codec=codec
+    )
+    first = _sample_on(
+        network, schedule, x_cond[:3], mask[:3], config, cpu, 11, codec=codec
+    )
+    np.testing.assert_array_equal(out[:, :3], first)
+    given = np.broadcast_to(x_cond, out.shape)
+    np.testing.assert_array_equal(out[:, mask], given[:, mask])
+
+
 def test_fewer_windows_than_devices_use_fewer_devices():
     network, schedule, x_cond, mask, config = _problem(n_windows=1)
     cpu = torch.device("cpu")
