@@ -14,8 +14,9 @@ A window (B, K, L) becomes a latent window (B, K, L / P * D) (see
   given patch reach the network too;
 * **covariates** are averaged over each patch.
 
-After sampling the decoder maps latents back to the data grid, where the given values
-are put back exactly (:func:`tsdiff.engine.sample_network`).
+After sampling the decoder maps latents back to the data grid, reading the given
+values of each patch beside its latent, and the given values are put back exactly
+(:func:`tsdiff.engine.sample_network`).
 """
 
 from __future__ import annotations
@@ -195,8 +196,9 @@ def train_autoencoder(
     Each step draws ``batch_size`` windows, frames them as the diffusion does (from
     a conditioning mask drawn by ``draw_mask``), encodes half of them from their
     observed values (as targets are encoded) and half from the drawn conditioning
-    values (as the conditioning is), and scores the squared error of the decoded
-    windows on observed steps. Adam at 1e-3 with a cosine decay. Every process of a
+    values (as the conditioning is), decodes them beside the conditioning values
+    (as samples are decoded), and scores the squared error of the decoded windows
+    on observed steps. Adam at 1e-3 with a cosine decay. Every process of a
     distributed fit trains on the same draws; the weights are then averaged, so all
     hold the same autoencoder.
 
@@ -241,7 +243,7 @@ def train_autoencoder(
         x, cond, observed = _framed_batch(data, rows, draw_mask, generator, frame)
         half = torch.arange(len(rows), device=device)[:, None, None] % 2 == 0
         inputs = torch.where(half, observed, cond)  # (B, K, L) bool
-        decoded = codec.decode(codec.encode(x, inputs))
+        decoded = codec.decode(codec.encode(x, inputs), x, cond)
         error = torch.where(observed, decoded - x, 0.0).square()
         loss = error.sum() / observed.sum().clamp(min=1)
         optimizer.zero_grad(set_to_none=True)

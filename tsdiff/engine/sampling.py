@@ -284,24 +284,25 @@ def _sample_on(
             offset, scale = window_frame(
                 x_c, m_c, config.center_windows, config.scale_windows
             )  # (b, K, 1) each
-            framed, given = (x_c - offset) / scale, m_c
+            framed = (x_c - offset) / scale
+            cond, given = framed, m_c
             cov_c = None if cov_all is None else cov_all[windows].to(device)
             if codec is not None:  # (b, K, L / P * D)
-                framed, given, cov_c = latent_condition(codec, framed, m_c, cov_c)
+                cond, given, cov_c = latent_condition(codec, framed, m_c, cov_c)
             denoise = make_denoise(
                 model,
                 schedule,
-                framed,
+                cond,
                 given,
                 config.parameterization,
                 cache_side=config.cache_side,
                 mixed_precision=config.mixed_precision,
                 covariates=cov_c,
-                context=None if codec is None else framed,
+                context=None if codec is None else cond,
             )
-            draw = sampler(denoise, schedule, framed, given, **kwargs)
+            draw = sampler(denoise, schedule, cond, given, **kwargs)
             if codec is not None:
-                draw = codec.decode(draw)  # (b, K, L)
+                draw = codec.decode(draw, framed, m_c)  # (b, K, L)
             draw = draw * scale + offset
             draw = torch.where(m_c, x_c, draw)  # given values exactly, not x - o + o
         except torch.OutOfMemoryError:

@@ -65,7 +65,9 @@ class PatchAutoencoder(nn.Module):
 
     The encoder reads a patch's values where they are given (0 elsewhere) and its
     mask, 2P inputs, through two hidden layers to D latent values; the decoder maps
-    D values through two hidden layers back to P steps. Latents are divided by
+    D values and the patch's given values and mask (D + 2P inputs) through two
+    hidden layers back to P steps, so that the steps it fills agree with the given
+    steps beside them in the patch. Latents are divided by
     ``latent_scale`` (set after training to their spread on the training windows,
     the scale factor of Rombach et al., 2022), so that they meet the unit-variance
     noise of the diffusion.
@@ -85,10 +87,11 @@ class PatchAutoencoder(nn.Module):
     >>> from tsdiff.nn.autoencoder import AutoencoderConfig, PatchAutoencoder
     >>> codec = PatchAutoencoder(AutoencoderConfig(patch_length=4, latent_dim=2))
     >>> x = torch.randn(3, 5, 12)  # (B, K, L)
-    >>> z = codec.encode(x, torch.ones_like(x, dtype=torch.bool))
+    >>> given = torch.ones_like(x, dtype=torch.bool)
+    >>> z = codec.encode(x, given)
     >>> z.shape  # (B, K, L / P * D)
     torch.Size([3, 5, 6])
-    >>> codec.decode(z).shape
+    >>> codec.decode(z, x, given).shape
     torch.Size([3, 5, 12])
     """
 
@@ -104,7 +107,7 @@ class PatchAutoencoder(nn.Module):
             [nn.Linear(2 * P, H), nn.Linear(H, H), nn.Linear(H, D)]
         )
         self.decoder = nn.ModuleList(
-            [nn.Linear(D, H), nn.Linear(H, H), nn.Linear(H, P)]
+            [nn.Linear(D + 2 * P, H), nn.Linear(H, H), nn.Linear(H, P)]
         )
         self.register_buffer("latent_scale", torch.zeros(()))
         self.reset_parameters()
@@ -158,6 +161,13 @@ class PatchAutoencoder(nn.Module):
         >>> a.shape, torch.equal(a, b)
         (torch.Size([1, 1, 2]), True)
         """
+        B, K, _ = values.shape
+        z = _mlp(self.encoder, self._patches(values, given))  # (B, K, L / P, D)
+        z = z / self._scale()
+        return z.reshape(B, K, -1)  # (B, K, L / P * D)
+
+    def _patches(self, values: Tensor, given: Tensor) -> Tensor:
+        """Given values (0 elsewhere) and mask of every patch: (B, K, L / P, 2P)."""
         B, K, L = values.shape
         P = self.config.patch_length
         if L % P:
@@ -165,30 +175,30 @@ class PatchAutoencoder(nn.Module):
                 f"windows of {L} steps do not split into patches of {P} steps"
             )
         x = torch.where(given, values, values.new_zeros(()))
-        h = torch.cat(
+        return torch.cat(
             [x.reshape(B, K, L // P, P), given.to(x.dtype).reshape(B, K, L // P, P)],
             dim=-1,
         )  # (B, K, L / P, 2P)
-        z = _mlp(self.encoder, h)  # (B, K, L / P, D)
-        z = z / self._scale()
-        return z.reshape(B, K, -1)  # (B, K, L / P * D)
 
-    def decode(self, latent: Tensor) -> Tensor:
-        """The values of every patch from its latent: (B, K, L / P * D) to
-        (B, K, L).
+    def decode(self, latent: Tensor, values: Tensor, given: Tensor) -> Tensor:
+        """The values of every patch from its latent and its given values:
+        (B, K, L / P * D) and (B, K, L) twice to (B, K, L).
 
         Examples
         --------
         >>> import torch
         >>> from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
         >>> codec = PatchAutoencoder(AutoencoderConfig(patch_length=4, latent_dim=2))
-        >>> codec.decode(torch.zeros(2, 3, 6)).shape  # 3 patches of 2 latent values
+        >>> x = torch.zeros(2, 3, 12)  # (B, K, L)
+        >>> given = torch.zeros(2, 3, 12, dtype=torch.bool)
+        >>> codec.decode(torch.zeros(2, 3, 6), x, given).shape  # 3 patches of 2 values
         torch.Size([2, 3, 12])
         """
         B, K, n = latent.shape
         D = self.config.latent_dim
         z = latent.reshape(B, K, n // D, D) * self._scale()  # (B, K, L / P, D)
-        return _mlp(self.decoder, z).reshape(B, K, -1)  # (B, K, L)
+        h = torch.cat([z, self._patches(values, given).to(z.dtype)], dim=-1)
+        return _mlp(self.decoder, h).reshape(B, K, -1)  # (B, K, L)
 
     def latent_length(self, length: int) -> int:
         """Latent positions of a window of ``length`` steps.
