@@ -52,8 +52,8 @@ COMMON_PARAMETERS_DOC = """\
         trained with the denoising loss can shrink towards the noise and
         cheapen the loss without modelling anything. Conditioning: a patch
         whose steps are all given keeps its latent fixed, every patch reads the
-        encoding of its given steps, and after decoding the given values are
-        put back exactly. Seasonal lags become lags of whole patches and
+        encoding of its given steps, the decoder reads them too, and after
+        decoding the given values are put back exactly. Seasonal lags become lags of whole patches and
         covariates are averaged over each patch.
     process : {"ddpm", "vp", "subvp", "ve"}, default="ddpm"
         Diffusion family. "ddpm" is the discrete chain of CSDI (Ho et al. 2020),
