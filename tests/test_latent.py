@@ -38,6 +38,22 @@ def test_a_wholly_given_patch_encodes_alike_whatever_else_the_window_holds(codec
     assert not torch.allclose(z[..., :2], whole[..., :2])  # partly given patches
 
 
+def test_the_decoder_reads_the_given_steps_of_each_patch_and_nothing_else(codec):
+    g = torch.Generator().manual_seed(2)
+    z = torch.randn(1, 2, 6, generator=g)  # 3 patches of 2 latent values
+    x = torch.randn(1, 2, 12, generator=g)
+    given = torch.zeros(1, 2, 12, dtype=torch.bool)
+    given[0, 0, 1] = True
+    out = codec.decode(z, x, given)
+    hidden = x.clone()
+    hidden[0, 0, 2] += 1.0  # not given: not read
+    torch.testing.assert_close(codec.decode(z, hidden, given), out, rtol=0, atol=0)
+    moved = x.clone()
+    moved[0, 0, 1] += 1.0  # given: its patch (steps 0-3) changes, no other
+    changed = (codec.decode(z, moved, given) != out).flatten().nonzero().flatten()
+    assert changed.tolist() == [0, 1, 2, 3]
+
+
 def test_latent_condition_marks_wholly_given_patches_and_pools_covariates(codec):
     x = torch.zeros(1, 2, 8)
     given = torch.zeros(1, 2, 8, dtype=torch.bool)

@@ -53,8 +53,11 @@ COMMON_PARAMETERS_DOC = """\
         cheapen the loss without modelling anything. Conditioning: a patch
         whose steps are all given keeps its latent fixed, every patch reads the
         encoding of its given steps, the decoder reads them too, and after
-        decoding the given values are put back exactly. Seasonal lags become lags of whole patches and
-        covariates are averaged over each patch.
+        decoding the given values are put back exactly. Seasonal lags become
+        lags of whole patches and covariates are averaged over each patch. Off
+        by default: on short windows of sparse series (PhysioNet) it was
+        measured worse than full resolution; it is meant for long windows of
+        mostly observed series (``benchmarks/README.md``).
     process : {"ddpm", "vp", "subvp", "ve"}, default="ddpm"
         Diffusion family. "ddpm" is the discrete chain of CSDI (Ho et al. 2020),
         set by the next four parameters. The others are continuous-time SDEs of Song
