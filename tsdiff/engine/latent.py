@@ -5,10 +5,7 @@ trained before the denoiser.
 A window (B, K, L) becomes a latent window (B, K, L / P * D) (see
 :class:`~tsdiff.nn.autoencoder.PatchAutoencoder`). In the latent,
 
-* the **target** is the encoding of the window with its unobserved steps filled by
-  linear interpolation between observed ones (:func:`filled`), so that it does not
-  encode which steps of a patch happened to be observed, a pattern the denoiser
-  cannot know where it samples;
+* the **target** is the encoding of the window's observed values;
 * a latent cell is **given** when every step of its patch is given: its value is the
   encoding of those steps, equal to its target because the encoder reads one patch at
   a time, so the samplers keep it fixed exactly as they keep given values;
@@ -36,13 +33,11 @@ from tsdiff.data import WindowSource
 from tsdiff.engine._denoise import window_frame
 from tsdiff.engine.distributed import World
 from tsdiff.nn.autoencoder import PatchAutoencoder
-from tsdiff.nn.inputs import interpolate_given
 
 __all__ = [
     "AUTOENCODER_STEPS",
     "latent_batch",
     "latent_condition",
-    "filled",
     "latent_lags",
     "train_autoencoder",
     "weights_digest",
@@ -62,28 +57,6 @@ def _per_patch(mask: Tensor, codec: PatchAutoencoder, how: str) -> Tensor:
     patches = mask.reshape(B, K, L // P, P)
     per_patch = patches.all(-1) if how == "all" else patches.any(-1)  # (B, K, L / P)
     return per_patch.repeat_interleave(D, dim=-1)  # (B, K, L / P * D)
-
-
-def filled(x: Tensor, observed: Tensor) -> tuple[Tensor, Tensor]:
-    """Windows (B, K, L) with their unobserved steps filled by linear interpolation
-    between the observed steps of the variable (the nearest one at the ends), and
-    the mask they are encoded with: every step of each variable that has an
-    observed step in the window.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tsdiff.engine.latent import filled
-    >>> x = torch.tensor([[[1.0, 0.0, 3.0, 0.0], [0.0, 0.0, 0.0, 0.0]]])
-    >>> observed = torch.tensor([[[True, False, True, False], [False] * 4]])
-    >>> values, mask = filled(x, observed)
-    >>> values[0].tolist()
-    [[1.0, 2.0, 3.0, 3.0], [0.0, 0.0, 0.0, 0.0]]
-    >>> mask[0].tolist()  # the second variable has no observed step
-    [[True, True, True, True], [False, False, False, False]]
-    """
-    full = observed.any(-1, keepdim=True).expand_as(observed)
-    return torch.where(observed, x, interpolate_given(x, observed)), full
 
 
 def latent_condition(
@@ -146,7 +119,7 @@ def latent_batch(
     Returns
     -------
     z0, x_cond, latent_mask, target_mask, covariates
-        The encoding of the filled window (the clean latent), then
+        The encoding of the observed values (the clean latent), then
         :func:`latent_condition`'s three, with between them the cells the loss
         scores: those of patches with an observed step that is not given.
 
@@ -165,7 +138,7 @@ def latent_batch(
     """
     x_cond, latent_mask, covariates = latent_condition(codec, x0, cond_mask, covariates)
     with torch.no_grad():
-        z0 = codec.encode(*filled(x0, observed))
+        z0 = codec.encode(x0, observed)
     target = _per_patch(observed & ~cond_mask, codec, "any") & ~latent_mask
     return z0, x_cond, latent_mask, target, covariates
 
@@ -221,11 +194,11 @@ def train_autoencoder(
     then set its ``latent_scale``.
 
     Each step draws ``batch_size`` windows, frames them as the diffusion does (from
-    a conditioning mask drawn by ``draw_mask``), encodes half of them filled
-    (:func:`filled`, as targets are encoded) and half from the drawn conditioning
+    a conditioning mask drawn by ``draw_mask``), encodes half of them from their
+    observed values (as targets are encoded) and half from the drawn conditioning
     values (as the conditioning is), decodes them beside the conditioning values
     (as samples are decoded), and scores the squared error of the decoded windows
-    against the filled ones. Adam at 1e-3 with a cosine decay. Every process of a
+    on observed steps. Adam at 1e-3 with a cosine decay. Every process of a
     distributed fit trains on the same draws; the weights are then averaged, so all
     hold the same autoencoder.
 
@@ -268,14 +241,11 @@ def train_autoencoder(
     for _ in range(steps):
         rows = torch.randint(len(data), (batch_size,), generator=rows_gen)
         x, cond, observed = _framed_batch(data, rows, draw_mask, generator, frame)
-        target, full = filled(x, observed)
         half = torch.arange(len(rows), device=device)[:, None, None] % 2 == 0
-        inputs = torch.where(half, full, cond)  # (B, K, L) bool
-        decoded = codec.decode(
-            codec.encode(torch.where(half, target, x), inputs), x, cond
-        )
-        error = torch.where(full, decoded - target, 0.0).square()
-        loss = error.sum() / full.sum().clamp(min=1)
+        inputs = torch.where(half, observed, cond)  # (B, K, L) bool
+        decoded = codec.decode(codec.encode(x, inputs), x, cond)
+        error = torch.where(observed, decoded - x, 0.0).square()
+        loss = error.sum() / observed.sum().clamp(min=1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -326,7 +296,7 @@ def _latent_spread(
         x0, observed, _ = data.batch(rows[start : start + 256].to(device), device)
         offset, scale = window_frame(x0, observed, *frame)
         x = torch.where(observed, (x0 - offset) / scale, 0.0)
-        z = codec.encode(*filled(x, observed))
+        z = codec.encode(x, observed)
         keep = _per_patch(observed, codec, "any")
         total += float(torch.where(keep, z, 0.0).square().sum())
         count += int(keep.sum())
