@@ -222,7 +222,12 @@ class DiffusionModel:
         codec = self.autoencoder
         if codec is not None:
             if not codec.trained:
-                self._fit_autoencoder(windows, draw, config, device, seed, world)
+                spent = self._fit_autoencoder(
+                    windows, draw, config, device, seed, world
+                )
+                if config.max_fit_time is not None:  # one budget for both stages
+                    left = max(config.max_fit_time - spent, 0.0)
+                    config = dataclasses.replace(config, max_fit_time=left)
             context += weights_digest(codec)
         return fit_network(
             self.network, self.process, windows, draw, config, device=device,
@@ -237,9 +242,10 @@ class DiffusionModel:
         device: torch.device,
         seed: int,
         world: World | None,
-    ) -> None:
+    ) -> float:
         """Stage one of a latent model: the autoencoder, for ``AUTOENCODER_STEPS``
-        steps (as many as the fit takes, if fewer, but at least 50)."""
+        steps (as many as the fit takes, if fewer, but at least 50); returns its
+        seconds."""
         per_epoch = config.steps_per_epoch or math.ceil(
             len(windows) / config.batch_size
         )
@@ -250,6 +256,7 @@ class DiffusionModel:
             device=device, seed=seed + 3, world=world,
         )  # fmt: skip
         logger.info("autoencoder trained: %s", record[0])
+        return record[0]["seconds"]
 
     def sample(
         self,

@@ -46,7 +46,8 @@ COMMON_PARAMETERS_DOC = """\
         None diffuses on the data grid. The autoencoder (two hidden layers of 64
         per patch, shared by all variables, reading the patch's values and
         mask) is trained first, for up to 2000 steps on the reconstruction of
-        observed values, and frozen; the denoiser is then trained on its latents
+        observed values, its time counted in ``max_fit_time``, and frozen; the
+        denoiser is then trained on its latents
         with ``patch_length=latent_dim`` tokens (one token per patch), so its
         cost is that of ``patch_length`` above. Two stages, because a latent
         trained with the denoising loss can shrink towards the noise and
