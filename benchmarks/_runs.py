@@ -64,11 +64,12 @@ def common_args(description: str, samplers: str, seed: int) -> argparse.Argument
     parser.add_argument(
         "--samplers",
         default=samplers,
-        help="comma list of sampler:steps[:fp32][:eta=E][:cal=input|none]; the "
-        "first is the headline run; ':fp32' samples that run in float32 (no bf16 "
-        "autocast), ':eta=E' sets the sampler's stochasticity (ddim, dpmpp_2m), "
-        "':cal=input' calibrates an imputer's intervals on its input, ':cal=none' "
-        "not at all",
+        help="comma list of sampler:steps[:fp32][:eta=E][:cal=input|none]"
+        "[:rate=R|none]; the first is the headline run; ':fp32' samples that run in "
+        "float32 (no bf16 autocast), ':eta=E' sets the sampler's stochasticity "
+        "(ddim, dpmpp_2m), ':cal=input' calibrates an imputer's intervals on its "
+        "input, ':cal=none' not at all, ':rate=R' sets a forecaster's "
+        "calibration_rate (adaptive calibration along a backtest)",
     )
     parser.add_argument(
         "--checkpoint", help="training checkpoint file: resume from it if present"
@@ -156,39 +157,41 @@ def _steps(text: str) -> int | str:
     return text if text == "pass" else int(text)
 
 
-def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool, float | None]]:
-    """(sampler, steps, fp32, eta, cal) of every ``--samplers`` entry (eta None:
-    the estimator's own; cal None: its own ``calibration_share``, else "input" or
-    "none"); with --smoke the steps are capped at the tiny model's chain length
-    (and repeated entries dropped)."""
+SPEC = "sampler:steps[:fp32][:eta=E][:cal=input|none][:rate=R|none]"
+"""The form of a ``--samplers`` entry."""
+
+
+def samplers(args: argparse.Namespace) -> list[tuple]:
+    """(sampler, steps, fp32, eta, cal, rate) of every ``--samplers`` entry (eta
+    None: the estimator's own; cal None: its own ``calibration_share``, else
+    "input" or "none"; rate None: its own ``calibration_rate``, else a positive
+    number or "none"); with --smoke the steps are capped at the tiny model's
+    chain length (and repeated entries dropped)."""
     entries = []
     for spec in args.samplers.split(","):
         name, *fields = spec.split(":")
         flags = fields[1:]
-        etas = [f.removeprefix("eta=") for f in flags if f.startswith("eta=")]
-        cals = [f.removeprefix("cal=") for f in flags if f.startswith("cal=")]
-        unknown = [
-            f for f in flags if f != "fp32" and not f.startswith(("eta=", "cal="))
-        ]
+        named = {key: [] for key in ("eta", "cal", "rate")}
+        unknown = []
+        for flag in flags:
+            key, _, value = flag.partition("=")
+            if key in named and value:
+                named[key].append(value)
+            elif flag != "fp32":
+                unknown.append(flag)
         if (
             not fields
             or not fields[0].isdigit()
             or unknown
-            or len(etas) > 1
-            or len(cals) > 1
-            or not set(cals) <= {"input", "none"}
+            or any(len(values) > 1 for values in named.values())
+            or not set(named["cal"]) <= {"input", "none"}
         ):
-            raise SystemExit(
-                "--samplers entries are sampler:steps[:fp32][:eta=E][:cal=input|none]"
-                f"; got {spec!r}"
-            )
-        try:
-            eta = float(etas[0]) if etas else None
-        except ValueError:
-            message = f"--samplers: sampler:steps:eta=E needs a number E; got {spec!r}"
-            raise SystemExit(message) from None
-        cal = cals[0] if cals else None
-        entries.append((name, int(fields[0]), "fp32" in flags, eta, cal))
+            raise SystemExit(f"--samplers entries are {SPEC}; got {spec!r}")
+        eta, rate = _number(named["eta"], spec), _number(named["rate"], spec, "none")
+        if rate not in (None, "none") and rate <= 0:
+            raise SystemExit(f"--samplers: {SPEC} needs R > 0; got {spec!r}")
+        cal = named["cal"][0] if named["cal"] else None
+        entries.append((name, int(fields[0]), "fp32" in flags, eta, cal, rate))
     if args.smoke:
         cap = SMOKE_MODEL["n_diffusion_steps"]
         entries = list(
@@ -197,38 +200,60 @@ def samplers(args: argparse.Namespace) -> list[tuple[str, int, bool, float | Non
     return entries
 
 
+def _number(values: list[str], spec: str, word: str | None = None):
+    """The one value of a ``--samplers`` flag as a float (or ``word``); None if
+    the flag is absent."""
+    if not values or values[0] == word:
+        return values[0] if values else None
+    try:
+        return float(values[0])
+    except ValueError:
+        message = f"--samplers: {SPEC} needs numbers; got {spec!r}"
+        raise SystemExit(message) from None
+
+
 def each_sampler(
     estimator: Any, args: argparse.Namespace
 ) -> Iterator[tuple[str, dict]]:
     """Set the fitted ``estimator`` to every ``--samplers`` entry in turn (sampling
     settings change nothing that was fitted; ``cal=`` switches an imputer between
-    calibrating on its input and not calibrating) and yield its label and record
-    fields; its precision, eta and calibration are restored afterwards."""
+    calibrating on its input and not calibrating, ``rate=`` a forecaster's
+    adaptive calibration) and yield its label and record fields; its precision,
+    eta and calibration are restored afterwards."""
     mixed, own_eta = estimator.mixed_precision, estimator.eta
-    own_cal = estimator.get_params().get("calibration_share")
+    params = estimator.get_params()
+    own = {
+        k: params[k] for k in ("calibration_share", "calibration_rate") if k in params
+    }
     try:
-        for sampler, steps, fp32, eta, cal in samplers(args):
+        for sampler, steps, fp32, eta, cal, rate in samplers(args):
             estimator.set_params(
                 sampler=sampler,
                 sampling_steps=steps,
                 mixed_precision=mixed and not fp32,
                 eta=own_eta if eta is None else eta,
             )
-            if cal is not None:
-                if "calibration_share" not in estimator.get_params():
-                    raise SystemExit("--samplers: cal= is for imputers only")
-                estimator.set_params(calibration_share=None if cal == "none" else cal)
+            for key, value, kind in (
+                ("calibration_share", cal, "cal= is for imputers"),
+                ("calibration_rate", rate, "rate= is for forecasters"),
+            ):
+                if value is None:
+                    continue
+                if key not in own:
+                    raise SystemExit(f"--samplers: {kind} only")
+                estimator.set_params(**{key: None if value == "none" else value})
             label = f"tsdiff {sampler}-{steps}" + (" fp32" if fp32 else "")
             label += "" if eta is None else f" eta={eta:g}"
             label += "" if cal is None else f" cal={cal}"
+            if rate is not None:
+                label += f" rate={rate}" if rate == "none" else f" rate={rate:g}"
             fields = {"nfe": nfe(sampler, steps), "sampler": sampler}
             fields |= {"precision": "fp32"} if fp32 else {}
             fields |= {} if cal is None else {"calibration": cal}
+            fields |= {} if rate is None else {"calibration_rate": rate}
             yield label, fields | ({} if eta is None else {"eta": eta})
     finally:  # the estimator is the caller's: leave it as it was
-        estimator.set_params(mixed_precision=mixed, eta=own_eta)
-        if "calibration_share" in estimator.get_params():
-            estimator.set_params(calibration_share=own_cal)
+        estimator.set_params(mixed_precision=mixed, eta=own_eta, **own)
 
 
 def score_samplers(

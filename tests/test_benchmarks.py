@@ -308,7 +308,8 @@ def test_fp32_eta_and_cal_sampler_runs_change_that_run_only(tiny, monkeypatch):
     assert "eta" not in records[1] and records[2]["eta"] == 0.5
     assert "calibration" not in records[1] and records[2]["calibration"] == "input"
     bad_specs = ("ddpm:3:fp16", "ddim", "ddim:x", "ddim:3:eta=x", "ddim:3:eta=1:eta=0")
-    for spec in (*bad_specs, "ddim:3:cal=held", "ddim:3:cal=input:cal=none"):
+    more = ("ddim:3:cal=held", "ddim:3:cal=input:cal=none", "ddim:3:rate=x")
+    for spec in (*bad_specs, *more, "ddim:3:rate=0", "ddim:3:rate=", "ddim:3:eta"):
         bad = parser.parse_args(["--samplers", spec])
         with pytest.raises(SystemExit, match="sampler:steps"):
             runs.samplers(bad)
@@ -417,12 +418,12 @@ def test_forecasting_smoke_scores_tsdiff_and_baselines_on_the_same_cells(
 def test_forecasting_scores_every_sampler_with_one_fit(tmp_path):
     if not (DATA / "ili").exists():
         pytest.skip(f"benchmark data {DATA / 'ili'} is not available")
-    samplers = "dpmpp_2m:10,dpmpp_2m:10:eta=1"
+    samplers = "dpmpp_2m:10,dpmpp_2m:10:eta=1,dpmpp_2m:10:rate=0.5"
     result = _load("forecasting").main(
         ["ili", "--smoke", "--no-baselines", "--samplers", samplers,
          "--set", "calibration_windows=2", "--results", str(tmp_path)]
     )  # fmt: skip
-    first, second = result["runs"]
+    first, second, tracked = result["runs"]
     # Each sampler's forecasts were stretched by its own factors, per level, step
     # and variable.
     assert np.shape(first["calibration_factors"])[-1] == 7  # ILI's seven columns
@@ -431,6 +432,11 @@ def test_forecasting_scores_every_sampler_with_one_fit(tmp_path):
     assert second["method"] == "tsdiff dpmpp_2m-10 eta=1" and second["eta"] == 1
     assert first["fit_s"] == second["fit_s"] > 0  # one fit, timed once
     assert first["crps"] != second["crps"]  # the stochastic steps drew other paths
+    # rate= tracks the intervals along the backtest: the same samples, other
+    # intervals from the second cutoff on.
+    assert tracked["method"] == "tsdiff dpmpp_2m-10 rate=0.5"
+    assert tracked["calibration_rate"] == 0.5 and "calibration_rate" not in first
+    assert tracked["mae"] == first["mae"] and tracked["crps"] != first["crps"]
 
 
 def test_long_context_smoke_measures_each_context_in_its_own_process(tmp_path):
