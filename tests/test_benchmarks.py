@@ -464,3 +464,38 @@ def test_the_validation_split_lies_before_the_test_and_trains_before_itself(prot
     assert all(c < first_test for c in val.cutoffs)
     # ... and the model of a validation run trains on data before its own windows.
     assert val.train.index[-1] <= min(val.cutoffs)
+
+
+def _rate_file(path, rows):
+    """A results file of tsdiff runs (rate, crps, coverage_90, coverage_50)."""
+    runs = [{"method": "seasonal naive", "crps": 0.0}] + [
+        {"method": "tsdiff", "crps": c, "coverage_90": c90, "coverage_50": c50}
+        | ({} if r is None else {"calibration_rate": r})
+        for r, c, c90, c50 in rows
+    ]
+    path.write_text(json.dumps({"runs": runs}))
+    return path
+
+
+def test_select_setting_keeps_the_crps_bound_then_picks_the_closest_coverage(
+    tmp_path, capsys
+):
+    select = _load("select_setting")
+    rows_a = [(None, 1.0, 0.80, 0.40), (0.5, 1.01, 0.88, 0.48), (2, 1.0, 0.9, 0.5)]
+    a = _rate_file(tmp_path / "a.json", rows_a + [(1, 1.0, 0.9, 0.5)])
+    rows_b = [(None, 1.0, 0.85, 0.45), (0.5, 1.0, 0.89, 0.49), (2, 1.05, 0.9, 0.5)]
+    b = _rate_file(tmp_path / "b.json", rows_b)
+    # 2 is closest but costs 5 % CRPS on b; 1 is not scored in b
+    assert select.main(["calibration_rate", str(a), str(b)]) == "0.5"
+    assert capsys.readouterr().out.strip() == "0.5"
+    assert (
+        select.main(["calibration_rate", str(a), str(b), "--max-crps-loss", "0.1"])
+        == "2"
+    )
+    worse = _rate_file(
+        tmp_path / "c.json", [(None, 1.0, 0.9, 0.5), (0.5, 1.1, 0.9, 0.5)]
+    )
+    assert select.main(["calibration_rate", str(worse)]) == "none"
+    bare = _rate_file(tmp_path / "d.json", [(0.5, 1.0, 0.9, 0.5)])
+    with pytest.raises(ValueError, match="reference"):
+        select.main(["calibration_rate", str(bare)])

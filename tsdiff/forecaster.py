@@ -115,12 +115,14 @@ class DiffusionForecaster(
         Adaptive calibration under drift: each :meth:`update` first scores the
         forecast from the cutoff before it on the values that have arrived, and
         moves the log of every variable's factor by ``calibration_rate`` times
-        the miss rate of each new step less ``1 - calibration_coverage`` (online
-        quantile tracking, Gibbs & Candes 2021): over a long run of updates the
-        intervals miss close to ``1 - calibration_coverage`` of the values
-        whatever the drift. Costs one forecast per update (with ``X`` covariates,
-        ``update`` then needs ``X`` over that forecast's horizon). None: no
-        adaptation.
+        the mean over the horizon of each new step's miss rate less
+        ``1 - calibration_coverage`` (a step still to come counts zero; online
+        quantile tracking, Gibbs & Candes 2021): a horizon of values moves it
+        by at most ``calibration_rate`` whatever its length, and over a long run
+        of updates the intervals miss close to ``1 - calibration_coverage`` of
+        the values whatever the drift. Costs one forecast per update (with
+        ``X`` covariates, ``update`` then needs ``X`` over that forecast's
+        horizon). None: no adaptation.
     <common parameters>
 
     Attributes

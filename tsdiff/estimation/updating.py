@@ -151,7 +151,8 @@ class UpdateMixin:
         Each of the first ``prediction_length`` new time steps counts once: its
         miss rate ``m`` (the share of its given values outside the central
         ``calibration_coverage`` interval, over all series updated) moves the log
-        of every variable's factor by ``calibration_rate * (m - alpha)``, with
+        of every variable's factor by ``calibration_rate * (m - alpha) / H``
+        (H = ``prediction_length``), with
         ``alpha = 1 - calibration_coverage`` (online quantile tracking of the
         interval's scale; Gibbs & Candes 2021, Angelopoulos, Candes & Tibshirani
         2023).
