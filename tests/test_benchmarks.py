@@ -275,7 +275,7 @@ def test_fp32_eta_and_cal_sampler_runs_change_that_run_only(tiny, monkeypatch):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     runs = importlib.import_module("_runs")
     X = np.random.default_rng(0).normal(size=(40, 2))
-    imputer = DiffusionImputer(**tiny, window_length=8).fit(X)
+    imputer = DiffusionImputer(**tiny, window_length=8, calibration_share=None).fit(X)
     given = X.copy()
     given[::5, 0] = np.nan
     seen = []

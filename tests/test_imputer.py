@@ -38,7 +38,9 @@ def test_center_windows_decides_whether_samples_follow_a_level_shift(
 ):
     # Centred windows see only values relative to their own level, so moving the
     # given values by c moves every draw by c; uncentred windows see the level.
-    imputer = DiffusionImputer(window_length=16, center_windows=center, **tiny)
+    imputer = DiffusionImputer(
+        window_length=16, center_windows=center, calibration_share=None, **tiny
+    )  # the network's frame alone: calibration factors come from other draws
     imputer.fit(frame)
     shift = 3.0 * frame.std().to_numpy()
     base = imputer.sample(frame, random_state=1)  # (S, T, K)
@@ -59,7 +61,11 @@ def test_scale_windows_decides_whether_samples_follow_a_change_of_spread(
     # spread, so stretching the given values by a and moving them by b stretches
     # and moves every draw alike; windows that are only centred see the spread.
     imputer = DiffusionImputer(
-        window_length=16, center_windows=True, scale_windows=scale, **tiny
+        window_length=16,
+        center_windows=True,
+        scale_windows=scale,
+        calibration_share=None,  # the network's frame alone
+        **tiny,
     )
     imputer.fit(frame)
     stretch, shift = 3.0, 2.0 * frame.std().to_numpy()

@@ -257,7 +257,9 @@ def test_models_saved_before_an_option_existed_keep_their_setting(tiny, data, tm
 
     from tsdiff.engine import SETTINGS_BEFORE_OPTIONS
 
-    fitted = DiffusionImputer(**dict(tiny, window_length=8), center_windows=True)
+    fitted = DiffusionImputer(
+        **dict(tiny, window_length=8), center_windows=True, calibration_share=None
+    )
     fitted.fit(data)
     fitted.save(tmp_path / "m")
     config = tmp_path / "m" / "config.json"

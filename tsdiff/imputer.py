@@ -60,7 +60,7 @@ class DiffusionImputer(
         Time steps the network sees at once (L).
     window_stride : int or None, default=None
         Stride of the windows at transform time; None means ``window_length // 2``.
-    calibration_share : float, "input" or None, default=None
+    calibration_share : float, "input" or None, default="input"
         Stretch the samples of every imputation about their median so that the
         central ``calibration_coverage`` interval covers values hidden in the
         shape of real gaps at that rate, by a factor per variable and central
@@ -82,7 +82,9 @@ class DiffusionImputer(
           Nothing is held out of training and the factors follow the data
           being imputed; each call costs about one more imputation of the
           input. An input shorter than ``window_length`` is not calibrated (a
-          warning says so).
+          warning says so). The default: on the validation data of PM2.5 and
+          PhysioNet it moved 90 % coverage from 0.71 to 0.81 and from 0.88 to
+          0.91, CRPS within 0.3 % (README, "Calibrated imputations").
         * None: no calibration.
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
@@ -160,7 +162,7 @@ class DiffusionImputer(
         window_length: int = 48,
         window_stride: int | None = None,
         *,
-        calibration_share: float | None = None,
+        calibration_share: float | str | None = "input",
         calibration_coverage: float = 0.9,
         n_layers: int = 4,
         n_channels: int = 64,

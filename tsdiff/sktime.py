@@ -322,7 +322,7 @@ class DiffusionSktimeImputer(BaseTransformer):
     ----------
     window_length : int, default=48
         Time steps per training and imputation window.
-    calibration_share : float, "input" or None, default=None
+    calibration_share : float, "input" or None, default="input"
         As in :class:`tsdiff.DiffusionImputer`: the share of windows held out to
         calibrate the intervals of ``imputer_``, or ``"input"`` to calibrate
         them on the observed values of each input.
@@ -382,7 +382,7 @@ class DiffusionSktimeImputer(BaseTransformer):
     def __init__(
         self,
         window_length: int = 48,
-        calibration_share: float | str | None = None,
+        calibration_share: float | str | None = "input",
         n_layers: int = 4,
         n_channels: int = 64,
         n_heads: int = 8,

@@ -34,6 +34,7 @@ SETTINGS_BEFORE_OPTIONS = {
     "lags": None,
     "interpolated_input": False,
     "calibration_windows": None,  # a forecaster's; its default was None until "auto"
+    "calibration_share": None,  # an imputer's; its default was None until "input"
 }
 """Settings added after checkpoints and results were first written (or whose
 default changed), at the value they had before: such checkpoints resume (these
