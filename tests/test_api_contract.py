@@ -209,8 +209,8 @@ def test_quantiles_never_decrease_with_level(case, fitted, frame):
 def test_point_is_the_median_of_the_same_samples(case, fitted, frame):
     point = pd.DataFrame(case.point(fitted, frame))
     median = case.quantiles(fitted, frame, (0.5,)).xs(0.5, level="quantile", axis=1)
-    # Calibration stretches samples about their median, which moves it by rounding
-    # only: an imputer's transform skips it.
+    # An imputer's transform skips calibration, its quantiles stretch the samples
+    # about their median: the two medians differ by rounding only.
     np.testing.assert_allclose(point.to_numpy(), median.to_numpy(), rtol=1e-12)
 
 

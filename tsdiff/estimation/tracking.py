@@ -20,8 +20,9 @@ def tracking_step(
     ``rate * coverage``, however long the horizon, and values that arrive a few
     steps at a time move it as much in all as when they arrive together. A sum
     over the steps instead would move it H times as far after one bad forecast,
-    whose misses are correlated along its horizon: on ETTh2 and ETTm1 (H = 96)
-    that made the intervals hundreds of times too wide.
+    whose misses are correlated along its horizon: on the validation months of
+    ETTh2 (H = 96) that raised the CRPS from 0.094 to 1.04 at rate 0.1 and to
+    932 at rate 0.2.
 
     This is online quantile tracking of the interval's scale (Gibbs & Candes
     2021; Angelopoulos, Candes & Tibshirani 2023): however the errors drift, the
