@@ -193,3 +193,19 @@ def test_backtest_with_tracking_covers_closer_to_the_set_rate(tiny, make_frame):
     fixed = miss_rate(fc.set_params(calibration_rate=None))
     assert fixed > 0.3
     assert abs(adaptive - 0.1) < 0.07
+
+
+def test_with_covariates_an_update_whose_x_stops_short_scores_nothing(
+    tiny, series, caplog
+):
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame({"x": rng.standard_normal(len(series))}, index=series.index)
+    fc = _forecaster(tiny).fit(series.iloc[:40], X=X.iloc[:40])
+    far = series.iloc[40:42] + 100.0  # far outside, but X ends 2 steps in
+    with caplog.at_level("INFO", logger="tsdiff.estimation.updating"):
+        fc.update(far, X=X.iloc[40:42])
+    assert not hasattr(fc, "interval_drift_")
+    assert "X does not reach 4 steps past the cutoff" in caplog.text
+    assert fc.cutoff_ == series.index[41]  # the values themselves were taken
+    fc.update(series.iloc[42:48] + 100.0, X=X.iloc[42:48])  # X covers the horizon
+    np.testing.assert_allclose(fc.interval_drift_, [0.5 * 0.9] * 2)

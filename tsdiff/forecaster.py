@@ -120,9 +120,10 @@ class DiffusionForecaster(
         quantile tracking, Gibbs & Candes 2021): a horizon of values moves it
         by at most ``calibration_rate`` whatever its length, and over a long run
         of updates the intervals miss close to ``1 - calibration_coverage`` of
-        the values whatever the drift. Costs one forecast per update (with
-        ``X`` covariates, ``update`` then needs ``X`` over that forecast's
-        horizon). None: no adaptation.
+        the values whatever the drift. Costs one forecast per update; with
+        ``X`` covariates that forecast needs ``X`` over its whole horizon, and
+        an update whose ``X`` stops short of it scores nothing (logged). None:
+        no adaptation.
     <common parameters>
 
     Attributes

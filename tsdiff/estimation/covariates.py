@@ -182,6 +182,26 @@ class CovariateSpec:
             parts.append(self.static_values[where])
         return np.concatenate(parts, axis=1)  # (n, n_channels)
 
+    def covers(
+        self,
+        table: pd.DataFrame | None,
+        ids: pd.Index | None,
+        cutoffs: pd.Index,
+        freq: Any,
+        prediction_length: int,
+    ) -> bool:
+        """Whether ``table`` holds ``X`` at every one of the ``prediction_length``
+        steps after each of ``cutoffs`` (of the series ``ids``; None for one
+        series); always True without ``X``."""
+        if len(self.x_columns) == 0:
+            return True
+        steps = np.arange(1, prediction_length + 1)
+        times = [future_index(c, freq, steps) for c in cutoffs]
+        flat = times[0].append(times[1:])  # (N * H,)
+        if ids is not None:
+            flat = pd.MultiIndex.from_arrays([ids.repeat(prediction_length), flat])
+        return bool(flat.isin(table.index).all())
+
     def windows(
         self,
         table: pd.DataFrame | None,

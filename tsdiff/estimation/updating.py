@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ from tsdiff.frames import (
 
 __all__ = ["UpdateMixin"]
 
+logger = logging.getLogger(__name__)
+
 
 class UpdateMixin:
     """``update``, for :class:`~tsdiff.DiffusionForecaster`."""
@@ -38,7 +41,9 @@ class UpdateMixin:
         With ``calibration_rate`` set, the forecast from the old cutoff is first
         scored on the new values (the first ``prediction_length`` steps of
         ``y``) and the intervals of later forecasts move with its misses
-        (``interval_drift_``); this costs one forecast.
+        (``interval_drift_``); this costs one forecast, which with covariates
+        needs ``X`` over its whole horizon (an update whose ``X`` stops short
+        scores nothing).
 
         Parameters
         ----------
@@ -53,7 +58,9 @@ class UpdateMixin:
             modified.
         X : DataFrame, optional
             For a forecaster fitted with covariates: their values at the new time
-            points (those of ``y`` and any skipped between the cutoff and ``y``).
+            points (those of ``y`` and any skipped between the cutoff and ``y``),
+            and with ``calibration_rate`` up to ``prediction_length`` steps past
+            the current cutoff, for the forecast that is scored.
         update_params : bool, default=False
             Must be False: the network is not retrained here (call :meth:`fit` on
             the whole series to retrain).
@@ -133,7 +140,7 @@ class UpdateMixin:
                 new = spec.values(table, keys, times, f"update with {name}")
                 covariates[i] = np.concatenate([covariates[i], new])[-n_c:]
         if self.calibration_rate is not None:  # forecasts from before the values
-            self._adapt_intervals(arrived, self._from_long(X))
+            self._adapt_intervals(arrived, self._from_long(X), table)
         if panel:
             self.context_ = np.stack(contexts)
             self.cutoffs_ = pd.Index(cutoffs, name=self.cutoffs_.name)
@@ -144,7 +151,9 @@ class UpdateMixin:
             self.covariate_context_ = np.stack(covariates) if panel else covariates[0]
         return self
 
-    def _adapt_intervals(self, arrived: list[tuple[int, np.ndarray]], X: Any) -> None:
+    def _adapt_intervals(
+        self, arrived: list[tuple[int, np.ndarray]], X: Any, table: Any
+    ) -> None:
         """Score the forecasts from the current cutoffs on the values that have
         arrived after them, and move ``interval_drift_`` (adaptive calibration).
 
@@ -155,9 +164,23 @@ class UpdateMixin:
         (H = ``prediction_length``), with
         ``alpha = 1 - calibration_coverage`` (online quantile tracking of the
         interval's scale; Gibbs & Candes 2021, Angelopoulos, Candes & Tibshirani
-        2023).
+        2023). With ``X`` covariates the forecast needs ``X`` (``table``, as
+        standardised) over its whole horizon: where ``X`` stops short of it, the
+        update scores nothing and the scale stays (logged).
         """
         n_h, n_k = self.prediction_length, self.n_features_in_
+        spec = getattr(self, "covariates_", None)
+        panel = self._is_panel()
+        ids = self.series_ids_ if panel else None
+        cutoffs = self.cutoffs_ if panel else pd.Index([self.cutoff_])
+        if spec is not None and not spec.covers(table, ids, cutoffs, self.freq_, n_h):
+            logger.info(
+                "update: X does not reach %d steps past the cutoff, so the forecast "
+                "from the cutoff is not scored and the intervals keep their scale "
+                "(calibration_rate); pass X over that horizon to adapt them.",
+                n_h,
+            )
+            return
         samples = self._forecast(n_h, None, X=X)[0]  # (S, N, H, K), as forecast
         coverage = self.calibration_coverage
         levels = ((1 - coverage) / 2, (1 + coverage) / 2)
