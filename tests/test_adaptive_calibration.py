@@ -209,3 +209,21 @@ def test_with_covariates_an_update_whose_x_stops_short_scores_nothing(
     assert fc.cutoff_ == series.index[41]  # the values themselves were taken
     fc.update(series.iloc[42:48] + 100.0, X=X.iloc[42:48])  # X covers the horizon
     np.testing.assert_allclose(fc.interval_drift_, [0.5 * 0.9] * 2)
+
+
+def test_on_by_default_and_off_for_models_saved_before_the_option(
+    tiny, series, tmp_path
+):
+    import json
+
+    assert DiffusionForecaster().calibration_rate == 1.0
+    fc = _forecaster(tiny).fit(series.iloc[:40])
+    fc.save(tmp_path / "m")
+    config = tmp_path / "m" / "config.json"
+    document = json.loads(config.read_text())
+    del document["params"]["calibration_rate"]  # as written before it existed
+    config.write_text(json.dumps(document))
+    loaded = DiffusionForecaster.load(tmp_path / "m")
+    assert loaded.calibration_rate is None
+    loaded.update(series.iloc[40:44] + 100.0)
+    assert not hasattr(loaded, "interval_drift_")

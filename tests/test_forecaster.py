@@ -145,7 +145,9 @@ def _weights(forecaster):
 def test_update_appends_history_without_training(tiny, make_frame, gap):
     frame = make_frame(n_steps=100)
     train, new = frame.iloc[:50], frame.iloc[50 + gap :]
-    fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny).fit(train)
+    fc = DiffusionForecaster(  # no adaptive calibration: the intervals keep their scale
+        context_length=12, prediction_length=H, calibration_rate=None, **tiny
+    ).fit(train)
     weights = _weights(fc)
     before = new.copy()
     # The same forecast as conditioning on the whole series with the gap missing.
@@ -243,7 +245,9 @@ def test_update_one_row_at_a_time_on_any_index(tiny, make_frame):
         ),
     }
     for name, data in cases.items():
-        fc = DiffusionForecaster(context_length=12, prediction_length=H, **tiny)
+        fc = DiffusionForecaster(  # no adaptive calibration: the same scale as fit
+            context_length=12, prediction_length=H, calibration_rate=None, **tiny
+        )
         fc.fit(data[:60])
         whole = fc.predict_quantiles(y=data[:64])
         for row in range(60, 64):  # one observation per call, as they arrive

@@ -294,8 +294,8 @@ def test_each_number_of_samples_has_its_own_factor(tiny, make_frame):
 
 def test_backtest_and_sample_are_calibrated_too(tiny, make_frame):
     frame = make_frame(n_steps=60, n_vars=1, missing=0.0)
-    fc = _forecaster(tiny, num_samples=16).fit(frame)
-    key = _key(fc)
+    fc = _forecaster(tiny, num_samples=16, calibration_rate=None).fit(frame)
+    key = _key(fc)  # (a backtest without adaptive calibration: factors alone)
     fc.calibration_.factors[key] = np.array([4.0])
     wide = fc.sample(random_state=3)[:, :, 0]  # (S, H)
     fc.calibration_.factors[key] = np.array([1.0])

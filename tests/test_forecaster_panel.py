@@ -120,7 +120,7 @@ def test_backtest_on_a_panel_is_batched_over_cutoffs_and_series(fitted, panel):
 
 
 def test_update_moves_the_cutoff_of_the_series_given(tiny, panel):
-    fc = _forecaster(tiny).fit(panel)
+    fc = _forecaster(tiny, calibration_rate=None).fit(panel)  # the scale of fit
     weights = {k: v.clone() for k, v in fc.network_.state_dict().items()}
     day = fc.cutoffs_[1] + pd.Timedelta(days=2)  # one step skipped: missing
     new = pd.DataFrame(

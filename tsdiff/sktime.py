@@ -80,6 +80,10 @@ class DiffusionSktimeForecaster(BaseForecaster):
         every series to calibrate the forecast intervals (90 % central); "auto"
         holds out those in the last tenth of the median series, none in series
         too short for it.
+    calibration_rate : float or None, default=1.0
+        As in :class:`tsdiff.DiffusionForecaster`: how far each
+        ``update(update_params=False)`` moves the intervals after scoring the
+        forecast made before the new values (None: not at all).
 
     Attributes
     ----------
@@ -143,6 +147,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
         device: str = "auto",
         random_state: int | None = None,
         calibration_windows: int | str | None = "auto",
+        calibration_rate: float | None = 1.0,
     ):
         store_params(self, locals())
         super().__init__()
@@ -184,6 +189,7 @@ class DiffusionSktimeForecaster(BaseForecaster):
             context_length=context,
             prediction_length=horizon,
             calibration_windows=windows,
+            calibration_rate=self.calibration_rate,
             **_model_settings(self),
         )
         self.forecaster_.fit(y, X=X)
@@ -306,8 +312,9 @@ class DiffusionSktimeForecaster(BaseForecaster):
         """
         return [
             {"context_length": 6, "prediction_length": 4, **_TINY},
-            {"context_length": 3, "prediction_length": 2, "sampler": "ddim", **_TINY},
-        ]
+            {"context_length": 3, "prediction_length": 2, "sampler": "ddim",
+             "calibration_rate": None, **_TINY},
+        ]  # fmt: skip
 
 
 class DiffusionSktimeImputer(BaseTransformer):

@@ -35,6 +35,7 @@ SETTINGS_BEFORE_OPTIONS = {
     "interpolated_input": False,
     "calibration_windows": None,  # a forecaster's; its default was None until "auto"
     "calibration_share": None,  # an imputer's; its default was None until "input"
+    "calibration_rate": None,  # a forecaster's; its default was None until 1.0
 }
 """Settings added after checkpoints and results were first written (or whose
 default changed), at the value they had before: such checkpoints resume (these
