@@ -209,6 +209,17 @@ CASES = {
     "backtest-no-windows": lambda c: c["forecaster"].backtest(
         c["frame"], fh=2, n_windows=0
     ),
+    "upsample-factor-one": lambda c: c["imputer"].upsample(
+        c["frame"].resample("3h").mean(), factor=1
+    ),
+    "upsample-factor-float": lambda c: c["imputer"].upsample(
+        c["frame"].resample("3h").mean(), factor=2.5
+    ),
+    "upsample-how-unknown": lambda c: c["imputer"].upsample(
+        c["frame"].resample("3h").mean(), factor=3, how="sum"
+    ),
+    "upsample-off-grid": lambda c: c["imputer"].upsample(c["frame"], factor=3),
+    "upsample-array": lambda c: c["imputer"].upsample(c["frame"].to_numpy(), 3),
 }
 
 

@@ -499,3 +499,35 @@ def test_select_setting_keeps_the_crps_bound_then_picks_the_closest_coverage(
     bare = _rate_file(tmp_path / "d.json", [(0.5, 1.0, 0.9, 0.5)])
     with pytest.raises(ValueError, match="reference"):
         select.main(["calibration_rate", str(bare)])
+
+
+def test_upsampling_smoke_scores_tsdiff_and_interpolation_on_the_same_cells(
+    tmp_path,
+):
+    if not (DATA / "ett").exists():
+        pytest.skip(f"benchmark data {DATA / 'ett'} is not available")
+    result = _load("upsampling").main(["ettm1", "--smoke", "--results", str(tmp_path)])
+    runs = {run["method"]: run for run in result["runs"]}
+    assert set(runs) == {
+        "tsdiff (point)", "linear (point)", "cubic spline (point)",
+        "tsdiff (mean)", "block mean (mean)", "linear (mean)", "cubic spline (mean)",
+    }  # fmt: skip
+    for how in ("point", "mean"):
+        counts = {r["n_targets"] for r in runs.values() if r["how"] == how}
+        assert len(counts) == 1 and counts.pop() > 0  # the same cells for all
+    assert 0 <= runs["tsdiff (mean)"]["coverage_90"] <= 1
+    assert (tmp_path / "upsample_ettm1_smoke.md").exists()
+
+
+def test_upsampling_baselines_keep_the_block_means_and_the_points():
+    up = _load("upsampling")
+    index = pd.date_range("2024-01-01", periods=12, freq="h")
+    truth = pd.DataFrame({"a": np.sin(np.arange(12.0))}, index=index)
+    for how in ("point", "mean"):
+        coarse = up.coarse_of(truth, 3, how)
+        for method in ("repeat", "linear", "cubic"):
+            fine = up._interpolated(coarse, 3, how, method)[:, 0]
+            if how == "mean":
+                np.testing.assert_allclose(fine.reshape(4, 3).mean(1), coarse["a"])
+            elif method != "repeat":
+                np.testing.assert_allclose(fine[::3], coarse["a"])

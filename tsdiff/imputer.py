@@ -24,6 +24,7 @@ from tsdiff.estimation.gap_calibration import (
 from tsdiff.estimation.imputing import ImputeMixin, pattern_windows, window_plan
 from tsdiff.estimation.quantiles import band_levels
 from tsdiff.estimation.stretching import stretch_levels, widen
+from tsdiff.estimation.upsampling import UpsampleMixin, window_means
 from tsdiff.estimation.validation import (
     POSITIVE_INT,
     Interval,
@@ -38,7 +39,11 @@ __all__ = ["DiffusionImputer"]
 
 
 class DiffusionImputer(
-    ImputeMixin, OneToOneFeatureMixin, TransformerMixin, DiffusionEstimator
+    ImputeMixin,
+    UpsampleMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    DiffusionEstimator,
 ):
     """Probabilistic imputation of multivariate time series with a conditional diffusion
     model (CSDI, Tashiro et al. 2021).
@@ -406,10 +411,13 @@ class DiffusionImputer(
         num_samples: int | None = None,
         random_state: Any = None,
         calibrate: bool = True,
+        means: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Imputation samples of shape (S, n_rows, K) of the input's rows; observed
         cells exact; stretched by the calibration factors unless ``calibrate`` is
-        False (for the median, which stretching leaves as it is).
+        False (for the median, which stretching leaves as it is). ``means``, the
+        block (-1: none) and scaled block mean of every grid cell, each (T, K),
+        holds the block means while sampling (see :mod:`.upsampling`).
 
         The windows of every series of a panel are sampled in one batched call.
         """
@@ -426,11 +434,15 @@ class DiffusionImputer(
         ]
         needed = [p["windows"][p["needed"]] for p in plans]
         cond = [p["cond_windows"][p["needed"]] for p in plans]
+        kept = None  # or the block means of the windows sampled
+        if means is not None:
+            kept = window_means(*means, arrays.segments, plans, self.window_length)
         drawn = np.empty((num_samples, 0, self.window_length, len(arrays.columns)))
         if sum(len(w) for w in needed):
             drawn = self._sample_windows(
-                np.concatenate(needed), np.concatenate(cond), num_samples, seed
-            )  # (S, n_needed, L, K)
+                np.concatenate(needed), np.concatenate(cond), num_samples, seed,
+                means=kept,
+            )  # (S, n_needed, L, K)  # fmt: skip
         splits = np.cumsum([len(w) for w in needed])[:-1]
         series = []
         for plan, part in zip(plans, np.split(drawn, splits, axis=1), strict=True):

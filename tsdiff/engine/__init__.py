@@ -12,6 +12,7 @@ each batch's conditioning.
 from tsdiff.engine._fingerprint import SETTINGS_BEFORE_OPTIONS
 from tsdiff.engine.budget import auto_batch_size
 from tsdiff.engine.compilation import COMPILE_MODES
+from tsdiff.engine.constraints import BlockMeans
 from tsdiff.engine.lr import LR_SCHEDULES
 from tsdiff.engine.mask_policy import MaskPolicy
 from tsdiff.engine.model import DiffusionModel
@@ -22,6 +23,7 @@ __all__ = [
     "LR_SCHEDULES",
     "COMPILE_MODES",
     "SETTINGS_BEFORE_OPTIONS",
+    "BlockMeans",
     "DiffusionModel",
     "MaskPolicy",
     "SamplingConfig",

@@ -22,6 +22,7 @@ import torch
 
 from tsdiff.data import WindowSource
 from tsdiff.diffusion import Process, make_process
+from tsdiff.engine.constraints import BlockMeans
 from tsdiff.engine.distributed import World
 from tsdiff.engine.latent import AUTOENCODER_STEPS, train_autoencoder, weights_digest
 from tsdiff.engine.mask_policy import MaskPolicy
@@ -267,6 +268,7 @@ class DiffusionModel:
         device: torch.device,
         seed: int,
         covariates: np.ndarray | None = None,
+        means: BlockMeans | None = None,
     ) -> np.ndarray:
         """Draw samples of every window given its values at ``cond_mask``.
 
@@ -284,6 +286,8 @@ class DiffusionModel:
             Seed of the sampling noise: equal seeds give equal samples.
         covariates : ndarray of shape (N, L, C), optional
             Covariates of each window, for a network that reads them.
+        means : BlockMeans or None, default=None
+            Known block means, laid out (N, L, K) (see :func:`sample_network`).
 
         Returns
         -------
@@ -321,6 +325,7 @@ class DiffusionModel:
             covariates=None if covariates is None
             else _channels_first(covariates, np.float32),
             codec=self.autoencoder,
+            means=None if means is None else means.transposed(),
         )  # fmt: skip
         return samples.transpose(0, 1, 3, 2)  # (S, N, K, L) -> (S, N, L, K)
 

@@ -17,6 +17,12 @@ from tqdm.auto import tqdm
 from tsdiff.diffusion import Process, get_sampler, sampler_options
 from tsdiff.engine._denoise import make_denoise, window_frame
 from tsdiff.engine.compilation import compiled
+from tsdiff.engine.constraints import (
+    BlockMeans,
+    centre_on_means,
+    project_means,
+    with_block_means,
+)
 from tsdiff.engine.latent import latent_condition
 from tsdiff.nn import Denoiser
 from tsdiff.nn.autoencoder import PatchAutoencoder
@@ -100,6 +106,7 @@ def sample_network(
     seed: int,
     covariates: np.ndarray | None = None,
     codec: PatchAutoencoder | None = None,
+    means: BlockMeans | None = None,
 ) -> np.ndarray:
     """Draw conditional samples for every window, samples folded into the batch.
 
@@ -127,6 +134,15 @@ def sample_network(
         The trained autoencoder of a latent model: the network denoises latent
         windows (:mod:`tsdiff.engine.latent`), and the decoded samples return to
         the data grid.
+    means : BlockMeans or None, default=None
+        Blocks of cells (outside ``cond_mask``) whose means are known, in the
+        units of ``x_cond``: every network evaluation projects its clean-data
+        estimate onto them, and so does the end of sampling (samplers of the
+        continuous-time processes stop short of t = 0), so the samples keep
+        them up to float32 rounding (:mod:`tsdiff.engine.constraints`); with
+        ``center_windows`` a variable without given values is centred on its
+        block means. Not with ``codec`` (the latent grid has no cells to
+        constrain).
 
     Returns
     -------
@@ -176,15 +192,17 @@ def sample_network(
     >>> np.array_equal(samples, again)  # equal seeds, equal samples
     True
     """
+    if means is not None and codec is not None:
+        raise ValueError("block means constrain the data grid; a latent model has none")
     devices = _devices(device)
     if len(devices) == 1:
         return _sample_on(
             network, schedule, x_cond, cond_mask, config, device, seed, covariates,
-            codec,
+            codec, means,
         )  # fmt: skip
     return _sample_sharded(
         network, schedule, x_cond, cond_mask, config, devices, seed, covariates,
-        codec,
+        codec, means,
     )  # fmt: skip
 
 
@@ -206,6 +224,7 @@ def _sample_sharded(
     seed: int,
     covariates: np.ndarray | None = None,
     codec: PatchAutoencoder | None = None,
+    means: BlockMeans | None = None,
 ) -> np.ndarray:
     """Contiguous shares of the windows sampled at once on ``devices`` (share i with
     seed ``seed + 7919 i``), in window order: shape (S, N, K, L)."""
@@ -226,6 +245,7 @@ def _sample_sharded(
                 seed + 7919 * i,
                 None if covariates is None else covariates[rows],
                 replica[1],
+                None if means is None else means.rows(rows),
             )  # fmt: skip
             for i, (rows, replica, device) in enumerate(
                 zip(shares, replicas, devices, strict=False)
@@ -246,6 +266,7 @@ def _sample_on(
     seed: int,
     covariates: np.ndarray | None = None,
     codec: PatchAutoencoder | None = None,
+    means: BlockMeans | None = None,
 ) -> np.ndarray:
     """:func:`sample_network` on one device."""
     network.to(device).eval()
@@ -260,6 +281,9 @@ def _sample_on(
     x_all = torch.from_numpy(np.nan_to_num(x_cond, nan=0.0)).float()
     mask_all = torch.from_numpy(cond_mask)
     cov_all = None if covariates is None else torch.from_numpy(covariates).float()
+    if means is not None:
+        block_all = torch.from_numpy(means.block).long()
+        target_all = torch.from_numpy(np.nan_to_num(means.target)).float()
     out = torch.empty((total, n_k, n_l), dtype=torch.float32)  # (N*S, K, L)
     n_latent = n_l if codec is None else codec.latent_length(n_l)
     shape = (n_windows, n_k, n_latent)  # of the windows the network reads
@@ -284,6 +308,11 @@ def _sample_on(
             offset, scale = window_frame(
                 x_c, m_c, config.center_windows, config.scale_windows
             )  # (b, K, 1) each
+            if means is not None:
+                block = block_all[windows].to(device)
+                target = target_all[windows].to(device)
+                if config.center_windows:
+                    offset = centre_on_means(offset, m_c, block, target)
             framed = (x_c - offset) / scale
             cond, given = framed, m_c
             cov_c = None if cov_all is None else cov_all[windows].to(device)
@@ -300,7 +329,12 @@ def _sample_on(
                 covariates=cov_c,
                 context=None if codec is None else cond,
             )
+            if means is not None:  # targets in the frame the network models
+                target = (target - offset) / scale
+                denoise = with_block_means(denoise, schedule, block, target)
             draw = sampler(denoise, schedule, cond, given, **kwargs)
+            if means is not None:  # a sampler may end short of t = 0
+                draw = project_means(draw, block, target)
             if codec is not None:
                 draw = codec.decode(draw, framed, m_c)  # (b, K, L)
             draw = draw * scale + offset

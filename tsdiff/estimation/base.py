@@ -29,6 +29,7 @@ from tsdiff.diffusion import (
     make_process,
 )
 from tsdiff.engine import (
+    BlockMeans,
     DiffusionModel,
     MaskPolicy,
     SamplingConfig,
@@ -352,10 +353,12 @@ class DiffusionEstimator(BaseEstimator):
         num_samples: int,
         seed: int,
         covariates: np.ndarray | None = None,
+        means: BlockMeans | None = None,
     ) -> np.ndarray:
         """Samples of shape (S, N, L, K) for scaled windows of shape (N, L, K)
         (with ``covariates`` of shape (N, L, n_covariates) for a network that takes
-        them), after checking that the settings still describe the fitted model."""
+        them, and block ``means`` to hold), after checking that the settings still
+        describe the fitted model."""
         model = self.model_
         if make_process(**self._process_spec()) != model.process:
             raise ValueError(
@@ -390,7 +393,7 @@ class DiffusionEstimator(BaseEstimator):
         )
         return model.sample(
             windows, cond_mask, config,
-            device=self.device_, seed=seed, covariates=covariates,
+            device=self.device_, seed=seed, covariates=covariates, means=means,
         )  # fmt: skip
 
     def _sample_seed(self, random_state: Any) -> int:
