@@ -418,6 +418,18 @@ def evaluate(
     return runs + baseline_runs
 
 
+def result_name(base: str, args: argparse.Namespace) -> str:
+    """``base`` with the run's suffixes: ``_val`` for ``--split validation``, then
+    ``_<tag>`` and ``_smoke``."""
+    split = getattr(args, "split", "test")
+    return (
+        base
+        + ("_val" if split == "validation" else "")
+        + (f"_{args.tag}" if args.tag else "")
+        + ("_smoke" if args.smoke else "")
+    )
+
+
 def report(
     protocol: str,
     imputer: Any,

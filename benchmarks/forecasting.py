@@ -386,10 +386,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         runs.append(_run(name, baseline.fit, baseline.forecast, truth, {}))
     horizon_tag = f"_h{task.horizon}" if args.horizon else ""
     result = {
-        "protocol": f"forecast_{args.protocol}{horizon_tag}"
-        + ("_val" if args.split == "validation" else "")
-        + (f"_{args.tag}" if args.tag else "")
-        + ("_smoke" if args.smoke else ""),
+        "protocol": r.result_name(f"forecast_{args.protocol}{horizon_tag}", args),
         "provenance": h.provenance(),
         "config": {
             "horizon": task.horizon,

@@ -106,12 +106,23 @@ def _interpolated(coarse: pd.DataFrame, factor: int, how: str, method: str):
         filled = grid.interpolate(method=kind, limit_direction="both")
         fine = filled.reindex(np.arange(n * factor)).to_numpy()
     if how == "mean":  # every block shifted to its mean
-        known = np.repeat(coarse.notna().to_numpy(), factor, axis=0)  # (T, K)
-        rows = np.arange(n * factor)[:, None] // factor
-        block = np.where(known, rows, -1)
-        target = np.repeat(coarse.to_numpy(), factor, axis=0)
-        fine = exact_means(fine[None], block, np.nan_to_num(target))[0]
+        fine = _to_means(fine, coarse, factor)
     return fine.reshape(n * factor, k)
+
+
+def _to_means(fine: np.ndarray, coarse: pd.DataFrame, factor: int) -> np.ndarray:
+    """``fine`` (T, K) shifted per block to the block's coarse mean (where known)."""
+    known = np.repeat(coarse.notna().to_numpy(), factor, axis=0)  # (T, K)
+    block = np.where(known, np.arange(len(fine))[:, None] // factor, -1)
+    target = np.nan_to_num(np.repeat(coarse.to_numpy(), factor, axis=0))
+    return exact_means(fine[None], block, target)[0]
+
+
+def _median(q: pd.DataFrame, coarse: pd.DataFrame, factor: int, how: str):
+    """``upsample``'s point output, (T, K), from its quantiles: the 0.5 quantile
+    (given readings exact), shifted per block to the block's mean for "mean"."""
+    median = q.xs(0.5, axis=1, level=1).to_numpy()
+    return median if how == "point" else _to_means(median, coarse, factor)
 
 
 def _target(truth: pd.DataFrame, coarse: pd.DataFrame, factor: int, how: str):
@@ -177,9 +188,9 @@ def main(argv: list[str] | None = None) -> dict:
             with h.timer(record, "predict_s"):
                 for truth in task.truths:
                     coarse = coarse_of(truth, task.factor, how)
-                    if method is None:
+                    if method is None:  # the point output from the same draws
                         q = model.upsample(coarse, task.factor, how, alpha=LEVELS)
-                        point = model.upsample(coarse, task.factor, how).to_numpy()
+                        point = _median(q, coarse, task.factor, how)
                     else:
                         q, point = None, _interpolated(coarse, task.factor, how, method)
                     target = _target(truth, coarse, task.factor, how)
@@ -190,10 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
             logging.info("%s: %s", record["method"], record)
             runs.append(record)
     result = {
-        "protocol": f"upsample_{args.protocol}"
-        + ("_val" if args.split == "validation" else "")
-        + (f"_{args.tag}" if args.tag else "")
-        + ("_smoke" if args.smoke else ""),
+        "protocol": r.result_name(f"upsample_{args.protocol}", args),
         "provenance": h.provenance(),
         "config": {
             "factor": task.factor,
