@@ -210,9 +210,9 @@ def test_complete_windows_are_not_sampled(imputer, frame, monkeypatch):
     calls = []
     original = type(imputer)._sample_windows
 
-    def spy(self, windows, cond, num_samples, seed):
+    def spy(self, windows, cond, num_samples, seed, **kwargs):
         calls.append(len(windows))
-        return original(self, windows, cond, num_samples, seed)
+        return original(self, windows, cond, num_samples, seed, **kwargs)
 
     monkeypatch.setattr(type(imputer), "_sample_windows", spy)
     complete = frame.fillna(0.0)

@@ -65,11 +65,29 @@ class BlockMeans:
             )
 
     def rows(self, rows) -> BlockMeans:
-        """The constraints of the windows ``rows``."""
+        """The constraints of the windows ``rows`` (an index of the first axis).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.engine import BlockMeans
+        >>> means = BlockMeans(np.zeros((3, 1, 2), int), np.zeros((3, 1, 2)))
+        >>> means.rows([0, 2]).target.shape
+        (2, 1, 2)
+        """
         return BlockMeans(self.block[rows], self.target[rows])
 
     def transposed(self) -> BlockMeans:
-        """The last two axes swapped: windows of shape (N, L, K) to (N, K, L)."""
+        """The last two axes swapped: windows of shape (N, L, K) to (N, K, L).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from tsdiff.engine import BlockMeans
+        >>> means = BlockMeans(np.zeros((3, 4, 2), int), np.zeros((3, 4, 2)))
+        >>> means.transposed().block.shape
+        (3, 2, 4)
+        """
         block = np.ascontiguousarray(self.block.swapaxes(1, 2), dtype=np.int64)
         target = np.ascontiguousarray(self.target.swapaxes(1, 2), dtype=np.float32)
         return BlockMeans(block, target)
