@@ -117,7 +117,7 @@ def score(truth: np.ndarray, samples: np.ndarray, target: np.ndarray) -> dict:
 
     CRPS is the normalised quantile loss over 19 levels with linear quantiles (CSDI's
     convention); MAE and RMSE are of the sample median; coverage of the central 90 %
-    and 50 % intervals.
+    and 50 % intervals, and the interval (Winkler) score of the 90 % one.
     """
     return {
         "crps": float(metrics.wql(truth, samples, mask=target)),
@@ -128,6 +128,9 @@ def score(truth: np.ndarray, samples: np.ndarray, target: np.ndarray) -> dict:
         ),
         "coverage_50": float(
             metrics.coverage(truth, samples, coverage=0.5, mask=target)
+        ),
+        "interval_score_90": float(
+            metrics.interval_score(truth, samples, coverage=0.9, mask=target)
         ),
         "n_targets": int(target.sum()),
     }

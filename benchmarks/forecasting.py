@@ -276,6 +276,7 @@ def _score(truth: pd.DataFrame, q: pd.DataFrame, samples: np.ndarray | None) -> 
         "mae": float(np.nanmean(np.abs(median - y))),
         "coverage_90": float(metrics.coverage(y, q, coverage=0.9)),
         "coverage_50": float(metrics.coverage(y, q, coverage=0.5)),
+        "interval_score_90": float(metrics.interval_score(y, q, coverage=0.9)),
         "n_targets": int(np.isfinite(y).sum()),
     }
     if samples is not None:
