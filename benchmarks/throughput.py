@@ -57,14 +57,20 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(","))
 
 
-def _resolutions(text: str) -> tuple[tuple[int, int | None], ...]:
-    """``"1,8,8:4"`` as ((1, None), (8, None), (8, 4)): patch lengths, each with the
-    latent size of latent diffusion after a colon (none: the data grid)."""
-    pairs = []
+def _resolutions(text: str) -> tuple[tuple[int, int | None, int], ...]:
+    """``"1,8,8:4,8:16:4"`` as ((1, None, 1), (8, None, 1), (8, 4, 1), (8, 16, 4)):
+    patch lengths, each with the latent size of latent diffusion after a colon
+    (none: the data grid) and the variables per patch after a second one."""
+    triples = []
     for item in text.split(","):
-        patch, _, latent = item.partition(":")
-        pairs.append((int(patch), int(latent) if latent else None))
-    return tuple(pairs)
+        patch, latent, width = (item.split(":") + ["", ""])[:3]
+        triples.append((int(patch), int(latent) if latent else None, int(width or 1)))
+    return tuple(triples)
+
+
+def _resolution(patch: tuple) -> dict:
+    """Estimator parameters of a ``_resolutions`` triple."""
+    return dict(zip(("patch_length", "latent_dim", "patch_width"), patch, strict=True))
 
 
 def _shape(name: str) -> tuple[int, int]:
@@ -76,7 +82,7 @@ def _shape(name: str) -> tuple[int, int]:
 
 
 def _train(
-    shape: str, batch: int, mode: str, args, patch: tuple = (1, None)
+    shape: str, batch: int, mode: str, args, patch: tuple = (1, None, 1)
 ) -> tuple[dict, DiffusionImputer]:
     """Steady and first-epoch training rates of one configuration."""
     n_vars, length = _shape(shape)
@@ -91,8 +97,7 @@ def _train(
         batch_size=batch,
         compile=COMPILE[mode],
         mixed_precision=mode != "fp32",
-        patch_length=patch[0],
-        latent_dim=patch[1],
+        **_resolution(patch),
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
     )
@@ -103,8 +108,7 @@ def _train(
         "shape": shape,
         "batch_size": batch,
         "mode": mode,
-        "patch_length": patch[0],
-        "latent_dim": patch[1],
+        **_resolution(patch),
         "steps_per_epoch": steps,
         "first_epoch_s": seconds[0],
         "steady_epoch_s": steady,
@@ -114,7 +118,12 @@ def _train(
 
 
 def _profile(
-    shape: str, batch: int, mode: str, args, patch: tuple = (1, None), steps: int = 20
+    shape: str,
+    batch: int,
+    mode: str,
+    args,
+    patch: tuple = (1, None, 1),
+    steps: int = 20,
 ) -> dict:
     """Where the time of a training step goes: ``steps`` steps (after as many
     unprofiled ones) under ``torch.profiler``, per step: wall time, time the GPU
@@ -130,8 +139,7 @@ def _profile(
         batch_size=batch,
         compile=COMPILE[mode],
         mixed_precision=mode != "fp32",
-        patch_length=patch[0],
-        latent_dim=patch[1],
+        **_resolution(patch),
         random_state=args.seed,
         **(SMOKE_MODEL if args.smoke else {}),
     )
@@ -199,6 +207,7 @@ def _sample(imputer: DiffusionImputer, shape: str, mode: str, args) -> dict:
         "mode": mode,
         "patch_length": imputer.patch_length,
         "latent_dim": imputer.latent_dim,
+        "patch_width": imputer.patch_width,
         "windows": args.sample_windows,
         "num_samples": args.samples,
         "nfe": args.sampling_steps,
@@ -220,9 +229,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--patch-lengths",
         type=_resolutions,
-        default=((1, None),),
+        default=((1, None, 1),),
         help="patch_length of the denoiser, each timed in turn (1: full resolution); "
-        "P:D is latent diffusion with latent_dim D (e.g. 1,8,8:4)",
+        "P:D is latent diffusion with latent_dim D, P:D:W with patches of W "
+        "variables (patch_width; e.g. 1,8,8:4,8:16:4)",
     )
     parser.add_argument(
         "--modes", default="eager,compile", help="fp32, eager, compile, graphs"
@@ -396,6 +406,13 @@ def _train_and_sample(args, result: dict, save) -> None:
         save()
 
 
+def _latent(record: dict) -> str:
+    """The latent column: D, with the variables per patch where more than one."""
+    width = record.get("patch_width", 1)
+    latent = str(record.get("latent_dim") or "-")
+    return latent if width == 1 else f"{latent} ({width} variables)"
+
+
 def _markdown(result: dict) -> str:
     lines = [
         *h.heading(result),
@@ -404,7 +421,7 @@ def _markdown(result: dict) -> str:
         "|---|---|---|---|---|---|---|---|",
         *(
             f"| {r['shape']} | {r['mode']} | {r.get('patch_length', 1)} | "
-            f"{r.get('latent_dim') or '-'} | {r['batch_size']} | "
+            f"{_latent(r)} | {r['batch_size']} | "
             f"{r['ms_per_step']:.1f} | {r['windows_per_s']:.0f} | "
             f"{r['first_epoch_s']:.1f} |"
             for r in result["train"]
@@ -415,7 +432,7 @@ def _markdown(result: dict) -> str:
         "|---|---|---|---|---|---|---|",
         *(
             f"| {r['shape']} | {r['mode']} | {r.get('patch_length', 1)} | "
-            f"{r.get('latent_dim') or '-'} | {r['window_nfe_per_s']:.0f} | "
+            f"{_latent(r)} | {r['window_nfe_per_s']:.0f} | "
             f"{r['first_call_s']:.1f} | {r['steady_call_s']:.1f} |"
             for r in result["sample"]
         ),

@@ -156,6 +156,12 @@ CASES = {
     "latent-beyond-patch": lambda c: c["new_forecaster"](
         patch_length=4, latent_dim=8
     ).fit(c["frame"]),
+    "patch-width-without-latent": lambda c: c["new_imputer"](patch_width=2).fit(
+        c["frame"]
+    ),
+    "patch-width-zero": lambda c: c["new_forecaster"](
+        patch_length=4, latent_dim=2, patch_width=0
+    ).fit(c["frame"]),
     "latent-patch-not-dividing": lambda c: c["new_imputer"](
         patch_length=3, latent_dim=2
     ).fit(c["frame"]),

@@ -531,3 +531,36 @@ def test_upsampling_baselines_keep_the_block_means_and_the_points():
                 np.testing.assert_allclose(fine.reshape(4, 3).mean(1), coarse["a"])
             elif method != "repeat":
                 np.testing.assert_allclose(fine[::3], coarse["a"])
+
+
+def test_coverage_table_reads_the_defaults_and_the_uncalibrated_run(tmp_path):
+    coverage = _load("_coverage")
+    runs = [
+        {"method": "tsdiff dpmpp_2m-10", "crps": 0.102, "coverage_90": 0.9,
+         "coverage_50": 0.4, "interval_score_90": 3.0},
+        {"method": "tsdiff dpmpp_2m-10 cal=none", "crps": 0.1, "coverage_90": 0.8,
+         "coverage_50": 0.5, "interval_score_90": 4.0},
+    ]  # fmt: skip
+    result = {"provenance": {"device": "NVIDIA H100", "commit": "0123456789ab"}}
+    (tmp_path / "pm25_coverage.json").write_text(json.dumps(result | {"runs": runs}))
+    lines = coverage.coverage_table(tmp_path).splitlines()
+    assert len(lines) == 2 + len(coverage.ROWS)
+    pm25 = next(line for line in lines if line.startswith("| PM2.5 |"))
+    assert "| 0.900 in | 0.400 OUT | 0.102 | 0.1 | +2.0 % | 3 | 4 |" in pm25
+    assert "`01234567`" in pm25
+    assert next(line for line in lines if "PhysioNet 10 %" in line).count("not run")
+
+
+def test_throughput_times_latent_patches_of_several_variables(tmp_path):
+    throughput = _load("throughput")
+    assert throughput._resolutions("1,8:4,8:16:4") == (
+        (1, None, 1),
+        (8, 4, 1),
+        (8, 16, 4),
+    )
+    argv = ["--smoke", "--parts", "train", "--patch-lengths", "4:4:2"]
+    result = throughput.main(argv + ["--results", str(tmp_path)])
+    (train,), (sample,) = result["train"], result["sample"]
+    assert (train["latent_dim"], train["patch_width"]) == (4, 2)
+    assert sample["patch_width"] == 2
+    assert "| 4 (2 variables) |" in (tmp_path / "throughput_smoke.md").read_text()

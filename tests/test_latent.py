@@ -196,3 +196,53 @@ def test_latent_dim_is_part_of_what_a_checkpoint_must_match(frame, tiny, tmp_pat
     DiffusionImputer(**params).fit(frame)
     with pytest.raises(ValueError, match="other data or settings"):
         DiffusionImputer(**params, latent_dim=2).fit(frame)
+
+
+@pytest.fixture(scope="module")
+def wide_codec():
+    config = AutoencoderConfig(patch_length=2, latent_dim=3, patch_width=2)
+    codec = PatchAutoencoder(config)
+    codec.reset_parameters(torch.Generator().manual_seed(0))
+    return codec
+
+
+def test_a_patch_of_several_variables_is_fixed_only_when_all_its_cells_are_given(
+    wide_codec,
+):
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 3, 6, generator=g)  # K = 3: groups (0, 1) and (2, filler)
+    given = torch.zeros(2, 3, 6, dtype=torch.bool)
+    given[:, :2, :2] = True  # the first patch of group 0: both variables
+    given[:, 0, 2:4] = True  # the second patch of group 0: one variable only
+    given[:, 2, 4:] = True  # the third patch of group 1: its one real variable
+    z, mask, _ = latent_condition(wide_codec, x, given)
+    assert z.shape == mask.shape == (2, 2, 9)  # (B, ceil(K / W), L / P * D)
+    patches = mask[..., ::3]  # one flag per patch
+    assert patches.tolist() == [[[True, False, False], [False, False, True]]] * 2
+    # A fixed patch encodes alike from the observed window: the latent target.
+    z0, _, _, target, _ = latent_batch(wide_codec, x, torch.ones_like(given), given)
+    torch.testing.assert_close(z0[mask], z[mask], rtol=0, atol=0)
+    assert not (target & mask).any() and target[..., ::3].sum() == 2 * 4
+    # The decoder returns the data grid, the filler dropped.
+    assert wide_codec.decode(z, x, given).shape == (2, 3, 6)
+
+
+def test_a_latent_imputer_with_patches_across_variables_keeps_its_givens(tiny):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    values = np.sin(np.arange(96.0)[:, None] / 4 + np.arange(5)) + rng.normal(
+        scale=0.1, size=(96, 5)
+    )
+    values[rng.random(values.shape) < 0.2] = np.nan
+    frame = pd.DataFrame(values, columns=list("abcde"))
+    imputer = DiffusionImputer(
+        window_length=8, patch_length=4, latent_dim=4, patch_width=2, **tiny
+    ).fit(frame)
+    assert imputer.network_.config.n_features == 3  # 5 variables in 3 rows
+    samples = imputer.sample(frame, num_samples=3)
+    given = frame.notna().to_numpy()
+    assert (samples[:, given] == frame.to_numpy()[given]).all()
+    assert np.isfinite(samples).all() and samples.std(axis=0)[~given].mean() > 0
+    copied = pickle.loads(pickle.dumps(imputer))
+    np.testing.assert_array_equal(copied.transform(frame), imputer.transform(frame))

@@ -177,6 +177,7 @@ class DiffusionImputer(
         diffusion_embedding_dim: int = 128,
         patch_length: int = 1,
         latent_dim: int | None = None,
+        patch_width: int = 1,
         process: str = "ddpm",
         n_diffusion_steps: int = 50,
         schedule: str = "quad",

@@ -36,6 +36,7 @@ SETTINGS_BEFORE_OPTIONS = {
     "calibration_windows": None,  # a forecaster's; its default was None until "auto"
     "calibration_share": None,  # an imputer's; its default was None until "input"
     "calibration_rate": None,  # a forecaster's; its default was None until 1.0
+    "patch_width": 1,  # both estimators'; patches of one variable until it existed
 }
 """Settings added after checkpoints and results were first written (or whose
 default changed), at the value they had before: such checkpoints resume (these

@@ -2,8 +2,9 @@
 al., 2022): how framed windows become latent windows, and how the autoencoder is
 trained before the denoiser.
 
-A window (B, K, L) becomes a latent window (B, K, L / P * D) (see
-:class:`~tsdiff.nn.autoencoder.PatchAutoencoder`). In the latent,
+A window (B, K, L) becomes a latent window (B, G, L / P * D), with G = K / W groups
+of W variables (see :class:`~tsdiff.nn.autoencoder.PatchAutoencoder`). In the
+latent,
 
 * the **target** is the encoding of the window's observed values;
 * a latent cell is **given** when every step of its patch is given: its value is the
@@ -50,13 +51,13 @@ AUTOENCODER_STEPS = 2000
 
 
 def _per_patch(mask: Tensor, codec: PatchAutoencoder, how: str) -> Tensor:
-    """A data-grid mask (B, K, L) as a latent mask (B, K, L / P * D): whether all
-    (``how="all"``) or any steps of each patch are True, for each of its D cells."""
-    B, K, L = mask.shape
-    P, D = codec.config.patch_length, codec.config.latent_dim
-    patches = mask.reshape(B, K, L // P, P)
-    per_patch = patches.all(-1) if how == "all" else patches.any(-1)  # (B, K, L / P)
-    return per_patch.repeat_interleave(D, dim=-1)  # (B, K, L / P * D)
+    """A data-grid mask (B, K, L) as a latent mask (B, G, L / P * D): whether all
+    (``how="all"``) or any cells of each patch are True, for each of its D cells
+    (the filling of a short last group counts as given: True for "all", and
+    False for "any", which asks for cells to score)."""
+    patches = codec.patches(mask, fill=how == "all")  # (B, G, L / P, P * W)
+    per_patch = patches.all(-1) if how == "all" else patches.any(-1)  # (B, G, L / P)
+    return per_patch.repeat_interleave(codec.config.latent_dim, dim=-1)
 
 
 def latent_condition(
@@ -77,9 +78,9 @@ def latent_condition(
 
     Returns
     -------
-    x_cond : Tensor of shape (B, K, L / P * D)
+    x_cond : Tensor of shape (B, G, L / P * D)
         The encoding of the given values, given and context alike.
-    latent_mask : Tensor of shape (B, K, L / P * D), bool
+    latent_mask : Tensor of shape (B, G, L / P * D), bool
         The cells of wholly given patches.
     covariates : Tensor of shape (B, C, L / P * D) or None
         Each patch's mean covariates, on each of its cells.

@@ -285,8 +285,9 @@ def _sample_on(
         block_all = torch.from_numpy(means.block).long()
         target_all = torch.from_numpy(np.nan_to_num(means.target)).float()
     out = torch.empty((total, n_k, n_l), dtype=torch.float32)  # (N*S, K, L)
-    n_latent = n_l if codec is None else codec.latent_length(n_l)
-    shape = (n_windows, n_k, n_latent)  # of the windows the network reads
+    shape = (n_windows, n_k, n_l)  # of the windows the network reads
+    if codec is not None:
+        shape = (n_windows, codec.latent_rows(n_k), codec.latent_length(n_l))
     batch = config.batch_size or _auto_batch_size(network, shape, device)
     batch = _balanced(batch, total)
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -316,7 +317,7 @@ def _sample_on(
             framed = (x_c - offset) / scale
             cond, given = framed, m_c
             cov_c = None if cov_all is None else cov_all[windows].to(device)
-            if codec is not None:  # (b, K, L / P * D)
+            if codec is not None:  # (b, G, L / P * D)
                 cond, given, cov_c = latent_condition(codec, framed, m_c, cov_c)
             denoise = make_denoise(
                 model,

@@ -95,7 +95,7 @@ def _batch_loss(
     # enter the network as large made-up values (up to the offset over the floor).
     x0 = torch.where(observed, (x0 - offset) / scale, torch.zeros_like(x0))
     x_cond, context = torch.where(cond_mask, x0, torch.zeros_like(x0)), None
-    if codec is not None:  # the same on the latent grid, (B, K, L / P * D)
+    if codec is not None:  # the same on the latent grid, (B, G, L / P * D)
         x0, x_cond, cond_mask, target_mask, covariates = latent_batch(
             codec, x0, observed, cond_mask, covariates
         )

@@ -87,7 +87,7 @@ class DiffusionEstimator(BaseEstimator):
                     f"Got {getattr(self, dim)} instead."
                 )
         check_patch_length(name, self.patch_length, *self._window())
-        check_latent_dim(name, self.latent_dim, self.patch_length)
+        check_latent_dim(name, self.latent_dim, self.patch_length, self.patch_width)
         if self.schedule != "cosine" and self.beta_start >= self.beta_end:
             raise ValueError(
                 f"The 'beta_start' parameter of {name} must be smaller than beta_end="
@@ -224,7 +224,9 @@ class DiffusionEstimator(BaseEstimator):
             self._process_spec(),
             seed=fit_seed,
             autoencoder=self.latent_dim
-            and AutoencoderConfig(self.patch_length, self.latent_dim),
+            and AutoencoderConfig(
+                self.patch_length, self.latent_dim, patch_width=self.patch_width
+            ),
             mask=MaskPolicy(self.target_strategy, prediction_length, patterns),
             **self._model_settings(),
         )
@@ -276,6 +278,7 @@ class DiffusionEstimator(BaseEstimator):
         if self.latent_dim:  # the denoiser of the latent: a token per patch
             lags = latent_lags(lags, self.patch_length, self.latent_dim)
             tokens = self.latent_dim
+            n_features = -(-n_features // self.patch_width)  # groups of variables
         return DenoiserConfig(
             n_features=n_features,
             n_covariates=n_covariates,

@@ -59,6 +59,17 @@ COMMON_PARAMETERS_DOC = """\
         by default: on short windows of sparse series (PhysioNet) it was
         measured worse than full resolution; it is meant for long windows of
         mostly observed series (``benchmarks/README.md``).
+    patch_width : int, default=1
+        Variables per patch of the latent model (``latent_dim`` must be set):
+        the autoencoder maps ``patch_length`` steps of ``patch_width``
+        neighbouring variables (in column order; a last group short of
+        ``patch_width`` is filled with given zeros) to ``latent_dim`` values, so
+        the denoiser's grid has ``ceil(n_variables / patch_width)`` rows and
+        attention across variables costs about ``1 / patch_width**2`` of its cost
+        with patches of one variable. For windows of hundreds of variables, where
+        that attention dominates; order the columns so that neighbours are
+        alike. Conditioning as above: a patch is fixed in the latent only when
+        all its cells are given.
     process : {"ddpm", "vp", "subvp", "ve"}, default="ddpm"
         Diffusion family. "ddpm" is the discrete chain of CSDI (Ho et al. 2020),
         set by the next four parameters. The others are continuous-time SDEs of Song

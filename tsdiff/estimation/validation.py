@@ -335,6 +335,7 @@ DIFFUSION_PARAMETERS: dict = {
     "diffusion_embedding_dim": [Interval(int, 2, None)],
     "patch_length": [POSITIVE_INT],
     "latent_dim": [None, POSITIVE_INT],
+    "patch_width": [POSITIVE_INT],
     "process": [Options(PROCESS_NAMES)],
     "n_diffusion_steps": [POSITIVE_INT],
     "schedule": [Options(tuple(SCHEDULES))],
@@ -392,13 +393,23 @@ def check_patch_length(name: str, patch_length: int, window: int, parts: str) ->
         )
 
 
-def check_latent_dim(name: str, latent_dim: int | None, patch_length: int) -> None:
+def check_latent_dim(
+    name: str, latent_dim: int | None, patch_length: int, patch_width: int = 1
+) -> None:
     """Raise a ``ValueError`` when the latent of a patch would hold more values
-    than the patch itself (the autoencoder compresses, it does not expand)."""
-    if latent_dim is not None and latent_dim > patch_length:
+    than the patch itself (the autoencoder compresses, it does not expand), or
+    when patches span several variables without a latent to compress them."""
+    if latent_dim is None and patch_width > 1:
+        raise ValueError(
+            f"The 'patch_width' parameter of {name} needs latent_dim: patches of "
+            "several variables exist only in the latent space of the "
+            f"autoencoder. Got patch_width={patch_width} with latent_dim=None."
+        )
+    cells = patch_length * patch_width
+    if latent_dim is not None and latent_dim > cells:
         raise ValueError(
             f"The 'latent_dim' parameter of {name} must be at most "
-            f"patch_length={patch_length}: the autoencoder compresses every patch "
-            f"of patch_length steps into latent_dim values. Got {latent_dim} "
-            "instead."
+            f"patch_length * patch_width={cells}: the autoencoder compresses "
+            f"every patch of patch_length steps of patch_width variables into "
+            f"latent_dim values. Got {latent_dim} instead."
         )

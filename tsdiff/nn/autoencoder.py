@@ -1,12 +1,15 @@
-"""The patch autoencoder of latent diffusion: every patch of P steps of one variable
+"""The patch autoencoder of latent diffusion: every patch of P steps of W variables
 to D latent values and back.
 
-Latent windows keep the network's layout, (B, K, L / P * D): the D values of patch p
-of a variable lie side by side at positions ``p * D ... p * D + D - 1``, so a
-:class:`~tsdiff.nn.Denoiser` with ``patch_length=D`` reads each patch's latent as one
-token. The encoder sees one patch at a time, never its neighbours or other variables:
-a patch whose values are all given encodes the same whatever else the window holds,
-which is what keeps conditioning exact in the latent (see :mod:`tsdiff.engine.latent`).
+Latent windows keep the network's layout, (B, K / W, L / P * D) (K rounded up to
+whole groups of W variables): the D values of patch p of a group lie side by side
+at positions ``p * D ... p * D + D - 1``, so a :class:`~tsdiff.nn.Denoiser` with
+``patch_length=D`` reads each patch's latent as one token. The encoder sees one patch
+at a time, never its neighbours or other groups: a patch whose values are all given
+encodes the same whatever else the window holds, which is what keeps conditioning
+exact in the latent (see :mod:`tsdiff.engine.latent`). A last group short of W
+variables is filled with given zeros, which every patch of it encodes and decodes
+like any other given value.
 """
 
 from __future__ import annotations
@@ -32,15 +35,19 @@ class AutoencoderConfig:
     patch_length : int
         Steps per patch P.
     latent_dim : int
-        Latent values per patch D; ``P / D`` is the compression.
+        Latent values per patch D; ``P * W / D`` is the compression.
     hidden_dim : int, default=64
         Width of the two hidden layers of the encoder and of the decoder.
+    patch_width : int, default=1
+        Variables per patch W (neighbouring variables of the window, in order).
 
     Examples
     --------
     >>> from tsdiff.nn.autoencoder import AutoencoderConfig
     >>> AutoencoderConfig(patch_length=8, latent_dim=4).hidden_dim
     64
+    >>> AutoencoderConfig(patch_length=8, latent_dim=16, patch_width=4).patch_width
+    4
     >>> AutoencoderConfig(patch_length=8, latent_dim=0)
     Traceback (most recent call last):
     ...
@@ -50,9 +57,10 @@ class AutoencoderConfig:
     patch_length: int
     latent_dim: int
     hidden_dim: int = 64
+    patch_width: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("patch_length", "latent_dim", "hidden_dim"):
+        for name in ("patch_length", "latent_dim", "hidden_dim", "patch_width"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, Integral):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -61,13 +69,14 @@ class AutoencoderConfig:
 
 
 class PatchAutoencoder(nn.Module):
-    """Encoder and decoder of patches of P steps, shared by every variable.
+    """Encoder and decoder of patches of P steps of W variables, shared by every
+    group of variables.
 
     The encoder reads a patch's values where they are given (0 elsewhere) and its
-    mask, 2P inputs, through two hidden layers to D latent values; the decoder maps
-    D values and the patch's given values and mask (D + 2P inputs) through two
-    hidden layers back to P steps, so that the steps it fills agree with the given
-    steps beside them in the patch. Latents are divided by
+    mask, 2PW inputs, through two hidden layers to D latent values; the decoder maps
+    D values and the patch's given values and mask (D + 2PW inputs) through two
+    hidden layers back to its PW cells, so that the cells it fills agree with the
+    given cells beside them in the patch. Latents are divided by
     ``latent_scale`` (set after training to their spread on the training windows,
     the scale factor of Rombach et al., 2022), so that they meet the unit-variance
     noise of the diffusion.
@@ -102,12 +111,13 @@ class PatchAutoencoder(nn.Module):
             )
         super().__init__()
         self.config = config
-        P, D, H = config.patch_length, config.latent_dim, config.hidden_dim
+        D, H = config.latent_dim, config.hidden_dim
+        cells = config.patch_length * config.patch_width  # P * W
         self.encoder = nn.ModuleList(
-            [nn.Linear(2 * P, H), nn.Linear(H, H), nn.Linear(H, D)]
+            [nn.Linear(2 * cells, H), nn.Linear(H, H), nn.Linear(H, D)]
         )
         self.decoder = nn.ModuleList(
-            [nn.Linear(D + 2 * P, H), nn.Linear(H, H), nn.Linear(H, P)]
+            [nn.Linear(D + 2 * cells, H), nn.Linear(H, H), nn.Linear(H, cells)]
         )
         self.register_buffer("latent_scale", torch.zeros(()))
         self.reset_parameters()
@@ -146,7 +156,7 @@ class PatchAutoencoder(nn.Module):
 
         Returns
         -------
-        Tensor of shape (B, K, L / P * D)
+        Tensor of shape (B, ceil(K / W), L / P * D)
 
         Examples
         --------
@@ -161,28 +171,46 @@ class PatchAutoencoder(nn.Module):
         >>> a.shape, torch.equal(a, b)
         (torch.Size([1, 1, 2]), True)
         """
-        B, K, _ = values.shape
-        z = _mlp(self.encoder, self._patches(values, given))  # (B, K, L / P, D)
+        z = _mlp(self.encoder, self._patches(values, given))  # (B, G, L / P, D)
         z = z / self._scale()
-        return z.reshape(B, K, -1)  # (B, K, L / P * D)
+        return z.flatten(2)  # (B, G, L / P * D), G = ceil(K / W)
 
-    def _patches(self, values: Tensor, given: Tensor) -> Tensor:
-        """Given values (0 elsewhere) and mask of every patch: (B, K, L / P, 2P)."""
-        B, K, L = values.shape
-        P = self.config.patch_length
+    def patches(self, cells: Tensor, fill: bool | float) -> Tensor:
+        """The cells of every patch side by side: (B, K, L) to (B, G, L / P, P * W)
+        with G = ceil(K / W), a last group short of W variables filled with
+        ``fill``; the P steps of the patch's first variable come first.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
+        >>> codec = PatchAutoencoder(AutoencoderConfig(2, 2, patch_width=2))
+        >>> x = torch.arange(12.0).reshape(1, 3, 4)  # (B, K, L)
+        >>> codec.patches(x, fill=-1.0)[0].tolist()  # (G, L / P, P * W)
+        [[[0.0, 1.0, 4.0, 5.0], [2.0, 3.0, 6.0, 7.0]], [[8.0, 9.0, -1.0, -1.0], [10.0, 11.0, -1.0, -1.0]]]
+        """  # noqa: E501
+        B, K, L = cells.shape
+        P, W = self.config.patch_length, self.config.patch_width
         if L % P:
             raise ValueError(
                 f"windows of {L} steps do not split into patches of {P} steps"
             )
+        if K % W:
+            cells = F.pad(cells, (0, 0, 0, W - K % W), value=fill)  # (B, G * W, L)
+        G = cells.shape[1] // W
+        blocks = cells.reshape(B, G, W, L // P, P).transpose(2, 3)  # (B,G,L/P,W,P)
+        return blocks.reshape(B, G, L // P, W * P)
+
+    def _patches(self, values: Tensor, given: Tensor) -> Tensor:
+        """Given values (0 elsewhere) and mask of every patch, the filling of a
+        short last group given as 0: (B, G, L / P, 2PW)."""
         x = torch.where(given, values, values.new_zeros(()))
-        return torch.cat(
-            [x.reshape(B, K, L // P, P), given.to(x.dtype).reshape(B, K, L // P, P)],
-            dim=-1,
-        )  # (B, K, L / P, 2P)
+        mask = self.patches(given, fill=True).to(x.dtype)
+        return torch.cat([self.patches(x, fill=0.0), mask], dim=-1)
 
     def decode(self, latent: Tensor, values: Tensor, given: Tensor) -> Tensor:
         """The values of every patch from its latent and its given values:
-        (B, K, L / P * D) and (B, K, L) twice to (B, K, L).
+        (B, G, L / P * D) and (B, K, L) twice to (B, K, L).
 
         Examples
         --------
@@ -194,11 +222,25 @@ class PatchAutoencoder(nn.Module):
         >>> codec.decode(torch.zeros(2, 3, 6), x, given).shape  # 3 patches of 2 values
         torch.Size([2, 3, 12])
         """
-        B, K, n = latent.shape
-        D = self.config.latent_dim
-        z = latent.reshape(B, K, n // D, D) * self._scale()  # (B, K, L / P, D)
+        B, G, n = latent.shape
+        K, L = values.shape[1:]
+        P, W, D = (self.config.patch_length, self.config.patch_width,
+                   self.config.latent_dim)  # fmt: skip
+        z = latent.reshape(B, G, n // D, D) * self._scale()  # (B, G, L / P, D)
         h = torch.cat([z, self._patches(values, given).to(z.dtype)], dim=-1)
-        return _mlp(self.decoder, h).reshape(B, K, -1)  # (B, K, L)
+        cells = _mlp(self.decoder, h).reshape(B, G, L // P, W, P)
+        return cells.transpose(2, 3).reshape(B, G * W, L)[:, :K]  # (B, K, L)
+
+    def latent_rows(self, n_variables: int) -> int:
+        """Latent rows (groups of W variables) of a window of ``n_variables``.
+
+        Examples
+        --------
+        >>> from tsdiff.nn import AutoencoderConfig, PatchAutoencoder
+        >>> PatchAutoencoder(AutoencoderConfig(8, 16, patch_width=4)).latent_rows(862)
+        216
+        """
+        return -(-n_variables // self.config.patch_width)
 
     def latent_length(self, length: int) -> int:
         """Latent positions of a window of ``length`` steps.
