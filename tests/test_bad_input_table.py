@@ -226,6 +226,12 @@ CASES = {
     ),
     "upsample-off-grid": lambda c: c["imputer"].upsample(c["frame"], factor=3),
     "upsample-array": lambda c: c["imputer"].upsample(c["frame"].to_numpy(), 3),
+    "denoise-negative-noise": lambda c: c["imputer"].denoise(c["frame"], -0.1),
+    "denoise-nonfinite-noise": lambda c: c["imputer"].denoise(
+        c["frame"], [0.1, 0.1, float("nan")]
+    ),
+    "denoise-no-noise": lambda c: c["imputer"].denoise(c["frame"], 0),
+    "denoise-noise-count": lambda c: c["imputer"].denoise(c["frame"], [0.1, 0.2]),
 }
 
 

@@ -94,7 +94,7 @@ def test_panel_filled_cells_come_from_their_own_series(tiny, monkeypatch, order)
     X = pd.concat(parts, names=["id", "t"])
     imp = DiffusionImputer(window_length=8, **tiny).fit(X)
 
-    def fake(self, windows, cond_mask, num_samples, seed, means=None):
+    def fake(self, windows, cond_mask, num_samples, seed, means=None, noise_std=None):
         given = np.where(cond_mask, windows, 0.0).sum(axis=1)  # (N, K)
         mean = given / np.maximum(cond_mask.sum(axis=1), 1)
         filled = np.broadcast_to(mean[:, None, :], windows.shape)  # (N, L, K)

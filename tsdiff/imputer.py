@@ -13,6 +13,7 @@ from tsdiff.data import WindowSource, pad_left, stitch_windows
 from tsdiff.engine import MaskPolicy
 from tsdiff.estimation.base import DiffusionEstimator
 from tsdiff.estimation.calibration import setting_key
+from tsdiff.estimation.denoising import DenoiseMixin
 from tsdiff.estimation.docs import share_docs
 from tsdiff.estimation.gap_calibration import (
     gap_calibration,
@@ -41,6 +42,7 @@ __all__ = ["DiffusionImputer"]
 class DiffusionImputer(
     ImputeMixin,
     UpsampleMixin,
+    DenoiseMixin,
     OneToOneFeatureMixin,
     TransformerMixin,
     DiffusionEstimator,
@@ -413,15 +415,16 @@ class DiffusionImputer(
         random_state: Any = None,
         calibrate: bool = True,
         means: tuple[np.ndarray, np.ndarray] | None = None,
+        noise_std: np.ndarray | None = None,
     ) -> np.ndarray:
         """Imputation samples of shape (S, n_rows, K) of the input's rows; observed
         cells exact; stretched by the calibration factors unless ``calibrate`` is
         False (for the median, which stretching leaves as it is). ``means``, the
         block (-1: none) and scaled block mean of every grid cell, each (T, K),
-        holds the block means while sampling (see :mod:`.upsampling`).
-
-        The windows of every series of a panel are sampled in one batched call.
-        """
+        holds the block means while sampling (see :mod:`.upsampling`); with the
+        scaled ``noise_std`` (K,), observed cells are noisy: every window is
+        sampled from them and none kept (see :mod:`.denoising`). The windows of
+        every series of a panel are sampled in one batched call."""
         num_samples = check_positive_int(
             self.num_samples if num_samples is None else num_samples, "num_samples"
         )
@@ -429,10 +432,11 @@ class DiffusionImputer(
         scaled = self._scaled(arrays)
         observed = arrays.observed_mask
         stride = self.window_stride or max(1, self.window_length // 2)
-        plans = [
-            window_plan(scaled[r], observed[r], self.window_length, stride)
+        plans = [  # denoising samples every window
+            window_plan(scaled[r], observed[r], self.window_length, stride,
+                        every=noise_std is not None)
             for r in arrays.segments
-        ]
+        ]  # fmt: skip
         needed = [p["windows"][p["needed"]] for p in plans]
         cond = [p["cond_windows"][p["needed"]] for p in plans]
         kept = None  # or the block means of the windows sampled
@@ -442,7 +446,7 @@ class DiffusionImputer(
         if sum(len(w) for w in needed):
             drawn = self._sample_windows(
                 np.concatenate(needed), np.concatenate(cond), num_samples, seed,
-                means=kept,
+                means=kept, noise_std=noise_std,
             )  # (S, n_needed, L, K)  # fmt: skip
         splits = np.cumsum([len(w) for w in needed])[:-1]
         series = []
@@ -462,8 +466,9 @@ class DiffusionImputer(
         if factors is not None:  # observed cells: all samples alike, unmoved
             levels = stretch_levels(self.calibration_coverage)
             unscaled = widen(unscaled, factors, self.quantile_method, levels)
-        samples = np.where(arrays.observed_mask, arrays.values, unscaled)  # (S, T, K)
-        return samples[:, arrays.rows]
+        if noise_std is None:  # observed cells exact
+            unscaled = np.where(arrays.observed_mask, arrays.values, unscaled)
+        return unscaled[:, arrays.rows]  # (S, n_rows, K)
 
     def _interval_factors(self, num_samples: int) -> np.ndarray | None:
         """The calibration factors (G, 1, K) of draws of ``num_samples`` with the

@@ -5,6 +5,7 @@ This subpackage never imports :mod:`tsdiff.nn`; it reaches the network only
 through a ``denoise(x_t, t) -> eps_hat`` callable on (B, K, L) tensors.
 """
 
+from tsdiff.diffusion._points import StartedProcess, start_at_ratio
 from tsdiff.diffusion.families import (
     ALL_SAMPLERS,
     PROCESS_NAMES,
@@ -49,6 +50,7 @@ from tsdiff.diffusion.sde_samplers import (
 )
 
 __all__ = [
+    "StartedProcess",
     "ALL_SAMPLERS",
     "PROCESSES",
     "PROCESS_NAMES",
@@ -84,5 +86,6 @@ __all__ = [
     "sample_ddim",
     "sample_dpmpp_2m",
     "sample_ddpm",
+    "start_at_ratio",
     "timesteps",
 ]

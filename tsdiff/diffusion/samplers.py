@@ -25,16 +25,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from tsdiff.diffusion._checks import check_eta, check_inputs, check_int, checked_output
+from tsdiff.diffusion._checks import check_eta, check_inputs, checked_output
+from tsdiff.diffusion._points import _Points, _points, _start, timesteps
 from tsdiff.diffusion.process import Denoise, Process
-from tsdiff.diffusion.schedules import NoiseSchedule
-from tsdiff.diffusion.sde import SDEProcess
 
 __all__ = [
     "SAMPLERS",
@@ -48,97 +46,6 @@ logger = logging.getLogger(__name__)
 
 # One reverse step: (t, c_x, c_eps, sigma), see the module docstring.
 _Step = tuple[int | float, float, float, float]
-
-
-def timesteps(n_steps: int, sampling_steps: int | None) -> np.ndarray:
-    """Descending step indices visited by a sampler (respacing of Nichol & Dhariwal).
-
-    Parameters
-    ----------
-    n_steps : int
-        Number of steps of the trained chain, >= 1.
-    sampling_steps : int or None
-        ``None`` visits all ``n_steps`` steps. Otherwise ``sampling_steps``
-        evenly spaced (rounded) steps from ``n_steps - 1`` down to ``0``; with
-        ``sampling_steps=1`` the single step is ``n_steps - 1`` (one jump from
-        pure noise to ``x0``).
-
-    Returns
-    -------
-    steps : ndarray of shape (sampling_steps,), int64
-        Strictly decreasing, first ``n_steps - 1``, last ``0`` (when it has more
-        than one entry).
-
-    Raises
-    ------
-    ValueError
-        Unless ``1 <= sampling_steps <= n_steps``.
-
-    Examples
-    --------
-    >>> timesteps(50, 5)
-    array([49, 37, 24, 12,  0])
-    """
-    n_steps = check_int("n_steps", n_steps)
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
-    if sampling_steps is None:
-        return np.arange(n_steps - 1, -1, -1, dtype=np.int64)
-    sampling_steps = check_int("sampling_steps", sampling_steps)
-    if not 1 <= sampling_steps <= n_steps:
-        raise ValueError(
-            f"sampling_steps must lie in [1, n_steps={n_steps}], got {sampling_steps}"
-        )
-    if sampling_steps == 1:
-        return np.array([n_steps - 1], dtype=np.int64)
-    # Spacing (n_steps-1)/(sampling_steps-1) >= 1, so rounding keeps them distinct.
-    grid = np.linspace(0.0, n_steps - 1, sampling_steps)
-    return np.round(grid).astype(np.int64)[::-1].copy()
-
-
-@dataclass(frozen=True)
-class _Points:
-    """Where a sampler evaluates the network and where it steps to.
-
-    ``times[i]`` is the network's time input at the i-th of N evaluations (a step
-    index of the DDPM chain, a float time of a continuous process); ``alpha[i]``
-    and ``sigma[i]`` are the process's scales there, and entry N is the end point:
-    clean data (1, 0) for the chain, ``t_min`` for a continuous process.
-    """
-
-    times: list[int] | list[float]
-    alpha: np.ndarray  # (N + 1,)
-    sigma: np.ndarray  # (N + 1,)
-    time_dtype: torch.dtype | None  # of the network's time input; None: default
-
-    def time_batch(self, t: int | float, n: int, device: torch.device) -> Tensor:
-        return torch.full((n,), t, dtype=self.time_dtype, device=device)  # (n,)
-
-
-SDE_STEPS = 50
-"""Steps of the DDPM-family samplers on a continuous process when
-``sampling_steps=None`` (the length of CSDI's chain)."""
-
-
-def _points(process: Process, sampling_steps: int | None) -> _Points:
-    """The visited points of the chain (respaced, see :func:`timesteps`) or of a
-    continuous process's time grid (:meth:`SDEProcess.time_grid`)."""
-    if isinstance(process, NoiseSchedule):
-        steps = timesteps(process.n_steps, sampling_steps)
-        abar = np.append(process.alphas_cumprod[steps], 1.0)  # (N + 1,)
-        return _Points(
-            [int(t) for t in steps], np.sqrt(abar), np.sqrt(1.0 - abar), torch.long
-        )
-    if isinstance(process, SDEProcess):
-        steps = SDE_STEPS if sampling_steps is None else sampling_steps
-        steps = check_int("sampling_steps", steps)
-        times = process.time_grid(steps, spacing="log_snr")  # (N + 1,)
-        alpha, sigma = process.alpha(times), process.sigma(times)
-        return _Points([float(t) for t in times[:-1]], alpha, sigma, None)
-    raise TypeError(
-        "schedule must be a NoiseSchedule or an SDEProcess, got "
-        f"{type(process).__name__}"
-    )
 
 
 def _ddim_plan(points: _Points, eta: float) -> list[_Step]:
@@ -183,21 +90,6 @@ def _run_plan(
     return x
 
 
-def _start(
-    points: _Points,
-    x_cond: Tensor,
-    cond_mask: Tensor,
-    generator: torch.Generator | None,
-) -> Tensor:
-    """The first state: ``N(0, (alpha^2 + sigma^2) I)`` at the noisiest point (the
-    law of ``x_t`` for data of unit variance; 1 on the chain), conditioning kept."""
-    shape, device = x_cond.shape, x_cond.device
-    x = torch.randn(shape, generator=generator, device=device, dtype=x_cond.dtype)
-    scale = math.hypot(points.alpha[0], points.sigma[0])
-    x = x if scale == 1.0 else scale * x
-    return torch.where(cond_mask, x_cond, x)  # (B, K, L)
-
-
 @torch.no_grad()
 def sample_ddpm(
     denoise: Denoise,
@@ -230,7 +122,7 @@ def sample_ddpm(
         True where the value is given.
     sampling_steps : int, optional
         Number of reverse steps (see :func:`timesteps`); ``None`` uses all
-        ``schedule.n_steps`` of a chain, :data:`SDE_STEPS` (50) on a continuous
+        ``schedule.n_steps`` of a chain, 50 on a continuous
         process.
     generator : torch.Generator, optional
         Source of all noise, on ``x_cond``'s device type; ``None`` uses torch's
@@ -257,6 +149,7 @@ def sample_ddpm(
 
     Examples
     --------
+    >>> from tsdiff.diffusion import NoiseSchedule
     >>> schedule = NoiseSchedule.from_name("quad", 50)
     >>> x_cond = torch.zeros(2, 3, 8)
     >>> cond_mask = torch.zeros(2, 3, 8, dtype=torch.bool)
@@ -320,6 +213,7 @@ def sample_ddim(
 
     Examples
     --------
+    >>> from tsdiff.diffusion import NoiseSchedule
     >>> schedule = NoiseSchedule.from_name("quad", 50)
     >>> x_cond = torch.zeros(2, 3, 8)
     >>> cond_mask = torch.zeros(2, 3, 8, dtype=torch.bool)
@@ -448,6 +342,7 @@ def sample_dpmpp_2m(
 
     >>> import torch
     >>> from tsdiff.diffusion import NoiseSchedule, sample_dpmpp_2m
+    >>> from tsdiff.diffusion import NoiseSchedule
     >>> schedule = NoiseSchedule.from_name("quad", 50)
     >>> def denoise(x_t, t):
     ...     return x_t / schedule.gather("sqrt_one_minus_alphas_cumprod", t, x_t)

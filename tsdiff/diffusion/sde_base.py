@@ -167,8 +167,11 @@ class SDEProcess(ABC):
             "solver ('euler_maruyama', 'pc', 'heun') or define time_at."
         )
 
-    def time_grid(self, sampling_steps: int, spacing: str = "time") -> np.ndarray:
-        """``sampling_steps + 1`` times from 1 down to ``t_min``.
+    def time_grid(
+        self, sampling_steps: int, spacing: str = "time", start: float = 1.0
+    ) -> np.ndarray:
+        """``sampling_steps + 1`` times from ``start`` (1: the noisiest) down to
+        ``t_min``.
 
         ``spacing="time"`` spaces them evenly in t, Song et al.'s choice for their
         SDE solvers: their steps are first or second order in t, and large steps in
@@ -187,11 +190,13 @@ class SDEProcess(ABC):
             Steps, >= 1.
         spacing : {"time", "log_snr"}, default="time"
             What is spaced evenly.
+        start : float, default=1.0
+            The first time, in ``(t_min, 1]`` (a run started part-way).
 
         Returns
         -------
         ndarray of shape (sampling_steps + 1,), float64
-            Strictly decreasing, first 1, last ``t_min``.
+            Strictly decreasing, first ``start``, last ``t_min``.
 
         Examples
         --------
@@ -212,11 +217,13 @@ class SDEProcess(ABC):
             raise TypeError(f"sampling_steps must be an int, got {sampling_steps!r}")
         if sampling_steps < 1:
             raise ValueError(f"sampling_steps must be >= 1, got {sampling_steps}")
+        if not self.t_min < start <= 1.0:
+            raise ValueError(f"start must lie in (t_min, 1], got {start}")
         if spacing == "time":
-            return np.linspace(1.0, self.t_min, sampling_steps + 1)
+            return np.linspace(start, self.t_min, sampling_steps + 1)
         if spacing != "log_snr":
             raise ValueError(f"spacing must be 'time' or 'log_snr', got {spacing!r}")
-        ends = np.array([1.0, self.t_min])
+        ends = np.array([start, self.t_min])
         log_ratio = np.log(self.sigma(ends) / self.alpha(ends))  # -log-SNR / 2
         ratio = np.exp(np.linspace(*log_ratio, sampling_steps + 1))
         times = self.time_at(ratio)

@@ -27,6 +27,7 @@ import torch
 from torch import Tensor
 
 from tsdiff.diffusion._checks import check_inputs, check_int, checked_output
+from tsdiff.diffusion._points import StartedProcess
 from tsdiff.diffusion.process import Denoise
 from tsdiff.diffusion.sde import SDEProcess
 
@@ -45,17 +46,25 @@ class _Walk:
 
     def __init__(self, denoise, process, x_cond, cond_mask, steps, generator):
         check_inputs(denoise, x_cond, cond_mask, generator)
+        started = process if isinstance(process, StartedProcess) else None
+        if started is not None:
+            process = started.process
         if not isinstance(process, SDEProcess):
             raise TypeError(
                 f"process must be an SDEProcess, got {type(process).__name__}"
             )
-        self.times = process.time_grid(check_int("sampling_steps", steps))
+        start = 1.0 if started is None else float(started.time)
+        steps = check_int("sampling_steps", steps)
+        self.times = process.time_grid(steps, start=start)
+        self.state = None if started is None else started.state
         self.process = process
         self.denoise, self.x_cond, self.cond_mask = denoise, x_cond, cond_mask
         self.generator = generator
         self.shape, self.device = x_cond.shape, x_cond.device
 
     def start(self) -> Tensor:
+        if self.state is not None:  # a run started part-way
+            return self.keep(self.state.to(self.x_cond.dtype))
         return self.keep(self.process.prior_std * self.noise())
 
     def noise(self) -> Tensor:
@@ -388,6 +397,7 @@ def sample_annealed_langevin(
             f"{step_size}"
         )
     walk = _Walk(denoise, process, x_cond, cond_mask, sampling_steps, generator)
+    process = walk.process  # the process itself, also of a started run
     if not np.allclose(process.alpha(walk.times), 1.0):
         raise ValueError(
             "annealed Langevin sampling needs a variance-exploding process (alpha = 1, "

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -269,6 +268,7 @@ class DiffusionModel:
         seed: int,
         covariates: np.ndarray | None = None,
         means: BlockMeans | None = None,
+        noise_std: np.ndarray | None = None,
     ) -> np.ndarray:
         """Draw samples of every window given its values at ``cond_mask``.
 
@@ -286,8 +286,9 @@ class DiffusionModel:
             Seed of the sampling noise: equal seeds give equal samples.
         covariates : ndarray of shape (N, L, C), optional
             Covariates of each window, for a network that reads them.
-        means : BlockMeans or None, default=None
-            Known block means, laid out (N, L, K) (see :func:`sample_network`).
+        means, noise_std : BlockMeans, ndarray of shape (K,) or None
+            Known block means, laid out (N, L, K), or the noise of the given
+            values, for denoising (see :func:`sample_network`).
 
         Returns
         -------
@@ -306,8 +307,7 @@ class DiffusionModel:
         ...     DenoiserConfig(n_features=2, n_layers=1, n_channels=8, n_heads=1),
         ...     dict(name="ddpm", n_steps=10, schedule="quad", beta_start=1e-4,
         ...          beta_end=0.5), seed=0)
-        >>> x = np.zeros((3, 6, 2), np.float32)  # (N, L, K)
-        >>> given = np.zeros(x.shape, bool)
+        >>> x, given = np.zeros((3, 6, 2), np.float32), np.zeros((3, 6, 2), bool)
         >>> config = SamplingConfig(num_samples=2, sampler="ddim", sampling_steps=4)
         >>> model.sample(x, given, config, device=torch.device("cpu"), seed=0).shape
         (2, 3, 6, 2)
@@ -324,7 +324,7 @@ class DiffusionModel:
             config, device=device, seed=seed,
             covariates=None if covariates is None
             else _channels_first(covariates, np.float32),
-            codec=self.autoencoder,
+            codec=self.autoencoder, noise_std=noise_std,
             means=None if means is None else means.transposed(),
         )  # fmt: skip
         return samples.transpose(0, 1, 3, 2)  # (S, N, K, L) -> (S, N, L, K)
@@ -369,7 +369,7 @@ class DiffusionModel:
         (['mask', 'network_config', 'process', 'settings', 'weights'], 'v')
         """
         state = {
-            "network_config": asdict(self.network.config),
+            "network_config": dataclasses.asdict(self.network.config),
             "weights": _cpu(self.network.state_dict()),
             "process": dict(self.process_spec),
             "settings": {
@@ -385,7 +385,7 @@ class DiffusionModel:
         }
         if self.autoencoder is not None:
             state["autoencoder"] = {
-                "config": asdict(self.autoencoder.config),
+                "config": dataclasses.asdict(self.autoencoder.config),
                 "weights": _cpu(self.autoencoder.state_dict()),
             }
         return state

@@ -24,12 +24,16 @@ from tsdiff.engine.constraints import (
     with_block_means,
 )
 from tsdiff.engine.latent import latent_condition
+from tsdiff.engine.noisy import noisy_start
 from tsdiff.nn import Denoiser
 from tsdiff.nn.autoencoder import PatchAutoencoder
 
 __all__ = ["SamplingConfig", "sample_network"]
 
 logger = logging.getLogger(__name__)
+
+DETERMINISTIC = ("heun",)
+"""Samplers with no stochastic form (an ``eta``), which cannot denoise."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ def sample_network(
     covariates: np.ndarray | None = None,
     codec: PatchAutoencoder | None = None,
     means: BlockMeans | None = None,
+    noise_std: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw conditional samples for every window, samples folded into the batch.
 
@@ -143,11 +148,19 @@ def sample_network(
         ``center_windows`` a variable without given values is centred on its
         block means. Not with ``codec`` (the latent grid has no cells to
         constrain).
+    noise_std : ndarray of shape (K,) or None, default=None
+        Denoising: the values at ``cond_mask`` entries were measured with
+        Gaussian noise of this standard deviation per variable (in the units of
+        ``x_cond``); sampling starts from them part-way down the process instead
+        of holding them (:mod:`tsdiff.engine.noisy`), every entry is sampled, and
+        a sampler with an ``eta`` runs in its stochastic form (1). Not with
+        ``codec`` or ``means``, nor the deterministic "heun".
 
     Returns
     -------
     ndarray of shape (S, N, K, L), float32
-        Samples; entries in ``cond_mask`` equal ``x_cond`` exactly.
+        Samples; entries in ``cond_mask`` equal ``x_cond`` exactly (without
+        ``noise_std``).
 
     Examples
     --------
@@ -194,15 +207,22 @@ def sample_network(
     """
     if means is not None and codec is not None:
         raise ValueError("block means constrain the data grid; a latent model has none")
+    if noise_std is not None and (codec is not None or means is not None):
+        raise ValueError("noisy values start a run on the data grid, without means")
+    if noise_std is not None and config.sampler in DETERMINISTIC:
+        raise ValueError(
+            f"denoising draws with fresh noise on the way down; the {config.sampler!r} "
+            "sampler solves the probability-flow ODE without any: use another."
+        )
     devices = _devices(device)
     if len(devices) == 1:
         return _sample_on(
             network, schedule, x_cond, cond_mask, config, device, seed, covariates,
-            codec, means,
+            codec, means, noise_std,
         )  # fmt: skip
     return _sample_sharded(
         network, schedule, x_cond, cond_mask, config, devices, seed, covariates,
-        codec, means,
+        codec, means, noise_std,
     )  # fmt: skip
 
 
@@ -225,6 +245,7 @@ def _sample_sharded(
     covariates: np.ndarray | None = None,
     codec: PatchAutoencoder | None = None,
     means: BlockMeans | None = None,
+    noise_std: np.ndarray | None = None,
 ) -> np.ndarray:
     """Contiguous shares of the windows sampled at once on ``devices`` (share i with
     seed ``seed + 7919 i``), in window order: shape (S, N, K, L)."""
@@ -246,6 +267,7 @@ def _sample_sharded(
                 None if covariates is None else covariates[rows],
                 replica[1],
                 None if means is None else means.rows(rows),
+                noise_std,
             )  # fmt: skip
             for i, (rows, replica, device) in enumerate(
                 zip(shares, replicas, devices, strict=False)
@@ -267,6 +289,7 @@ def _sample_on(
     covariates: np.ndarray | None = None,
     codec: PatchAutoencoder | None = None,
     means: BlockMeans | None = None,
+    noise_std: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`sample_network` on one device."""
     network.to(device).eval()
@@ -284,6 +307,8 @@ def _sample_on(
     if means is not None:
         block_all = torch.from_numpy(means.block).long()
         target_all = torch.from_numpy(np.nan_to_num(means.target)).float()
+    if noise_std is not None:
+        std = torch.as_tensor(noise_std, dtype=torch.float32, device=device)
     out = torch.empty((total, n_k, n_l), dtype=torch.float32)  # (N*S, K, L)
     shape = (n_windows, n_k, n_l)  # of the windows the network reads
     if codec is not None:
@@ -291,7 +316,9 @@ def _sample_on(
     batch = config.batch_size or _auto_batch_size(network, shape, device)
     batch = _balanced(batch, total)
     generator = torch.Generator(device=device).manual_seed(seed)
-    options = {"sampling_steps": config.sampling_steps, "eta": config.eta}
+    # Denoising draws from p(x0 | x_t): the stochastic form of a sampler (eta 1).
+    eta = config.eta if noise_std is None else 1.0
+    options = {"sampling_steps": config.sampling_steps, "eta": eta}
     kwargs = {"generator": generator, **sampler_options(config.sampler, options)}
     progress = tqdm(total=total, disable=not config.verbose, desc="sample")
     start = 0
@@ -315,7 +342,11 @@ def _sample_on(
                 if config.center_windows:
                     offset = centre_on_means(offset, m_c, block, target)
             framed = (x_c - offset) / scale
-            cond, given = framed, m_c
+            cond, given, run = framed, m_c, schedule
+            if noise_std is not None:  # nothing held: the run starts from them
+                noise = std[None, :, None] / scale  # (b, K, 1)
+                run = noisy_start(schedule, framed, m_c, noise, generator)
+                cond, given = torch.zeros_like(framed), torch.zeros_like(m_c)
             cov_c = None if cov_all is None else cov_all[windows].to(device)
             if codec is not None:  # (b, G, L / P * D)
                 cond, given, cov_c = latent_condition(codec, framed, m_c, cov_c)
@@ -333,13 +364,14 @@ def _sample_on(
             if means is not None:  # targets in the frame the network models
                 target = (target - offset) / scale
                 denoise = with_block_means(denoise, schedule, block, target)
-            draw = sampler(denoise, schedule, cond, given, **kwargs)
+            draw = sampler(denoise, run, cond, given, **kwargs)
             if means is not None:  # a sampler may end short of t = 0
                 draw = project_means(draw, block, target)
             if codec is not None:
                 draw = codec.decode(draw, framed, m_c)  # (b, K, L)
             draw = draw * scale + offset
-            draw = torch.where(m_c, x_c, draw)  # given values exactly, not x - o + o
+            if noise_std is None:  # given values exactly, not x - o + o
+                draw = torch.where(m_c, x_c, draw)
         except torch.OutOfMemoryError:
             if batch == 1:
                 raise

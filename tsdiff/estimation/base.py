@@ -357,11 +357,12 @@ class DiffusionEstimator(BaseEstimator):
         seed: int,
         covariates: np.ndarray | None = None,
         means: BlockMeans | None = None,
+        noise_std: np.ndarray | None = None,
     ) -> np.ndarray:
         """Samples of shape (S, N, L, K) for scaled windows of shape (N, L, K)
         (with ``covariates`` of shape (N, L, n_covariates) for a network that takes
-        them, and block ``means`` to hold), after checking that the settings still
-        describe the fitted model."""
+        them, block ``means`` to hold, or the ``noise_std`` of noisy given values),
+        after checking that the settings still describe the fitted model."""
         model = self.model_
         if make_process(**self._process_spec()) != model.process:
             raise ValueError(
@@ -397,6 +398,7 @@ class DiffusionEstimator(BaseEstimator):
         return model.sample(
             windows, cond_mask, config,
             device=self.device_, seed=seed, covariates=covariates, means=means,
+            noise_std=noise_std,
         )  # fmt: skip
 
     def _sample_seed(self, random_state: Any) -> int:

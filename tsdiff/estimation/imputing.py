@@ -325,15 +325,15 @@ def pattern_windows(
 
 
 def window_plan(
-    scaled: np.ndarray, observed: np.ndarray, length: int, stride: int
+    scaled: np.ndarray, observed: np.ndarray, length: int, stride: int, every=False
 ) -> dict:
     """The windows that impute one series (T, K): padded on the left to a whole
     window, cut every ``stride`` steps, and which of them own a missing cell (the
-    others need no sampling)."""
+    others need no sampling), or all of them with ``every``."""
     values, cond, n_pad = pad_left(scaled, observed, length)
     starts = window_starts(len(values), length, stride)
     owner = stitch_owner(starts, length, len(values))  # (T',)
-    needed = np.zeros(len(starts), dtype=bool)
+    needed = np.full(len(starts), bool(every))
     gaps = np.flatnonzero(~cond[n_pad:].all(axis=1)) + n_pad  # padding needs none
     needed[np.unique(owner[gaps])] = True
     return {
