@@ -564,3 +564,17 @@ def test_throughput_times_latent_patches_of_several_variables(tmp_path):
     assert (train["latent_dim"], train["patch_width"]) == (4, 2)
     assert sample["patch_width"] == 2
     assert "| 4 (2 variables) |" in (tmp_path / "throughput_smoke.md").read_text()
+
+
+def test_denoising_smoke_mode_scores_tsdiff_beside_the_smoothers(tmp_path):
+    result = _load("denoising").main(
+        ["synthetic", "--smoke", "--results", str(tmp_path)]
+    )
+    methods = [run["method"] for run in result["runs"]]
+    assert methods[0].startswith("tsdiff") and "noisy readings" in methods
+    assert any("optimum" in m for m in methods)
+    noisy = result["runs"][-1]
+    # The optimum smoother beats the readings themselves: the scoring sees noise.
+    optimum = next(run for run in result["runs"] if "optimum" in run["method"])
+    assert optimum["rmse"] < noisy["rmse"]
+    assert (tmp_path / "denoise_synthetic_smoke.md").exists()
