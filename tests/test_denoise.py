@@ -122,3 +122,23 @@ def test_the_engine_holds_no_noisy_value_and_uses_every_one():
         sample_network(net, VPSDE(), noisy, given,
                        SamplingConfig(num_samples=1, sampler="heun", sampling_steps=2),
                        device=cpu, seed=0, noise_std=np.array([0.1, 0.1]))  # fmt: skip
+
+
+def test_an_unconditional_share_gives_whole_windows_nothing():
+    from tsdiff.engine import MaskPolicy
+
+    observed = np.ones((64, 2), bool)  # (T, K)
+    windows = WindowSource.from_series(np.zeros((64, 2)), observed, range(57), 8)
+    mask = torch.ones(400, 2, 8, dtype=torch.bool)
+    cpu = torch.device("cpu")
+
+    def drawn(policy, seed=0):
+        return policy.drawer(windows, cpu)(mask, torch.Generator().manual_seed(seed))
+
+    plain, some = drawn(MaskPolicy()), drawn(MaskPolicy(unconditional_share=0.25))
+    empty = ~some.flatten(1).any(1)  # windows given nothing
+    before = ~plain.flatten(1).any(1)  # those the strategy itself left empty
+    assert 0.15 < (empty & ~before).float().mean() < 0.35
+    assert torch.equal(some[~empty], plain[~empty])  # the others as drawn before
+    assert MaskPolicy().context() == "('random', 0, None)"  # older checkpoints
+    assert MaskPolicy(unconditional_share=0.25).context() != MaskPolicy().context()

@@ -243,6 +243,7 @@ class DiffusionForecaster(
         lags: str | tuple | None = "auto",
         interpolated_input: bool = True,
         target_strategy: str = "random",
+        unconditional_share: float = 0.0,
         scaler: str = "standard",
         n_epochs: int = 100,
         steps_per_epoch: int | None = 50,

@@ -192,6 +192,7 @@ class DiffusionImputer(
         lags: str | tuple | None = None,
         interpolated_input: bool = True,
         target_strategy: str = "random",
+        unconditional_share: float = 0.0,
         scaler: str = "standard",
         n_epochs: int = 100,
         steps_per_epoch: int | None = 50,

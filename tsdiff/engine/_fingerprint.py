@@ -37,6 +37,7 @@ SETTINGS_BEFORE_OPTIONS = {
     "calibration_share": None,  # an imputer's; its default was None until "input"
     "calibration_rate": None,  # a forecaster's; its default was None until 1.0
     "patch_width": 1,  # both estimators'; patches of one variable until it existed
+    "unconditional_share": 0.0,  # both estimators'; every window was given values
 }
 """Settings added after checkpoints and results were first written (or whose
 default changed), at the value they had before: such checkpoints resume (these

@@ -33,6 +33,11 @@ class MaskPolicy:
     patterns : WindowSource or None, default=None
         Windows whose observed masks the ``"historical"`` and ``"mix"`` strategies
         copy; None copies those of the training windows themselves.
+    unconditional_share : float, default=0.0
+        Share of training windows, drawn at random, that are given nothing:
+        every observed value is a target (the network then also learns windows
+        with no given value, which denoising, generation and means-only
+        upsampling sample).
 
     Examples
     --------
@@ -49,6 +54,22 @@ class MaskPolicy:
     strategy: str = "random"
     prediction_length: int = 0
     patterns: WindowSource | None = field(default=None, compare=False, repr=False)
+    unconditional_share: float = 0.0
+
+    def state(self) -> dict:
+        """The settings a saved model keeps (not the patterns).
+
+        Examples
+        --------
+        >>> from tsdiff.engine import MaskPolicy
+        >>> MaskPolicy("block", 4, unconditional_share=0.1).state()
+        {'strategy': 'block', 'prediction_length': 4, 'unconditional_share': 0.1}
+        """
+        return {
+            "strategy": self.strategy,
+            "prediction_length": self.prediction_length,
+            "unconditional_share": self.unconditional_share,
+        }
 
     def _pool(self, windows: WindowSource) -> Tensor:
         """Observed masks (M, K, L) that historical masks copy: about 1024 evenly
@@ -76,14 +97,21 @@ class MaskPolicy:
         """
         pool = self._pool(windows).to(device)
 
+        share = self.unconditional_share
+
         def draw(observed_mask: Tensor, generator: torch.Generator) -> Tensor:
-            return draw_cond_mask(
+            cond = draw_cond_mask(
                 observed_mask,
                 generator,
                 strategy=self.strategy,
                 prediction_length=self.prediction_length,
                 patterns=pool,
             )
+            if share > 0:  # these windows are given nothing
+                n = len(cond)
+                none = torch.rand(n, generator=generator, device=cond.device) < share
+                cond = cond & ~none[:, None, None]  # (B, K, L)
+            return cond
 
         return draw
 
@@ -97,11 +125,12 @@ class MaskPolicy:
         >>> MaskPolicy("random", prediction_length=4).context()
         "('random', 4, None)"
         """
-        digest = None
+        digest, share = None, self.unconditional_share
         if self.patterns is not None:  # of every pattern window (M, K, L), in turn
             hasher = hashlib.sha256()
             for start in range(0, len(self.patterns), _POOL):
                 rows = torch.arange(start, min(start + _POOL, len(self.patterns)))
                 hasher.update(self.patterns.batch(rows)[1].cpu().numpy().tobytes())
             digest = hasher.hexdigest()
-        return repr((self.strategy, self.prediction_length, digest))
+        settings = (self.strategy, self.prediction_length, digest)
+        return repr(settings + ((share,) if share else ()))  # older: no share

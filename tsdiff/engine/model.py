@@ -354,7 +354,7 @@ class DiffusionModel:
     def state_dict(self) -> dict:
         """Everything :meth:`from_state` needs, as plain values and CPU tensors:
         ``network_config``, ``weights``, ``process``, ``settings`` and ``mask``
-        (the mask policy's strategy and prediction length; not its patterns).
+        (the mask policy's settings, :meth:`MaskPolicy.state`; not its patterns).
 
         Examples
         --------
@@ -378,10 +378,7 @@ class DiffusionModel:
                 "center_windows": self.window_frame[0],
                 "scale_windows": self.window_frame[1],
             },
-            "mask": {
-                "strategy": self.mask.strategy,
-                "prediction_length": self.mask.prediction_length,
-            },
+            "mask": self.mask.state(),
         }
         if self.autoencoder is not None:
             state["autoencoder"] = {

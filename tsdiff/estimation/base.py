@@ -219,17 +219,16 @@ class DiffusionEstimator(BaseEstimator):
         # Every process trains from the same seeds (those of rank 0).
         fit_seed, self.predict_seed_ = world.agree(list(self._draw_seeds()))
         # Initial weights follow random_state too, not torch's global generator.
+        codec = self.latent_dim and AutoencoderConfig(
+            self.patch_length, self.latent_dim, patch_width=self.patch_width
+        )
+        mask = MaskPolicy(self.target_strategy, prediction_length, patterns,
+                          unconditional_share=self.unconditional_share)  # fmt: skip
         self.model_ = DiffusionModel.create(
             self._network_config(windows.n_features, windows.n_covariates, lags),
-            self._process_spec(),
-            seed=fit_seed,
-            autoencoder=self.latent_dim
-            and AutoencoderConfig(
-                self.patch_length, self.latent_dim, patch_width=self.patch_width
-            ),
-            mask=MaskPolicy(self.target_strategy, prediction_length, patterns),
+            self._process_spec(), seed=fit_seed, autoencoder=codec, mask=mask,
             **self._model_settings(),
-        )
+        )  # fmt: skip
         self.batch_size_ = self._batch_size(windows, self.device_)
         config = TrainingConfig(
             n_epochs=self.n_epochs,

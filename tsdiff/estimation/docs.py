@@ -140,6 +140,11 @@ COMMON_PARAMETERS_DOC = """\
         (``README.md``, "Why the defaults are what they are").
     target_strategy : {"random", "historical", "mix", "block"}, default="random"
         Training mask policy: which observed values are hidden and learned.
+    unconditional_share : float in [0, 1), default=0.0
+        Share of training windows given nothing, every observed value a target,
+        so that the network also learns windows without given values: those
+        that ``denoise`` samples (its readings are noisy, none is given) and
+        ``upsample(how="mean")`` (means fix no value). 0 trains as CSDI does.
     scaler : {"standard", "robust", "none"}, default="standard"
         Per-variable scaling fitted on observed values only.
     n_epochs : int, default=100

@@ -348,6 +348,7 @@ DIFFUSION_PARAMETERS: dict = {
     "lags": [None, LagSpec()],
     "interpolated_input": [InstanceOf((bool,), "a bool")],
     "target_strategy": [Options(tuple(MASK_STRATEGIES))],
+    "unconditional_share": [Interval(float, 0, 1, "left")],
     "scaler": [Options(("standard", "robust", "none"))],
     "n_epochs": [POSITIVE_INT],
     "steps_per_epoch": [None, POSITIVE_INT],
