@@ -418,6 +418,33 @@ def evaluate(
     return runs + baseline_runs
 
 
+def write_fitted(
+    base: str,
+    args: argparse.Namespace,
+    model: Any,
+    runs: list[dict],
+    config: dict,
+    markdown: Callable[[dict], str],
+) -> dict:
+    """Write the results of one fitted ``model`` (``result_name(base, args)``): its
+    ``runs``, the protocol's ``config`` with the estimator's settings, seed and
+    overrides added, and its training history; returns the result."""
+    result = {
+        "protocol": result_name(base, args),
+        "provenance": h.provenance(),
+        "config": config
+        | {
+            "estimator": estimator_config(model),
+            "seed": args.seed,
+            "overrides": overrides(args),
+        },
+        "history": model.history_,
+        "runs": runs,
+    }
+    h.write(result["protocol"], result, Path(args.results), markdown(result))
+    return result
+
+
 def result_name(base: str, args: argparse.Namespace) -> str:
     """``base`` with the run's suffixes: ``_val`` for ``--split validation``, then
     ``_<tag>`` and ``_smoke``."""

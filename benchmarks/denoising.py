@@ -203,23 +203,14 @@ def main(argv: list[str] | None = None) -> dict:
                 | _scores(clean, noisy.to_numpy(), None))  # fmt: skip
     for run in runs:
         logging.info("%s", run)
-    result = {
-        "protocol": r.result_name(f"denoise_{args.protocol}", args),
-        "provenance": h.provenance(),
-        "config": {
-            "split": args.split,
-            "noise_std": task.noise_std.tolist(),
-            "n_steps": len(clean),
-            "n_train": len(task.train),
-            "estimator": r.estimator_config(model),
-            "seed": args.seed,
-            "overrides": r.overrides(args),
-        },
-        "history": model.history_,
-        "runs": runs,
+    config = {
+        "split": args.split,
+        "noise_std": task.noise_std.tolist(),
+        "n_steps": len(clean),
+        "n_train": len(task.train),
     }
-    h.write(result["protocol"], result, Path(args.results), _markdown(result))
-    return result
+    base = f"denoise_{args.protocol}"
+    return r.write_fitted(base, args, model, runs, config, _markdown)
 
 
 def _markdown(result: dict) -> str:

@@ -200,23 +200,14 @@ def main(argv: list[str] | None = None) -> dict:
                 record.update(timing, num_samples=model.num_samples)
             logging.info("%s: %s", record["method"], record)
             runs.append(record)
-    result = {
-        "protocol": r.result_name(f"upsample_{args.protocol}", args),
-        "provenance": h.provenance(),
-        "config": {
-            "factor": task.factor,
-            "coarse_freq": task.coarse_freq,
-            "split": args.split,
-            "n_fine_steps": int(sum(len(t) for t in task.truths)),
-            "estimator": r.estimator_config(model),
-            "seed": args.seed,
-            "overrides": r.overrides(args),
-        },
-        "history": model.history_,
-        "runs": runs,
+    config = {
+        "factor": task.factor,
+        "coarse_freq": task.coarse_freq,
+        "split": args.split,
+        "n_fine_steps": int(sum(len(t) for t in task.truths)),
     }
-    h.write(result["protocol"], result, Path(args.results), _markdown(result))
-    return result
+    base = f"upsample_{args.protocol}"
+    return r.write_fitted(base, args, model, runs, config, _markdown)
 
 
 def _markdown(result: dict) -> str:
