@@ -46,6 +46,10 @@ class DenoiseMixin:
         too, starting from the straight line between their neighbours. Costs
         one imputation of every window, at fewer network evaluations (the run
         starts part-way). The intervals are the network's own, not calibrated.
+        An imputer fitted with ``unconditional_share=0.2`` (a fifth of its
+        training windows given nothing, as ``denoise`` gives none) denoised
+        ETTh1's validation days 4 % better in RMSE and CRPS than one fitted
+        with the default 0 (``benchmarks/README.md``, Denoising).
 
         Parameters
         ----------
