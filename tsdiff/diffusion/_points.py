@@ -63,6 +63,14 @@ class StartedProcess:
     state: Tensor
 
 
+def unwrap(process) -> tuple:
+    """``(process, start, state)`` of a :class:`StartedProcess` (its time and
+    state), or of a plain process with ``start`` and ``state`` None."""
+    if isinstance(process, StartedProcess):
+        return process.process, process.time, process.state
+    return process, None, None
+
+
 def start_at_ratio(process, ratio: float) -> tuple[int | float, float, float]:
     """The least noisy point of ``process`` whose noise-to-signal ratio ``sigma /
     alpha`` is at least ``ratio``: its time, its ``alpha`` and its ratio.
@@ -190,29 +198,24 @@ def _points(process, sampling_steps: int | None) -> _Points:
     """The visited points of the chain (respaced, see :func:`timesteps`) or of a
     continuous process's time grid (:meth:`SDEProcess.time_grid`), from a
     :class:`StartedProcess`'s time down."""
-    started = process if isinstance(process, StartedProcess) else None
-    if started is not None:
-        process = started.process
+    process, start, state = unwrap(process)
     if isinstance(process, NoiseSchedule):
-        top = process.n_steps if started is None else int(started.time) + 1
-        if sampling_steps is not None and started is not None:
+        top = process.n_steps if start is None else int(start) + 1
+        if sampling_steps is not None and start is not None:
             sampling_steps = min(sampling_steps, top)  # a short chain: every step
         steps = timesteps(top, sampling_steps)
         abar = np.append(process.alphas_cumprod[steps], 1.0)  # (N + 1,)
         return _Points(
             [int(t) for t in steps], np.sqrt(abar), np.sqrt(1.0 - abar), torch.long,
-            None if started is None else started.state,
+            state,
         )  # fmt: skip
     if isinstance(process, SDEProcess):
         steps = SDE_STEPS if sampling_steps is None else sampling_steps
         steps = check_int("sampling_steps", steps)
-        start = 1.0 if started is None else float(started.time)
+        start = 1.0 if start is None else float(start)
         times = process.time_grid(steps, spacing="log_snr", start=start)  # (N + 1,)
         alpha, sigma = process.alpha(times), process.sigma(times)
-        return _Points(
-            [float(t) for t in times[:-1]], alpha, sigma, None,
-            None if started is None else started.state,
-        )  # fmt: skip
+        return _Points([float(t) for t in times[:-1]], alpha, sigma, None, state)
     raise TypeError(
         "schedule must be a NoiseSchedule or an SDEProcess, got "
         f"{type(process).__name__}"

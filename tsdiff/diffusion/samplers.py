@@ -342,7 +342,6 @@ def sample_dpmpp_2m(
 
     >>> import torch
     >>> from tsdiff.diffusion import NoiseSchedule, sample_dpmpp_2m
-    >>> from tsdiff.diffusion import NoiseSchedule
     >>> schedule = NoiseSchedule.from_name("quad", 50)
     >>> def denoise(x_t, t):
     ...     return x_t / schedule.gather("sqrt_one_minus_alphas_cumprod", t, x_t)

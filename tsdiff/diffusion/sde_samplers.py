@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from tsdiff.diffusion._checks import check_inputs, check_int, checked_output
-from tsdiff.diffusion._points import StartedProcess
+from tsdiff.diffusion._points import unwrap
 from tsdiff.diffusion.process import Denoise
 from tsdiff.diffusion.sde import SDEProcess
 
@@ -46,17 +46,13 @@ class _Walk:
 
     def __init__(self, denoise, process, x_cond, cond_mask, steps, generator):
         check_inputs(denoise, x_cond, cond_mask, generator)
-        started = process if isinstance(process, StartedProcess) else None
-        if started is not None:
-            process = started.process
+        process, start, self.state = unwrap(process)
         if not isinstance(process, SDEProcess):
             raise TypeError(
                 f"process must be an SDEProcess, got {type(process).__name__}"
             )
-        start = 1.0 if started is None else float(started.time)
-        steps = check_int("sampling_steps", steps)
-        self.times = process.time_grid(steps, start=start)
-        self.state = None if started is None else started.state
+        start = 1.0 if start is None else float(start)
+        self.times = process.time_grid(check_int("sampling_steps", steps), start=start)
         self.process = process
         self.denoise, self.x_cond, self.cond_mask = denoise, x_cond, cond_mask
         self.generator = generator
