@@ -232,6 +232,10 @@ CASES = {
     ),
     "denoise-no-noise": lambda c: c["imputer"].denoise(c["frame"], 0),
     "denoise-noise-count": lambda c: c["imputer"].denoise(c["frame"], [0.1, 0.2]),
+    "generate-no-series": lambda c: c["imputer"].generate(n_series=0),
+    "generate-no-length": lambda c: c["imputer"].generate(length=0),
+    "generate-length-float": lambda c: c["imputer"].generate(length=2.5),
+    "generate-start-type": lambda c: c["imputer"].generate(start=5),
 }
 
 

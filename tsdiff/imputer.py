@@ -22,6 +22,7 @@ from tsdiff.estimation.gap_calibration import (
     series_of,
     without_rows,
 )
+from tsdiff.estimation.generation import GenerateMixin
 from tsdiff.estimation.imputing import ImputeMixin, pattern_windows, window_plan
 from tsdiff.estimation.quantiles import band_levels
 from tsdiff.estimation.stretching import stretch_levels, widen
@@ -43,6 +44,7 @@ class DiffusionImputer(
     ImputeMixin,
     UpsampleMixin,
     DenoiseMixin,
+    GenerateMixin,
     OneToOneFeatureMixin,
     TransformerMixin,
     DiffusionEstimator,
@@ -122,17 +124,16 @@ class DiffusionImputer(
 
     Notes
     -----
-    The defaults train quickly. The settings behind tsdiff's published accuracy
-    (CSDI's level on PhysioNet 2012 and Beijing PM2.5, ``benchmarks/README.md``) are
-    ``n_epochs=200, steps_per_epoch=None, batch_size=32, ema_decay=0.999`` (200
-    passes over every window, as CSDI trains) with ``interpolated_input=False`` (they
-    were measured before it existed); where gaps have structure (sensor outages
-    rather than scattered values), add ``target_strategy="mix"`` and pass
-    ``mask_patterns`` from data whose gaps look like the ones to fill. The imputer
-    sees each window's level (``center_windows=False``), which matters where the
-    spread of the data grows with it (air pollution, sales, counts);
-    ``center_windows=True`` models values relative to each window's given values
-    instead.
+    The defaults train quickly. The settings behind tsdiff's published accuracy (CSDI's
+    level on PhysioNet 2012 and Beijing PM2.5, ``benchmarks/README.md``) are
+    ``n_epochs=200, steps_per_epoch=None, batch_size=32, ema_decay=0.999`` (200 passes
+    over every window, as CSDI trains) with ``interpolated_input=False`` (they were
+    measured before it existed); where gaps have structure (sensor outages rather than
+    scattered values), add ``target_strategy="mix"`` and pass ``mask_patterns`` from
+    data whose gaps look like the ones to fill. The imputer sees each window's level
+    (``center_windows=False``), which matters where the spread of the data grows with it
+    (air pollution, sales, counts); ``center_windows=True`` models values relative to
+    each window's given values instead.
 
     References
     ----------
@@ -364,9 +365,8 @@ class DiffusionImputer(
         coverage: Any = (0.5, 0.8, 0.95),
         ax: Any = None,
     ) -> Any:
-        """Observed points and imputed gaps of ``X``:
-        :func:`tsdiff.plotting.plot_imputation` of ``predict_quantiles(X)`` at the
-        intervals ``coverage`` and the median.
+        """Observed points of ``X``, median and ``coverage`` bands of its gaps
+        (:func:`tsdiff.plotting.plot_imputation` of ``predict_quantiles(X)``).
 
         Parameters
         ----------
