@@ -6,7 +6,7 @@ Protocols (every generator learns from the training part only; windows of
 
 * ``etth1``: hourly ETTh1 (7 variables), trained on the first 12 months; windows
   of 96 hours (two imputer windows of 48, so every tsdiff window is stitched).
-  The later real windows come from the 4 months after training.
+  The later real windows start every 12 hours of the 4 months after training.
 * ``electricity``: the Monash weekly electricity panel (321 series of one
   variable, 156 weeks), trained on each series' first 104 weeks; windows of 52
   weeks (two imputer windows of 26). The later real windows are each series'
@@ -21,9 +21,10 @@ real windows as many as there are):
 * moving block bootstrap: blocks of a quarter window drawn at random from one
   training series and laid end to end;
 * autoregression: for ETTh1 a VAR fitted by least squares (order by AIC up to 24
-  hours), for the panel an AR per series (order by AIC up to 8 weeks), simulated
-  with Gaussian shocks of the fitted covariance after a burn-in of 200 steps from
-  a training state.
+  hours), for the panel an AR per series (order by AIC up to 8 weeks), shrunk to
+  a spectral radius of 0.99 where the fit is explosive and held to the series'
+  mean, simulated with Gaussian shocks of the fitted covariance after a burn-in of
+  200 steps from a training state.
 
 Scores of each generator against real windows drawn at random from the training
 part ("train") and against the later real windows ("later"), on values scaled by
@@ -89,7 +90,7 @@ def _task(args) -> Task:
         train = series.iloc[: (2 if args.smoke else 12) * month]
         later = series.iloc[12 * month : 16 * month].to_numpy()
         length = 96
-        starts = np.arange(0, len(later) - length + 1, length // 2)
+        starts = np.arange(0, len(later) - length + 1, 12)  # every 12 hours
         windows = np.stack([later[s : s + length] for s in starts])  # (M, G, K)
         return Task(train, [train.to_numpy()], windows, length, 48, 24)
     tsf = load_tsf(Path(h.data_dir(h.DATA / "monash", args.data)) / (
@@ -132,7 +133,9 @@ def _block_bootstrap(task: Task, n: int, rng: np.random.Generator) -> np.ndarray
 
 def _fit_ar(segment: np.ndarray, max_lag: int) -> tuple:
     """Intercept (K,), coefficients (p, K, K) and shock covariance (K, K) of a
-    least-squares VAR (an AR for K = 1) whose order minimises the AIC."""
+    least-squares VAR (an AR for K = 1) whose order minimises the AIC; an explosive
+    or unit-root fit is shrunk to a spectral radius of 0.99 and its intercept set
+    so that the process keeps the series' mean."""
     from statsmodels.tsa.api import VAR
     from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 
@@ -140,12 +143,21 @@ def _fit_ar(segment: np.ndarray, max_lag: int) -> tuple:
         warnings.simplefilter("ignore")  # statsmodels' frequency and fit chatter
         if segment.shape[1] > 1:
             fit = VAR(segment).fit(maxlags=max_lag, ic="aic")
-            return fit.intercept, fit.coefs, fit.sigma_u
-        lags = ar_select_order(segment[:, 0], max_lag, ic="aic").ar_lags or [1]
-        fit = AutoReg(segment[:, 0], lags=max(lags)).fit()
-    p = max(lags)
-    coefs = np.asarray(fit.params[1:]).reshape(p, 1, 1)
-    return np.asarray(fit.params[:1]), coefs, np.array([[fit.sigma2]])
+            coefs, sigma = fit.coefs, fit.sigma_u
+        else:
+            lags = ar_select_order(segment[:, 0], max_lag, ic="aic").ar_lags or [1]
+            fit = AutoReg(segment[:, 0], lags=max(lags)).fit()
+            coefs = np.asarray(fit.params[1:]).reshape(max(lags), 1, 1)
+            sigma = np.array([[fit.sigma2]])
+    p, k = coefs.shape[:2]
+    companion = np.zeros((p * k, p * k))
+    companion[:k] = np.concatenate(list(coefs), axis=1)  # (K, p K)
+    companion[k:, :-k] = np.eye((p - 1) * k)
+    radius = np.abs(np.linalg.eigvals(companion)).max()
+    if radius >= 0.99:  # lag j scaled by c**j scales every root by c
+        coefs = coefs * (0.99 / radius) ** np.arange(1, p + 1)[:, None, None]
+    intercept = (np.eye(k) - coefs.sum(axis=0)) @ segment.mean(axis=0)
+    return intercept, coefs, np.asarray(sigma)
 
 
 def _autoregression(task: Task, n: int, rng: np.random.Generator) -> np.ndarray:
