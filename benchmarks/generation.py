@@ -289,6 +289,7 @@ def main(argv: list[str] | None = None) -> dict:
         "n_train_windows": n,
         "n_later_windows": len(task.later),
         "n_train_rows": len(task.train),
+        "runs_sharing_device": args.shared_device,
     }
     return r.write_fitted(f"generate_{args.protocol}", args, model, runs, config,
                           _markdown)  # fmt: skip
