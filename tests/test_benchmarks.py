@@ -578,3 +578,46 @@ def test_denoising_smoke_mode_scores_tsdiff_beside_the_smoothers(tmp_path):
     optimum = next(run for run in result["runs"] if "optimum" in run["method"])
     assert optimum["rmse"] < noisy["rmse"]
     assert (tmp_path / "denoise_synthetic_smoke.md").exists()
+
+
+def test_generation_smoke_scores_tsdiff_beside_the_bootstrap_and_the_ar(tmp_path):
+    result = _load("generation").main(
+        ["electricity", "--smoke", "--results", str(tmp_path)]
+    )
+    methods = [run["method"] for run in result["runs"]]
+    assert methods[0].startswith("tsdiff") and len(methods) == 3
+    for run in result["runs"]:
+        assert set(run["train"]) == {"discriminative", "marginal", "acf"}
+        assert 0 <= run["train"]["discriminative"] <= 0.5
+    assert (tmp_path / "generate_electricity_smoke.md").exists()
+
+
+def test_generation_scores_tell_a_series_from_noise():
+    gen = _load("generation")
+    rng = np.random.default_rng(0)
+
+    def ar1(n):  # (n, 32, 2) windows of a smooth AR(1)
+        x = np.zeros((n, 32 + 50, 2))
+        for t in range(1, x.shape[1]):
+            x[:, t] = 0.9 * x[:, t - 1] + rng.standard_normal((n, 2)) * 0.44
+        return x[:, 50:]
+
+    real, same = ar1(200), ar1(200)
+    noise = rng.standard_normal(real.shape)  # the same spread, no memory
+    alike, apart = gen.scores(real, same, 0), gen.scores(real, noise, 0)
+    assert alike["discriminative"] < 0.15 < 0.4 < apart["discriminative"]
+    assert alike["acf"] < 0.05 < 0.2 < apart["acf"]
+
+
+def test_an_explosive_autoregression_is_shrunk_to_a_stable_one():
+    gen = _load("generation")
+    walk = np.cumsum(np.random.default_rng(1).standard_normal((300, 1)) + 0.5, axis=0)
+    intercept, coefs, sigma = gen._fit_ar(walk, 4)
+    p = len(coefs)
+    companion = np.zeros((p, p))
+    companion[0] = coefs[:, 0, 0]
+    companion[1:, :-1] = np.eye(p - 1)
+    assert np.abs(np.linalg.eigvals(companion)).max() <= 0.99 + 1e-9
+    # The process mean is the series' mean.
+    mean = intercept / (1 - coefs.sum(axis=0))[0]
+    np.testing.assert_allclose(mean, walk.mean(axis=0))

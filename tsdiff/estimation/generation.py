@@ -42,7 +42,10 @@ class GenerateMixin:
         sample set to take quantiles over). A model can draw a window with
         nothing given only as well as it learned to: fit it with
         ``unconditional_share`` above 0 (a share of the training windows with
-        nothing given) for generation. Costs ``ceil((length - window_length) /
+        nothing given) for generation. Measured with a small network on ETTh1
+        and a weekly electricity panel, its windows were still told from real
+        ones more easily than a block bootstrap's (``benchmarks/README.md``,
+        Synthetic series). Costs ``ceil((length - window_length) /
         (window_length - window_length // 2)) + 1`` sampling calls, each for
         ``n_series`` windows at once.
 
