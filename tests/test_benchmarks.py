@@ -581,6 +581,8 @@ def test_denoising_smoke_mode_scores_tsdiff_beside_the_smoothers(tmp_path):
 
 
 def test_generation_smoke_scores_tsdiff_beside_the_bootstrap_and_the_ar(tmp_path):
+    if not (DATA / "monash").exists():
+        pytest.skip(f"benchmark data {DATA / 'monash'} is not available")
     result = _load("generation").main(
         ["electricity", "--smoke", "--results", str(tmp_path)]
     )
