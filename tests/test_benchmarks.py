@@ -623,3 +623,15 @@ def test_an_explosive_autoregression_is_shrunk_to_a_stable_one():
     # The process mean is the series' mean.
     mean = intercept / (1 - coefs.sum(axis=0))[0]
     np.testing.assert_allclose(mean, walk.mean(axis=0))
+
+
+def test_denoiser_probe_smoke_scores_every_probed_step(tmp_path):
+    if not (DATA / "ett").exists():
+        pytest.skip(f"benchmark data {DATA / 'ett'} is not available")
+    result = _load("denoiser_probe").main(["--smoke", "--results", str(tmp_path)])
+    real, *steps = result["runs"]
+    assert real["t"] == "real windows" and 0 < real["lag1"] <= 1
+    assert [s["t"] for s in steps] == sorted(s["t"] for s in steps)
+    # At the smallest noise the estimate is the window itself.
+    assert steps[0]["t"] == 0 and steps[0]["mse"] < 1e-2
+    assert (tmp_path / "probe_etth1_smoke.md").exists()
