@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from tsdiff.estimation.validation import check_positive_int
+from tsdiff.frames import future_index
 
 __all__ = ["GenerateMixin", "generate_scaled"]
 
@@ -108,7 +109,9 @@ class GenerateMixin:
             self._sample_windows, n_series, length, self.window_length,
             len(self.columns_), self._sample_seed(random_state),
         )  # (N, T, K)  # fmt: skip
-        values = self.scaler_.inverse_transform(scaled.reshape(-1, scaled.shape[-1]))
+        values = self.scaler_.inverse_transform(
+            scaled.reshape(-1, scaled.shape[-1])
+        )  # (N, T, K) -> (N * T, K)
         index = pd.MultiIndex.from_product(
             [pd.RangeIndex(n_series), times], names=["series", "time"]
         )
@@ -174,14 +177,17 @@ def _times(length: int, start: Any, freq: Any) -> pd.Index:
                 "start must be an integer: the imputer was fitted on data indexed "
                 f"by integers; got {start!r}."
             )
-        return pd.RangeIndex(start, start + length * freq, freq)
-    if isinstance(start, (numbers.Number, np.bool_)):  # pandas reads it as ns
+        first = int(start)
+    elif isinstance(start, (numbers.Number, np.bool_)):  # pandas reads it as ns
         raise TypeError(
             f"start must be a date (a string or Timestamp) for data of frequency "
             f"{freq.freqstr}; got {start!r}."
         )
-    try:
-        first = pd.Timestamp(start)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"start must be a date; got {start!r} ({error}).") from None
-    return pd.date_range(first, periods=length, freq=freq)
+    else:
+        try:
+            first = pd.Timestamp(start)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"start must be a date; got {start!r} ({error})."
+            ) from None
+    return future_index(first, freq, np.arange(length))
