@@ -260,14 +260,17 @@ def main(argv: list[str] | None = None) -> dict:
         window_length=task.window_length, sampler=entries[0][0],
         sampling_steps=entries[0][1], **r.model_params(args),
     )  # fmt: skip
-    record = {"method": f"tsdiff {entries[0][0]}-{entries[0][1]}"}
-    with h.timer(record, "fit_s"):
+    fit: dict = {}
+    with h.timer(fit, "fit_s"):
         model.fit(task.train)
     count = max(n, len(task.later))
-    with h.timer(record, "generate_s"):
-        fake = model.generate(count, task.length, random_state=args.seed + 1)
-    generated = fake.to_numpy().reshape(count, task.length, -1)
-    draws = [(record, generated)]
+    draws = []
+    for label, fields in r.each_sampler(model, args):
+        record = {"method": label, **fields, **fit}
+        with h.timer(record, "generate_s"):
+            fake = model.generate(count, task.length, random_state=args.seed + 1)
+        # (count * length, variables) -> (count, length, variables)
+        draws.append((record, fake.to_numpy().reshape(count, task.length, -1)))
     for name, draw in (
         ("moving block bootstrap", _block_bootstrap),
         ("autoregression (VAR / AR per series)", _autoregression),
