@@ -162,6 +162,7 @@ CASES = {
     "patch-width-zero": lambda c: c["new_forecaster"](
         patch_length=4, latent_dim=2, patch_width=0
     ).fit(c["frame"]),
+    "time-kernel-even": lambda c: c["new_forecaster"](time_kernel=4).fit(c["frame"]),
     "latent-patch-not-dividing": lambda c: c["new_imputer"](
         patch_length=3, latent_dim=2
     ).fit(c["frame"]),

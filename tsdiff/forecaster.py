@@ -231,6 +231,7 @@ class DiffusionForecaster(
         patch_length: int = 1,
         latent_dim: int | None = None,
         patch_width: int = 1,
+        time_kernel: int = 1,
         process: str = "ddpm",
         n_diffusion_steps: int = 50,
         schedule: str = "quad",

@@ -57,15 +57,19 @@ def _call(net: Denoiser, inputs: dict, **kwargs) -> torch.Tensor:
     )
 
 
-def _trained(config: DenoiserConfig = TINY, K: int = 5, L: int = 7) -> Denoiser:
-    """A network after one Adam step, so its zero output layer no longer hides input."""
+def _trained(
+    config: DenoiserConfig = TINY, K: int = 5, L: int = 7, steps: int = 1
+) -> Denoiser:
+    """A network after ``steps`` Adam steps, so its zero output layer no longer
+    hides input (after one step only that layer has moved)."""
     net = _net(config)
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     inputs = _inputs(4, K, L, seed=2)
     target = torch.randn(4, K, L, generator=_gen(3))
-    ((_call(net, inputs) - target) ** 2).mean().backward()
-    opt.step()
-    opt.zero_grad()
+    for _ in range(steps):
+        ((_call(net, inputs) - target) ** 2).mean().backward()
+        opt.step()
+        opt.zero_grad()
     return net
 
 
@@ -313,11 +317,46 @@ def test_embedding_functions_hand_values():
         ({"time_embedding_dim": 7}, ValueError, "time_embedding_dim"),
         ({"diffusion_embedding_dim": 9}, ValueError, "diffusion_embedding_dim"),
         ({"n_channels": 16.0}, TypeError, "n_channels"),
+        ({"time_kernel": 2}, ValueError, "time_kernel"),
+        ({"time_kernel": 0}, ValueError, "time_kernel"),
     ],
 )
 def test_bad_config_raises(kwargs, error, word):
     with pytest.raises(error, match=word):
         DenoiserConfig(n_features=3, **kwargs)
+
+
+def test_time_kernel_starts_as_csdi_and_trains_locality():
+    """The convolution along time starts at zero (the network equals CSDI's, draw
+    for draw), and once trained it lets the first block's attention, which reads
+    no position, tell a step's neighbours from distant steps."""
+    inputs = _inputs(2, 5, 9)
+    conv = DenoiserConfig(**{**TINY.__dict__, "time_kernel": 3})
+    assert torch.equal(_call(_net(conv), inputs), _call(_net(), inputs))
+    plain, local = _trained(steps=3), _trained(conv, steps=3)
+    assert all(b.time_conv is None for b in plain.blocks)
+    assert all(b.time_conv.weight.abs().sum() > 0 for b in local.blocks)
+
+    def reach(net: Denoiser) -> torch.Tensor:
+        """|d out[4] / d x_t[s]| for every step s of a window given nothing."""
+        x_t = torch.randn(1, 1, 9, generator=_gen(5))
+        x_t[..., 1] = x_t[..., 3]  # swapping steps 1 and 3 leaves the input as it is
+        x_t.requires_grad_(True)
+        zeros = torch.zeros(1, 1, 9)
+        out = net.blocks[0](  # the first block alone: no position reaches it
+            net.input_projection(torch.stack([zeros, x_t], -1)),  # (1, 1, 9, C)
+            torch.zeros(1, 1, 9, net.config.token_side_dim),
+            net.diffusion_embedding(torch.tensor([10.0])),
+        )[0]
+        (grad,) = torch.autograd.grad(out[0, 0, 4].sum(), x_t)
+        return grad.abs()[0, 0]
+
+    flat, near = reach(plain), reach(local)
+    # Without the convolution steps 3 and 1 are read alike (attention reads no
+    # position, and the input is symmetric in them); with it the neighbour of
+    # step 4 is read apart from the distant step.
+    assert torch.allclose(flat[3], flat[1], rtol=1e-4)
+    assert not torch.allclose(near[3], near[1], rtol=1e-2)
 
 
 def test_bad_inputs_raise():

@@ -38,6 +38,7 @@ SETTINGS_BEFORE_OPTIONS = {
     "calibration_rate": None,  # a forecaster's; its default was None until 1.0
     "patch_width": 1,  # both estimators'; patches of one variable until it existed
     "unconditional_share": 0.0,  # both estimators'; every window was given values
+    "time_kernel": 1,  # both estimators'; no convolution along time until it existed
 }
 """Settings added after checkpoints and results were first written (or whose
 default changed), at the value they had before: such checkpoints resume (these
@@ -117,7 +118,7 @@ def config_text(network: Denoiser) -> str:
     text = repr(network.config)
     later_fields = (
         ", n_covariates=0", ", lags=()", ", interpolated_input=False",
-        ", patch_length=1", ", context_input=False",
+        ", patch_length=1", ", context_input=False", ", time_kernel=1",
     )  # fmt: skip
     for later in later_fields:
         text = text.replace(later, "", 1)

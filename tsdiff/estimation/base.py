@@ -285,6 +285,7 @@ class DiffusionEstimator(BaseEstimator):
             interpolated_input=self.interpolated_input,
             patch_length=tokens,
             context_input=bool(self.latent_dim),
+            time_kernel=self.time_kernel,
             n_layers=self.n_layers,
             n_channels=self.n_channels,
             n_heads=self.n_heads,

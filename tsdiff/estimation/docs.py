@@ -70,6 +70,15 @@ COMMON_PARAMETERS_DOC = """\
         that attention dominates; order the columns so that neighbours are
         alike. Conditioning as above: a patch is fixed in the latent only when
         all its cells are given.
+    time_kernel : int, default=1
+        Width of a depthwise convolution along time in every residual block of
+        the network, before its attention along time (odd; 1 for none, CSDI's
+        network). Attention reads no position, so without it the network
+        cannot tell a neighbouring step from a distant one except through the
+        side information; the convolution lets every step read its neighbours,
+        which a denoiser of a series needs where no value near a cell is given
+        (forecasts, long gaps, ``generate``, ``denoise``). A few parameters per
+        block; sampling costs about the same.
     process : {"ddpm", "vp", "subvp", "ve"}, default="ddpm"
         Diffusion family. "ddpm" is the discrete chain of CSDI (Ho et al. 2020),
         set by the next four parameters. The others are continuous-time SDEs of Song

@@ -178,6 +178,22 @@ class LagSpec:
         return "'auto' or a tuple of distinct positive ints"
 
 
+class OddInt:
+    """Accepts odd positive ints."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is an odd positive int."""
+        return (
+            isinstance(value, numbers.Integral)
+            and not isinstance(value, bool)
+            and value >= 1
+            and value % 2 == 1
+        )
+
+    def __str__(self) -> str:
+        return "an odd int >= 1"
+
+
 class DeviceSpec:
     """Accepts "auto", "cpu", "cuda" and "cuda:N"."""
 
@@ -336,6 +352,7 @@ DIFFUSION_PARAMETERS: dict = {
     "patch_length": [POSITIVE_INT],
     "latent_dim": [None, POSITIVE_INT],
     "patch_width": [POSITIVE_INT],
+    "time_kernel": [OddInt()],
     "process": [Options(PROCESS_NAMES)],
     "n_diffusion_steps": [POSITIVE_INT],
     "schedule": [Options(tuple(SCHEDULES))],

@@ -17,6 +17,7 @@ _POSITIVE_INT_FIELDS = (
     "feature_embedding_dim",
     "diffusion_embedding_dim",
     "patch_length",
+    "time_kernel",
 )
 
 
@@ -76,14 +77,18 @@ class DenoiserConfig:
         (:mod:`tsdiff.engine.latent`), through which the given values of a
         partly given patch reach the network. ``forward`` then takes it as
         ``context``.
+    time_kernel : int, default=1
+        Width of the depthwise convolution along time in every residual block,
+        before its attention along time (odd; 1: none, CSDI's network). See
+        :class:`~tsdiff.nn.layers.ResidualBlock`.
 
     Raises
     ------
     TypeError
         If a field is not an integer.
     ValueError
-        If a field is not positive, ``n_heads`` does not divide ``n_channels``, or an
-        embedding size that must be even is odd.
+        If a field is not positive, ``n_heads`` does not divide ``n_channels``, an
+        embedding size that must be even is odd, or ``time_kernel`` is even.
 
     Examples
     --------
@@ -120,6 +125,7 @@ class DenoiserConfig:
     interpolated_input: bool = False
     patch_length: int = 1
     context_input: bool = False
+    time_kernel: int = 1
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
@@ -128,6 +134,8 @@ class DenoiserConfig:
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
+        if self.time_kernel % 2 == 0:
+            raise ValueError(f"time_kernel must be odd, got {self.time_kernel}")
         if self.n_channels % self.n_heads:
             raise ValueError(
                 f"n_heads ({self.n_heads}) must divide n_channels ({self.n_channels})"

@@ -82,11 +82,9 @@ class Denoiser(nn.Module):
         )
         self.diffusion_embedding = DiffusionEmbedding(config.diffusion_embedding_dim)
         self.input_projection = nn.Linear(config.token_input_dim, C)
+        sizes = (config.token_side_dim, config.diffusion_embedding_dim, config.n_heads)
         self.blocks = nn.ModuleList(
-            ResidualBlock(
-                C, config.token_side_dim, config.diffusion_embedding_dim, config.n_heads
-            )
-            for _ in range(config.n_layers)
+            ResidualBlock(C, *sizes, config.time_kernel) for _ in range(config.n_layers)
         )
         self.output_hidden = nn.Linear(C, C)
         self.output_projection = nn.Linear(C, config.patch_length)

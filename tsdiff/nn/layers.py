@@ -349,6 +349,13 @@ class ResidualBlock(nn.Module):
         Size of the noise-level embedding.
     n_heads : int
         Attention heads; must divide ``channels``.
+    time_kernel : int, default=1
+        Width of a depthwise convolution along time, added to the sequence
+        before the attention along time (odd; 1: none, CSDI's block). Attention
+        reads no position, so without it the first block cannot tell a
+        neighbouring step from a distant one; the convolution mixes each step
+        with its neighbours, the local smoothing a denoiser of a series needs.
+        It starts at zero, so an untrained block equals CSDI's.
 
     Notes
     -----
@@ -373,10 +380,23 @@ class ResidualBlock(nn.Module):
     """
 
     def __init__(
-        self, channels: int, side_dim: int, diffusion_embedding_dim: int, n_heads: int
+        self,
+        channels: int,
+        side_dim: int,
+        diffusion_embedding_dim: int,
+        n_heads: int,
+        time_kernel: int = 1,
     ) -> None:
         super().__init__()
+        if time_kernel < 1 or time_kernel % 2 == 0:
+            raise ValueError(f"time_kernel must be odd and >= 1, got {time_kernel}")
         self.diffusion_projection = nn.Linear(diffusion_embedding_dim, channels)
+        self.time_conv = None
+        if time_kernel > 1:  # depthwise: one filter per channel
+            self.time_conv = nn.Conv1d(
+                channels, channels, time_kernel, padding=time_kernel // 2,
+                groups=channels,
+            )  # fmt: skip
         self.time_layer = TransformerLayer(channels, n_heads)
         self.feature_layer = TransformerLayer(channels, n_heads)
         self.mid_projection = nn.Linear(channels, 2 * channels)
@@ -397,6 +417,9 @@ class ResidualBlock(nn.Module):
         True
         """
         init_linear(self.diffusion_projection, generator=generator)
+        if self.time_conv is not None:  # zero: the block starts as CSDI's
+            nn.init.zeros_(self.time_conv.weight)
+            nn.init.zeros_(self.time_conv.bias)
         self.time_layer.reset_parameters(generator)
         self.feature_layer.reset_parameters(generator)
         for layer in (
@@ -445,6 +468,8 @@ class ResidualBlock(nn.Module):
         if L == 1:
             return y
         seqs = y.reshape(B * K, L, C)  # (B*K, L, C)
+        if self.time_conv is not None:  # (B*K, L, C) -> (B*K, C, L) and back
+            seqs = seqs + self.time_conv(seqs.transpose(1, 2)).transpose(1, 2)
         return self.time_layer(seqs).reshape(B, K, L, C)  # (B, K, L, C)
 
     def _along_features(self, y: Tensor) -> Tensor:
