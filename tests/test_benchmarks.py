@@ -15,6 +15,8 @@ import pandas as pd
 import pytest
 import torch
 
+from tsdiff import metrics
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 DATA = (BENCHMARKS.parent / ".." / "shared" / "data").resolve()
 
@@ -413,6 +415,27 @@ def test_forecasting_smoke_scores_tsdiff_and_baselines_on_the_same_cells(
         assert ("crps_sum" in run) == (protocol == "exchange_rate")
     table = (tmp_path / f"forecast_{protocol}_smoke.md").read_text()
     assert table.count("\n| ") == len(written["runs"]) + 1
+
+
+def test_horizon_means_score_whether_samples_hold_together_in_time():
+    forecasting = _load("forecasting")
+    y = np.array([[1.0], [np.nan], [3.0], [4.0], [4.0], [4.0]])  # 2 forecasts, H=3
+    samples = np.arange(12.0).reshape(2, 6, 1)  # (S, rows, K)
+    truth, means = forecasting._horizon_means(y, samples, 3)
+    assert truth[:, 0].tolist() == [2.0, 4.0]  # the missing cell is left out
+    assert means[:, :, 0].tolist() == [[1.0, 4.0], [7.0, 10.0]]  # (0+2)/2, (3+4+5)/3
+    # Paths that share one level per sample spread their means as the truth's do;
+    # paths of independent steps with the same marginals do not, and score worse.
+    rng = np.random.default_rng(0)
+    level = rng.normal(size=(500, 40, 1, 1))  # (S, forecasts, 1, K)
+    coherent = np.broadcast_to(level, (500, 40, 8, 1)).reshape(500, 320, 1)
+    independent = rng.normal(size=(500, 320, 1))
+    y = np.repeat(rng.normal(size=(40, 1)), 8, axis=0)  # (rows, K): flat truths
+    scores = [
+        metrics.wql(*forecasting._horizon_means(y, paths, 8))
+        for paths in (coherent, independent)
+    ]
+    assert scores[0] < 0.95 * scores[1]  # 0.75 against 0.83
 
 
 def test_forecasting_scores_every_sampler_with_one_fit(tmp_path):
