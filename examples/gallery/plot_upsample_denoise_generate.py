@@ -78,7 +78,8 @@ fine.head(6)
 # Gaussian noise of standard deviation 0.5 on every reading; ``denoise`` reads
 # them all and keeps none as it is.
 
-noise = day * 0 + np.random.default_rng(1).normal(0, 0.5, day.shape)
+rng = np.random.default_rng(1)
+noise = pd.DataFrame(rng.normal(0, 0.5, day.shape), day.index, day.columns)
 noisy = day + noise
 clean = imputer.denoise(noisy, noise_std=0.5, alpha=(0.05, 0.5, 0.95))
 median = clean.xs(0.5, axis=1, level="quantile")
