@@ -23,7 +23,7 @@ _COMMON_DOC = f"""\
     Attributes
     ----------
 {FEATURE_ATTRIBUTES_DOC}
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Mean of the observed training values of each variable."""
 
 

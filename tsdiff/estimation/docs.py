@@ -286,7 +286,7 @@ FEATURE_ATTRIBUTES_DOC = """\
         Variables seen in fit.
     n_features_in_ : int
         Number of variables seen in fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in fit (only for DataFrames with string column names)."""
 
 LEVELS_AND_FREQ_DOC = """\

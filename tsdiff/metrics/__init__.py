@@ -65,7 +65,7 @@ def crps(y_true: Any, samples: Any, *, fair: bool = False, mask: Any = None) -> 
     Parameters
     ----------
     y_true : array-like of shape D
-    samples : ndarray of shape (S, *D)
+    samples : ndarray of shape ``(S, *D)``
         Samples only (no frames); ``fair=True`` needs S >= 2.
     fair : bool, default=False
     mask : bool array of shape D, optional
@@ -119,7 +119,7 @@ def wql(
     Parameters
     ----------
     y_true : array-like of shape D
-    prediction : ndarray of shape (S, *D) or quantile frame with every level
+    prediction : ndarray of shape ``(S, *D)`` or quantile frame with every level
     quantile_levels : sequence of float in [0, 1], default=QUANTILE_LEVELS
     method : str, default="linear"
         Quantiles of samples (ignored for a frame). "linear": numpy's default, equal
@@ -231,7 +231,7 @@ def mae(y_true: Any, prediction: Any, *, mask: Any = None) -> float:
     Parameters
     ----------
     y_true : array-like of shape D
-    prediction : ndarray of shape (S, *D) or D, or quantile frame with level 0.5
+    prediction : ndarray of shape ``(S, *D)`` or D, or quantile frame with level 0.5
         Samples (``numpy.median``, which averages the middle pair for even S, where
         CSDI's ``torch.median`` takes the lower value), a point forecast used as is,
         or a quantile frame.
@@ -296,7 +296,7 @@ def coverage(
     Parameters
     ----------
     y_true : array-like of shape D
-    prediction : ndarray of shape (S, *D), quantile frame or interval frame
+    prediction : ndarray of shape ``(S, *D)``, quantile frame or interval frame
         Samples (linear quantiles) or a frame holding both levels.
     coverage : float in (0, 1), default=0.9
         Nominal coverage c.
