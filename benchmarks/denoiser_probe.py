@@ -8,8 +8,12 @@ eps``), asks the network for the clean window with no value given, and records,
 per step: the mean squared error of the estimate (against ``sigma_t**2 /
 alpha_t**2``, the error of returning ``x_t / alpha_t`` as it is), its mean
 absolute step-to-step change and lag-1 autocorrelation beside the real windows'
-(a smooth series calls for a smooth estimate), and the error of the predicted
-noise. Values are in the imputer's scaled units.
+(a smooth series calls for a smooth estimate), the error of the predicted
+noise, and how the estimate of a step weighs the noisy window: the derivative of
+the estimate at step j with respect to ``x_t / alpha_t`` at step j itself, at its
+neighbours (j +- 1) and at steps a quarter window or more away, averaged over the
+first variable of 16 windows (a denoiser of a smooth series leans on the
+neighbours). Values are in the imputer's scaled units.
 
 Usage::
 
@@ -48,6 +52,31 @@ def _lag1(x: torch.Tensor) -> float:
     return float(corr.mean())
 
 
+def _weights(denoise, x_t: torch.Tensor, t: int, alpha: float, sigma: float) -> dict:
+    """Mean derivative of the estimate at step j of the first variable with respect
+    to ``x_t / alpha`` at j, at j +- 1 and at steps L / 4 or more away, over the
+    (B, K, L) windows ``x_t``."""
+    x_t = x_t.detach().requires_grad_(True)
+    level = torch.full((len(x_t),), t, device=x_t.device)
+    with torch.enable_grad():
+        estimate = (x_t - sigma * denoise(x_t, level)) / alpha  # (B, K, L)
+        L = x_t.shape[-1]
+        rows = []
+        for j in range(L):  # windows are independent: one pass serves them all
+            (grad,) = torch.autograd.grad(
+                estimate[:, 0, j].sum(), x_t, retain_graph=j < L - 1
+            )
+            rows.append(grad[:, 0] * alpha)  # (B, L): d estimate_j / d (x_t / alpha)
+    jac = torch.stack(rows, dim=1)  # (B, L, L): row j, column s
+    offset = (torch.arange(L)[:, None] - torch.arange(L)[None, :]).abs()  # (L, L)
+    offset = offset.to(jac.device)
+    return {
+        "weight_self": float(jac[:, offset == 0].mean()),
+        "weight_neighbours": float(jac[:, offset == 1].mean()),
+        "weight_far": float(jac[:, offset >= L // 4].mean()),
+    }
+
+
 def probe(model: DiffusionImputer, windows: np.ndarray, steps, seed: int) -> list:
     """One record per probed step for scaled windows (B, L, K) given nothing."""
     fitted = model.model_
@@ -55,9 +84,10 @@ def probe(model: DiffusionImputer, windows: np.ndarray, steps, seed: int) -> lis
     x0 = torch.tensor(windows, dtype=torch.float32).transpose(1, 2)  # (B, K, L)
     x0 = x0.to(model.device_)
     nothing = torch.zeros_like(x0)
-    denoise = make_denoise(
-        network, process, nothing, nothing, model.parameterization, cache_side=False
-    )
+    denoise, few = (
+        make_denoise(network, process, given, given, model.parameterization, False)
+        for given in (nothing, nothing[:16])
+    )  # all windows; the 16 whose weights are measured
     generator = torch.Generator(device=x0.device).manual_seed(seed)
     records = []
     with torch.no_grad():
@@ -74,6 +104,7 @@ def probe(model: DiffusionImputer, windows: np.ndarray, steps, seed: int) -> lis
                 "mse_of_x_t": sigma**2 / alpha**2,
                 "roughness": _roughness(estimate), "lag1": _lag1(estimate),
                 "eps_mse": float(((eps_hat - eps) ** 2).mean()),
+                **_weights(few, x_t[:16], t, alpha, sigma),
             })  # fmt: skip
     real = {"roughness": _roughness(x0), "lag1": _lag1(x0)}
     return [{"t": "real windows", **real}, *records]
@@ -118,17 +149,23 @@ def _markdown(result: dict) -> str:
         "the network's clean-window estimate (scaled units).",
         "",
         "| t | sigma | MSE of the estimate | MSE of x_t / alpha | roughness | lag-1 "
-        "autocorrelation | noise MSE |",
-        "|---|---|---|---|---|---|---|",
+        "autocorrelation | noise MSE | weight on the step | on each neighbour | "
+        "on each far step |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     real, *steps = result["runs"]
     lines.append(
-        f"| real windows | | | | {real['roughness']:.3f} | {real['lag1']:.3f} | |"
+        f"| real windows | | | | {real['roughness']:.3f} | {real['lag1']:.3f} | | | | |"
     )
     for s in steps:
+        weights = " | ".join(
+            f"{s[key]:.3f}" if key in s else ""
+            for key in ("weight_self", "weight_neighbours", "weight_far")
+        )  # files written before the weights were measured have none
         lines.append(
             f"| {s['t']} | {s['sigma']:.3f} | {s['mse']:.3f} | {s['mse_of_x_t']:.3f} "
-            f"| {s['roughness']:.3f} | {s['lag1']:.3f} | {s['eps_mse']:.3f} |"
+            f"| {s['roughness']:.3f} | {s['lag1']:.3f} | {s['eps_mse']:.3f} "
+            f"| {weights} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -648,6 +648,23 @@ def test_an_explosive_autoregression_is_shrunk_to_a_stable_one():
     np.testing.assert_allclose(mean, walk.mean(axis=0))
 
 
+def test_denoiser_probe_weights_read_a_known_filter():
+    probe = _load("denoiser_probe")
+    alpha, sigma = 0.8, 0.6
+
+    def smoother(x_t, t):  # the noise that makes the estimate a 3-step mean
+        mean = torch.nn.functional.avg_pool1d(
+            x_t / alpha, 3, stride=1, padding=1, count_include_pad=True
+        )  # (B, K, L): zero-padded ends
+        return (x_t - alpha * mean) / sigma
+
+    x_t = torch.randn(4, 2, 12, generator=torch.Generator().manual_seed(0))
+    weights = probe._weights(smoother, x_t, 5, alpha, sigma)
+    assert weights["weight_self"] == pytest.approx(1 / 3, abs=1e-6)
+    assert weights["weight_neighbours"] == pytest.approx(1 / 3, abs=1e-6)
+    assert weights["weight_far"] == pytest.approx(0.0, abs=1e-7)
+
+
 def test_denoiser_probe_smoke_scores_every_probed_step(tmp_path):
     if not (DATA / "ett").exists():
         pytest.skip(f"benchmark data {DATA / 'ett'} is not available")
@@ -657,4 +674,5 @@ def test_denoiser_probe_smoke_scores_every_probed_step(tmp_path):
     assert [s["t"] for s in steps] == sorted(s["t"] for s in steps)
     # At the smallest noise the estimate is the window itself.
     assert steps[0]["t"] == 0 and steps[0]["mse"] < 1e-2
+    assert all(-5 < s["weight_neighbours"] < 5 for s in steps)
     assert (tmp_path / "probe_etth1_smoke.md").exists()
