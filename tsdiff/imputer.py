@@ -125,14 +125,14 @@ class DiffusionImputer(
     Notes
     -----
     The settings behind tsdiff's published accuracy (CSDI's level on PhysioNet 2012 and
-    Beijing PM2.5, ``benchmarks/README.md``) are ``n_epochs=200, steps_per_epoch=None,
-    batch_size=32, ema_decay=0.999`` (200 passes over every window, as CSDI trains) with
-    ``interpolated_input=False`` (measured before it existed); where gaps have structure
-    (sensor outages rather than scattered values), add ``target_strategy="mix"`` and
-    pass ``mask_patterns`` from data whose gaps look like the ones to fill. The imputer
-    sees each window's level (``center_windows=False``), which matters where the spread
-    of the data grows with it (air pollution, counts); ``center_windows=True`` models
-    values relative to each window's given values instead.
+    PM2.5, ``benchmarks/README.md``) are ``n_epochs=200, steps_per_epoch=None,
+    batch_size=32, ema_decay=0.999`` (200 passes over every window, as CSDI) with
+    ``interpolated_input=False, time_kernel=1`` (measured before they existed); where
+    gaps have structure (sensor outages, not scattered values), add
+    ``target_strategy="mix"`` and pass ``mask_patterns`` from data whose gaps look like
+    the ones to fill. The imputer sees each window's level (``center_windows=False``),
+    which matters where the spread of the data grows with it (air pollution, counts);
+    ``center_windows=True`` models values relative to the given ones.
 
     References
     ----------
@@ -180,7 +180,7 @@ class DiffusionImputer(
         patch_length: int = 1,
         latent_dim: int | None = None,
         patch_width: int = 1,
-        time_kernel: int = 1,
+        time_kernel: int = 7,
         process: str = "ddpm",
         n_diffusion_steps: int = 50,
         schedule: str = "quad",

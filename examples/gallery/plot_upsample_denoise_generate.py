@@ -15,10 +15,10 @@ noisy or missing value is known.
 # --------
 # ``unconditional_share=0.2`` trains a fifth of the windows with nothing given,
 # which is what ``denoise``, ``generate`` and ``upsample(how="mean")`` ask of the
-# network. ``time_kernel=7`` lets every step of a window read its neighbours (a
-# convolution along time in every block), which a window with no given value near
-# a step needs: with the default, 1 (CSDI's network), the series this script
-# generates come out as white noise in time. A small network for a CPU;
+# network. The default ``time_kernel=7`` lets every step of a window read its
+# neighbours (a convolution along time in every block), which a window with no
+# given value near a step needs: with ``time_kernel=1`` (CSDI's network) the series
+# this script generates come out as white noise in time. A small network for a CPU;
 # ``TSDIFF_EXAMPLE_TINY=1`` (the tests) trains a tiny one for a few steps.
 
 import os
@@ -55,9 +55,7 @@ if TINY:
 
 data = make_seasonal_ar(n_steps=24 * 60, n_series=2, missing_rate=0.0, random_state=0)
 hourly = data.truth
-imputer = DiffusionImputer(
-    window_length=48, unconditional_share=0.2, time_kernel=7, **network
-)
+imputer = DiffusionImputer(window_length=48, unconditional_share=0.2, **network)
 imputer.fit(hourly)
 hourly.head()
 
