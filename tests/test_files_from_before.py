@@ -37,7 +37,11 @@ ESTIMATORS = {
     ),
 }
 THEN = dict(
-    steps_per_epoch=None, lr_schedule="multistep", lags=None, interpolated_input=False
+    steps_per_epoch=None,
+    lr_schedule="multistep",
+    lags=None,
+    interpolated_input=False,
+    time_kernel=1,
 )
 
 

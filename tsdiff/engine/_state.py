@@ -135,7 +135,8 @@ class TrainState:
                 "written before gradient clipping existed resumes with "
                 "max_grad_norm=None, one written before steps_per_epoch existed with "
                 "steps_per_epoch=None and lr_schedule='multistep', one written before "
-                "interpolated_input existed with interpolated_input=False)."
+                "interpolated_input existed with interpolated_input=False, and one "
+                "written before time_kernel existed with time_kernel=1)."
             )
         saved = payload.get("noise_gen")
         if isinstance(saved, torch.Tensor) and (
