@@ -43,11 +43,12 @@ class GenerateMixin:
         sample set to take quantiles over). A model can draw a window with
         nothing given only as well as it learned to: fit it with
         ``unconditional_share`` above 0 (a share of the training windows with
-        nothing given) for generation. Measured with a small network on ETTh1
-        and a weekly electricity panel, its windows were still told from real
-        ones more easily than a block bootstrap's (``benchmarks/README.md``,
-        Synthetic series). Costs ``ceil((length - window_length) /
-        (window_length - window_length // 2)) + 1`` sampling calls, each for
+        nothing given) for generation. Measured with a small network, a
+        classifier told its ETTh1 windows from real ones less easily than a block
+        bootstrap's or a VAR's, and its weekly electricity windows more easily
+        (``benchmarks/README.md``, Synthetic series). Costs
+        ``ceil((length - window_length) / (window_length - window_length // 2)) +
+        1`` sampling calls, each for
         ``n_series`` windows at once.
 
         Parameters
