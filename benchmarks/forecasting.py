@@ -11,9 +11,11 @@ Protocols (``../shared/docs/BENCHMARKS.md``):
   included), one forecast of the last 52 weeks from a context of 104.
 * ``ili``: weekly influenza-like illness, 7 variables, the last 20 % of the weeks
   as test, rolling windows of ``--horizon`` (default 24) weeks.
-* ``m4_hourly``, ``electricity_weekly``, ``traffic_weekly``: Monash panels (414,
-  321, 862 series), one global tsdiff model over all series; each series' last
-  ``horizon`` points (48, 8, 8) are the test, the rest trains.
+* ``m4_hourly``, ``electricity_weekly``, ``traffic_weekly``, ``solar_weekly``: Monash
+  panels (414, 321, 862, 137 series), one global tsdiff model over all series; each
+  series' last ``horizon`` points (48, 8, 8, 5) are the test, the rest trains. The
+  solar series are one year long, too short for a yearly season: their baselines
+  are non-seasonal (naive and ETS without a season).
 
 Baselines are fitted on the training part of each series (one model per variable
 and series) and forecast every window from the history before it with their fitted
@@ -23,7 +25,10 @@ one of at most 24 steps; its variables are fitted and forecast in parallel proce
 ``n_jobs=-1``). Every method is scored on the same cells: CRPS (wQL over 19
 levels, linear quantiles), CRPS-sum where stated, MAE of the median and 90 %
 interval coverage. Every ``--samplers`` entry is scored with the one fitted model
-(sampling settings change nothing that is fitted).
+(sampling settings change nothing that is fitted). ``--peers statsforecast`` adds
+statsforecast's AutoETS, AutoARIMA, AutoTheta and seasonal naive (``_peers.py``;
+``pip install "tsdiff[bench]"``), fitted and scored the same way; ``--no-tsdiff``
+scores the baselines and peers alone.
 
 Usage::
 
@@ -50,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import _harness as h
+import _peers
 import _runs as r
 import numpy as np
 import pandas as pd
@@ -170,6 +176,7 @@ def _task(protocol: str, args) -> Task:
         "m4_hourly": ("m4_hourly_dataset.tsf", 24),
         "electricity_weekly": ("electricity_weekly_dataset.tsf", 52),
         "traffic_weekly": ("traffic_weekly_dataset.tsf", 52),
+        "solar_weekly": ("solar_weekly_dataset.tsf", 1),  # 52 weeks: no season to fit
     }
     if protocol in files:
         name, sp = files[protocol]
@@ -230,12 +237,12 @@ class _Baseline:
         self.models: dict = {}
 
     def fit(self) -> None:
-        task = self.task
-        if task.is_panel:
+        task, model = self.task, self.make()
+        if task.is_panel and not getattr(model, "takes_panels", False):
             for key, train in task.train.groupby(level=0, sort=False):
                 self.models[key] = self.make().fit(train.droplevel(0))
-        else:
-            self.models[None] = self.make().fit(task.train)
+        else:  # one series, or a model that takes a whole panel
+            self.models[None] = model.fit(task.train)
 
     def forecast(self) -> tuple[pd.DataFrame, np.ndarray | None]:
         """Quantile frame (and samples for joint tasks) on the rows of the truth."""
@@ -245,6 +252,8 @@ class _Baseline:
                 key: model.predict_quantiles(fh=task.horizon, alpha=LEVELS)
                 for key, model in self.models.items()
             }
+            if None in frames:  # one model of the whole panel
+                return frames[None], None
             return pd.concat(frames, names=task.series.index.names), None
         model = self.models[None]
         frames, draws = {}, []
@@ -253,7 +262,7 @@ class _Baseline:
             frames[c] = model.predict_quantiles(
                 fh=task.horizon, y=history, alpha=LEVELS
             )
-            if task.joint:
+            if task.joint and hasattr(model, "sample"):
                 draws.append(
                     model.sample(
                         fh=task.horizon,
@@ -337,9 +346,8 @@ def _markdown(result: dict) -> str:
     for run in result["runs"]:
         crps_sum = ""
         if joint:
-            means = run.get("crps_horizon_mean")
-            means = "" if means is None else f"{means:.4f}"
-            crps_sum = f" {run['crps_sum']:.4f} | {means} |"
+            cells = [run.get(key) for key in ("crps_sum", "crps_horizon_mean")]
+            crps_sum = "".join(" |" if c is None else f" {c:.4f} |" for c in cells)
         half = run.get("coverage_50")
         lines.append(
             f"| {run['method']} | {run['crps']:.4f} |{crps_sum} {run['mae']:.4g} | "
@@ -350,6 +358,38 @@ def _markdown(result: dict) -> str:
         cells = ", ".join(f"{k} {v}" for k, v in values.items())
         lines += ["", f"Published anchor (not run here): {name}: {cells}."]
     return "\n".join(lines) + "\n"
+
+
+def _tsdiff_fit(task: Task, args, params: dict) -> tuple[DiffusionForecaster, dict]:
+    """The forecaster of the run, fitted on the training part, and its times."""
+    entries = r.samplers(args)
+    model = DiffusionForecaster(
+        context_length=task.context,
+        prediction_length=task.horizon,
+        sampler=entries[0][0],
+        sampling_steps=entries[0][1],
+        **params,
+    )
+    timing: dict = {}
+    with h.timer(timing, "fit_s"):
+        model.fit(task.train)
+    return model, timing
+
+
+def _tsdiff_runs(model, timing: dict, task: Task, truth, args) -> list[dict]:
+    """One scored run per ``--samplers`` entry, all of the one fitted model."""
+    timing = timing | {"train_s": r.train_seconds(model)}
+
+    def forecast():
+        return _tsdiff_forecast(model, task, task.joint)
+
+    return [
+        _run(label, lambda: None, forecast, truth, fields)
+        | timing  # the one fit's times, not the empty fit step's
+        | {"num_samples": model.num_samples}
+        | _calibration(model)
+        for label, fields in r.each_sampler(model, args)
+    ]
 
 
 def main(argv: list[str] | None = None) -> dict | None:
@@ -373,6 +413,16 @@ def main(argv: list[str] | None = None) -> dict | None:
         help="also draw joint samples of every forecast (single series) and score "
         "CRPS-sum and the CRPS of each forecast's mean over its horizon",
     )
+    parser.add_argument(
+        "--peers",
+        choices=_peers.PEERS,
+        help="also fit and score this library's models (an optional dependency)",
+    )
+    parser.add_argument(
+        "--no-tsdiff",
+        action="store_true",
+        help="score the baselines (and peers) alone",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     task = _task(args.protocol, args)
@@ -380,31 +430,12 @@ def main(argv: list[str] | None = None) -> dict | None:
         task.joint = True
     truth = _truth_rows(task)
     params = r.model_params(args)
-    entries = r.samplers(args)
-    model = DiffusionForecaster(
-        context_length=task.context,
-        prediction_length=task.horizon,
-        sampler=entries[0][0],
-        sampling_steps=entries[0][1],
-        **params,
-    )
-    timing: dict = {}
-    with h.timer(timing, "fit_s"):
-        model.fit(task.train)
-    if not r.fit_finished(model):
-        return None
-    timing["train_s"] = r.train_seconds(model)
-
-    def forecast():
-        return _tsdiff_forecast(model, task, task.joint)
-
-    runs = [
-        _run(label, lambda: None, forecast, truth, fields)
-        | timing  # the one fit's times, not the empty fit step's
-        | {"num_samples": model.num_samples}
-        | _calibration(model)
-        for label, fields in r.each_sampler(model, args)
-    ]
+    model, runs = None, []
+    if not args.no_tsdiff:
+        model, timing = _tsdiff_fit(task, args, params)
+        if not r.fit_finished(model):
+            return None
+        runs = _tsdiff_runs(model, timing, task, truth, args)
     seasonal = task.sp if 1 < task.sp <= 24 else None
     baselines = [] if args.no_baselines else [
         (f"seasonal naive (sp={task.sp})", lambda: SeasonalNaiveForecaster(sp=task.sp)),
@@ -412,6 +443,8 @@ def main(argv: list[str] | None = None) -> dict | None:
          lambda: ETSForecaster(trend="add", damped_trend=True, sp=seasonal or 1,
                                seasonal="add" if seasonal else None, n_jobs=-1)),
     ]  # fmt: skip
+    if args.peers == "statsforecast":
+        baselines += _peers.statsforecast_peers(task.sp)
     for name, make in baselines:
         baseline = _Baseline(make, task, params["num_samples"], args.seed)
         runs.append(_run(name, baseline.fit, baseline.forecast, truth, {}))
@@ -433,11 +466,11 @@ def main(argv: list[str] | None = None) -> dict | None:
             "seasonal_period": task.sp,
             "split": args.split,
             "runs_sharing_device": args.shared_device,
-            "estimator": r.estimator_config(model),
+            "estimator": None if model is None else r.estimator_config(model),
             "seed": args.seed,
             "overrides": r.overrides(args),
         },
-        "history": model.history_,
+        "history": None if model is None else model.history_,
         "runs": runs,
         "anchors": ANCHORS.get(args.protocol, {}),
     }
