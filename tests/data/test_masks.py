@@ -12,9 +12,10 @@ from tsdiff.data import (
     historical_mask,
     mix_mask,
     random_mask,
+    strided_mask,
 )
 
-STRATEGIES = ["random", "historical", "mix", "block"]
+STRATEGIES = ["random", "historical", "mix", "block", "strided"]
 
 
 def _gen(seed=0, device="cpu"):
@@ -43,6 +44,7 @@ def test_registry_names_are_stable():
     assert MASK_STRATEGIES["historical"] is historical_mask
     assert MASK_STRATEGIES["mix"] is mix_mask
     assert MASK_STRATEGIES["block"] is block_mask
+    assert MASK_STRATEGIES["strided"] is strided_mask
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -206,7 +208,7 @@ def test_draw_cond_mask_forecast_variant(strategy):
     # Half the rows keep their history on purpose; the policy itself may leave a
     # history untouched too (historical always does here), so only bound it below.
     assert fraction > 0.45
-    if strategy in ("random", "block"):
+    if strategy in ("random", "block", "strided"):
         assert fraction < 0.6
 
 
@@ -256,3 +258,24 @@ def test_masks_on_cuda(strategy):
     assert torch.equal(cond, again)
     with pytest.raises(ValueError, match="generator"):
         random_mask(observed, _gen())
+
+
+def test_strided_mask_gives_every_fth_step_shared_or_per_variable():
+    batch, n_features, length = 4000, 3, 40
+    observed = torch.ones(batch, n_features, length, dtype=torch.bool)
+    cond = strided_mask(observed, _gen())
+    strides = np.zeros((batch, n_features), int)
+    for b in range(0, batch, 7):
+        for k in range(n_features):
+            steps = cond[b, k].nonzero().ravel().numpy()
+            gaps = np.diff(steps)
+            assert len(set(gaps)) == 1, steps  # one stride along the whole window
+            assert 2 <= gaps[0] <= 8 and steps[0] < gaps[0]  # phase below stride
+            strides[b, k] = gaps[0]
+    rows = strides[::7]
+    shared = (rows == rows[:, :1]).all(axis=1).mean()
+    # half the rows share one stride; the rest match by chance (1/7 ** 2 for K=3)
+    assert 0.45 < shared < 0.6
+    assert set(np.unique(rows)) == set(range(2, 9))
+    partly = observed & (torch.rand(observed.shape, generator=_gen(1)) < 0.5)
+    assert not (strided_mask(partly, _gen()) & ~partly).any()

@@ -20,6 +20,7 @@ from tsdiff.data.masks import (
     historical_mask,
     mix_mask,
     random_mask,
+    strided_mask,
 )
 from tsdiff.data.scaling import (
     SCALING_METHODS,
@@ -50,6 +51,7 @@ __all__ = [
     "mix_mask",
     "pad_left",
     "random_mask",
+    "strided_mask",
     "sliding_windows",
     "stitch_owner",
     "stitch_windows",

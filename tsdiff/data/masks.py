@@ -8,7 +8,8 @@ policy is vectorised over the batch and draws its randomness only from the passe
 
 Policies follow CSDI (Tashiro et al., 2021, Sec. 3.3 and Appendix): ``random``,
 ``historical`` and ``mix``; ``block`` adds contiguous gaps, the pattern of sensor
-outages; ``forecast_mask`` is CSDI's forecasting "test pattern".
+outages, and ``strided`` readings every few steps, the pattern of temporal
+super-resolution; ``forecast_mask`` is CSDI's forecasting "test pattern".
 """
 
 from __future__ import annotations
@@ -28,10 +29,13 @@ __all__ = [
     "historical_mask",
     "mix_mask",
     "random_mask",
+    "strided_mask",
 ]
 
 # Each block-mask window hides between 1 and this many spans.
 _MAX_BLOCKS = 3
+# Strided masks give every f-th step, f from 2 to this.
+_MAX_STRIDE = 8
 
 
 def random_mask(
@@ -257,6 +261,58 @@ def block_mask(
     return observed_mask & ~gaps.any(dim=1)  # (B, 3, K, L) -> (B, K, L)
 
 
+def strided_mask(
+    observed_mask: Tensor, generator: torch.Generator | None = None
+) -> Tensor:
+    """Give every f-th step: the readings of a coarser grid, to fill in between.
+
+    Parameters
+    ----------
+    observed_mask : Tensor of bool, shape (B, K, L)
+        True where a value is observed.
+    generator : torch.Generator or None, default=None
+        Source of randomness, on ``observed_mask.device``.
+
+    Returns
+    -------
+    Tensor of bool, shape (B, K, L)
+        ``cond_mask = observed_mask & given``, where ``given`` holds the steps
+        ``p, p + f, p + 2f, ...`` of every variable: per row the stride ``f`` is
+        uniform on {2, ..., 8} and the phase ``p`` uniform on {0, ..., f - 1};
+        with probability 1/2 each variable draws its own ``f`` and ``p`` instead
+        (sensors read at different rates). Training on these masks teaches the
+        network what :meth:`~tsdiff.DiffusionImputer.upsample` with
+        ``how="point"`` asks of it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.data import strided_mask
+    >>> observed = torch.ones(6, 2, 12, dtype=torch.bool)
+    >>> cond = strided_mask(observed, torch.Generator().manual_seed(0))
+    >>> steps = cond[0, 0].nonzero().ravel()  # given steps of one variable
+    >>> bool((steps.diff() == steps.diff()[0]).all()), 2 <= int(steps.diff()[0]) <= 8
+    (True, True)
+    >>> bool((cond & ~observed).any())  # a subset of observed_mask, as always
+    False
+    """
+    _check_mask(observed_mask)
+    _check_generator(generator, observed_mask)
+    batch, n_features, length = observed_mask.shape
+    device = observed_mask.device
+    shape = (batch, n_features)
+    stride = torch.randint(
+        2, _MAX_STRIDE + 1, shape, generator=generator, device=device
+    )
+    shared = _coin(observed_mask, generator)[..., 0]  # (B, 1)
+    stride = torch.where(shared, stride[:, :1], stride)  # (B, K)
+    uniform = torch.rand(shape, generator=generator, device=device)
+    uniform = torch.where(shared, uniform[:, :1], uniform)  # (B, K)
+    phase = (uniform * stride).long().clamp(max=_MAX_STRIDE - 1)  # (B, K), < stride
+    offset = torch.arange(length, device=device) - phase[..., None]  # (B, K, L)
+    return observed_mask & (offset.remainder(stride[..., None]) == 0)  # (B, K, L)
+
+
 def forecast_mask(observed_mask: Tensor, prediction_length: int) -> Tensor:
     """CSDI forecasting "test pattern": hide the last ``prediction_length`` steps.
 
@@ -310,6 +366,7 @@ MASK_STRATEGIES: dict[str, Callable[..., Tensor]] = {
     "historical": historical_mask,
     "mix": mix_mask,
     "block": block_mask,
+    "strided": strided_mask,
 }
 """Training mask policies by name. Add-only: a name never changes meaning."""
 
@@ -356,7 +413,7 @@ def draw_cond_mask(
     >>> import torch
     >>> from tsdiff.data import MASK_STRATEGIES, draw_cond_mask
     >>> sorted(MASK_STRATEGIES)
-    ['block', 'historical', 'mix', 'random']
+    ['block', 'historical', 'mix', 'random', 'strided']
     >>> observed = torch.ones(8, 3, 10, dtype=torch.bool)
     >>> cond = draw_cond_mask(observed, torch.Generator().manual_seed(0),
     ...                       strategy="block", prediction_length=3)

@@ -150,8 +150,11 @@ COMMON_PARAMETERS_DOC = """\
         On validation data it cut the CRPS of PM2.5's imputation by 8 % and of
         ILI's forecasts by 13 %, and left CO2's forecasts as they were
         (``README.md``, "Why the defaults are what they are").
-    target_strategy : {"random", "historical", "mix", "block"}, default="random"
-        Training mask policy: which observed values are hidden and learned.
+    target_strategy : {"random", "historical", "mix", "block", "strided"}, \
+default="random"
+        Training mask policy: which observed values are hidden and learned
+        (:data:`tsdiff.data.MASK_STRATEGIES`). ``"strided"`` gives every f-th
+        step, the readings of a coarser grid, for models meant to ``upsample``.
     unconditional_share : float in [0, 1), default=0.0
         Share of training windows given nothing, every observed value a target,
         so that the network also learns windows without given values: those
