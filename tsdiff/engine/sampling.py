@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from tsdiff.diffusion import Process, get_sampler, sampler_options
 from tsdiff.engine._denoise import make_denoise, window_frame
+from tsdiff.engine._progress import tqdm
 from tsdiff.engine.compilation import compiled
 from tsdiff.engine.constraints import (
     BlockMeans,

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from tqdm.auto import tqdm
 
 from tsdiff.data.source import WindowSource
 from tsdiff.diffusion import Process, eps_loss
 from tsdiff.engine._denoise import make_denoise, window_frame
 from tsdiff.engine._fingerprint import fingerprint, legacy_fingerprint
+from tsdiff.engine._progress import tqdm
 from tsdiff.engine._state import TrainState, ema_update, initial_state, noise_seed
 from tsdiff.engine.compilation import compiled, new_step, training_compile
 from tsdiff.engine.distributed import World, device_name
