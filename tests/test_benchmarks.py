@@ -119,15 +119,20 @@ def test_throughput_smoke_mode_times_training_and_sampling(tmp_path):
         1000 * train["batch_size"] / train["ms_per_step"]
     )
     assert sample["window_nfe_per_s"] > 0 and sample["steady_call_s"] > 0
-    # The engine beside the CSDI-style reference loop, and their ratio.
+    # The engine beside the CSDI-style reference loops (16 windows per call, as
+    # CSDI evaluates, and one), and their ratios.
     (rates,) = written["rates"]
     assert [r["batch"] for r in rates["engine"]] == [8, "auto"]
-    assert rates["reference"]["calls"] == 5
+    loops = rates["reference"], rates["reference_one_window"]
+    assert [loop["windows"] for loop in loops] == [16, 1]
+    assert all(loop["calls"] == 5 for loop in loops)
     best = max(r["window_nfe_per_s"] for r in rates["engine"])
-    assert rates["best_ratio"] == pytest.approx(
-        best / rates["reference"]["window_nfe_per_s"]
-    )
-    assert "best engine / reference" in (tmp_path / "throughput_smoke.md").read_text()
+    for key, loop in (("", loops[0]), ("_one_window", loops[1])):
+        ratio = best / loop["window_nfe_per_s"]
+        assert rates["best_ratio" + key] == pytest.approx(ratio)
+    table = (tmp_path / "throughput_smoke.md").read_text()
+    assert "best engine / reference of 16" in table
+    assert "best engine / reference of 1 " in table
 
 
 def test_throughput_records_a_batch_that_does_not_fit_and_goes_on(
