@@ -30,7 +30,7 @@ from joblib import Parallel, delayed
 
 from tsdiff.frames import future_index, own_step, quantile_frame
 
-__all__ = ["PEERS", "StatsForecastPeer", "statsforecast_peers"]
+__all__ = ["PEERS", "STATSFORECAST_MODELS", "StatsForecastPeer", "statsforecast_peers"]
 
 PEERS = ("statsforecast",)
 """Peer libraries ``--peers`` can name."""
@@ -155,18 +155,28 @@ class StatsForecastPeer:
         return pd.concat(frames, names=self.names_)
 
 
-def statsforecast_peers(sp: int) -> list[tuple[str, Callable[[], StatsForecastPeer]]]:
-    """Named makers of statsforecast's AutoETS, AutoARIMA, AutoTheta and seasonal
-    naive at seasonal period ``sp`` (1: none)."""
-    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, SeasonalNaive
+STATSFORECAST_MODELS = ("AutoETS", "AutoARIMA", "AutoTheta", "SeasonalNaive")
+"""The statsforecast models ``--peers statsforecast`` fits (``--peer-models`` picks)."""
 
-    models = {
-        "AutoETS": lambda: AutoETS(season_length=sp),
-        "AutoARIMA": lambda: AutoARIMA(season_length=sp),
-        "AutoTheta": lambda: AutoTheta(season_length=sp),
-        f"SeasonalNaive (sp={sp})": lambda: SeasonalNaive(season_length=sp),
-    }
-    return [
-        (f"statsforecast {name}", lambda make=make: StatsForecastPeer(make))
-        for name, make in models.items()
-    ]
+
+def statsforecast_peers(
+    sp: int, names: tuple = STATSFORECAST_MODELS
+) -> list[tuple[str, Callable[[], StatsForecastPeer]]]:
+    """Named makers of statsforecast's models ``names`` (of
+    :data:`STATSFORECAST_MODELS`) at seasonal period ``sp`` (1: none)."""
+    from statsforecast import models
+
+    unknown = sorted(set(names) - set(STATSFORECAST_MODELS))
+    if unknown:
+        raise ValueError(f"unknown statsforecast models {unknown}")
+    peers = []
+    for name in names:
+        model = getattr(models, name)
+        label = f"{name} (sp={sp})" if name == "SeasonalNaive" else name
+        peers.append(
+            (
+                f"statsforecast {label}",
+                lambda model=model: StatsForecastPeer(lambda: model(season_length=sp)),
+            )
+        )
+    return peers

@@ -419,6 +419,11 @@ def main(argv: list[str] | None = None) -> dict | None:
         help="also fit and score this library's models (an optional dependency)",
     )
     parser.add_argument(
+        "--peer-models",
+        default=",".join(_peers.STATSFORECAST_MODELS),
+        help="the peer library's models to fit (comma-separated)",
+    )
+    parser.add_argument(
         "--no-tsdiff",
         action="store_true",
         help="score the baselines (and peers) alone",
@@ -444,7 +449,8 @@ def main(argv: list[str] | None = None) -> dict | None:
                                seasonal="add" if seasonal else None, n_jobs=-1)),
     ]  # fmt: skip
     if args.peers == "statsforecast":
-        baselines += _peers.statsforecast_peers(task.sp)
+        names = tuple(args.peer_models.split(","))
+        baselines += _peers.statsforecast_peers(task.sp, names)
     for name, make in baselines:
         baseline = _Baseline(make, task, params["num_samples"], args.seed)
         runs.append(_run(name, baseline.fit, baseline.forecast, truth, {}))
