@@ -43,3 +43,18 @@ def test_notebook_runs_and_saves_its_figures(name, tmp_path, monkeypatch):
         if output.get("output_type") == "error"
     ]
     assert not errors
+
+
+@pytest.mark.parametrize("name", sorted(NOTEBOOKS))
+def test_stored_notebook_shows_its_outputs_and_figures(name):
+    """The notebooks are stored executed, so a code host shows what they do."""
+    notebook = nbformat.read(EXAMPLES / f"{name}.ipynb", as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    counts = [cell.execution_count for cell in code]
+    assert counts == list(range(1, len(code) + 1)), counts  # one run, in order
+    outputs = [output for cell in code for output in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    warned = [o.text for o in outputs if o.get("name") == "stderr" and "Warn" in o.text]
+    assert not warned  # e.g. tqdm's "IProgress not found" (tsdiff.engine._progress)
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= len(NOTEBOOKS[name])  # every saved figure is shown too
