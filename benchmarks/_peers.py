@@ -64,6 +64,7 @@ def _fit(make: Callable[[], Any], y: np.ndarray) -> Any:
 
 
 def _forecast(model: Any, y: np.ndarray | None, h: int, levels: list[int]) -> dict:
+    levels = levels or None  # the median alone: the mean, no interval
     if y is None:
         return model.predict(h=h, level=levels)
     return model.forward(y=y, h=h, level=levels)
@@ -172,10 +173,9 @@ def statsforecast_peers(
     peers = []
     for name in names:
         model = getattr(models, name)
-        label = f"{name} (sp={sp})" if name == "SeasonalNaive" else name
         peers.append(
             (
-                f"statsforecast {label}",
+                f"statsforecast {name} (sp={sp})",
                 lambda model=model: StatsForecastPeer(lambda: model(season_length=sp)),
             )
         )

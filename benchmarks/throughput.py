@@ -321,12 +321,8 @@ def _engine_and_reference(args, out: list[dict], save) -> None:
         shape = tuple(int(v) for v in text.split("x"))
         net = _rates.network(shape[0], args.smoke, device, args.seed)
         record = {
-            "reference": _rates.reference_rate(
-                net, shape, args.reference_calls, device, windows=16
-            ),
-            "reference_one_window": _rates.reference_rate(
-                net, shape, args.reference_calls, device
-            ),
+            "reference": _reference(net, shape, args, device, windows=16),
+            "reference_one_window": _reference(net, shape, args, device, windows=1),
             "engine": [],
         }
         out.append(record)
@@ -356,12 +352,26 @@ def _engine_and_reference(args, out: list[dict], save) -> None:
                 for r in record["engine"]
                 if "window_nfe_per_s" in r
             ]
-            if measured:
-                for key in ("reference", "reference_one_window"):
-                    ratio = max(measured) / record[key]["window_nfe_per_s"]
-                    record["best_ratio" + key[len("reference") :]] = ratio
+            for key in ("reference", "reference_one_window"):
+                loop = record[key].get("window_nfe_per_s")
+                if measured and loop:
+                    record["best_ratio" + key[len("reference") :]] = (
+                        max(measured) / loop
+                    )
             logging.info("rate %s", record["engine"][-1])
             save()
+
+
+def _reference(net, shape: tuple, args, device: torch.device, windows: int) -> dict:
+    """A reference loop's rate, or a record that its windows did not fit the card."""
+    try:
+        return _rates.reference_rate(
+            net, shape, args.reference_calls, device, windows=windows
+        )
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        shape_text = "x".join(map(str, shape))
+        return {"shape": shape_text, "windows": windows, "out_of_memory": True}
 
 
 def _engine_rate(net, setting: tuple, args, device: torch.device) -> dict:
@@ -467,9 +477,12 @@ def _markdown(result: dict) -> str:
             if loop is None:
                 continue
             windows = loop.get("windows", 1)
+            rate = "out of memory | "
+            if not loop.get("out_of_memory"):
+                rate = f"{loop['window_nfe_per_s']:.0f} | {loop['peak_mib'] or ''}"
             lines.append(
                 f"| {loop['shape']} | reference loop (CSDI-style) | {windows} | fp32 "
-                f"| {loop['window_nfe_per_s']:.0f} | {loop['peak_mib'] or ''} |"
+                f"| {rate} |"
             )
             lines.append(
                 f"| {loop['shape']} | best engine / reference of {windows} | | | "

@@ -42,7 +42,7 @@ SMALL = dict(
     num_samples=50,
     random_state=0,
 )
-"""A network a quarter the size of the default one, for a laptop CPU."""
+"""Half the default network's blocks and channels, for a laptop CPU."""
 
 IMPUTER = dict(SMALL, window_length=52, n_epochs=6, steps_per_epoch=30)
 """The imputer of the quickstart: 180 optimiser steps."""

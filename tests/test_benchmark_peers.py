@@ -43,7 +43,7 @@ class _LastValue:
     def _out(self, last, h, level):
         mean = np.full(h, last)
         out = {"mean": mean}
-        for lev in level:
+        for lev in level or ():  # statsforecast takes level=None: the mean alone
             half = norm.ppf(0.5 + lev / 200) * self.sd_
             out[f"lo-{lev}"], out[f"hi-{lev}"] = mean - half, mean + half
         return out

@@ -140,24 +140,32 @@ def test_throughput_records_a_batch_that_does_not_fit_and_goes_on(
 ):
     throughput = _load("throughput")
     rates = importlib.import_module("_rates")
-    real = rates.engine_rate
+    real, real_reference = rates.engine_rate, rates.reference_rate
 
     def engine_rate(net, shape, batch, *rest, **options):
         if batch == 8:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory")
         return real(net, shape, batch, *rest, **options)
 
+    def reference_rate(net, shape, calls, device, windows=1):
+        if windows == 16:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return real_reference(net, shape, calls, device, windows=windows)
+
     monkeypatch.setattr(rates, "engine_rate", engine_rate)
+    monkeypatch.setattr(rates, "reference_rate", reference_rate)
     argv = ["--smoke", "--parts", "rates", "--results", str(tmp_path)]
     result = throughput.main(argv)
     (shape,) = result["rates"]
     assert shape["engine"][0]["out_of_memory"] is True
     assert shape["engine"][1]["batch"] == "auto"
+    assert shape["reference"]["out_of_memory"] is True and "best_ratio" not in shape
     auto = shape["engine"][1]["window_nfe_per_s"]
-    assert shape["best_ratio"] == pytest.approx(
-        auto / shape["reference"]["window_nfe_per_s"]
+    assert shape["best_ratio_one_window"] == pytest.approx(
+        auto / shape["reference_one_window"]["window_nfe_per_s"]
     )
-    assert "out of memory" in (tmp_path / "throughput_smoke.md").read_text()
+    table = (tmp_path / "throughput_smoke.md").read_text()
+    assert table.count("out of memory") == 2
 
 
 def test_ddp_scaling_smoke_trains_under_torchrun_with_one_and_two_processes(

@@ -12,7 +12,7 @@ trained on the filled series then forecasts the next year. The script
 # %%
 # Settings
 # --------
-# A network a quarter the size of the default one, for a CPU (the default
+# Half the default network's blocks and channels, for a CPU (the default
 # network is meant for a GPU). ``TSDIFF_EXAMPLE_TINY=1`` shrinks it to a few
 # training steps of a tiny network, for the tests.
 

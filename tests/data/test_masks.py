@@ -265,17 +265,25 @@ def test_strided_mask_gives_every_fth_step_shared_or_per_variable():
     observed = torch.ones(batch, n_features, length, dtype=torch.bool)
     cond = strided_mask(observed, _gen())
     strides = np.zeros((batch, n_features), int)
+    phases = np.zeros((batch, n_features), int)
     for b in range(0, batch, 7):
         for k in range(n_features):
             steps = cond[b, k].nonzero().ravel().numpy()
             gaps = np.diff(steps)
             assert len(set(gaps)) == 1, steps  # one stride along the whole window
             assert 2 <= gaps[0] <= 8 and steps[0] < gaps[0]  # phase below stride
-            strides[b, k] = gaps[0]
-    rows = strides[::7]
-    shared = (rows == rows[:, :1]).all(axis=1).mean()
+            strides[b, k], phases[b, k] = gaps[0], steps[0]
+    rows, starts = strides[::7], phases[::7]
+    same = (rows == rows[:, :1]).all(axis=1) & (starts == starts[:, :1]).all(axis=1)
+    shared = same.mean()
     # half the rows share one stride; the rest match by chance (1/7 ** 2 for K=3)
     assert 0.45 < shared < 0.6
     assert set(np.unique(rows)) == set(range(2, 9))
     partly = observed & (torch.rand(observed.shape, generator=_gen(1)) < 0.5)
     assert not (strided_mask(partly, _gen()) & ~partly).any()
+
+
+def test_strided_mask_keeps_two_given_steps_in_a_short_window():
+    observed = torch.ones(500, 2, 5, dtype=torch.bool)
+    cond = strided_mask(observed, _gen())
+    assert (cond.sum(dim=2) >= 2).all()  # stride 2 only: L // 2 = 2

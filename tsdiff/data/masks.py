@@ -278,7 +278,9 @@ def strided_mask(
     Tensor of bool, shape (B, K, L)
         ``cond_mask = observed_mask & given``, where ``given`` holds the steps
         ``p, p + f, p + 2f, ...`` of every variable: per row the stride ``f`` is
-        uniform on {2, ..., 8} and the phase ``p`` uniform on {0, ..., f - 1};
+        uniform on {2, ..., min(8, L // 2)} (at least 2, so a window of four or
+        more steps keeps two given steps) and the phase ``p`` uniform on
+        {0, ..., f - 1};
         with probability 1/2 each variable draws its own ``f`` and ``p`` instead
         (sensors read at different rates). Training on these masks teaches the
         network what :meth:`~tsdiff.DiffusionImputer.upsample` with
@@ -301,14 +303,13 @@ def strided_mask(
     batch, n_features, length = observed_mask.shape
     device = observed_mask.device
     shape = (batch, n_features)
-    stride = torch.randint(
-        2, _MAX_STRIDE + 1, shape, generator=generator, device=device
-    )
+    top = max(2, min(_MAX_STRIDE, length // 2))  # two given steps in a short window
+    stride = torch.randint(2, top + 1, shape, generator=generator, device=device)
     shared = _coin(observed_mask, generator)[..., 0]  # (B, 1)
     stride = torch.where(shared, stride[:, :1], stride)  # (B, K)
     uniform = torch.rand(shape, generator=generator, device=device)
     uniform = torch.where(shared, uniform[:, :1], uniform)  # (B, K)
-    phase = (uniform * stride).long().clamp(max=_MAX_STRIDE - 1)  # (B, K), < stride
+    phase = torch.minimum((uniform * stride).long(), stride - 1)  # (B, K)
     offset = torch.arange(length, device=device) - phase[..., None]  # (B, K, L)
     return observed_mask & (offset.remainder(stride[..., None]) == 0)  # (B, K, L)
 
