@@ -55,12 +55,15 @@ class UpsampleMixin:
         the block (as ``fine.resample(...).mean()`` would give): no fine value
         is known, and every imputation sample averages to it over the block, up
         to float64 rounding (held by projection at every network evaluation and
-        once more at the end). Costs one imputation of the fine grid. The
-        intervals are the network's own, not calibrated: ``"mean"`` leaves no
-        given value to calibrate on, and calibrating on the input
-        (``calibration_share="input"``) would hide readings, so it would
-        measure gaps of ``2 * factor - 1`` steps where the real ones have
-        ``factor - 1``.
+        once more at the end). Costs one imputation of the fine grid. For
+        ``"point"``, an imputer fitted with ``target_strategy="strided"`` has
+        trained on exactly this pattern (on ETTm1 it cut the CRPS of 15-minute
+        values from hourly readings from 0.089 to 0.076;
+        ``benchmarks/README.md``). The intervals are the network's own, not
+        calibrated: ``"mean"`` leaves no given value to calibrate on, and
+        calibrating on the input (``calibration_share="input"``) would hide
+        readings, so it would measure gaps of ``2 * factor - 1`` steps where the
+        real ones have ``factor - 1``.
 
         Parameters
         ----------
