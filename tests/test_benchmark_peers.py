@@ -7,30 +7,14 @@ dependency; one test runs the real library where it is installed.
 """
 
 import argparse
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
+from test_benchmarks import BENCHMARKS, DATA, _load  # this folder is on the path
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-DATA = (BENCHMARKS.parent / ".." / "shared" / "data").resolve()
 LEVELS = tuple(np.round(np.arange(1, 20) / 20, 2))
-
-
-def _load(name: str):
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
 
 
 class _LastValue:
