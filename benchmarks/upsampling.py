@@ -42,7 +42,7 @@ import pandas as pd
 
 from tsdiff import DiffusionImputer, metrics
 from tsdiff.datasets import load_ett, load_pm25
-from tsdiff.estimation.upsampling import exact_means
+from tsdiff.estimation.upsampling import HOWS, exact_means
 
 LEVELS = tuple(np.round(np.arange(0.05, 1.0, 0.05), 2))  # CSDI's 19 levels
 BASELINES = {
@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--split", choices=("test", "validation"), default="test")
     parser.add_argument("--days", type=int, default=28, help="ettm1: days scored")
     parser.add_argument("--window-length", type=int, default=48)
+    parser.add_argument(
+        "--how", choices=("both", *HOWS), default="both", help="what coarse values are"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     task = _task(args)
@@ -181,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
     with h.timer(timing, "fit_s"):
         model.fit(task.train)
     runs = []
-    for how in ("point", "mean"):
+    for how in HOWS if args.how == "both" else (args.how,):
         methods = {"tsdiff": None, **BASELINES[how]}
         for name, method in methods.items():
             parts, record = [], {"method": f"{name} ({how})", "how": how}

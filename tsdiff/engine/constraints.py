@@ -26,6 +26,9 @@ __all__ = [
     "BlockMeans",
     "block_mean",
     "centre_on_means",
+    "framed_means",
+    "known_means",
+    "means_or_nan",
     "project_means",
     "with_block_means",
 ]
@@ -243,3 +246,101 @@ def centre_on_means(
     level = total / count.clamp(min=1)
     blind = (cond_mask.sum(dim=-1, keepdim=True) == 0) & (count > 0)
     return torch.where(blind, level, offset)
+
+
+def known_means(x: Tensor, observed: Tensor, block: Tensor) -> tuple[Tensor, Tensor]:
+    """The blocks of ``block`` whose cells are all observed, and their means: the
+    block means a coarse series would report of training windows.
+
+    Parameters
+    ----------
+    x : Tensor of shape (B, K, L)
+    observed : Tensor of shape (B, K, L), bool
+    block : Tensor of shape (B, K, L), long
+        As for :func:`project_means`.
+
+    Returns
+    -------
+    block : Tensor of shape (B, K, L), long
+        ``block`` with -1 at every cell of a block with a cell not observed.
+    target : Tensor of shape (B, K, L)
+        The mean of each cell's block of ``x`` (0 at cells of no block).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.engine.constraints import known_means
+    >>> x = torch.tensor([[[1.0, 3.0, 5.0, 0.0, 7.0]]])
+    >>> observed = torch.tensor([[[True, True, True, False, True]]])
+    >>> block, target = known_means(x, observed, torch.tensor([[[0, 0, 1, 1, 2]]]))
+    >>> block.tolist(), target.tolist()
+    ([[[0, 0, -1, -1, 2]]], [[[2.0, 2.0, 0.0, 0.0, 7.0]]])
+    """
+    unseen = ((block >= 0) & ~observed).to(x.dtype)
+    block = torch.where(block_mean(unseen, block) > 0, -1, block)
+    return block, block_mean(torch.where(observed, x, torch.zeros_like(x)), block)
+
+
+def framed_means(
+    x: Tensor,
+    observed: Tensor,
+    cond_mask: Tensor,
+    block: Tensor | None,
+    offset: Tensor,
+    scale: Tensor,
+    center: bool,
+) -> tuple[Tensor, Tensor | None]:
+    """The frame offsets and the block means a training batch gives the network:
+    those of the blocks of ``block`` whose cells are all observed
+    (:func:`known_means`), in the frame the network models, NaN at cells of no
+    such block; with ``center``, windows with no given value are centred on
+    their known means (:func:`centre_on_means`), as sampling centres them.
+    ``block`` None (no window given means): ``(offset, None)``.
+
+    Parameters
+    ----------
+    x, observed, cond_mask : Tensor of shape (B, K, L)
+        Values, their observed mask and the given mask.
+    block : Tensor of shape (B, K, L) or None
+        Block of each cell (-1: none).
+    offset, scale : Tensor of shape (B, K, 1)
+        The frame of the given values.
+    center : bool
+        Whether windows are centred.
+
+    Returns
+    -------
+    offset : Tensor of shape (B, K, 1)
+    means : Tensor of shape (B, K, L) or None
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.engine.constraints import framed_means
+    >>> x = torch.tensor([[[1.0, 3.0, 5.0, 7.0]]])
+    >>> ones, none = torch.ones(1, 1, 4, dtype=torch.bool), torch.zeros(1, 1, 4).bool()
+    >>> offset, means = framed_means(x, ones, none, torch.tensor([[[0, 0, 1, 1]]]),
+    ...                              torch.zeros(1, 1, 1), torch.ones(1, 1, 1), True)
+    >>> offset.item(), means.tolist()
+    (4.0, [[[-2.0, -2.0, 2.0, 2.0]]])
+    """
+    if block is None:
+        return offset, None
+    block, target = known_means(x, observed, block)
+    if center:
+        offset = centre_on_means(offset, cond_mask, block, target)
+    return offset, means_or_nan(block, (target - offset) / scale)
+
+
+def means_or_nan(block: Tensor, target: Tensor) -> Tensor:
+    """``target`` at the cells of a block, NaN elsewhere: the ``means`` input of a
+    network with ``means_input`` (:class:`~tsdiff.nn.DenoiserConfig`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from tsdiff.engine.constraints import means_or_nan
+    >>> means_or_nan(torch.tensor([[[0, -1]]]), torch.tensor([[[2.0, 2.0]]]))
+    tensor([[[2., nan]]])
+    """
+    return torch.where(block >= 0, target, torch.full_like(target, torch.nan))
