@@ -185,3 +185,63 @@ def test_a_latent_model_refuses_block_means(tiny_shared, hourly):
     ).fit(hourly.iloc[:120])
     with pytest.raises(ValueError, match="latent space"):
         imp.upsample(_coarse_means(hourly.iloc[180:]), factor=F, how="mean")
+
+
+def test_means_share_trains_a_network_that_reads_the_coarse_means(
+    tiny_shared, hourly, tmp_path
+):
+    imp = DiffusionImputer(window_length=12, means_share=0.5, **tiny_shared)
+    imp.fit(hourly.iloc[:180])
+    assert imp.network_.config.means_input
+    assert imp.model_.mask.means_share == 0.5
+    coarse = _coarse_means(hourly.iloc[180:])
+    fine = imp.upsample(coarse, factor=F, how="mean", alpha=[0.1, 0.5, 0.9])
+    np.testing.assert_allclose(
+        _coarse_means(imp.upsample(coarse, factor=F, how="mean")), coarse, atol=1e-12
+    )
+    assert np.isfinite(fine.to_numpy()).all()
+    imp.save(tmp_path / "means.pt")  # a saved model keeps reading the means
+    again = DiffusionImputer.load(tmp_path / "means.pt", device="cpu")
+    assert again.network_.config.means_input and again.model_.mask.means_share == 0.5
+    pd.testing.assert_frame_equal(
+        again.upsample(coarse, factor=F, how="mean", alpha=[0.1, 0.5, 0.9]), fine
+    )
+    gappy = hourly.iloc[180:].copy()
+    gappy.iloc[5:9, 0] = np.nan  # plain imputation needs no means
+    assert imp.transform(gappy).notna().all().all()
+
+
+def test_the_means_reach_the_network_and_only_one_built_to_read_them():
+    config = DenoiserConfig(n_features=1, n_layers=1, n_channels=8, n_heads=1)
+    net = Denoiser(DenoiserConfig(**{**vars(config), "means_input": True}))
+    g = torch.Generator().manual_seed(0)
+    net.reset_parameters(g)
+    torch.nn.init.normal_(net.output_projection.weight, generator=g)
+    x_t = torch.randn(2, 1, 6, generator=g)
+    given = torch.zeros(2, 1, 6, dtype=torch.bool)
+    level = torch.tensor([3.0, 7.0])
+    means = torch.tensor([1.0, 1.0, -2.0, -2.0, torch.nan, torch.nan]).expand(2, 1, 6)
+    with_means = net(x_t, level, x_t, given, means=means)
+    assert not torch.allclose(with_means, net(x_t, level, x_t, given))
+    assert not torch.allclose(with_means, net(x_t, level, x_t, given, means=means + 1))
+    with pytest.raises(ValueError, match="no block means"):
+        Denoiser(config)(x_t, level, x_t, given, means=means)
+
+
+def test_windows_given_means_are_given_no_value_and_cut_into_blocks():
+    from tsdiff.engine import MaskPolicy
+
+    observed = np.ones((40, 2), bool)  # (T, K)
+    windows = WindowSource.from_series(observed, observed, np.arange(20), 16)
+    draw = MaskPolicy(means_share=0.5).drawer(windows, torch.device("cpu"))
+    cond, block = draw(torch.ones(400, 2, 16, dtype=torch.bool), torch.Generator())
+    chosen = (block >= 0).any(dim=(1, 2))  # (B,)
+    assert 0.4 < chosen.float().mean() < 0.6
+    assert not cond[chosen].any() and cond[~chosen].any()
+    assert bool((block[~chosen] == -1).all())
+    assert torch.equal(block[:, 0], block[:, 1])  # variables share the blocks
+    for row in block[chosen][:, 0]:  # 16 steps hold a whole block of 8 or fewer
+        sizes = torch.unique_consecutive(row, return_counts=True)[1].tolist()
+        f = max(sizes)  # the block size: the blocks at the edges may be cut
+        assert 2 <= f <= 8 and all(s == f for s in sizes[1:-1])
+        assert torch.equal(row, torch.sort(row).values) and row[0] == 0
