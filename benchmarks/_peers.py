@@ -21,6 +21,7 @@ PyCon Salt Lake City. https://github.com/Nixtla/statsforecast
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 from typing import Any
 
@@ -30,10 +31,40 @@ from joblib import Parallel, delayed
 
 from tsdiff.frames import future_index, own_step, quantile_frame
 
-__all__ = ["PEERS", "STATSFORECAST_MODELS", "StatsForecastPeer", "statsforecast_peers"]
+__all__ = [
+    "PEERS",
+    "STATSFORECAST_MODELS",
+    "StatsForecastPeer",
+    "add_options",
+    "statsforecast_peers",
+]
 
 PEERS = ("statsforecast",)
-"""Peer libraries ``--peers`` can name."""
+"""Peer libraries ``--peers`` can name in the forecasting protocols."""
+
+
+def add_options(
+    parser: argparse.ArgumentParser, peers: tuple[str, ...], models: tuple[str, ...]
+) -> None:
+    """Add ``--peers`` (one of ``peers``), ``--peer-models`` (a comma list of the
+    library's ``models``, all by default) and ``--no-tsdiff`` to ``parser``."""
+    parser.add_argument(
+        "--peers",
+        choices=peers,
+        help="also fit and score this library's models (an optional dependency)",
+    )
+    parser.add_argument(
+        "--peer-models",
+        type=lambda text: tuple(text.split(",")),
+        default=models,
+        help=f"the peer library's models to fit, comma-separated (default: "
+        f"{','.join(models)})",
+    )
+    parser.add_argument(
+        "--no-tsdiff",
+        action="store_true",
+        help="score the baselines (and peers) alone",
+    )
 
 
 def _central_levels(alpha: tuple) -> list[int]:

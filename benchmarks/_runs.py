@@ -465,8 +465,9 @@ def report(
     anchors: dict,
     args: argparse.Namespace,
 ) -> dict:
-    """Assemble the result record of a protocol run and write it (JSON + markdown)."""
-    if "train_windows" in config:
+    """Assemble the result record of a protocol run and write it (JSON + markdown);
+    ``imputer`` is None when tsdiff did not run (``--no-tsdiff``)."""
+    if "train_windows" in config and imputer is not None:
         config = {**config, **training_cost(imputer, config["train_windows"], runs)}
     result = {
         "protocol": protocol
@@ -475,13 +476,13 @@ def report(
         "provenance": h.provenance(),
         "config": {
             **config,
-            "estimator": estimator_config(imputer),
+            "estimator": None if imputer is None else estimator_config(imputer),
             "seed": args.seed,
             "overrides": overrides(args),
             "runs_sharing_device": args.shared_device,
             "baselines_in_parallel_processes": not args.smoke,
         },
-        "history": imputer.history_,
+        "history": None if imputer is None else imputer.history_,
         "runs": runs,
         "anchors": anchors,
     }

@@ -413,21 +413,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         help="also draw joint samples of every forecast (single series) and score "
         "CRPS-sum and the CRPS of each forecast's mean over its horizon",
     )
-    parser.add_argument(
-        "--peers",
-        choices=_peers.PEERS,
-        help="also fit and score this library's models (an optional dependency)",
-    )
-    parser.add_argument(
-        "--peer-models",
-        default=",".join(_peers.STATSFORECAST_MODELS),
-        help="the peer library's models to fit (comma-separated)",
-    )
-    parser.add_argument(
-        "--no-tsdiff",
-        action="store_true",
-        help="score the baselines (and peers) alone",
-    )
+    _peers.add_options(parser, _peers.PEERS, _peers.STATSFORECAST_MODELS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     task = _task(args.protocol, args)
@@ -449,8 +435,7 @@ def main(argv: list[str] | None = None) -> dict | None:
                                seasonal="add" if seasonal else None, n_jobs=-1)),
     ]  # fmt: skip
     if args.peers == "statsforecast":
-        names = tuple(args.peer_models.split(","))
-        baselines += _peers.statsforecast_peers(task.sp, names)
+        baselines += _peers.statsforecast_peers(task.sp, args.peer_models)
     for name, make in baselines:
         baseline = _Baseline(make, task, params["num_samples"], args.seed)
         runs.append(_run(name, baseline.fit, baseline.forecast, truth, {}))

@@ -17,6 +17,11 @@ Usage::
     python benchmarks/physionet.py --smoke    # seconds on CPU, 60 stays, tiny model
     python benchmarks/physionet.py --split validation   # the validation stays
     python benchmarks/physionet.py --max-test-stays 200 # a seeded subset (CPU)
+    python benchmarks/physionet.py --smoke --ratios 0.1 --peers pypots  # + PyPOTS
+
+``--peers pypots`` adds PyPOTS's CSDI and SAITS (``_pypots.py``), trained on the
+same stays, validated on the validation stays with the first ratio's cells hidden
+and scored on the same cells; ``--no-tsdiff`` scores the baselines and peers alone.
 
 Writes ``benchmarks/results/physionet[_val][_smoke].json`` and ``.md``.
 """
@@ -26,6 +31,7 @@ from __future__ import annotations
 import logging
 
 import _harness as h
+import _pypots
 import _runs as r
 import numpy as np
 import pandas as pd
@@ -104,6 +110,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         default="test",
         help="score the test stays, or the validation stays (for choosing settings)",
     )
+    _pypots.add_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = h.data_dir(h.DATA / "physionet2012", args.data)
@@ -144,10 +151,21 @@ def main(argv: list[str] | None = None) -> dict | None:
         cases,
         truth,
         parallel=not args.smoke,
-        start=args.max_fit_time is None,  # a fit that may stop early goes first
+        # fits that may stop early go first
+        start=args.max_fit_time is None and args.peer_max_time is None,
     )
-    runs = r.evaluate(
-        imputer, lambda: imputer.fit(train), baselines, cases, truth, args
+    is_val = grid.index.get_level_values(0).isin(val_ids)
+    hidden = hide(grid, args.ratios[0], args.seed)[is_val]  # as --split validation
+    validation = (grid[is_val].mask(hidden), grid[is_val])
+    runs = _pypots.evaluate(
+        lambda: r.evaluate(
+            imputer, lambda: imputer.fit(train), baselines, cases, truth, args
+        ),
+        baselines,
+        lambda: _pypots.pypots_runs(
+            "physionet", train, validation, cases, truth, args, window=48, stride=48
+        ),
+        args,
     )
     if runs is None:
         return None
@@ -163,12 +181,15 @@ def main(argv: list[str] | None = None) -> dict | None:
         "baseline_fit_stays": len(subset.index.get_level_values(0).unique()),
         "iterative_imputer_samples": draws,
     }
+    if args.peers:
+        config["peer_validation"] = {"n_stays": len(val_ids), "ratio": args.ratios[0]}
     protocol = (
         "physionet"
         + ("_val" if args.split == "validation" else "")
         + ("" if args.ratios == RATIOS else suffix)
     )
-    return r.report(protocol, imputer, runs, config, ANCHORS, args)
+    fitted = None if args.no_tsdiff else imputer
+    return r.report(protocol, fitted, runs, config, ANCHORS, args)
 
 
 if __name__ == "__main__":

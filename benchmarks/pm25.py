@@ -16,6 +16,11 @@ Usage::
     python benchmarks/pm25.py --smoke         # seconds on CPU, tiny model
     python benchmarks/pm25.py --epochs 200 --batch-size 32 --ema 0.999
     python benchmarks/pm25.py --split validation   # month 1: for choosing settings
+    python benchmarks/pm25.py --smoke --peers pypots   # + PyPOTS's CSDI and SAITS
+
+``--peers pypots`` adds PyPOTS's CSDI and SAITS (``_pypots.py``), trained on the
+same months and windows, validated on month 1 and scored on the same cells;
+``--no-tsdiff`` scores the baselines and peers alone.
 
 Writes ``benchmarks/results/pm25[_val][_<tag>][_smoke].json`` and ``.md``.
 """
@@ -25,6 +30,7 @@ from __future__ import annotations
 import logging
 
 import _harness as h
+import _pypots
 import _runs as r
 import numpy as np
 import pandas as pd
@@ -68,6 +74,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         default="test",
         help="score the test months or the validation month (1), which no fit sees",
     )
+    _pypots.add_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     data = load_pm25(h.data_dir(h.DATA / "beijing_pm25_stmvl", args.data))
@@ -95,14 +102,31 @@ def main(argv: list[str] | None = None) -> dict | None:
         cases,
         truth,
         parallel=not args.smoke,
-        start=args.max_fit_time is None,  # a fit that may stop early goes first
+        # fits that may stop early go first
+        start=args.max_fit_time is None and args.peer_max_time is None,
     )
-    runs = r.evaluate(
-        imputer,
-        lambda: imputer.fit(train, mask_patterns=patterns.notna()),  # cut per month
+    validation = tuple(_months(f, VALIDATION_MONTHS) for f in (missing, ground))
+    runs = _pypots.evaluate(
+        lambda: r.evaluate(
+            imputer,
+            lambda: imputer.fit(train, mask_patterns=patterns.notna()),  # per month
+            baselines,
+            cases,
+            truth,
+            args,
+        ),
         baselines,
-        cases,
-        truth,
+        lambda: _pypots.pypots_runs(
+            "pm25",
+            train,
+            validation,
+            cases,
+            truth,
+            args,
+            window=WINDOW,
+            stride=WINDOW,
+            patterns=patterns,
+        ),  # fmt: skip
         args,
     )
     if runs is None:
@@ -116,8 +140,11 @@ def main(argv: list[str] | None = None) -> dict | None:
         "train_windows": _window_count(train, WINDOW),
         "iterative_imputer_samples": draws,
     }
+    if args.peers:
+        config["peer_validation_months"] = VALIDATION_MONTHS
     name = "pm25_val" if args.split == "validation" else "pm25"
-    return r.report(name, imputer, runs, config, ANCHORS, args)
+    fitted = None if args.no_tsdiff else imputer
+    return r.report(name, fitted, runs, config, ANCHORS, args)
 
 
 if __name__ == "__main__":

@@ -50,8 +50,8 @@ PROTOCOLS = ("pm25", "physionet")  # result files named <protocol>[_suffix].json
 def _setting(result: dict) -> str:
     """How the tsdiff model of a results file was trained, in a few words."""
     config = result["config"]
-    estimator = config.get("estimator", {})
-    history = result.get("history", [])
+    estimator = config.get("estimator") or {}  # None: tsdiff did not run
+    history = result.get("history") or []
     setting = f"{len(history)} epochs"
     if estimator.get("steps_per_epoch"):  # a fixed number of steps per epoch
         setting += f" x {estimator['steps_per_epoch']} steps"
@@ -84,24 +84,28 @@ def _rows(path: Path) -> list[str]:
     prov = result["provenance"]
     setting = _setting(result) + _sharing(result)
     # A fit resumed across device calls may have trained on more than one card.
-    cards = [r["device"] for r in result.get("history", []) if "device" in r]
+    cards = [r["device"] for r in result.get("history") or [] if "device" in r]
     device = prov["device"]
     cards = [device if c == "cpu" else c.removeprefix("cuda: ") for c in cards]
     cards = list(dict.fromkeys(cards))
     if cards and cards != [device]:
         device += f" (trained on {' + '.join(cards)})"
-    # Baselines do not depend on tsdiff's settings: shown with the untagged file only.
+    # Baselines do not depend on tsdiff's settings: shown with the untagged file
+    # only; peers (trained in the run) with every file.
     tagged = path.stem not in PROTOCOLS
     rows = []
     for run in result["runs"]:
-        if tagged and "tsdiff" not in run["method"]:
+        if tagged and "tsdiff" not in run["method"] and not run.get("peer"):
             continue
+        training = setting if "tsdiff" in run["method"] else run.get("setting", "")
+        if run.get("devices", [prov["device"]]) != [prov["device"]]:  # a resumed peer
+            training += f" (on {' + '.join(run['devices'])})"
         fit = run.get("train_s") or run["fit_s"]
         rows.append(
             f"| `{path.name}` | {run['method']} | {run['crps']:.4f} | "
             f"{run['mae']:.4f} | {run['rmse']:.4f} | {run['coverage_90']:.3f} | "
             f"{run['num_samples']} | {run.get('nfe', '')} | {fit:.0f} | "
-            f"{run['predict_s']:.0f} | {setting if 'tsdiff' in run['method'] else ''}"
+            f"{run['predict_s']:.0f} | {training}"
             f" | {device} | `{prov['commit'][:8]}` |"
         )
     return rows
