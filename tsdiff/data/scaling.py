@@ -234,7 +234,8 @@ def fit_scaler(
     -------
     Scaler
         With ``center`` and ``scale`` of shape (K,). A variable with zero spread
-        gets scale 1, so its scaled values are its centred values.
+        gets its largest absolute value as scale (1 where that is 0), so that
+        scaling does not depend on the data's units.
 
     Raises
     ------
@@ -360,7 +361,10 @@ def _statistics(flat: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
         spread = (q75 - q25) / _NORMAL_IQR
     magnitude = np.nanmax(np.abs(flat), axis=0)
     constant = spread <= _RELATIVE_SPREAD_TOL * magnitude
-    return center, np.where(constant, 1.0, spread)
+    # A constant variable is scaled by its magnitude (1 where it is 0), so that
+    # outputs do not depend on the units of the data.
+    fallback = np.where(magnitude > 0, magnitude, 1.0)
+    return center, np.where(constant, fallback, spread)
 
 
 def _observed_matrix(values: np.ndarray, observed_mask: np.ndarray) -> np.ndarray:
