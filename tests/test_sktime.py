@@ -195,3 +195,16 @@ def test_panel_edges_are_named_not_mislabelled():
     c = pd.DataFrame({"v": [1.0]}, index=new)
     with pytest.raises(ValueError, match="not seen in fit"):
         with_x.update(c, X=c.rename(columns={"v": "x"}), update_params=False)
+
+
+def test_a_short_series_trains_for_the_fh_of_fit_and_keeps_a_context():
+    y = _daily(12, ["a"], seed=0)  # too short for the default horizon of 12
+    params = {**TINY, "prediction_length": 12, "context_length": 24}
+    f = DiffusionSktimeForecaster(**params).fit(y, fh=[1, 2, 3, 4])
+    assert f.forecaster_.prediction_length == 4
+    assert f.forecaster_.context_length == 8  # the rest of the series
+    assert f.predict().index.equals(pd.date_range("2024-01-13", periods=4))
+    without_fh = DiffusionSktimeForecaster(**params).fit(y)
+    assert without_fh.forecaster_.prediction_length == 11  # all but one point
+    with pytest.raises(ValueError, match="12 time steps"):
+        DiffusionSktimeForecaster(**params).fit(y, fh=[12])

@@ -50,10 +50,10 @@ class DiffusionSktimeForecaster(BaseForecaster):
     """The sktime forecaster of :class:`tsdiff.DiffusionForecaster`.
 
     The horizon the model is trained for is the larger of ``prediction_length``
-    and the ``fh`` given to ``fit``; a later ``fh`` may not reach further. Without
-    an ``fh`` in fit, series too short for ``prediction_length`` shorten the
-    horizon to their length minus one, and the context is shortened where the
-    training series are too short for it. Exogenous
+    and the ``fh`` given to ``fit``; a later ``fh`` may not reach further. Series
+    too short for ``prediction_length`` shorten the horizon to the ``fh`` given to
+    ``fit`` (without one, to their length minus one), and the context is shortened
+    where the training series are too short for it. Exogenous
     ``X`` condition the forecasts (rows beyond the last one given at predict repeat
     it, since the model samples its whole horizon jointly).
 
@@ -156,16 +156,16 @@ class DiffusionSktimeForecaster(BaseForecaster):
     # -- sktime's private interface --------------------------------------------------
 
     def _fit(self, y: pd.DataFrame, X: pd.DataFrame | None, fh: Any):
-        horizon = self.prediction_length
-        if fh is not None:
-            horizon = max(horizon, int(np.max(fh.to_relative(self.cutoff))))
+        needed = 1 if fh is None else int(np.max(fh.to_relative(self.cutoff)))
         lengths = _series_lengths(y)
         shortest, longest = int(lengths.min()), int(lengths.max())
         if shortest < 2:
             raise ValueError(
                 f"y has a series of {shortest} time point(s); at least 2 are needed."
             )
-        horizon = min(horizon, shortest - 1) if fh is None else horizon
+        horizon = max(self.prediction_length, needed)
+        if horizon > shortest - 1:  # too short: the fh of fit, else all but a point
+            horizon = needed if fh is not None else shortest - 1
         windows = self.calibration_windows
         if windows == "auto":  # a training window of at least horizon + 1 steps
             windows = (

@@ -60,11 +60,19 @@ class ForecastMixin:
         """The training series as arrays; it needs a regular time step."""
         arrays = to_arrays(y, freq=self.freq, name="y", panel=self._panels)
         if arrays.freq is None:
+            advice = "Pass `freq` or reindex y."
+            if pd.api.types.is_object_dtype(arrays.index) or (
+                pd.api.types.is_string_dtype(arrays.index)
+            ):  # dates read as text, as read_csv without parse_dates gives
+                advice = (
+                    "Its labels are text: parse them as dates first (y.index = "
+                    "pd.to_datetime(y.index), or read_csv(..., parse_dates=True))."
+                )
             raise ValueError(
                 "y needs a time index with a regular step (DatetimeIndex, PeriodIndex "
                 "or integer index) to place forecasts; got "
-                f"{type(arrays.index).__name__} without an inferable frequency. Pass "
-                "`freq` or reindex y."
+                f"{type(arrays.index).__name__} without an inferable frequency. "
+                + advice
             )
         return arrays
 
