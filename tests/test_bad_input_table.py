@@ -162,10 +162,6 @@ CASES = {
     "dates-as-text": lambda c: c["new_forecaster"]().fit(
         c["frame"].set_axis(c["frame"].index.astype(str))
     ),
-    "means-share-one": lambda c: c["new_imputer"](means_share=1.0).fit(c["frame"]),
-    "means-share-latent": lambda c: c["new_imputer"](
-        means_share=0.5, patch_length=4, latent_dim=2
-    ).fit(c["frame"]),
     "patch-width-zero": lambda c: c["new_forecaster"](
         patch_length=4, latent_dim=2, patch_width=0
     ).fit(c["frame"]),

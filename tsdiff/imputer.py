@@ -244,9 +244,9 @@ class DiffusionImputer(
         super()._validate_params()
         if self.means_share and self.latent_dim is not None:
             raise ValueError(
-                "The 'means_share' parameter of DiffusionImputer gives the network "
-                "block means on the data grid and needs latent_dim=None. Got "
-                f"means_share={self.means_share} with latent_dim={self.latent_dim}."
+                "means_share gives the network block means on the data grid, but "
+                f"this imputer diffuses in a latent space (latent_dim="
+                f"{self.latent_dim}); use means_share=0 or latent_dim=None."
             )
         if self.window_stride is not None and self.window_stride > self.window_length:
             raise ValueError(
