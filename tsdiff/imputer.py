@@ -12,12 +12,13 @@ from sklearn.base import OneToOneFeatureMixin, TransformerMixin
 from tsdiff.data import WindowSource, pad_left, stitch_windows
 from tsdiff.engine import MaskPolicy
 from tsdiff.estimation.base import DiffusionEstimator
+from tsdiff.estimation.calibration import setting_key
 from tsdiff.estimation.denoising import DenoiseMixin
 from tsdiff.estimation.docs import share_docs
 from tsdiff.estimation.gap_calibration import (
-    GapFactorsMixin,
     gap_calibration,
     hold_out_windows,
+    input_factors,
     series_of,
     without_rows,
 )
@@ -44,7 +45,6 @@ class DiffusionImputer(
     UpsampleMixin,
     DenoiseMixin,
     GenerateMixin,
-    GapFactorsMixin,
     OneToOneFeatureMixin,
     TransformerMixin,
     DiffusionEstimator,
@@ -98,13 +98,6 @@ class DiffusionImputer(
     calibration_coverage : float, default=0.9
         The central interval, in (0, 1), that calibration sets; the other
         levels move with it. May be changed after fit.
-    means_share : float in [0, 1), default=0.0
-        Share of training windows given the means of blocks of 2 to 8 of their
-        steps instead of values (every observed value a target), read by the
-        network as two more input channels: it then learns the task of
-        ``upsample(how="mean")``, which gives it the coarse means. 0: the
-        network reads no means, and ``upsample(how="mean")`` holds them by
-        projection alone. Not with ``latent_dim``.
     <common parameters>
 
     Attributes
@@ -169,7 +162,6 @@ class DiffusionImputer(
             Options(("input",)),
         ],
         "calibration_coverage": [Interval(float, 0, 1, "neither")],
-        "means_share": [Interval(float, 0, 1, "left")],
     }
 
     def __init__(
@@ -179,7 +171,6 @@ class DiffusionImputer(
         *,
         calibration_share: float | str | None = "input",
         calibration_coverage: float = 0.9,
-        means_share: float = 0.0,
         n_layers: int = 4,
         n_channels: int = 64,
         n_heads: int = 8,
@@ -237,17 +228,8 @@ class DiffusionImputer(
     def _window(self) -> tuple[int, str]:
         return self.window_length, "window_length"
 
-    def _means_share(self) -> float:
-        return self.means_share
-
     def _validate_params(self) -> None:
         super()._validate_params()
-        if self.means_share and self.latent_dim is not None:
-            raise ValueError(
-                "means_share gives the network block means on the data grid, but "
-                f"this imputer diffuses in a latent space (latent_dim="
-                f"{self.latent_dim}); use means_share=0 or latent_dim=None."
-            )
         if self.window_stride is not None and self.window_stride > self.window_length:
             raise ValueError(
                 "The 'window_stride' parameter of DiffusionImputer must be at most "
@@ -488,3 +470,31 @@ class DiffusionImputer(
         if noise_std is None:  # observed cells exact
             unscaled = np.where(arrays.observed_mask, arrays.values, unscaled)
         return unscaled[:, arrays.rows]  # (S, n_rows, K)
+
+    def _interval_factors(self, num_samples: int) -> np.ndarray | None:
+        """The calibration factors (G, 1, K) of draws of ``num_samples`` with the
+        current settings (found on the held-out windows the first time); None
+        without calibration or for a single draw."""
+        calibration = getattr(self, "calibration_", None)
+        if calibration is None or num_samples < 2:
+            return None
+
+        return calibration.factors_for(
+            setting_key(self, num_samples), self.calibration_coverage,
+            self.quantile_method,
+            lambda: calibration.draw(
+                self._sample_windows, num_samples, self.predict_seed_
+            ),
+        )  # fmt: skip
+
+    def _input_factors(
+        self, arrays: SeriesArrays, num_samples: int, seed: int
+    ) -> np.ndarray | None:
+        """Factors (G, 1, K) found on the input itself; None for one draw or none."""
+        if num_samples < 2:
+            return None
+        return input_factors(
+            arrays, self.scaler_, self.window_length, self.target_strategy,
+            self._sample_windows, num_samples, seed, self.calibration_coverage,
+            self.quantile_method,
+        )  # fmt: skip

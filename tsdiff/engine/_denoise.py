@@ -28,7 +28,6 @@ def make_denoise(
     mixed_precision: bool = False,
     covariates: torch.Tensor | None = None,
     context: torch.Tensor | None = None,
-    means: torch.Tensor | None = None,
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """Bind one batch's conditioning to the network: ``denoise(x_t, t) -> eps_hat``.
 
@@ -39,9 +38,8 @@ def make_denoise(
     ``mixed_precision`` the network runs under bf16 autocast on CUDA; its output is
     returned in float32 so that the sampler's arithmetic stays in full precision.
     ``covariates`` (shape (B, n_covariates, L)) join the side information of a
-    network that takes them, ``context`` (B, K, L) is the extra input of one
-    with ``context_input`` and ``means`` (B, K, L) the known block means of one
-    with ``means_input``.
+    network that takes them, and ``context`` (B, K, L) is the extra input of one
+    with ``context_input``.
     """
     amp = autocast(x_cond.device, mixed_precision)
     side = {"covariates": covariates}
@@ -51,8 +49,6 @@ def make_denoise(
             side = {"side_projections": network.project_side(info)}
     if context is not None:
         side["context"] = context
-    if means is not None:
-        side["means"] = means
 
     def model(x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         with amp:

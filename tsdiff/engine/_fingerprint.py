@@ -39,7 +39,6 @@ SETTINGS_BEFORE_OPTIONS = {
     "patch_width": 1,  # both estimators'; patches of one variable until it existed
     "unconditional_share": 0.0,  # both estimators'; every window was given values
     "time_kernel": 1,  # both estimators'; no convolution along time until it existed
-    "means_share": 0.0,  # an imputer's; no window was given block means until then
 }
 """Settings added after checkpoints and results were first written (or whose
 default changed), at the value they had before: such checkpoints resume (these
@@ -120,7 +119,6 @@ def config_text(network: Denoiser) -> str:
     later_fields = (
         ", n_covariates=0", ", lags=()", ", interpolated_input=False",
         ", patch_length=1", ", context_input=False", ", time_kernel=1",
-        ", means_input=False",
     )  # fmt: skip
     for later in later_fields:
         text = text.replace(later, "", 1)

@@ -12,7 +12,7 @@ from torch import Tensor
 from tsdiff.data import WindowSource, draw_cond_mask
 from tsdiff.engine.training import MaskFn
 
-__all__ = ["MaskPolicy", "means_blocks"]
+__all__ = ["MaskPolicy"]
 
 _POOL = 1024
 """At most about this many windows of masks are kept for the historical strategies
@@ -38,12 +38,6 @@ class MaskPolicy:
         every observed value is a target (the network then also learns windows
         with no given value, which denoising, generation and means-only
         upsampling sample).
-    means_share : float, default=0.0
-        Share of training windows, drawn at random, given the means of blocks of
-        their steps instead of values (:func:`means_blocks`): every observed value
-        is a target, and a network with ``means_input`` reads the means of the
-        blocks whose values are all observed. It learns the task of
-        ``upsample(how="mean")``.
 
     Examples
     --------
@@ -61,7 +55,6 @@ class MaskPolicy:
     prediction_length: int = 0
     patterns: WindowSource | None = field(default=None, compare=False, repr=False)
     unconditional_share: float = 0.0
-    means_share: float = 0.0
 
     def state(self) -> dict:
         """The settings a saved model keeps (not the patterns).
@@ -72,14 +65,11 @@ class MaskPolicy:
         >>> MaskPolicy("block", 4, unconditional_share=0.1).state()
         {'strategy': 'block', 'prediction_length': 4, 'unconditional_share': 0.1}
         """
-        state = {
+        return {
             "strategy": self.strategy,
             "prediction_length": self.prediction_length,
             "unconditional_share": self.unconditional_share,
         }
-        if self.means_share:  # older models: none
-            state["means_share"] = self.means_share
-        return state
 
     def _pool(self, windows: WindowSource) -> Tensor:
         """Observed masks (M, K, L) that historical masks copy: about 1024 evenly
@@ -90,9 +80,7 @@ class MaskPolicy:
 
     def drawer(self, windows: WindowSource, device: torch.device) -> MaskFn:
         """``draw(observed_mask, generator) -> cond_mask`` on (B, K, L) bool tensors
-        on ``device``, for training on ``windows``; with a ``means_share``,
-        ``-> (cond_mask, block)``, the block of every cell of the windows given
-        block means (-1 elsewhere), (B, K, L) long.
+        on ``device``, for training on ``windows``.
 
         Examples
         --------
@@ -109,9 +97,9 @@ class MaskPolicy:
         """
         pool = self._pool(windows).to(device)
 
-        share, means_share = self.unconditional_share, self.means_share
+        share = self.unconditional_share
 
-        def draw(observed_mask: Tensor, generator: torch.Generator):
+        def draw(observed_mask: Tensor, generator: torch.Generator) -> Tensor:
             cond = draw_cond_mask(
                 observed_mask,
                 generator,
@@ -123,10 +111,7 @@ class MaskPolicy:
                 n = len(cond)
                 none = torch.rand(n, generator=generator, device=cond.device) < share
                 cond = cond & ~none[:, None, None]  # (B, K, L)
-            if not means_share:
-                return cond
-            block = means_blocks(observed_mask, means_share, generator)
-            return cond & (block < 0), block
+            return cond
 
         return draw
 
@@ -148,47 +133,4 @@ class MaskPolicy:
                 hasher.update(self.patterns.batch(rows)[1].cpu().numpy().tobytes())
             digest = hasher.hexdigest()
         settings = (self.strategy, self.prediction_length, digest)
-        settings += (share,) if share or self.means_share else ()  # older: no share
-        return repr(settings + ((self.means_share,) if self.means_share else ()))
-
-
-def means_blocks(
-    observed_mask: Tensor, share: float, generator: torch.Generator
-) -> Tensor:
-    """Blocks of steps of a random ``share`` of the windows: in each, consecutive
-    blocks of ``f`` steps (``f`` from 2 to 8, one per window, as the strides of
-    ``"strided"`` masks), the first starting at a random step of the first
-    ``f``, so that windows also cut blocks, as a window of a fine grid does.
-
-    Parameters
-    ----------
-    observed_mask : Tensor of shape (B, K, L), bool
-    share : float
-        Share of windows with blocks, in [0, 1].
-    generator : torch.Generator
-        On the device of ``observed_mask``.
-
-    Returns
-    -------
-    Tensor of shape (B, K, L), long
-        Block of every cell from 0 (all variables alike), -1 in windows without.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tsdiff.engine.mask_policy import means_blocks
-    >>> observed = torch.ones(2, 1, 6, dtype=torch.bool)
-    >>> block = means_blocks(observed, 1.0, torch.Generator().manual_seed(0))
-    >>> block.shape, bool((block[:, :, 1:] >= block[:, :, :-1]).all())
-    (torch.Size([2, 1, 6]), True)
-    >>> bool((means_blocks(observed, 0.0, torch.Generator()) == -1).all())
-    True
-    """
-    B, K, L = observed_mask.shape
-    device = observed_mask.device
-    chosen = torch.rand(B, generator=generator, device=device) < share  # (B,)
-    size = torch.randint(2, 9, (B, 1), generator=generator, device=device)
-    phase = (torch.rand(B, 1, generator=generator, device=device) * size).long()
-    steps = torch.arange(L, device=device)[None]  # (1, L)
-    block = torch.where(chosen[:, None], (steps + phase) // size, -1)  # (B, L)
-    return block[:, None].expand(B, K, L).contiguous()
+        return repr(settings + ((share,) if share else ()))  # older: no share

@@ -20,7 +20,6 @@ from tsdiff.engine.compilation import compiled
 from tsdiff.engine.constraints import (
     BlockMeans,
     centre_on_means,
-    means_or_nan,
     project_means,
     with_block_means,
 )
@@ -349,11 +348,6 @@ def _sample_on(
                 run = noisy_start(schedule, framed, m_c, noise, generator)
                 cond, given = torch.zeros_like(framed), torch.zeros_like(m_c)
             cov_c = None if cov_all is None else cov_all[windows].to(device)
-            known = None  # block means as a network with means_input reads them
-            if means is not None:  # targets in the frame the network models
-                target = (target - offset) / scale
-                if network.config.means_input:
-                    known = means_or_nan(block, target)
             if codec is not None:  # (b, G, L / P * D)
                 cond, given, cov_c = latent_condition(codec, framed, m_c, cov_c)
             denoise = make_denoise(
@@ -366,9 +360,9 @@ def _sample_on(
                 mixed_precision=config.mixed_precision,
                 covariates=cov_c,
                 context=None if codec is None else cond,
-                means=known,
             )
-            if means is not None:
+            if means is not None:  # targets in the frame the network models
+                target = (target - offset) / scale
                 denoise = with_block_means(denoise, schedule, block, target)
             draw = sampler(denoise, run, cond, given, **kwargs)
             if means is not None:  # a sampler may end short of t = 0

@@ -22,7 +22,6 @@ from tsdiff.engine._fingerprint import fingerprint, legacy_fingerprint
 from tsdiff.engine._progress import tqdm
 from tsdiff.engine._state import TrainState, ema_update, initial_state, noise_seed
 from tsdiff.engine.compilation import compiled, new_step, training_compile
-from tsdiff.engine.constraints import framed_means
 from tsdiff.engine.distributed import World, device_name
 from tsdiff.engine.latent import latent_batch
 from tsdiff.engine.lr import end_by, steps_per_call
@@ -33,7 +32,7 @@ __all__ = ["TrainingConfig", "fit_network"]
 
 logger = logging.getLogger(__name__)
 
-MaskFn = Callable[[torch.Tensor, torch.Generator], "torch.Tensor | tuple"]
+MaskFn = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -87,14 +86,11 @@ def _batch_loss(
     covariates: torch.Tensor | None = None,
     codec: PatchAutoencoder | None = None,
 ) -> torch.Tensor:
-    drawn = draw_mask(observed, generator)  # (B, K, L) bool, or with blocks
-    cond_mask, block = drawn if isinstance(drawn, tuple) else (drawn, None)
+    cond_mask = draw_mask(observed, generator)  # (B, K, L) bool
     target_mask = observed & ~cond_mask
     offset, scale = window_frame(
         x0, cond_mask, config.center_windows, config.scale_windows
     )  # (B, K, 1) each
-    frame = (offset, scale, config.center_windows)  # block means: MaskPolicy's
-    offset, means = framed_means(x0, observed, cond_mask, block, *frame)  # or None
     # Never-observed entries stay 0 in the frame too: moved by the frame they would
     # enter the network as large made-up values (up to the offset over the floor).
     x0 = torch.where(observed, (x0 - offset) / scale, torch.zeros_like(x0))
@@ -114,7 +110,6 @@ def _batch_loss(
         mixed_precision=config.mixed_precision,
         covariates=covariates,
         context=context,
-        means=means,
     )
     return eps_loss(
         denoise, schedule, x0, target_mask, loss=config.loss, generator=generator
@@ -452,9 +447,11 @@ def _check_finite(loss: float, epoch: int, config: TrainingConfig) -> None:
     """Stop a fit whose loss is no longer a number: its weights are lost."""
     if math.isfinite(loss):
         return
-    clipping = "turn gradient clipping on (max_grad_norm=1.0)"
-    if config.max_grad_norm is not None:
-        clipping = f"clip harder (max_grad_norm below {config.max_grad_norm:g})"
+    clipping = (
+        "turn gradient clipping on (max_grad_norm=1.0)"
+        if config.max_grad_norm is None
+        else f"clip harder (max_grad_norm below {config.max_grad_norm:g})"
+    )
     raise ValueError(
         f"Training diverged: the loss of epoch {epoch} is {loss}, so no model is "
         f"kept. Fit again with a lower learning_rate (now "

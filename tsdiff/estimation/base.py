@@ -223,7 +223,7 @@ class DiffusionEstimator(BaseEstimator):
             self.patch_length, self.latent_dim, patch_width=self.patch_width
         )
         mask = MaskPolicy(self.target_strategy, prediction_length, patterns,
-                          self.unconditional_share, self._means_share())  # fmt: skip
+                          unconditional_share=self.unconditional_share)  # fmt: skip
         self.model_ = DiffusionModel.create(
             self._network_config(windows.n_features, windows.n_covariates, lags),
             self._process_spec(), seed=fit_seed, autoencoder=codec, mask=mask,
@@ -286,7 +286,6 @@ class DiffusionEstimator(BaseEstimator):
             patch_length=tokens,
             context_input=bool(self.latent_dim),
             time_kernel=self.time_kernel,
-            means_input=self._means_share() > 0,
             n_layers=self.n_layers,
             n_channels=self.n_channels,
             n_heads=self.n_heads,
@@ -297,18 +296,20 @@ class DiffusionEstimator(BaseEstimator):
 
     def _process_spec(self) -> dict:
         """The keyword arguments of :func:`tsdiff.diffusion.make_process`."""
-        return dict(name=self.process, n_steps=self.n_diffusion_steps,
-                    schedule=self.schedule, beta_start=self.beta_start,
-                    beta_end=self.beta_end)  # fmt: skip
+        return dict(
+            name=self.process,
+            n_steps=self.n_diffusion_steps,
+            schedule=self.schedule,
+            beta_start=self.beta_start,
+            beta_end=self.beta_end,
+        )
 
     def _mask_spec(self) -> dict:
         """The training mask policy's strategy and prediction length."""
-        length = getattr(self, "prediction_length", 0)
-        return {"strategy": self.target_strategy, "prediction_length": length}
-
-    def _means_share(self) -> float:
-        """Share of training windows given block means (the imputer's)."""
-        return 0.0
+        return {
+            "strategy": self.target_strategy,
+            "prediction_length": getattr(self, "prediction_length", 0),
+        }
 
     def _model_settings(self) -> dict:
         """The model's settings beside its network and process."""

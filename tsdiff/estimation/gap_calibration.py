@@ -41,16 +41,11 @@ import torch
 
 from tsdiff.data import Scaler, WindowSource
 from tsdiff.engine import MaskPolicy
-from tsdiff.estimation.calibration import (
-    IntervalCalibration,
-    interval_factors,
-    setting_key,
-)
+from tsdiff.estimation.calibration import IntervalCalibration, interval_factors
 from tsdiff.frames import SeriesArrays
 
 __all__ = [
     "GapCalibration",
-    "GapFactorsMixin",
     "gap_calibration",
     "hold_out_windows",
     "input_calibration",
@@ -303,36 +298,3 @@ def input_factors(
         len(calibration.truth), coverage, np.round(factors[-1, 0], 3),
     )  # fmt: skip
     return factors
-
-
-class GapFactorsMixin:
-    """The factors an imputation is stretched by, for
-    :class:`~tsdiff.DiffusionImputer`: those of its held-out windows or of its
-    input (``calibration_share``)."""
-
-    def _interval_factors(self, num_samples: int) -> np.ndarray | None:
-        """The calibration factors (G, 1, K) of draws of ``num_samples`` with the
-        current settings (found on the held-out windows the first time); None
-        without calibration or for a single draw."""
-        calibration = getattr(self, "calibration_", None)
-        if calibration is None or num_samples < 2:
-            return None
-        return calibration.factors_for(
-            setting_key(self, num_samples), self.calibration_coverage,
-            self.quantile_method,
-            lambda: calibration.draw(
-                self._sample_windows, num_samples, self.predict_seed_
-            ),
-        )  # fmt: skip
-
-    def _input_factors(
-        self, arrays: SeriesArrays, num_samples: int, seed: int
-    ) -> np.ndarray | None:
-        """Factors (G, 1, K) found on the input itself; None for one draw or none."""
-        if num_samples < 2:
-            return None
-        return input_factors(
-            arrays, self.scaler_, self.window_length, self.target_strategy,
-            self._sample_windows, num_samples, seed, self.calibration_coverage,
-            self.quantile_method,
-        )  # fmt: skip

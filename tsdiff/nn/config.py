@@ -81,11 +81,6 @@ class DenoiserConfig:
         Width of the depthwise convolution along time in every residual block,
         before its attention along time (odd; 1: none, CSDI's network). See
         :class:`~tsdiff.nn.layers.ResidualBlock`.
-    means_input : bool, default=False
-        Also give every cell the known mean of the block of steps it lies in
-        (a coarse series that reports block means, as temporal super-resolution
-        from means has) and a flag that one is known: two input channels, 0 where
-        no mean is known. ``forward`` then takes them as ``means``.
 
     Raises
     ------
@@ -110,8 +105,6 @@ class DenoiserConfig:
     10
     >>> DenoiserConfig(n_features=3, interpolated_input=True).input_dim
     3
-    >>> DenoiserConfig(n_features=3, means_input=True).input_dim
-    4
     >>> DenoiserConfig(n_features=3, patch_length=4).token_input_dim  # 2 per step
     8
     >>> DenoiserConfig(n_features=3, n_channels=8, n_heads=3)
@@ -133,7 +126,6 @@ class DenoiserConfig:
     patch_length: int = 1
     context_input: bool = False
     time_kernel: int = 1
-    means_input: bool = False
 
     def __post_init__(self) -> None:
         for name in _POSITIVE_INT_FIELDS:
@@ -164,7 +156,7 @@ class DenoiserConfig:
         ):
             raise ValueError(f"lags must be positive ints, got {lags!r}")
         object.__setattr__(self, "lags", tuple(int(s) for s in lags))
-        for name in ("interpolated_input", "context_input", "means_input"):
+        for name in ("interpolated_input", "context_input"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(
                     f"{name} must be a bool, got {type(getattr(self, name)).__name__}"
@@ -174,10 +166,9 @@ class DenoiserConfig:
     def input_dim(self) -> int:
         """Input channels per cell: the given value, the noisy value, four per
         lag (given value and mask, ``lag`` steps earlier and later), the
-        interpolated estimate if ``interpolated_input``, the context if
-        ``context_input`` and a block mean and its flag if ``means_input``."""
+        interpolated estimate if ``interpolated_input`` and the context if
+        ``context_input``."""
         extra = int(self.interpolated_input) + int(self.context_input)
-        extra += 2 * int(self.means_input)
         return 2 + 4 * len(self.lags) + extra
 
     @property

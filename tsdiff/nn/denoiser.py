@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tsdiff.nn.config import DenoiserConfig
-from tsdiff.nn.inputs import context_channel, interpolate_given, lagged, means_channels
+from tsdiff.nn.inputs import context_channel, interpolate_given, lagged
 from tsdiff.nn.layers import (
     DiffusionEmbedding,
     ResidualBlock,
@@ -229,7 +229,6 @@ class Denoiser(nn.Module):
         side: Tensor | None = None,
         side_projections: tuple[Tensor, ...] | None = None,
         context: Tensor | None = None,
-        means: Tensor | None = None,
     ) -> Tensor:
         """Predict from a noisy window and its conditioning.
 
@@ -262,9 +261,6 @@ class Denoiser(nn.Module):
         context : Tensor of shape (B, K, L) or None, default=None
             One more input per cell, read at every cell: required by a network
             with ``context_input``, else must be None.
-        means : Tensor of shape (B, K, L) or None, default=None
-            The known mean of each cell's block of steps (NaN where none): read
-            by a network with ``means_input`` (None: none known), else must be None.
 
         Returns
         -------
@@ -312,7 +308,6 @@ class Denoiser(nn.Module):
         if self.config.interpolated_input:
             channels.append(interpolate_given(x_given, given))
         channels += context_channel(context, x_t, self.config.context_input)
-        channels += means_channels(means, x_t, self.config.means_input)
         h = torch.stack(channels, dim=-1)  # (B, K, L, input_dim)
         h = F.relu(self.input_projection(self._tokens(h)))  # (B, K, L / P, C)
         if side_projections is None:

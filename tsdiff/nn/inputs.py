@@ -1,7 +1,7 @@
 """Input channels a cell reads beside its own given and noisy values: the given
 values a season away (seasonal lags), a linear interpolation of the given values
-(a coarse estimate of the cells to predict), known block means and a latent model's
-context. All work in the network's layout (B, K, L), along time."""
+(a coarse estimate of the cells to predict) and a latent model's context. All work
+in the network's layout (B, K, L), along time."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["context_channel", "interpolate_given", "lagged", "means_channels"]
+__all__ = ["context_channel", "interpolate_given", "lagged"]
 
 
 def lagged(x_given: Tensor, given: Tensor, lags: tuple) -> list[Tensor]:
@@ -130,39 +130,3 @@ def context_channel(context: Tensor | None, x_t: Tensor, wanted: bool) -> list[T
             f"got {got}"
         )
     return [context.to(x_t.dtype)]
-
-
-def means_channels(means: Tensor | None, x_t: Tensor, wanted: bool) -> list[Tensor]:
-    """The known block means ``means`` (B, K, L), NaN at a cell of no known block,
-    as two input channels in the dtype of ``x_t`` for a network that reads them
-    (``wanted``): the mean (0 where none is known) and 1.0 where one is known.
-    None for such a network: no mean known. ``[]`` for a network that reads none;
-    a ``ValueError`` when means are passed to it or are misshapen.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from tsdiff.nn.inputs import means_channels
-    >>> x_t = torch.zeros(1, 1, 3)
-    >>> mean, known = means_channels(torch.tensor([[[2.0, 2.0, torch.nan]]]), x_t, True)
-    >>> mean.tolist(), known.tolist()
-    ([[[2.0, 2.0, 0.0]]], [[[1.0, 1.0, 0.0]]])
-    >>> [c.abs().sum().item() for c in means_channels(None, x_t, True)]
-    [0.0, 0.0]
-    >>> means_channels(None, x_t, False)
-    []
-    """
-    if not wanted:
-        if means is not None:
-            raise ValueError("this network takes no block means (means_input=False)")
-        return []
-    if means is None:
-        return [torch.zeros_like(x_t)] * 2
-    if tuple(means.shape) != tuple(x_t.shape):
-        raise ValueError(
-            f"means must have the shape of x_t {tuple(x_t.shape)}; "
-            f"got {tuple(means.shape)}"
-        )
-    known = means.isfinite()
-    zero = x_t.new_zeros(())
-    return [torch.where(known, means.to(x_t.dtype), zero), known.to(x_t.dtype)]
