@@ -106,7 +106,7 @@ CASES = {
     "empty": lambda c: c["new_imputer"]().fit(c["frame"].iloc[:0]),
     "none": lambda c: c["new_forecaster"]().fit(None),
     "four-dimensional": lambda c: c["imputer"].transform(np.zeros((1, 2, 30, 3))),
-    "too-short": lambda c: c["new_forecaster"](context_length=10**7).fit(c["frame"]),
+    "too-short": lambda c: c["new_forecaster"](prediction_length=64).fit(c["frame"]),
     "no-room-to-calibrate": lambda c: c["new_forecaster"](calibration_windows=20).fit(
         c["frame"]
     ),

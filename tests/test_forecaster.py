@@ -334,3 +334,40 @@ def test_an_anchored_weekly_offset_forecasts():
     times = future_index(cutoff, offset, np.array([1, 2]))
     assert list(times) == [pd.Timestamp("2024-06-28"), pd.Timestamp("2024-07-26")]
     assert times.freq == offset
+
+
+@pytest.mark.parametrize(("patch_length", "expected"), [(1, 18), (4, 16)])
+def test_a_short_series_shortens_the_context_and_says_so(
+    tiny, make_frame, caplog, tmp_path, patch_length, expected
+):
+    y = make_frame(n_steps=30, n_vars=2, missing=0.0)  # 30 < 24 + 12
+    fc = DiffusionForecaster(
+        context_length=24, prediction_length=12, patch_length=patch_length, **tiny
+    )
+    with caplog.at_level("WARNING", logger="tsdiff"):
+        fc.fit(y)
+    assert fc.context_length_ == expected and fc.context_length == 24  # param kept
+    assert "shortened to %d steps" % expected in caplog.text
+    assert fc.context_.shape == (expected, 2)
+    q = fc.predict_quantiles(alpha=[0.1, 0.9])
+    assert len(q) == 12 and np.isfinite(q.to_numpy()).all()
+    fc.save(tmp_path / "short")
+    assert DiffusionForecaster.load(tmp_path / "short").context_length_ == expected
+    with pytest.raises(ValueError, match="too few for a horizon"):
+        DiffusionForecaster(context_length=24, prediction_length=12, **tiny).fit(
+            y.iloc[:12]
+        )
+
+
+def test_window_parameters_set_after_fit_wait_for_the_next_fit(tiny, make_frame):
+    y = make_frame(n_steps=80, n_vars=2, missing=0.0)
+    fc = DiffusionForecaster(context_length=8, prediction_length=4, **tiny).fit(y)
+    before = fc.predict_quantiles(alpha=[0.1, 0.5, 0.9])
+    fc.set_params(prediction_length=8, context_length=16)
+    after = fc.predict_quantiles(alpha=[0.1, 0.5, 0.9])  # the fitted window: 8 + 4
+    pd.testing.assert_frame_equal(after, before)
+    with pytest.raises(ValueError, match="produces steps 1..4"):
+        fc.predict(fh=8)
+    fc.fit(y)
+    assert (fc.context_length_, fc.prediction_length_) == (16, 8)
+    assert len(fc.predict()) == 8

@@ -19,14 +19,8 @@ from tsdiff.estimation.calibration import (
 from tsdiff.estimation.covariates import covariates_at_rows
 from tsdiff.estimation.docs import fill_doc, share_docs
 from tsdiff.estimation.forecast_sampling import ForecastSamplingMixin
-from tsdiff.estimation.forecasting import (
-    TRAINING_SERIES_DOC,
-    ForecastMixin,
-)
-from tsdiff.estimation.histories import (
-    history_until,
-    last_steps,
-)
+from tsdiff.estimation.forecasting import TRAINING_SERIES_DOC, ForecastMixin
+from tsdiff.estimation.histories import fitted_context, history_until, last_steps
 from tsdiff.estimation.quantiles import band_levels
 from tsdiff.estimation.updating import UpdateMixin
 from tsdiff.estimation.validation import (
@@ -38,9 +32,7 @@ from tsdiff.estimation.validation import (
     set_feature_info,
     store_params,
 )
-from tsdiff.frames import (
-    SeriesArrays,
-)
+from tsdiff.frames import SeriesArrays
 
 __all__ = ["DiffusionForecaster"]
 
@@ -154,6 +146,10 @@ class DiffusionForecaster(
     covariate_context_ : ndarray of shape (context_length, n_covariates)
         Only with covariates: their values over ``context_``; shape (n_series,
         context_length, n_covariates) for a panel.
+    context_length_, prediction_length_ : int
+        The window the model was fitted for: ``context_length`` (shortened to
+        what a horizon leaves of the longest series, with a logged warning, where
+        that is shorter) and ``prediction_length``.
     calibration_windows_ : int
         Horizons held out per series (0: no calibration).
     interval_drift_ : ndarray of shape (n_variables,)
@@ -349,23 +345,28 @@ class DiffusionForecaster(
         >>> [record["epoch"] for record in fc.history_]
         [1]
 
-        Too short a series for one window is an error:
+        A shorter series gets a shorter context; one with no step before a
+        horizon is an error:
 
-        >>> fc.fit(y.iloc[:10])
+        >>> fc.fit(y.iloc[:10]).context_length_
+        6
+        >>> fc.fit(y.iloc[:4])
         Traceback (most recent call last):
         ...
-        ValueError: y has 10 time steps; fitting needs at least ... = 12.
+        ValueError: The longest series of y has 4 time steps: too few for a horizon ...
         """
         self._validate_params()
         self._forget_fit()
         y = self._set_long_format(y, id_col, time_col)
         arrays = self._read_y(y)
-        window = self.context_length + self.prediction_length
+        n_h = self.prediction_length_ = self.prediction_length
+        longest = max(rows.stop - rows.start for rows in arrays.segments)
+        n_c = fitted_context(longest, self.context_length, n_h, self.patch_length)
+        self.context_length_, window = n_c, n_c + n_h
         self.calibration_windows_ = windows_to_hold(
-            self.calibration_windows, arrays, window, self.prediction_length,
-            self.calibration_coverage,
-        )  # fmt: skip
-        held_out = self.calibration_windows_ * self.prediction_length
+            self.calibration_windows, arrays, window, n_h, self.calibration_coverage
+        )
+        held_out = self.calibration_windows_ * n_h
         self.covariates_, cov_rows = covariates_at_rows(
             self._from_long(X), static, self.calendar, arrays.grid_index, self.freq
         )
@@ -382,14 +383,14 @@ class DiffusionForecaster(
             self._scaled(arrays), arrays.observed_mask, starts, window, cov_rows
         )
         lags = self._seasonal_lags(arrays, window)
-        self._train(windows, prediction_length=self.prediction_length, lags=lags)
+        self._train(windows, prediction_length=n_h, lags=lags)
         panel = arrays.bounds is not None
-        contexts = last_steps(arrays, self.context_length)  # (N, C, K), NaN: missing
+        contexts = last_steps(arrays, n_c)  # (N, C, K), NaN: missing
         self.context_ = contexts if panel else contexts[0]
         if cov_rows is not None:
             ctx = np.stack(  # (N, C, n_cov); rows before a series starts: 0
                 [
-                    history_until(cov_rows, r.start, r.stop - 1, self.context_length)
+                    history_until(cov_rows, r.start, r.stop - 1, n_c)
                     for r in arrays.segments
                 ]
             )
@@ -397,8 +398,7 @@ class DiffusionForecaster(
         self.calibration_ = None
         if held_out:
             self.calibration_ = held_out_windows(
-                arrays, self.scaler_, cov_rows, self.calibration_windows_,
-                self.context_length, self.prediction_length,
+                arrays, self.scaler_, cov_rows, self.calibration_windows_, n_c, n_h,
             )  # fmt: skip
             stopped = self.history_ and self.history_[-1].get("stopped")
             if not stopped:  # an unfinished fit leaves them to its first forecast
@@ -491,7 +491,7 @@ class DiffusionForecaster(
         )  # fmt: skip
 
     def _max_step(self) -> int:
-        return self.prediction_length
+        return self._n_horizon
 
     def _default_steps(self) -> np.ndarray:
-        return np.arange(1, self.prediction_length + 1)
+        return np.arange(1, self._n_horizon + 1)

@@ -161,7 +161,7 @@ class BacktestMixin:
         firsts = np.array([r.start for r in arrays.segments])[series]
         contexts = np.stack(  # (N, C, K): no history reaches into another series
             [
-                history_until(arrays.values, first, p, self.context_length)
+                history_until(arrays.values, first, p, self._n_context)
                 for first, p in zip(firsts, positions, strict=True)
             ]
         )
@@ -193,7 +193,7 @@ class BacktestMixin:
         forecasts from every earlier cutoff scored on the values up to the next
         one (at most ``prediction_length`` steps), as with ``calibration_rate``
         along the series. The estimator is not changed."""
-        n_h, coverage = self.prediction_length, self.calibration_coverage
+        n_h, coverage = self._n_horizon, self.calibration_coverage
         levels = ((1 - coverage) / 2, (1 + coverage) / 2)
         ends = np.array([arrays.segments[i].stop for i in series])  # (N,)
         rows = positions[:, None] + np.arange(1, n_h + 1)  # (N, H) grid rows

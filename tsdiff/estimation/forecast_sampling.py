@@ -40,6 +40,18 @@ __all__ = ["ForecastSamplingMixin"]
 class ForecastSamplingMixin:
     """Histories and sampling of forecasts, for :class:`~tsdiff.DiffusionForecaster`."""
 
+    @property
+    def _n_context(self) -> int:
+        """Context steps of the fitted model: ``context_length_`` (shortened for
+        short series), the parameter for a model fitted before it was kept."""
+        return vars(self).get("context_length_", self.context_length)
+
+    @property
+    def _n_horizon(self) -> int:
+        """Horizon steps of the fitted model (a later ``set_params`` of
+        ``prediction_length`` takes effect at the next fit)."""
+        return vars(self).get("prediction_length_", self.prediction_length)
+
     def _forecast(
         self,
         fh: Any,
@@ -82,7 +94,7 @@ class ForecastSamplingMixin:
         forecaster stretches them by its interval factors unless ``calibrated``
         is False."""
         n, n_c, n_k = contexts.shape
-        future = np.full((n, self.prediction_length, n_k), np.nan)
+        future = np.full((n, self._n_horizon, n_k), np.nan)
         values = np.concatenate([contexts, future], axis=1)  # (N, C + H, K)
         observed = ~np.isnan(values)
         scaled = np.where(observed, scaler.transform(values), 0.0)
@@ -107,7 +119,7 @@ class ForecastSamplingMixin:
         if num_samples < 2 or (calibration is None and drift is None):
             return None
         if calibration is None:
-            return np.broadcast_to(scale, (self.prediction_length, len(scale)))
+            return np.broadcast_to(scale, (self._n_horizon, len(scale)))
         coverage, method = self.calibration_coverage, self.quantile_method
         factors = calibration.factors_for(
             setting_key(self, num_samples), coverage, method,
@@ -155,8 +167,8 @@ class ForecastSamplingMixin:
         table = spec.table(self._from_long(X), self.freq, ids is not None)
         stored = None if firsts is not None else self.covariate_context_
         return spec.windows(
-            table, ids, cutoffs, firsts, self.freq_, self.context_length,
-            self.prediction_length, stored, what,
+            table, ids, cutoffs, firsts, self.freq_, self._n_context,
+            self._n_horizon, stored, what,
         )  # fmt: skip
 
     def _histories(self, y: Any) -> Histories:
@@ -224,7 +236,7 @@ class ForecastSamplingMixin:
                 f"{index_kind(cutoffs[0])} with step {arrays.freq}."
             )
         histories = Histories(
-            contexts=last_steps(arrays, self.context_length),
+            contexts=last_steps(arrays, self._n_context),
             cutoffs=cutoffs,
             ids=ids,
             scaler=scaler,
@@ -261,7 +273,7 @@ class ForecastSamplingMixin:
         """The stored last ``context_length`` steps as a frame (a panel after a fit
         on a panel), NaN where missing."""
         check_is_fitted(self)
-        steps = np.arange(1 - self.context_length, 1)  # up to the cutoff, inclusive
+        steps = np.arange(1 - self._n_context, 1)  # up to the cutoff, inclusive
         histories = self._histories(None)
         ends = zip(histories.contexts, histories.cutoffs, strict=True)
         frames = [

@@ -4,6 +4,7 @@ index of the forecasts that follow them."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from tsdiff.frames import SeriesArrays, future_index
 
 __all__ = [
     "Histories",
+    "fitted_context",
     "history_until",
     "horizon_index",
     "last_steps",
@@ -22,6 +24,8 @@ __all__ = [
     "series_scaler",
     "series_starts",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -174,3 +178,45 @@ def horizon_index(histories: Histories, freq: Any, steps: np.ndarray) -> pd.Inde
         [histories.ids.repeat(len(steps)), times[0].append(times[1:])],
         names=list(histories.names),
     )
+
+
+def fitted_context(
+    longest: int, context_length: int, horizon: int, patch_length: int = 1
+) -> int:
+    """The context a forecaster is fitted with: ``context_length``, or for a
+    longest series shorter than ``context_length + horizon`` what it leaves
+    after one horizon, rounded down so that ``patch_length`` still divides the
+    window; at least 1, with a logged warning when it is shortened. A
+    ``ValueError`` where no step is left before a horizon.
+
+    Examples
+    --------
+    >>> from tsdiff.estimation.histories import fitted_context
+    >>> fitted_context(500, 96, 24), fitted_context(100, 96, 24)
+    (96, 76)
+    >>> fitted_context(100, 96, 24, patch_length=8)  # 72 + 24 = 96 whole patches
+    72
+    >>> fitted_context(25, 96, 24)
+    1
+    >>> fitted_context(24, 96, 24)
+    Traceback (most recent call last):
+    ...
+    ValueError: The longest series of y has 24 time steps: too few for a horizon ...
+    """
+    if longest >= context_length + horizon:
+        return context_length
+    room = longest - horizon  # what one horizon leaves
+    if room < 1:
+        raise ValueError(
+            f"The longest series of y has {longest} time steps: too few for a "
+            f"horizon of prediction_length={horizon} after at least one step of "
+            f"history ({horizon + 1} needed). Pass a smaller prediction_length or "
+            "a longer series."
+        )
+    context = max(1, room - (room + horizon) % patch_length)
+    logger.warning(
+        "The longest series has %d steps, fewer than context_length + "
+        "prediction_length = %d: the context is shortened to %d steps "
+        "(context_length_).", longest, context_length + horizon, context,
+    )  # fmt: skip
+    return context

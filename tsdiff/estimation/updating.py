@@ -127,7 +127,7 @@ class UpdateMixin:
         if spec is not None:
             stored = self.covariate_context_
             covariates = list(stored) if panel else [stored]
-        n_c = self.context_length
+        n_c = self._n_context
         arrived = []  # (series position, values (n_new, K) after its cutoff)
         for key, i, rows, name in parts:  # all checked before anything is stored
             arrays = self._continuation(rows, contexts[i][-1], cutoffs[i], name)
@@ -168,7 +168,7 @@ class UpdateMixin:
         standardised) over its whole horizon: where ``X`` stops short of it, the
         update scores nothing and the scale stays (logged).
         """
-        n_h, n_k = self.prediction_length, self.n_features_in_
+        n_h, n_k = self._n_horizon, self.n_features_in_
         spec = getattr(self, "covariates_", None)
         panel = self._is_panel()
         ids = self.series_ids_ if panel else None
