@@ -347,7 +347,7 @@ def test_a_short_series_shortens_the_context_and_says_so(
     with caplog.at_level("WARNING", logger="tsdiff"):
         fc.fit(y)
     assert fc.context_length_ == expected and fc.context_length == 24  # param kept
-    assert "shortened to %d steps" % expected in caplog.text
+    assert f"shortened to {expected} steps" in caplog.text
     assert fc.context_.shape == (expected, 2)
     q = fc.predict_quantiles(alpha=[0.1, 0.9])
     assert len(q) == 12 and np.isfinite(q.to_numpy()).all()
