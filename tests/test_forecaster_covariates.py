@@ -180,3 +180,23 @@ def test_short_series_and_calendar_steps_of_a_panel(tiny):
     daily = pd.concat({"x": a, "y": a.shift(12, freq="h")}, names=["id", "t"])
     fitted = _forecaster(tiny, calendar="auto").fit(daily)
     assert fitted.covariates_.calendar == ("day_of_week", "month")
+
+
+def test_boolean_covariates_are_flags_of_zero_and_one(tiny):
+    index = pd.date_range("2024-01-01", periods=96, freq="D")
+    holiday = pd.DataFrame({"holiday": index.dayofweek == 6}, index=index)  # bool
+    y = pd.Series(np.sin(np.arange(90) / 3) + holiday["holiday"][:90], name="sales")
+    as_bool = DiffusionForecaster(context_length=8, prediction_length=6, **tiny)
+    as_float = DiffusionForecaster(context_length=8, prediction_length=6, **tiny)
+    before = holiday.copy()
+    q = as_bool.fit(y, X=holiday.iloc[:90]).predict_quantiles(
+        X=holiday.iloc[90:], alpha=[0.1, 0.9]
+    )
+    pd.testing.assert_frame_equal(holiday, before)  # not modified
+    flags = holiday.astype(float)
+    expected = as_float.fit(y, X=flags.iloc[:90]).predict_quantiles(
+        X=flags.iloc[90:], alpha=[0.1, 0.9]
+    )
+    pd.testing.assert_frame_equal(q, expected)
+    with pytest.raises(TypeError, match="non-numeric columns \\['open'\\]"):
+        as_bool.fit(pd.DataFrame({"sales": y, "open": y > 0}))  # a target stays refused

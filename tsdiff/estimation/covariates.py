@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_bool_dtype
 
 from tsdiff.frames import future_index, to_arrays
 
@@ -305,7 +306,7 @@ def _read_x(X: Any, freq: Any, panel: bool) -> pd.DataFrame:
             "X must be a pandas DataFrame (or Series) indexed like y, so that its "
             f"rows can be matched to time points; got {type(X).__name__}."
         )
-    arrays = to_arrays(X, freq=freq, name="X", panel=panel)
+    arrays = to_arrays(_flags_as_numbers(X), freq=freq, name="X", panel=panel)
     frame = pd.DataFrame(
         arrays.values[arrays.rows], index=arrays.index, columns=arrays.columns
     )
@@ -316,6 +317,15 @@ def _read_x(X: Any, freq: Any, panel: bool) -> pd.DataFrame:
             "(fill them first)."
         )
     return frame
+
+
+def _flags_as_numbers(frame: Any) -> Any:
+    """``frame`` with its boolean columns as 0.0 / 1.0 (a covariate flag, such as
+    a holiday, is a number to the network; a target variable stays refused)."""
+    if isinstance(frame, pd.Series):
+        return frame.astype(float) if is_bool_dtype(frame.dtype) else frame
+    flags = [c for c in frame.columns if is_bool_dtype(frame[c].dtype)]
+    return frame.astype(dict.fromkeys(flags, float)) if flags else frame
 
 
 def _check_covered(table: pd.DataFrame, rows: pd.Index, name: str, what: str) -> None:
@@ -339,7 +349,7 @@ def _read_static(static: Any, grid: pd.Index, panel: bool):
             f"static must be a DataFrame indexed by series id; got "
             f"{type(static).__name__}."
         )
-    arrays = to_arrays(static.reset_index(drop=True), name="static")
+    arrays = to_arrays(_flags_as_numbers(static.reset_index(drop=True)), name="static")
     values = arrays.values  # (n_ids, n_static)
     if np.isnan(values).any():
         raise ValueError("static has missing values; fill them first.")
