@@ -208,3 +208,20 @@ def test_a_short_series_trains_for_the_fh_of_fit_and_keeps_a_context():
     assert without_fh.forecaster_.prediction_length == 11  # all but one point
     with pytest.raises(ValueError, match="12 time steps"):
         DiffusionSktimeForecaster(**params).fit(y, fh=[12])
+
+
+def test_the_core_forecaster_reads_sktime_horizons_absolute_and_relative(tiny):
+    from sktime.forecasting.base import ForecastingHorizon
+
+    from tsdiff import DiffusionForecaster
+
+    y = _daily(60, ["a"], seed=1)
+    fc = DiffusionForecaster(context_length=8, prediction_length=4, **tiny)
+    fc.fit(y)
+    future = pd.date_range(y.index[-1] + pd.Timedelta(days=1), periods=3, freq="D")
+    expected = fc.predict(fh=[1, 2, 3])
+    for fh in (
+        ForecastingHorizon(future, is_relative=False),
+        ForecastingHorizon([1, 2, 3], is_relative=True),
+    ):
+        pd.testing.assert_frame_equal(fc.predict(fh=fh), expected)

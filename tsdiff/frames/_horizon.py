@@ -28,10 +28,11 @@ def horizon_steps(
 
     Parameters
     ----------
-    fh : int, sequence of int, sequence of time points or pandas.Index
+    fh : int, sequence of int or of time points, pandas.Index or ForecastingHorizon
         An int ``h`` means the steps ``1..h``; ints are relative steps; time points
         (a ``pandas.Index``, or a list of timestamps or periods) are absolute, as in
-        sktime, and must lie on the grid after ``cutoff``.
+        sktime, and must lie on the grid after ``cutoff``; an sktime
+        ``ForecastingHorizon`` is read as its relative steps or time points.
     cutoff : Timestamp, Period or int
         The last time point of the history.
     step : DateOffset or int
@@ -73,6 +74,8 @@ def horizon_steps(
     ...
     ValueError: fh asks for relative steps 30..30; they must lie in 1..24 (steps after the cutoff).
     """  # noqa: E501
+    if hasattr(fh, "is_relative") and hasattr(fh, "to_pandas"):  # sktime's
+        fh = fh.to_pandas() if not fh.is_relative else fh.to_pandas().to_numpy()
     if (
         isinstance(fh, (list, tuple))
         and fh
