@@ -43,3 +43,17 @@ def test_timestamps_held_as_objects_in_one_zone_are_a_time_index():
     series = pd.Series(np.arange(6.0), index=times.astype(object))
     arrays = to_arrays(series)
     assert arrays.freq == pd.offsets.Hour() and arrays.n_steps == 6
+
+
+def test_records_at_irregular_hours_lie_on_the_hourly_grid_with_gaps():
+    rng = np.random.default_rng(1)
+    gaps = rng.integers(1, 5, 200)  # 1 to 4 hours apart: 4 h may be most common
+    index = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.cumsum(gaps), unit="h")
+    arrays = to_arrays(pd.Series(rng.standard_normal(200), index=index))
+    assert arrays.freq == pd.Timedelta(hours=1)
+    assert arrays.n_steps == int(gaps[1:].sum()) + 1
+    hourly = pd.date_range("2024-01-01", periods=64, freq="h")
+    stray = hourly.to_series()
+    stray.iloc[5] += pd.Timedelta(minutes=30)  # one stamp off the grid: an error
+    with pytest.raises(ValueError):
+        to_arrays(pd.Series(np.arange(64.0), index=pd.DatetimeIndex(stray)))

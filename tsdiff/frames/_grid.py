@@ -60,6 +60,11 @@ def _regular_grid(index: pd.Index, freq: Any, name: str) -> tuple[pd.Index, Any,
     return grid, rows, step
 
 
+_COMMON = 0.1
+"""Share of the spacings of irregular timestamps that the finest spacing needs to be
+their grid (a timestamp or two off the grid is an error, not a finer grid)."""
+
+
 def _check_order(index: pd.Index, name: str) -> None:
     if index.hasnans:
         raise ValueError(f"The index of {name} contains missing timestamps (NaT).")
@@ -88,9 +93,9 @@ def _datetime_step(index: pd.DatetimeIndex, freq: Any, name: str) -> Any:
         return inferred
     # Gaps in the timestamps: infer the frequency on short stretches (most of which
     # hold no gap), so calendar frequencies such as business days or month starts are
-    # recognised; fall back to the most common spacing. _regular_grid then checks that
-    # every timestamp lies on the grid (a stray timestamp is an error, not a reason to
-    # use a finer grid).
+    # recognised; fall back to the most common spacing (or the finest one, see
+    # below). _regular_grid then checks that every timestamp lies on the grid (a
+    # stray timestamp is an error, not a reason to use a finer grid).
     votes = Counter(
         _infer_freq(index[start : start + 8])
         for start in range(0, min(len(index) - 2, 800), 4)
@@ -99,7 +104,13 @@ def _datetime_step(index: pd.DatetimeIndex, freq: Any, name: str) -> Any:
     if votes:
         return votes.most_common(1)[0][0]
     spacings = pd.Series(index[1:] - index[:-1]).value_counts()
-    step = spacings.idxmax()
+    step, finest = spacings.idxmax(), spacings.index.min()
+    # Records at irregular times of one grid (gaps of 1 to 4 hours): the finest
+    # spacing, where every spacing is a whole number of it and it is common.
+    if spacings[finest] >= _COMMON * spacings.sum() and all(
+        s % finest == pd.Timedelta(0) for s in spacings.index
+    ):
+        step = finest
     days, rest = divmod(step, pd.Timedelta(days=1))
     if days and not rest and len(set(index.time)) == 1:
         # Whole days at one time of day: calendar days, which also span a daylight
