@@ -164,8 +164,8 @@ def test_panel_errors_are_named(fitted, tiny, panel):
         fitted.predict(fh=pd.date_range("2024-03-01", periods=2, freq="D"))
     with pytest.raises(ValueError, match="both id_col and time_col"):
         _forecaster(tiny).fit(panel.reset_index(), id_col="store")
-    with pytest.raises(ValueError, match="the longest series of y has 10 time steps"):
-        _forecaster(tiny).fit(panel.loc[["short"]])
+    with pytest.raises(ValueError, match="longest series of y has 10 time steps"):
+        DiffusionForecaster(prediction_length=10, **tiny).fit(panel.loc[["short"]])
     with pytest.raises(ValueError, match="cutoffs"):
         fitted.backtest(panel, cutoffs=["1999-01-01"])
     cube = np.zeros((2, 0, 3))
