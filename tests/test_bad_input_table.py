@@ -185,6 +185,7 @@ CASES = {
     ),
     "fh-string": lambda c: c["forecaster"].predict(fh="tomorrow"),
     "fh-float": lambda c: c["forecaster"].predict(fh=1.5),
+    "fh-in-sample": lambda c: c["forecaster"].predict(fh=0),
     "fh-too-far": lambda c: c["forecaster"].predict(fh=10),
     "other-time-zone": lambda c: c["forecaster"].predict(
         y=c["frame"].tz_localize("UTC")

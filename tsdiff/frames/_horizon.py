@@ -94,7 +94,13 @@ def horizon_steps(
                 f"or a pandas Index of time points; got {fh!r}."
             )
     steps = np.unique(steps.astype(np.int64))
-    if steps.min() < 1 or steps.max() > limit:
+    if steps.min() < 1:  # a larger horizon would not help
+        raise ValueError(
+            f"fh asks for relative steps {steps.min()}..{steps.max()}; steps of 0 or "
+            "less lie in the history (in-sample) and are not forecast: ask for "
+            f"steps from 1 to {limit} after the cutoff."
+        )
+    if steps.max() > limit:
         raise ValueError(
             f"fh asks for relative steps {steps.min()}..{steps.max()}"
             + range_error.format(limit=limit)
