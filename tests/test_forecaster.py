@@ -371,3 +371,16 @@ def test_window_parameters_set_after_fit_wait_for_the_next_fit(tiny, make_frame)
     fc.fit(y)
     assert (fc.context_length_, fc.prediction_length_) == (16, 8)
     assert len(fc.predict()) == 8
+
+
+def test_a_history_with_nothing_observed_is_forecast_with_a_warning(
+    forecaster, frame, caplog
+):
+    blind = frame.copy()
+    blind.iloc[-12:, 1] = np.nan  # v1 unseen over the whole context of 12 steps
+    with caplog.at_level("WARNING", logger="tsdiff"):
+        forecaster.predict(y=frame)
+        assert "hold no value" not in caplog.text
+        q = forecaster.predict_quantiles(y=blind, alpha=[0.1, 0.9])
+    assert "hold no value of ['v1']" in caplog.text
+    assert np.isfinite(q.to_numpy()).all()

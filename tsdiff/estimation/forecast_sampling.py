@@ -6,6 +6,7 @@ unscaled and, when calibrated, stretched by the interval factors."""
 
 from __future__ import annotations
 
+import logging
 import numbers
 from typing import Any
 
@@ -35,6 +36,8 @@ from tsdiff.frames import (
 )
 
 __all__ = ["ForecastSamplingMixin"]
+
+logger = logging.getLogger(__name__)
 
 
 class ForecastSamplingMixin:
@@ -235,8 +238,17 @@ class ForecastSamplingMixin:
                 f"({index_kind(self.cutoff_)}, step {self.freq_}); got "
                 f"{index_kind(cutoffs[0])} with step {arrays.freq}."
             )
+        contexts = last_steps(arrays, self._n_context)  # (N, C, K), NaN: missing
+        blind = np.isnan(contexts).all(axis=1)  # (N, K): nothing in the context
+        if blind.any():
+            logger.warning(
+                "The last %d steps of y hold no value of %s%s: those forecasts "
+                "start from nothing but the training data.", self._n_context,
+                list(np.asarray(arrays.columns)[blind.any(axis=0)]),
+                "" if ids is None else f" in series {list(ids[blind.any(axis=1)])}",
+            )  # fmt: skip
         histories = Histories(
-            contexts=last_steps(arrays, self._n_context),
+            contexts=contexts,
             cutoffs=cutoffs,
             ids=ids,
             scaler=scaler,
