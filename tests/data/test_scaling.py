@@ -92,11 +92,14 @@ def test_transform_broadcasts_over_leading_axes_and_keeps_float32(series):
 
 
 @pytest.mark.parametrize("method", ["standard", "robust"])
-def test_zero_spread_gets_its_magnitude_as_scale(method):
-    values = np.column_stack([np.full(10, 0.1), np.arange(10.0), np.zeros(10)])
+def test_zero_spread_gets_scale_one_or_a_smaller_magnitude(method):
+    values = np.column_stack(
+        [np.full(10, 0.1), np.arange(10.0), np.zeros(10), np.full(10, -7.0)]
+    )
     observed_mask = np.ones_like(values, dtype=bool)
     scaler = fit_scaler(values, observed_mask, method=method)
-    assert scaler.scale[0] == pytest.approx(0.1) and scaler.scale[2] == 1.0  # 0: 1
+    assert scaler.scale[0] == pytest.approx(0.1)  # below 1: its magnitude
+    assert scaler.scale[2] == 1.0 and scaler.scale[3] == 1.0  # 0 and -7: 1
     assert scaler.center[0] == pytest.approx(0.1)
     assert scaler.scale[1] > 1.0
     np.testing.assert_allclose(scaler.transform(values)[:, 0], 0.0, atol=1e-15)

@@ -234,8 +234,8 @@ def fit_scaler(
     -------
     Scaler
         With ``center`` and ``scale`` of shape (K,). A variable with zero spread
-        gets its largest absolute value as scale (1 where that is 0), so that
-        scaling does not depend on the data's units.
+        gets scale 1, or its largest absolute value where that is smaller (but
+        not 0), so that a constant far below 1 is not drowned in noise of 1.
 
     Raises
     ------
@@ -361,9 +361,9 @@ def _statistics(flat: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
         spread = (q75 - q25) / _NORMAL_IQR
     magnitude = np.nanmax(np.abs(flat), axis=0)
     constant = spread <= _RELATIVE_SPREAD_TOL * magnitude
-    # A constant variable is scaled by its magnitude (1 where it is 0), so that
-    # outputs do not depend on the units of the data.
-    fallback = np.where(magnitude > 0, magnitude, 1.0)
+    # A constant variable has no spread to scale by: 1, or its magnitude where
+    # that is smaller, so that values far below 1 (2e-6) are not given noise of 1.
+    fallback = np.where((magnitude > 0) & (magnitude < 1), magnitude, 1.0)
     return center, np.where(constant, fallback, spread)
 
 
